@@ -1,0 +1,77 @@
+// The HTTP application: middleware, every route module, and the single error funnel. No I/O of its own.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { AuthEnv } from './auth.ts';
+import type { Deps } from './context.ts';
+import { ApiError, invalidRequest, renderError } from './errors.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { devRoutes } from './routes/dev.ts';
+import { fileRoutes } from './routes/files.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+import { userRoutes } from './routes/users.ts';
+
+/** JSON bodies are small; anything bigger is refused before it is read. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+/** Routes anyone may call from any origin: public reads and the presigned PUT (authorised by its signature). */
+function isPublic(c: Context): boolean {
+  const path = c.req.path;
+  return (
+    /^\/v1\/users\/[^/]+\/avatar(\/image)?$/.test(path) && !path.startsWith('/v1/users/me/') ||
+    /^\/v1\/uploads\/[^/]+\/content$/.test(path) ||
+    path.startsWith('/cdn/') ||
+    path.startsWith('/widget/') ||
+    ['/healthz', '/readyz', '/openapi.json', '/docs'].includes(path)
+  );
+}
+
+function corsPolicy(allowedOrigins: string[]): MiddlewareHandler {
+  const anyOrigin = allowedOrigins.includes('*');
+  return cors({
+    origin: (origin, c) => (isPublic(c) ? '*' : anyOrigin || allowedOrigins.includes(origin) ? origin : null),
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposeHeaders: ['Retry-After', 'ETag', 'Location'],
+    maxAge: 600,
+  });
+}
+
+/** Every route that takes a body has a limit: raw uploads are bounded by their own length checks. */
+function bodyLimits(deps: Deps): MiddlewareHandler {
+  const tooLarge = (max: number) => () => {
+    throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
+  };
+  const json = bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: tooLarge(JSON_BODY_LIMIT) });
+  const uploadMax = deps.config.maxAvatarBytes + MULTIPART_OVERHEAD;
+  const upload = bodyLimit({ maxSize: uploadMax, onError: tooLarge(uploadMax) });
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    if (/^\/v1\/uploads\/[^/]+\/content$/.test(c.req.path)) return next(); // streamed, exact length enforced
+    const isDirectUpload = c.req.method === 'POST' && /^\/v1\/(users\/me|admin\/users\/[^/]+)\/avatar$/.test(c.req.path);
+    return (isDirectUpload ? upload : json)(c, next);
+  };
+}
+
+export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalidRequest(result.error);
+    },
+  });
+  app.use('*', corsPolicy(deps.config.allowedOrigins));
+  app.use('*', bodyLimits(deps));
+
+  uploadRoutes(app, deps);
+  fileRoutes(app, deps);
+  userRoutes(app, deps);
+  adminRoutes(app, deps);
+  if (deps.config.dev) devRoutes(app, deps);
+  opsRoutes(app, deps);
+
+  app.notFound((c) => renderError(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log.error));
+  app.onError((err, c) => renderError(err, c, deps.log.error));
+  return app;
+}

@@ -1,0 +1,196 @@
+// Configuration from flags and environment. The CLI is the only caller; everything else receives a Config.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  dev: boolean;
+  jwtSecret: string;
+  adminKey: string;
+  /** Base for every URL the server hands out; null means "the address we listen on". */
+  publicUrl: string | null;
+  /** Origins allowed to make authenticated cross-origin calls; '*' allows any. */
+  allowedOrigins: string[];
+  maxAvatarBytes: number;
+  maxEmoteBytes: number;
+  maxPixels: number;
+  maxFrames: number;
+  /** Square avatar sizes besides 'cropped', largest first. */
+  avatarSizes: number[];
+  uploadRateLimitPerMinute: number;
+  uploadUrlTtlSeconds: number;
+  processingTimeoutSeconds: number;
+  cleanupGraceSeconds: number;
+  jobConcurrency: number;
+  logLevel: 'info' | 'debug';
+}
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export const STANDARD_AVATAR_SIZES = [1600, 512, 256, 128, 64];
+const MiB = 1024 * 1024;
+
+export const HELP = `Usage: avatar-server [options]
+
+Options (each also has an environment variable):
+  --port N          port to listen on, 0 = any free port        (PORT, default 8787)
+  --host HOST       interface to listen on                      (AVATAR_HOST, default 127.0.0.1)
+  --data-dir DIR    SQLite file and stored objects              (AVATAR_DATA_DIR, default ./data)
+  --dev             dev mode: generated secrets, POST /v1/dev/token (AVATAR_DEV=1)
+  --help            show this help
+
+Other settings are environment variables; see README.md ("Configuration").`;
+
+export interface CliArgs {
+  help: boolean;
+  flags: Record<string, string>;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const flags: Record<string, string> = {};
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--dev') flags.dev = '1';
+    else if (arg === '--port' || arg === '--host' || arg === '--data-dir') {
+      const value = argv[++i];
+      if (value === undefined) throw new ConfigError(arg, 'needs a value');
+      flags[arg.slice(2)] = value;
+    } else if (/^--(port|host|data-dir)=/.test(arg)) {
+      const [name, value] = arg.slice(2).split(/=(.*)/s) as [string, string];
+      flags[name] = value;
+    } else throw new ConfigError(arg, 'unknown option (see --help)');
+  }
+  return { help, flags };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads an env variable, treating the empty string as unset. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(name: string, raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(name: string, raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL: "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  return raw.replace(/\/+$/, '');
+}
+
+function origins(name: string, raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((origin) => {
+    if (origin === '*') return origin;
+    const parsed = url(name, origin)!;
+    return new URL(parsed).origin;
+  });
+}
+
+function sizes(name: string, raw: string | undefined): number[] {
+  const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => integer(name, s, 0, 16, 2048));
+  return [...new Set([...STANDARD_AVATAR_SIZES, ...extra])].sort((a, b) => b - a);
+}
+
+interface DevSecrets { jwtSecret: string; adminKey: string }
+
+/** Dev mode keeps generated secrets in the data dir so tokens survive a restart. */
+function devSecrets(dataDir: string): DevSecrets {
+  const path = join(dataDir, 'dev-secrets.json');
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as Partial<DevSecrets>;
+    if (saved.jwtSecret && saved.adminKey) return { jwtSecret: saved.jwtSecret, adminKey: saved.adminKey };
+  } catch {
+    // first start: generate below
+  }
+  const secrets = { jwtSecret: randomBytes(32).toString('hex'), adminKey: randomBytes(24).toString('hex') };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+  return secrets;
+}
+
+export function loadConfig(flags: Record<string, string>, env: Env): Config {
+  const dev = bool(flags.dev ? '--dev' : 'AVATAR_DEV', flags.dev ?? read(env, 'AVATAR_DEV'));
+  if (dev && env.NODE_ENV === 'production') throw new ConfigError('--dev', 'dev mode is refused when NODE_ENV=production');
+  const port = integer(flags.port !== undefined ? '--port' : 'PORT', flags.port ?? read(env, 'PORT'), 8787, 0, 65535);
+  const host = flags.host ?? read(env, 'AVATAR_HOST') ?? '127.0.0.1';
+  const dataDir = resolve(flags['data-dir'] ?? read(env, 'AVATAR_DATA_DIR') ?? './data');
+
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl !== undefined) {
+    if (/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL', 'PostgreSQL is not supported by this version yet; unset it to use SQLite');
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL (or unset for SQLite)');
+  }
+  const storage = read(env, 'AVATAR_STORAGE') ?? 'local';
+  if (storage !== 'local') throw new ConfigError('AVATAR_STORAGE', `"${storage}" is not supported by this version yet; use "local"`);
+
+  let jwtSecret = read(env, 'AVATAR_JWT_SECRET');
+  let adminKey = read(env, 'AVATAR_ADMIN_KEY');
+  if (dev && (!jwtSecret || !adminKey)) {
+    const generated = devSecrets(dataDir);
+    jwtSecret ??= generated.jwtSecret;
+    adminKey ??= generated.adminKey;
+  }
+  if (!jwtSecret) throw new ConfigError('AVATAR_JWT_SECRET', 'is required (at least 32 characters), or run with --dev');
+  if (jwtSecret.length < 32) throw new ConfigError('AVATAR_JWT_SECRET', 'must be at least 32 characters');
+  if (!adminKey) throw new ConfigError('AVATAR_ADMIN_KEY', 'is required (at least 16 characters), or run with --dev');
+  if (adminKey.length < 16) throw new ConfigError('AVATAR_ADMIN_KEY', 'must be at least 16 characters');
+
+  const logLevel = read(env, 'AVATAR_LOG_LEVEL') ?? 'info';
+  if (logLevel !== 'info' && logLevel !== 'debug') throw new ConfigError('AVATAR_LOG_LEVEL', 'must be info or debug');
+
+  const allowedOrigins = origins('AVATAR_ALLOWED_ORIGINS', read(env, 'AVATAR_ALLOWED_ORIGINS'));
+  return {
+    host,
+    port,
+    dataDir,
+    dev,
+    jwtSecret,
+    adminKey,
+    publicUrl: url('AVATAR_PUBLIC_URL', read(env, 'AVATAR_PUBLIC_URL')),
+    allowedOrigins: allowedOrigins.length === 0 && dev ? ['*'] : allowedOrigins,
+    maxAvatarBytes: integer('AVATAR_MAX_AVATAR_BYTES', read(env, 'AVATAR_MAX_AVATAR_BYTES'), 5 * MiB, 1, 1024 * MiB),
+    maxEmoteBytes: integer('AVATAR_MAX_EMOTE_BYTES', read(env, 'AVATAR_MAX_EMOTE_BYTES'), 1 * MiB, 1, 1024 * MiB),
+    maxPixels: integer('AVATAR_MAX_PIXELS', read(env, 'AVATAR_MAX_PIXELS'), 40_000_000, 1),
+    maxFrames: integer('AVATAR_MAX_FRAMES', read(env, 'AVATAR_MAX_FRAMES'), 200, 1),
+    avatarSizes: sizes('AVATAR_AVATAR_SIZES', read(env, 'AVATAR_AVATAR_SIZES')),
+    uploadRateLimitPerMinute: integer('AVATAR_UPLOAD_RATE_LIMIT', read(env, 'AVATAR_UPLOAD_RATE_LIMIT'), 30, 1),
+    uploadUrlTtlSeconds: integer('AVATAR_UPLOAD_URL_TTL_SECONDS', read(env, 'AVATAR_UPLOAD_URL_TTL_SECONDS'), 600, 1, 7 * 24 * 3600),
+    processingTimeoutSeconds: integer('AVATAR_PROCESSING_TIMEOUT_SECONDS', read(env, 'AVATAR_PROCESSING_TIMEOUT_SECONDS'), 30, 1, 3600),
+    cleanupGraceSeconds: integer('AVATAR_CLEANUP_GRACE_SECONDS', read(env, 'AVATAR_CLEANUP_GRACE_SECONDS'), 300, 0),
+    jobConcurrency: integer('AVATAR_JOB_CONCURRENCY', read(env, 'AVATAR_JOB_CONCURRENCY'), availableParallelism(), 1, 64),
+    logLevel,
+  };
+}

@@ -1,0 +1,38 @@
+// What the app is built from. createApp(deps) never reads env, opens files or starts timers by itself.
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { UploadSigner } from './signing.ts';
+import type { Storage } from './storage/index.ts';
+
+export interface Logger {
+  info(line: string): void;
+  debug(line: string): void;
+  error(line: string): void;
+}
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  storage: Storage;
+  jobs: JobQueue;
+  signer: UploadSigner;
+  /** Per-user limit on creating uploads. */
+  uploadLimiter: RateLimiter;
+  log: Logger;
+  /** Unix seconds. */
+  clock: () => number;
+  /** Base URL for URLs handed out (AVATAR_PUBLIC_URL, else the address the server listens on). */
+  baseUrl: () => string;
+}
+
+export function createLogger(level: 'info' | 'debug'): Logger {
+  return {
+    info: (line) => console.log(line),
+    debug: level === 'debug' ? (line) => console.log(line) : () => {},
+    error: (line) => console.error(line),
+  };
+}
+
+export const unixNow = () => Math.floor(Date.now() / 1000);

@@ -1,0 +1,89 @@
+// Schema migrations, run at start-up. Written with Kysely's schema builder so they also run on PostgreSQL.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('files')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('owner_id', 'text', (c) => c.notNull())
+      .addColumn('upload_type', 'text', (c) => c.notNull())
+      .addColumn('filename', 'text', (c) => c.notNull())
+      .addColumn('content_type', 'text', (c) => c.notNull())
+      .addColumn('size_bytes', 'integer', (c) => c.notNull())
+      .addColumn('crop_x', 'integer')
+      .addColumn('crop_y', 'integer')
+      .addColumn('crop_w', 'integer')
+      .addColumn('crop_h', 'integer')
+      .addColumn('set_as_avatar', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('received', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('error_code', 'text')
+      .addColumn('error_message', 'text')
+      .addColumn('width', 'integer')
+      .addColumn('height', 'integer')
+      .addColumn('rendition_id', 'text')
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('files_owner').on('files').columns(['owner_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('renditions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('file_id', 'text', (c) => c.notNull().references('files.id'))
+      .addColumn('crop_x', 'integer')
+      .addColumn('crop_y', 'integer')
+      .addColumn('crop_w', 'integer')
+      .addColumn('crop_h', 'integer')
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('renditions_file').on('renditions').column('file_id').execute();
+
+    await db.schema
+      .createTable('variants')
+      .addColumn('rendition_id', 'text', (c) => c.notNull().references('renditions.id'))
+      .addColumn('size', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull().unique())
+      .addColumn('width', 'integer', (c) => c.notNull())
+      .addColumn('height', 'integer', (c) => c.notNull())
+      .addColumn('bytes', 'integer', (c) => c.notNull())
+      .addColumn('content_type', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('variants_pk', ['rendition_id', 'size'])
+      .execute();
+
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('avatar_rendition_id', 'text')
+      .addColumn('avatar_version', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('avatar_updated_at', 'integer')
+      .addColumn('requested_rendition_id', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('jobs')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('rendition_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('jobs_state').on('jobs').columns(['state', 'id']).execute();
+
+    await db.schema
+      .createTable('garbage')
+      .addColumn('prefix', 'text', (c) => c.primaryKey())
+      .addColumn('delete_after', 'integer', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrations: MigrationProvider = {
+  async getMigrations() {
+    return { '0001_initial': initial };
+  },
+};

@@ -1,0 +1,177 @@
+// Untrusted upload → validated probe → WebP avatar variants. Every failure is an ImageError so the
+// render job can record a code the client understands instead of crashing.
+import sharp, { type Channels, type Metadata } from 'sharp';
+import { containsMarkup, formatFromMime, sniffImageFormat, type ImageFormat } from './sniff.ts';
+
+export class ImageError extends Error {
+  constructor(
+    readonly code: 'IMAGE_INVALID' | 'IMAGE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'CROP_INVALID',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageError';
+  }
+}
+
+export interface PipelineLimits {
+  maxPixels: number;
+  maxFrames: number;
+  timeoutSeconds: number;
+}
+
+/** A square region in the image as displayed, i.e. after EXIF orientation. */
+export interface Crop {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface ImageProbe {
+  format: ImageFormat;
+  /** As displayed, after EXIF orientation. */
+  width: number;
+  height: number;
+  pages: number;
+}
+
+export interface AvatarVariant {
+  /** 'cropped' or the requested edge length, e.g. '256'. */
+  size: string;
+  /** True pixel size: never larger than the crop. */
+  width: number;
+  height: number;
+  data: Buffer;
+  contentType: 'image/webp';
+}
+
+const FORMAT_NAME: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', avif: 'AVIF' };
+const CROPPED_MAX = 2048;
+const WEBP = { quality: 82, effort: 4 } as const;
+const TIMED_OUT = 'Processing timed out';
+
+/** The format of the decoder sharp picked, in our terms (AVIF is HEIF with AV1 inside). */
+function decodedFormat(metadata: Metadata): ImageFormat | null {
+  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : null;
+  const { format } = metadata;
+  return format === 'jpeg' || format === 'png' || format === 'gif' || format === 'webp' ? format : null;
+}
+
+/** Cheap checks that need no pixel decoding, so a decompression bomb is refused at header cost. */
+export async function probeImage(bytes: Buffer, declaredMime: string, limits: PipelineLimits): Promise<ImageProbe> {
+  const declared = formatFromMime(declaredMime);
+  if (!declared) throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
+  const format = sniffImageFormat(bytes);
+  if (format !== declared) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${FORMAT_NAME[declared]} image`);
+  if (containsMarkup(bytes)) throw new ImageError('IMAGE_INVALID', 'The image contains embedded HTML or script');
+
+  let metadata: Metadata;
+  try {
+    // Header only. sharp's built-in pixel limit would make a huge header look like a corrupt file,
+    // so it is lifted here and our own limit below turns it into IMAGE_TOO_LARGE.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new ImageError('IMAGE_INVALID', `The ${FORMAT_NAME[format]} image header could not be read`);
+  }
+  if (decodedFormat(metadata) !== format) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${FORMAT_NAME[format]} image`);
+
+  // sharp reports the displayed size (width and height swapped for orientations 5–8) here.
+  const { width, height } = metadata.autoOrient;
+  const pages = metadata.pages ?? 1;
+  if (width * height > limits.maxPixels) {
+    throw new ImageError('IMAGE_TOO_LARGE', `The image is ${width}×${height}; at most ${limits.maxPixels} pixels are allowed`);
+  }
+  if (pages > limits.maxFrames) {
+    throw new ImageError('IMAGE_TOO_LARGE', `The image has ${pages} frames; at most ${limits.maxFrames} are allowed`);
+  }
+  return { format, width, height, pages };
+}
+
+/** The requested square, or the largest centred one when there is no request. */
+function squareOf(probe: ImageProbe, crop: Crop | null): Crop {
+  if (!crop) {
+    const side = Math.min(probe.width, probe.height);
+    return { x: Math.floor((probe.width - side) / 2), y: Math.floor((probe.height - side) / 2), w: side, h: side };
+  }
+  const { x, y, w, h } = crop;
+  if (![x, y, w, h].every(Number.isInteger) || w < 1 || w !== h) {
+    throw new ImageError('CROP_INVALID', 'The crop must be a square of whole pixels at least 1 pixel wide');
+  }
+  if (x < 0 || y < 0 || x + w > probe.width || y + h > probe.height) {
+    throw new ImageError('CROP_INVALID', `The crop ${w}×${h} at (${x}, ${y}) is not inside the ${probe.width}×${probe.height} image`);
+  }
+  return crop;
+}
+
+interface RawSquare {
+  data: Buffer;
+  side: number;
+  channels: Channels;
+}
+
+/**
+ * The one full decode: orient, take the first frame, crop, cap at CROPPED_MAX, convert to sRGB,
+ * and hand back raw pixels. Nothing but pixels survives, so no EXIF/GPS/XMP/ICC can reach the output.
+ */
+async function decodeSquare(bytes: Buffer, square: Crop, limits: PipelineLimits): Promise<RawSquare> {
+  const side = Math.min(square.w, CROPPED_MAX);
+  const { data, info } = await sharp(bytes, {
+    limitInputPixels: limits.maxPixels,
+    // 'error' refuses truncated and corrupt data but tolerates the benign warnings many cameras cause.
+    failOn: 'error',
+    autoOrient: true,
+    pages: 1,
+  })
+    // Frees the worker thread if the race in withDeadline has already given up on it.
+    .timeout({ seconds: Math.ceil(limits.timeoutSeconds) })
+    .extract({ left: square.x, top: square.y, width: square.w, height: square.h })
+    .resize(side, side, { kernel: 'lanczos3' })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, side: info.width, channels: info.channels };
+}
+
+async function encode(square: RawSquare, size: string, side: number): Promise<AvatarVariant> {
+  const { data, info } = await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } })
+    .resize(side, side, { kernel: 'lanczos3' })
+    .webp(WEBP)
+    .toBuffer({ resolveWithObject: true });
+  return { size, width: info.width, height: info.height, data, contentType: 'image/webp' };
+}
+
+async function withDeadline<T>(seconds: number, work: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + seconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ImageError('IMAGE_INVALID', TIMED_OUT)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } catch (error) {
+    if (error instanceof ImageError) throw error;
+    // sharp's own timeout may report first; past the deadline it is still a timeout to the user.
+    throw new ImageError('IMAGE_INVALID', performance.now() >= deadline ? TIMED_OUT : 'The image data is corrupt or truncated');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Decodes once, then encodes every size from the same raw square in parallel (sharp runs each on the
+ * libuv pool). Sizes larger than the square are not upscaled; they report the square's true size.
+ */
+export async function renderAvatarVariants(
+  bytes: Buffer,
+  probe: ImageProbe,
+  crop: Crop | null,
+  sizes: number[],
+  limits: PipelineLimits,
+): Promise<AvatarVariant[]> {
+  const square = squareOf(probe, crop);
+  return withDeadline(limits.timeoutSeconds, async () => {
+    const raw = await decodeSquare(bytes, square, limits);
+    const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
+    return Promise.all(targets.map(([size, side]) => encode(raw, size, side)));
+  });
+}

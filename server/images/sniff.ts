@@ -1,0 +1,68 @@
+// What an upload really is, decided from its bytes: declared types and file names are never trusted.
+
+export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif';
+
+export const MIME_BY_FORMAT = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+} as const satisfies Record<ImageFormat, string>;
+
+const FORMAT_BY_MIME = new Map<string, ImageFormat>(
+  Object.entries(MIME_BY_FORMAT).map(([format, mime]) => [mime, format as ImageFormat]),
+);
+
+/** Only the five accepted types; `image/jpg`, `image/svg+xml` and friends are refused. */
+export function formatFromMime(mime: string): ImageFormat | null {
+  const essence = (mime.split(';', 1)[0] ?? '').trim().toLowerCase();
+  return FORMAT_BY_MIME.get(essence) ?? null;
+}
+
+function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
+  return bytes.length >= at + signature.length && signature.every((byte, i) => bytes[at + i] === byte);
+}
+
+function ascii(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode(...bytes.subarray(start, end));
+}
+
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG = [0xff, 0xd8, 0xff];
+
+/** AVIF is an ISO-BMFF file whose leading `ftyp` box names avif (still) or avis (sequence) as a brand. */
+function isAvif(bytes: Uint8Array): boolean {
+  if (bytes.length < 16 || ascii(bytes, 4, 8) !== 'ftyp') return false;
+  const boxSize = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+  if (boxSize < 16 || boxSize > bytes.length) return false;
+  const brands = [ascii(bytes, 8, 12)]; // major brand; minor version at 12..16 is skipped
+  for (let at = 16; at + 4 <= boxSize; at += 4) brands.push(ascii(bytes, at, at + 4));
+  return brands.includes('avif') || brands.includes('avis');
+}
+
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
+  if (startsWith(bytes, JPEG)) return 'jpeg';
+  if (startsWith(bytes, PNG)) return 'png';
+  if (bytes.length >= 6 && /^GIF8[79]a$/.test(ascii(bytes, 0, 6))) return 'gif';
+  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
+  if (isAvif(bytes)) return 'avif';
+  return null;
+}
+
+// Tag names require a delimiter after them (as browsers do): a bare 4-byte `<svg` would otherwise
+// turn up by chance in roughly one of every few thousand large compressed photos.
+const MARKUP = /<(?:script|html|svg|iframe|body)[\s/>]|<!doctype|<\?xml|javascript:|onerror\s*=|onload\s*=/i;
+const SCAN_WINDOW = 64 * 1024;
+
+/**
+ * Finds HTML/SVG/script text inside image bytes — the mark of a polyglot that some browser or
+ * sniffing proxy could render as a document. Head and tail are where such payloads are put
+ * (comment segments, appended data). latin1 turns every byte into exactly one character, so binary
+ * data cannot swallow a token the way a UTF-8 decode with replacement characters could.
+ */
+export function containsMarkup(bytes: Uint8Array): boolean {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const windows = buffer.length <= 2 * SCAN_WINDOW ? [buffer] : [buffer.subarray(0, SCAN_WINDOW), buffer.subarray(-SCAN_WINDOW)];
+  return windows.some((window) => MARKUP.test(window.toString('latin1')));
+}

@@ -1,0 +1,84 @@
+// /v1/admin/*: widget tokens for host backends, and avatar changes on behalf of a user.
+import { createRoute } from '@hono/zod-openapi';
+import { requireAdmin, signUserToken } from '../auth.ts';
+import type { Deps } from '../context.ts';
+import { ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
+import { removeAvatar, setAvatarFromFile } from '../services/avatars.ts';
+import { directUpload } from '../services/uploads.ts';
+import { directUploadBody, readDirectUpload } from './direct-upload.ts';
+import { adminSecurity, type App } from './env.ts';
+
+export const DEFAULT_TOKEN_TTL = 3600;
+
+/** A user token that expires after `ttlSeconds`. */
+export function issueToken(deps: Deps, userId: string, ttlSeconds = DEFAULT_TOKEN_TTL) {
+  const expiresAt = deps.clock() + ttlSeconds;
+  return { token: signUserToken(deps.config.jwtSecret, userId, expiresAt), expires_at: expiresAt };
+}
+
+export function adminRoutes(app: App, deps: Deps) {
+  const admin = requireAdmin(deps.config.adminKey, deps.config.jwtSecret, deps.clock);
+  app.use('/v1/admin/*', admin);
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/tokens',
+      tags: ['Admin'],
+      summary: 'Issue a user token for the widget',
+      security: adminSecurity,
+      request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
+      responses: { 200: json(TokenSchema, 'The token'), ...errors(400, 401, 403) },
+    }),
+    (c) => {
+      const { user_id, ttl_seconds } = c.req.valid('json');
+      return c.json(issueToken(deps, user_id, ttl_seconds), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/admin/users/{user_id}/avatar',
+      tags: ['Admin'],
+      summary: "Make one of the user's ready profile pictures their avatar",
+      security: adminSecurity,
+      request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
+      responses: { 204: { description: 'Set' }, ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      await setAvatarFromFile(deps, c.req.valid('param').user_id, c.req.valid('json').file_id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/admin/users/{user_id}/avatar',
+    tags: ['Admin'],
+    summary: 'One-request upload on behalf of the user',
+    security: adminSecurity,
+    request: { params: UserIdParam, body: directUploadBody },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 403, 411, 413, 415, 429) },
+  });
+  app.post('/v1/admin/users/:user_id/avatar', async (c) => {
+    const { user_id } = UserIdParam.parse({ user_id: c.req.param('user_id') });
+    return c.json(await directUpload(deps, user_id, await readDirectUpload(c)), 202);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/admin/users/{user_id}/avatar',
+      tags: ['Admin'],
+      summary: "Remove the user's avatar",
+      security: adminSecurity,
+      request: { params: UserIdParam },
+      responses: { 204: { description: 'Removed' }, ...errors(400, 401, 403) },
+    }),
+    async (c) => {
+      await removeAvatar(deps, c.req.valid('param').user_id);
+      return c.body(null, 204);
+    },
+  );
+}

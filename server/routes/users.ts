@@ -1,0 +1,156 @@
+// Avatars: public reads by user id, and the signed-in user's own avatar (/v1/users/me…).
+import { createRoute } from '@hono/zod-openapi';
+import { requireUser } from '../auth.ts';
+import type { Deps } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { identiconSvg, initialsSvg } from '../images/defaults.ts';
+import {
+  AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
+} from '../schemas.ts';
+import { cdnUrl, describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
+import { directUpload } from '../services/uploads.ts';
+import { directUploadBody, readDirectUpload } from './direct-upload.ts';
+import { userSecurity, type App } from './env.ts';
+
+const SHORT_CACHE = 'public, max-age=60';
+
+export function userRoutes(app: App, deps: Deps) {
+  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/users/me',
+      tags: ['Avatars'],
+      summary: 'The signed-in user and their avatar',
+      security: userSecurity,
+      middleware: [auth] as const,
+      responses: { 200: json(UserSchema, 'The user'), ...errors(401) },
+    }),
+    async (c) => c.json(await describeUser(deps, c.get('userId')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/users/me',
+      tags: ['Avatars'],
+      summary: 'Update the signed-in user ({"remove_avatar": true} removes the avatar)',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: PatchUserBody } } } },
+      responses: { 200: json(UserSchema, 'The user'), ...errors(400, 401) },
+    }),
+    async (c) => {
+      if (c.req.valid('json').remove_avatar) await removeAvatar(deps, c.get('userId'));
+      return c.json(await describeUser(deps, c.get('userId')), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/users/me/avatar',
+      tags: ['Avatars'],
+      summary: 'Make a ready profile picture the avatar',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
+      responses: { 204: { description: 'Set' }, ...errors(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      await setAvatarFromFile(deps, c.get('userId'), c.req.valid('json').file_id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/users/me/avatar',
+    tags: ['Avatars'],
+    summary: 'One-request upload: multipart field "avatar" (+ crop fields) or a raw image body (crop fields in the query)',
+    security: userSecurity,
+    request: { body: directUploadBody },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 411, 413, 415, 429) },
+  });
+  app.post('/v1/users/me/avatar', auth, async (c) => c.json(await directUpload(deps, c.get('userId'), await readDirectUpload(c)), 202));
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/users/me/avatar',
+      tags: ['Avatars'],
+      summary: 'Remove the avatar (idempotent; the file is kept)',
+      security: userSecurity,
+      middleware: [auth] as const,
+      responses: { 204: { description: 'Removed' }, ...errors(401) },
+    }),
+    async (c) => {
+      await removeAvatar(deps, c.get('userId'));
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/users/me/avatar/recrop',
+      tags: ['Avatars'],
+      summary: 'Crop the current avatar again from its stored original',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: RecropBody } } } },
+      responses: { 202: json(RecropAccepted, 'Queued'), ...errors(400, 401, 404, 409) },
+    }),
+    async (c) => c.json(await recropAvatar(deps, c.get('userId'), c.req.valid('json')), 202),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/users/{user_id}/avatar',
+      tags: ['Avatars'],
+      summary: "A user's avatar URL at a size (public)",
+      request: { params: UserIdParam, query: AvatarQuery },
+      responses: { 200: json(AvatarSchema, 'The avatar'), ...errors(400, 404, 409) },
+    }),
+    async (c) => {
+      const { size, is_preview } = c.req.valid('query');
+      return c.json(await getAvatar(deps, c.req.valid('param').user_id, requestedSize(deps, size, is_preview === 'true')), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/users/{user_id}/avatar/image',
+      tags: ['Avatars'],
+      summary: "Redirect to a user's avatar image, or a generated default (usable as <img src>)",
+      request: { params: UserIdParam, query: AvatarImageQuery },
+      responses: {
+        302: { description: 'Redirect to the variant' },
+        200: { description: 'Generated default', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
+        ...errors(400, 404),
+      },
+    }),
+    async (c) => {
+      const { size: sizeParam, is_preview, default: fallback = 'identicon', name } = c.req.valid('query');
+      const userId = c.req.valid('param').user_id;
+      const size = requestedSize(deps, sizeParam, is_preview === 'true');
+      // While the first avatar is processing there is nothing to show yet: the default stands in.
+      const found = await findAvatarVariant(deps, userId, size).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'AVATAR_NOT_READY') return null;
+        throw err;
+      });
+      c.header('Cache-Control', SHORT_CACHE);
+      if (found) return c.redirect(cdnUrl(deps, found.variant.key), 302);
+      if (fallback === '404') throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
+      const pixels = size === 'cropped' ? 512 : Number(size);
+      const svg = fallback === 'initials' && name ? initialsSvg(name, userId, pixels) : identiconSvg(userId, pixels);
+      c.header('Content-Type', 'image/svg+xml');
+      c.header('X-Content-Type-Options', 'nosniff');
+      c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+      return c.body(svg, 200);
+    },
+  );
+}

@@ -1,0 +1,142 @@
+// Request and response schemas: the same zod objects validate requests and generate /openapi.json.
+import { z } from '@hono/zod-openapi';
+import { USER_ID } from './auth.ts';
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string().openapi({ example: 'FILE_NOT_FOUND' }), message: z.string() }) })
+  .openapi('Error');
+
+/** OpenAPI response entries for error statuses. */
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+/** An OpenAPI JSON response entry. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const cropInt = z.number().int().min(0).max(1_000_000);
+
+export const CropFields = {
+  crop_x: cropInt.optional(),
+  crop_y: cropInt.optional(),
+  crop_w: cropInt.min(1).optional(),
+  crop_h: cropInt.min(1).optional().openapi({ description: 'Defaults to crop_w (avatars are square).' }),
+};
+
+export const UserIdParam = z.object({
+  user_id: z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-').openapi({ param: { name: 'user_id', in: 'path' }, example: 'alice' }),
+});
+
+export const FileIdParam = z.object({
+  file_id: z.string().min(1).max(64).openapi({ param: { name: 'file_id', in: 'path' } }),
+});
+
+export const CreateUploadBody = z
+  .object({
+    upload_type: z.enum(['profile_pic', 'emote']),
+    filename: z.string().min(1).max(255),
+    content_type: z.string().min(1).max(100).openapi({ example: 'image/webp' }),
+    size_bytes: z.number().int().min(1),
+    ...CropFields,
+    set_as_avatar: z.boolean().optional().openapi({ description: 'profile_pic only; default true' }),
+    shortcode: z.string().optional().openapi({ description: 'emote only (not available yet)' }),
+    public: z.boolean().optional().openapi({ description: 'emote only (not available yet)' }),
+  })
+  .openapi('CreateUpload');
+
+export const UploadCreated = z
+  .object({
+    file_id: z.string(),
+    upload_url: z.string(),
+    upload_method: z.literal('PUT'),
+    upload_headers: z.record(z.string(), z.string()),
+    expires_at: z.number().int(),
+  })
+  .openapi('UploadCreated');
+
+export const UploadContentQuery = z.object({
+  expires: z.string().openapi({ param: { name: 'expires', in: 'query' } }),
+  signature: z.string().openapi({ param: { name: 'signature', in: 'query' } }),
+});
+
+export const ProcessingAccepted = z.object({ file_id: z.string(), processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']) }).openapi('ProcessingAccepted');
+
+export const FileSchema = z
+  .object({
+    id: z.string(),
+    upload_type: z.enum(['profile_pic', 'emote']),
+    content_type: z.string(),
+    size_bytes: z.number().int(),
+    processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    created_at: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi('File');
+
+export const AvatarQuery = z.object({
+  size: z.string().optional().openapi({ param: { name: 'size', in: 'query' }, example: '256', description: 'cropped, 1600, 512, 256 (default), 128, 64, or a configured size' }),
+  is_preview: z.enum(['true', 'false']).optional().openapi({ param: { name: 'is_preview', in: 'query' }, description: 'true means size=64' }),
+});
+
+export const AvatarImageQuery = AvatarQuery.extend({
+  default: z.enum(['identicon', 'initials', '404']).optional().openapi({ param: { name: 'default', in: 'query' } }),
+  name: z.string().max(200).optional().openapi({ param: { name: 'name', in: 'query' }, description: 'for default=initials' }),
+});
+
+export const AvatarSchema = z
+  .object({
+    url: z.string(),
+    expires_at: z.number().int().nullable(),
+    size: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    content_type: z.string(),
+    version: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi('Avatar');
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    avatar_url: z.string().nullable(),
+    avatar: z
+      .object({
+        file_id: z.string(),
+        version: z.number().int(),
+        source: z.enum(['upload', 'config']),
+        urls: z.record(z.string(), z.string()),
+        updated_at: z.number().int(),
+      })
+      .nullable(),
+    avatar_processing: z.boolean(),
+  })
+  .openapi('User');
+
+export const SetAvatarBody = z.object({ file_id: z.string().min(1).max(64) }).openapi('SetAvatar');
+
+export const PatchUserBody = z.object({ remove_avatar: z.boolean().optional() }).openapi('PatchUser');
+
+export const RecropBody = z
+  .object({ crop_x: cropInt, crop_y: cropInt, crop_w: cropInt.min(1), crop_h: cropInt.min(1).optional() })
+  .openapi('Recrop');
+
+export const RecropAccepted = z.object({ status: z.literal('processing'), message: z.string() }).openapi('RecropAccepted');
+
+export const DirectUploadQuery = z.object({
+  crop_x: z.string().regex(/^\d+$/).optional().openapi({ param: { name: 'crop_x', in: 'query' } }),
+  crop_y: z.string().regex(/^\d+$/).optional().openapi({ param: { name: 'crop_y', in: 'query' } }),
+  crop_w: z.string().regex(/^\d+$/).optional().openapi({ param: { name: 'crop_w', in: 'query' } }),
+  crop_h: z.string().regex(/^\d+$/).optional().openapi({ param: { name: 'crop_h', in: 'query' } }),
+});
+
+export const TokenBody = z
+  .object({
+    user_id: z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-'),
+    ttl_seconds: z.number().int().min(60).max(2_592_000).optional().openapi({ description: 'default 3600' }),
+  })
+  .openapi('TokenRequest');
+
+export const TokenSchema = z.object({ token: z.string(), expires_at: z.number().int() }).openapi('Token');

@@ -1,0 +1,51 @@
+// Transitions of a user's avatar pointer. Every change bumps the version, so clients can tell avatars apart.
+import type { Transaction } from 'kysely';
+import type { Deps } from '../context.ts';
+import type { Database } from '../db/schema.ts';
+import { objectKeys } from '../storage/index.ts';
+
+type Trx = Transaction<Database>;
+
+async function ensureUser(trx: Trx, userId: string) {
+  await trx
+    .insertInto('users')
+    .values({ id: userId, avatar_rendition_id: null, avatar_version: 0, avatar_updated_at: null, requested_rendition_id: null })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+/** Records that `renditionId` should become the avatar once ready; a newer request overrides an older one. */
+export async function requestAvatar(trx: Trx, userId: string, renditionId: string) {
+  await ensureUser(trx, userId);
+  await trx.updateTable('users').set({ requested_rendition_id: renditionId }).where('id', '=', userId).execute();
+}
+
+/** Points the avatar at a ready rendition now (and drops any pending request). */
+export async function setAvatar(trx: Trx, userId: string, renditionId: string | null, now: number) {
+  await ensureUser(trx, userId);
+  await trx
+    .updateTable('users')
+    .set((eb) => ({
+      avatar_rendition_id: renditionId,
+      requested_rendition_id: null,
+      avatar_version: eb('avatar_version', '+', 1),
+      avatar_updated_at: now,
+    }))
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** Called when a rendition becomes ready: it is promoted only if it is still the newest request. */
+export async function promoteIfRequested(trx: Trx, userId: string, renditionId: string, now: number) {
+  const user = await trx.selectFrom('users').select('requested_rendition_id').where('id', '=', userId).executeTakeFirst();
+  if (user?.requested_rendition_id === renditionId) await setAvatar(trx, userId, renditionId, now);
+}
+
+/** Queues a rendition's objects and rows for deletion after the grace period, so URLs already handed out keep working a while. */
+export async function scheduleGarbage(trx: Trx, deps: Deps, renditionId: string, now: number) {
+  await trx
+    .insertInto('garbage')
+    .values({ prefix: objectKeys.renditionPrefix(renditionId), delete_after: now + deps.config.cleanupGraceSeconds })
+    .onConflict((oc) => oc.column('prefix').doNothing())
+    .execute();
+}

@@ -1,0 +1,114 @@
+// Reading and changing a user's avatar. Writes go through avatar-state.ts so every change bumps the version.
+import type { Deps } from '../context.ts';
+import type { UserRow, VariantRow } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { requestAvatar, setAvatar } from './avatar-state.ts';
+import { ownedFile, squareCrop, type CropInput } from './uploads.ts';
+
+export const DEFAULT_SIZE = '256';
+export const PREVIEW_SIZE = '64';
+
+export const cdnUrl = (deps: Deps, key: string) => `${deps.baseUrl()}/cdn/${key}`;
+
+/** The size a request asks for: `is_preview` means 64; anything not configured is 400 INVALID_SIZE. */
+export function requestedSize(deps: Deps, size: string | undefined, isPreview: boolean): string {
+  if (isPreview) return PREVIEW_SIZE;
+  const wanted = size ?? DEFAULT_SIZE;
+  if (wanted === 'cropped' || deps.config.avatarSizes.some((s) => String(s) === wanted)) return wanted;
+  const allowed = ['cropped', ...deps.config.avatarSizes].join(', ');
+  throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${allowed}`);
+}
+
+async function userRow(deps: Deps, userId: string): Promise<UserRow | undefined> {
+  return deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+}
+
+async function variantsOf(deps: Deps, renditionId: string): Promise<VariantRow[]> {
+  return deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).execute();
+}
+
+/** The variant served for a size, or null when the user has no avatar. 409 while the only avatar is processing. */
+export async function findAvatarVariant(deps: Deps, userId: string, size: string) {
+  const user = await userRow(deps, userId);
+  if (!user?.avatar_rendition_id) {
+    if (user?.requested_rendition_id) throw new ApiError(409, 'AVATAR_NOT_READY', 'The avatar is still being processed');
+    return null;
+  }
+  const variant = await deps.db
+    .selectFrom('variants')
+    .selectAll()
+    .where('rendition_id', '=', user.avatar_rendition_id)
+    .where('size', '=', size)
+    .executeTakeFirst();
+  if (!variant) return null;
+  return { user, variant };
+}
+
+export async function getAvatar(deps: Deps, userId: string, size: string) {
+  const found = await findAvatarVariant(deps, userId, size);
+  if (!found) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
+  const { user, variant } = found;
+  return {
+    url: cdnUrl(deps, variant.key),
+    expires_at: null,
+    size,
+    width: variant.width,
+    height: variant.height,
+    content_type: variant.content_type,
+    version: user.avatar_version,
+    updated_at: user.avatar_updated_at ?? 0,
+  };
+}
+
+export async function describeUser(deps: Deps, userId: string) {
+  const user = await userRow(deps, userId);
+  const processing = Boolean(user?.requested_rendition_id);
+  if (!user?.avatar_rendition_id) return { id: userId, avatar_url: null, avatar: null, avatar_processing: processing };
+  const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
+  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, cdnUrl(deps, v.key)]));
+  return {
+    id: userId,
+    avatar_url: urls[DEFAULT_SIZE] ?? null,
+    avatar: { file_id: rendition.file_id, version: user.avatar_version, source: 'upload' as const, urls, updated_at: user.avatar_updated_at ?? 0 },
+    avatar_processing: processing,
+  };
+}
+
+/** PUT …/avatar {file_id}: any ready profile picture of the user's own. */
+export async function setAvatarFromFile(deps: Deps, userId: string, fileId: string) {
+  const file = await ownedFile(deps, userId, fileId);
+  if (file.upload_type !== 'profile_pic') throw new ApiError(400, 'FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
+  if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'FILE_NOT_READY', `The file is ${file.state}, not ready`);
+  const renditionId = file.rendition_id;
+  await deps.db.transaction().execute((trx) => setAvatar(trx, userId, renditionId, deps.clock()));
+}
+
+/** DELETE …/avatar: idempotent; also cancels a pending promotion. The file stays and can be set again. */
+export async function removeAvatar(deps: Deps, userId: string) {
+  const user = await userRow(deps, userId);
+  if (!user?.avatar_rendition_id && !user?.requested_rendition_id) return;
+  await deps.db.transaction().execute((trx) => setAvatar(trx, userId, null, deps.clock()));
+}
+
+/** Queues a new rendition of the current avatar's file with another crop; the old one is served until it is ready. */
+export async function recropAvatar(deps: Deps, userId: string, input: CropInput) {
+  const user = await userRow(deps, userId);
+  if (!user?.avatar_rendition_id) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar to recrop');
+  const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
+  const file = await ownedFile(deps, userId, rendition.file_id);
+  const crop = squareCrop(input, 'RECROP_INVALID');
+  if (!crop) throw new ApiError(400, 'RECROP_INVALID', 'crop_x, crop_y and crop_w are required');
+  if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
+    throw new ApiError(400, 'RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
+  }
+  const renditionId = newId('r');
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('renditions').values({ id: renditionId, file_id: file.id, crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h, state: 'processing', created_at: now }).execute();
+    await requestAvatar(trx, userId, renditionId);
+    await deps.jobs.enqueue(trx, renditionId, now);
+  });
+  deps.jobs.kick();
+  return { status: 'processing' as const, message: 'Avatar recrop queued' };
+}

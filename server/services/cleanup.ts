@@ -1,0 +1,41 @@
+// Deletes superseded renditions once their grace period is over: rows first (in one transaction), then objects.
+// The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
+import type { Deps } from '../context.ts';
+
+const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
+
+export async function sweepGarbage(deps: Deps): Promise<number> {
+  const due = await deps.db.selectFrom('garbage').selectAll().where('delete_after', '<=', deps.clock()).execute();
+  for (const { prefix } of due) {
+    const renditionId = renditionIdOf(prefix);
+    if (renditionId) {
+      const inUse = await deps.db.selectFrom('users').select('id').where('avatar_rendition_id', '=', renditionId).executeTakeFirst();
+      if (inUse) {
+        await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+        continue;
+      }
+      await deps.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('variants').where('rendition_id', '=', renditionId).execute();
+        await trx.deleteFrom('renditions').where('id', '=', renditionId).execute();
+      });
+    }
+    await deps.storage.deletePrefix(prefix);
+    await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+  }
+  return due.length;
+}
+
+/** Runs the sweep now and then every `intervalSeconds`; the timer never keeps the process alive. */
+export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => void {
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = sweepGarbage(deps).catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  tick();
+  const timer = setInterval(tick, intervalSeconds * 1000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return running;
+  };
+}

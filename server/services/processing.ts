@@ -1,0 +1,100 @@
+// The render job: original → probe → variants → stored objects → one transaction that makes them visible.
+import { createHash } from 'node:crypto';
+import type { Deps } from '../context.ts';
+import type { FileRow, JobRow, NewVariant, RenditionRow } from '../db/schema.ts';
+import { ImageError, probeImage, renderAvatarVariants, type Crop, type PipelineLimits } from '../images/pipeline.ts';
+import type { JobHandler } from '../jobs/queue.ts';
+import { objectKeys } from '../storage/index.ts';
+import { promoteIfRequested, scheduleGarbage } from './avatar-state.ts';
+
+export function pipelineLimits(deps: Deps): PipelineLimits {
+  const { maxPixels, maxFrames, processingTimeoutSeconds } = deps.config;
+  return { maxPixels, maxFrames, timeoutSeconds: processingTimeoutSeconds };
+}
+
+function cropOf(rendition: RenditionRow): Crop | null {
+  const { crop_x: x, crop_y: y, crop_w: w, crop_h: h } = rendition;
+  return x === null || y === null || w === null || h === null ? null : { x, y, w, h };
+}
+
+async function load(deps: Deps, renditionId: string): Promise<{ rendition: RenditionRow; file: FileRow } | null> {
+  const rendition = await deps.db.selectFrom('renditions').selectAll().where('id', '=', renditionId).executeTakeFirst();
+  if (!rendition || rendition.state !== 'processing') return null;
+  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', rendition.file_id).executeTakeFirstOrThrow();
+  return { rendition, file };
+}
+
+/** Marks a rendition failed; the file fails with it only if this was its first rendition (not a recrop). */
+async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
+  await deps.storage.deletePrefix(objectKeys.renditionPrefix(rendition.id));
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).execute();
+    await trx
+      .updateTable('files')
+      .set({ state: 'failed', error_code: code, error_message: message, updated_at: now })
+      .where('id', '=', rendition.file_id)
+      .where('state', '=', 'processing')
+      .execute();
+    await trx.updateTable('users').set({ requested_rendition_id: null }).where('requested_rendition_id', '=', rendition.id).execute();
+  });
+}
+
+async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
+  const limits = pipelineLimits(deps);
+  const original = await deps.storage.getBytes(objectKeys.original(file.id));
+  if (!original) throw new ImageError('IMAGE_INVALID', 'The uploaded bytes are missing');
+  const probe = await probeImage(original, file.content_type, limits);
+  if (file.width === null) {
+    await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
+  }
+  const variants = await renderAvatarVariants(original, probe, cropOf(rendition), deps.config.avatarSizes, limits);
+
+  // Objects first, rows after: a crash in between leaves objects under this rendition's prefix only,
+  // and the re-run starts by clearing that prefix.
+  const rows: NewVariant[] = [];
+  for (const variant of variants) {
+    const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
+    const key = objectKeys.variant(rendition.id, variant.size, hash);
+    await deps.storage.put(key, variant.data);
+    rows.push({ rendition_id: rendition.id, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType });
+  }
+
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('variants').values(rows).execute();
+    await trx.updateTable('renditions').set({ state: 'ready' }).where('id', '=', rendition.id).execute();
+    // A recrop replaces the file's previous rendition; its objects go after the grace period.
+    if (file.rendition_id && file.rendition_id !== rendition.id) await scheduleGarbage(trx, deps, file.rendition_id, now);
+    await trx
+      .updateTable('files')
+      .set({ state: 'ready', rendition_id: rendition.id, width: probe.width, height: probe.height, error_code: null, error_message: null, updated_at: now })
+      .where('id', '=', file.id)
+      .execute();
+    await promoteIfRequested(trx, file.owner_id, rendition.id, now);
+  });
+}
+
+export function createRenderJobHandler(deps: Deps): JobHandler {
+  return {
+    async run(job: JobRow) {
+      const loaded = await load(deps, job.rendition_id);
+      if (!loaded) return;
+      const { rendition, file } = loaded;
+      deps.log.debug(`job started ${job.id} ${file.id}`);
+      await deps.storage.deletePrefix(objectKeys.renditionPrefix(rendition.id));
+      try {
+        await render(deps, rendition, file);
+        deps.log.debug(`job finished ${job.id} ${file.id} ready`);
+      } catch (error) {
+        if (!(error instanceof ImageError)) throw error;
+        await fail(deps, rendition, error.code, error.message);
+        deps.log.debug(`job finished ${job.id} ${file.id} failed ${error.code}`);
+      }
+    },
+    async giveUp(job: JobRow) {
+      const loaded = await load(deps, job.rendition_id);
+      if (loaded) await fail(deps, loaded.rendition, 'IMAGE_INVALID', 'The image could not be processed');
+    },
+  };
+}

@@ -1,0 +1,221 @@
+// Uploads: create (presigned), receive the bytes, complete; and the one-request upload built from the same steps.
+import type { Readable } from 'node:stream';
+import type { Deps } from '../context.ts';
+import type { FileRow } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { formatFromMime, MIME_BY_FORMAT } from '../images/sniff.ts';
+import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/index.ts';
+import { requestAvatar } from './avatar-state.ts';
+
+export interface CropInput {
+  crop_x?: number | undefined;
+  crop_y?: number | undefined;
+  crop_w?: number | undefined;
+  crop_h?: number | undefined;
+}
+
+export interface NewUpload extends CropInput {
+  upload_type: 'profile_pic' | 'emote';
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  set_as_avatar?: boolean | undefined;
+}
+
+/** A square crop, or null for "centred largest square". Whether it fits the image is known only after probing. */
+export function squareCrop(input: CropInput, code = 'CROP_INVALID') {
+  const { crop_x: x, crop_y: y, crop_w: w } = input;
+  const h = input.crop_h ?? w;
+  const given = [x, y, w].filter((v) => v !== undefined).length;
+  if (given === 0 && input.crop_h === undefined) return null;
+  if (given !== 3 || x === undefined || y === undefined || w === undefined || h === undefined) {
+    throw new ApiError(400, code, 'crop_x, crop_y and crop_w must be given together');
+  }
+  if (w !== h) throw new ApiError(400, code, 'An avatar crop must be square (crop_w = crop_h)');
+  return { x, y, w, h };
+}
+
+/** The canonical MIME type for an accepted declared type; 415 otherwise. */
+function acceptedMime(declared: string): string {
+  const format = formatFromMime(declared);
+  if (!format) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
+  return MIME_BY_FORMAT[format];
+}
+
+function checkSize(deps: Deps, sizeBytes: number) {
+  const max = deps.config.maxAvatarBytes;
+  if (sizeBytes > max) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
+}
+
+type Crop = ReturnType<typeof squareCrop>;
+
+async function insertFile(deps: Deps, userId: string, upload: NewUpload, contentType: string, crop: Crop): Promise<string> {
+  const id = newId('f');
+  const now = deps.clock();
+  await deps.db
+    .insertInto('files')
+    .values({
+      id,
+      owner_id: userId,
+      upload_type: upload.upload_type,
+      filename: upload.filename,
+      content_type: contentType,
+      size_bytes: upload.size_bytes,
+      crop_x: crop?.x ?? null,
+      crop_y: crop?.y ?? null,
+      crop_w: crop?.w ?? null,
+      crop_h: crop?.h ?? null,
+      set_as_avatar: upload.set_as_avatar === false ? 0 : 1,
+      state: 'awaiting_upload',
+      received: 0,
+      error_code: null,
+      error_message: null,
+      width: null,
+      height: null,
+      rendition_id: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return id;
+}
+
+function uploadUrl(deps: Deps, fileId: string, expiresAt: number, signature: string) {
+  return `${deps.baseUrl()}/v1/uploads/${encodeURIComponent(fileId)}/content?expires=${expiresAt}&signature=${signature}`;
+}
+
+export async function createUpload(deps: Deps, userId: string, upload: NewUpload) {
+  if (upload.upload_type === 'emote') throw new ApiError(501, 'NOT_IMPLEMENTED', 'Emote uploads are not available yet');
+  const contentType = acceptedMime(upload.content_type);
+  checkSize(deps, upload.size_bytes);
+  const crop = squareCrop(upload);
+  deps.uploadLimiter.hit(userId, deps.clock());
+  const fileId = await insertFile(deps, userId, upload, contentType, crop);
+  const expiresAt = deps.clock() + deps.config.uploadUrlTtlSeconds;
+  const signature = deps.signer.sign({ fileId, contentType, sizeBytes: upload.size_bytes, expiresAt });
+  return {
+    file_id: fileId,
+    upload_url: uploadUrl(deps, fileId, expiresAt, signature),
+    upload_method: 'PUT' as const,
+    upload_headers: { 'Content-Type': contentType },
+    expires_at: expiresAt,
+  };
+}
+
+/** Stores the original's bytes exactly once; a body of the wrong length stores nothing. */
+async function storeOriginal(deps: Deps, file: FileRow, body: Readable | null, declaredLength: number | null) {
+  if (declaredLength !== null && declaredLength !== file.size_bytes) {
+    throw new ApiError(400, 'SIZE_MISMATCH', `The body is ${declaredLength} bytes but ${file.size_bytes} were announced`);
+  }
+  try {
+    if (!body) throw new ObjectLengthError(file.size_bytes, 0);
+    await deps.storage.put(objectKeys.original(file.id), body, { exactBytes: file.size_bytes });
+  } catch (err) {
+    if (err instanceof ObjectLengthError || err instanceof ObjectTooLargeError) {
+      throw new ApiError(400, 'SIZE_MISMATCH', `The body must be exactly ${file.size_bytes} bytes`);
+    }
+    throw err;
+  }
+  const marked = await deps.db
+    .updateTable('files')
+    .set({ received: 1, updated_at: deps.clock() })
+    .where('id', '=', file.id)
+    .where('received', '=', 0)
+    .executeTakeFirst();
+  if (marked.numUpdatedRows === 0n) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+}
+
+export interface ReceivedUpload {
+  fileId: string;
+  expires: string;
+  signature: string;
+  contentType: string | undefined;
+  contentLength: number | null;
+  body: Readable | null;
+}
+
+/** The presigned PUT, verified by the server itself (local storage). */
+export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
+  const invalid = new ApiError(403, 'UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or the Content-Type differs from the signed one)');
+  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', put.fileId).executeTakeFirst();
+  const expiresAt = /^\d{1,12}$/.test(put.expires) ? Number(put.expires) : NaN;
+  if (!file || !Number.isFinite(expiresAt)) throw invalid;
+  const grant = { fileId: file.id, contentType: file.content_type, sizeBytes: file.size_bytes, expiresAt };
+  if (!deps.signer.verify(grant, put.signature)) throw invalid;
+  const sentType = (put.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (sentType !== file.content_type) throw invalid;
+  if (expiresAt < deps.clock()) throw new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; create a new upload');
+  if (file.received) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+  await storeOriginal(deps, file, put.body, put.contentLength);
+}
+
+/** Starts processing a received file (once); returns its state. */
+async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['state']> {
+  if (file.state !== 'awaiting_upload') return file.state;
+  const now = deps.clock();
+  const renditionId = newId('r');
+  const started = await deps.db.transaction().execute(async (trx) => {
+    const claimed = await trx
+      .updateTable('files')
+      .set({ state: 'processing', updated_at: now })
+      .where('id', '=', file.id)
+      .where('state', '=', 'awaiting_upload')
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows === 0n) return false;
+    await trx
+      .insertInto('renditions')
+      .values({ id: renditionId, file_id: file.id, crop_x: file.crop_x, crop_y: file.crop_y, crop_w: file.crop_w, crop_h: file.crop_h, state: 'processing', created_at: now })
+      .execute();
+    if (file.set_as_avatar) await requestAvatar(trx, file.owner_id, renditionId);
+    await deps.jobs.enqueue(trx, renditionId, now);
+    return true;
+  });
+  if (!started) {
+    const current = await deps.db.selectFrom('files').select('state').where('id', '=', file.id).executeTakeFirstOrThrow();
+    return current.state;
+  }
+  deps.jobs.kick();
+  return 'processing';
+}
+
+export async function ownedFile(deps: Deps, userId: string, fileId: string): Promise<FileRow> {
+  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', fileId).where('owner_id', '=', userId).executeTakeFirst();
+  if (!file) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file');
+  return file;
+}
+
+export async function completeUpload(deps: Deps, userId: string, fileId: string) {
+  const file = await ownedFile(deps, userId, fileId);
+  if (!file.received) throw new ApiError(409, 'UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
+  return { file_id: file.id, processing_state: await startProcessing(deps, file) };
+}
+
+export interface DirectUpload extends CropInput {
+  contentType: string;
+  filename: string;
+  body: Readable;
+  /** Known for buffered multipart parts and raw bodies that send Content-Length. */
+  sizeBytes: number | null;
+}
+
+/** POST /v1/users/me/avatar: create, receive and complete in one request; the avatar is promoted when ready. */
+export async function directUpload(deps: Deps, userId: string, upload: DirectUpload) {
+  const contentType = acceptedMime(upload.contentType);
+  if (upload.sizeBytes === null) throw new ApiError(411, 'LENGTH_REQUIRED', 'Send Content-Length (or use multipart/form-data)');
+  if (upload.sizeBytes === 0) throw new ApiError(400, 'INVALID_REQUEST', 'The image is empty');
+  checkSize(deps, upload.sizeBytes);
+  const crop = squareCrop(upload);
+  deps.uploadLimiter.hit(userId, deps.clock());
+  const newFile = { upload_type: 'profile_pic' as const, filename: upload.filename, content_type: contentType, size_bytes: upload.sizeBytes, set_as_avatar: true };
+  const fileId = await insertFile(deps, userId, newFile, contentType, crop);
+  const file = await ownedFile(deps, userId, fileId);
+  try {
+    await storeOriginal(deps, file, upload.body, upload.sizeBytes);
+  } catch (err) {
+    // Nothing useful was stored: leave no half-created file behind.
+    await deps.db.deleteFrom('files').where('id', '=', fileId).execute();
+    throw err;
+  }
+  return { file_id: fileId, processing_state: await startProcessing(deps, { ...file, received: 1 }) };
+}

@@ -1,0 +1,215 @@
+// Starts the real avatar-server as a child process on 127.0.0.1 with a port it picks itself,
+// and gives tests small helpers to talk to it over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cliSource = join(root, 'server', 'cli.ts');
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  jwtSecret: string;
+  adminKey: string;
+  proc: ChildProcess;
+  /** Every line the process has printed so far (stdout and stderr). */
+  lines: string[];
+  /** Resolves with the first line (already printed or future) matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, wait for exit; removes the data dir unless `keepData`. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** SIGKILL, wait for exit; the data dir is kept. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  dev?: boolean;
+  args?: string[];
+  /** Use these instead of fresh random secrets (to restart on the same data dir). */
+  jwtSecret?: string;
+  adminKey?: string;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'avatar-test-')));
+  const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
+  const adminKey = opts.adminKey ?? randomBytes(24).toString('hex');
+  const args = ['--import', 'tsx', cliSource, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir];
+  if (opts.dev !== false) args.push('--dev');
+  args.push(...(opts.args ?? []));
+  const proc = spawn(process.execPath, args, {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      AVATAR_JWT_SECRET: jwtSecret,
+      AVATAR_ADMIN_KEY: adminKey,
+      AVATAR_LOG_LEVEL: 'debug',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      if (process.env.AVATAR_TEST_VERBOSE) process.stderr.write(`[server] ${line}\n`);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const waiter = waiters[i]!;
+        if (waiter.pattern.test(line)) {
+          waiters.splice(i, 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const waitForLine = (pattern: RegExp, timeoutMs = 20_000) => {
+    const seen = lines.find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+      waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+      exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited (${code}) before ${pattern}:\n${lines.join('\n')}`)); });
+    });
+  };
+
+  const listening = await waitForLine(/^listening on http:\/\/\S+$/);
+  const url = listening.replace(/^listening on /, '').trim();
+
+  return {
+    url,
+    dataDir,
+    jwtSecret,
+    adminKey,
+    proc,
+    lines,
+    waitForLine,
+    async stop({ keepData = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+      if (!keepData && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Runs the CLI to completion (for configuration errors and --help). */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', cliSource, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  return { code, output };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  json: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  redirect?: RequestRedirect;
+}
+
+/** One HTTP request; parses JSON bodies when the response says it is JSON. */
+export async function api<T = any>(server: { url: string } | string, method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+  const base = typeof server === 'string' ? server : server.url;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  const target = path.startsWith('http') ? path : base + path;
+  const res = await fetch(target, { method, headers, body, redirect: opts.redirect ?? 'manual', duplex: 'half' } as RequestInit);
+  const text = await res.text();
+  const json = (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** HS256 JWT signed with `secret`; used to forge tokens the server must refuse. */
+export function signJwt(secret: string, payload: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(payload)}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+/** A valid user token for `userId`, signed with the server's secret. */
+export function userToken(server: RunningServer, userId: string, ttlSeconds = 3600): string {
+  return signJwt(server.jwtSecret, { sub: userId, exp: Math.floor(Date.now() / 1000) + ttlSeconds });
+}
+
+export interface UploadOptions {
+  contentType?: string;
+  crop?: { crop_x: number; crop_y: number; crop_w: number; crop_h?: number };
+  setAsAvatar?: boolean;
+  filename?: string;
+}
+
+/** Creates an upload, PUTs the bytes and completes it. Returns the file id (processing may still be running). */
+export async function uploadImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
+  const contentType = opts.contentType ?? 'image/jpeg';
+  const created = await api(server, 'POST', '/v1/uploads', {
+    token,
+    json: {
+      upload_type: 'profile_pic',
+      filename: opts.filename ?? 'photo',
+      content_type: contentType,
+      size_bytes: bytes.byteLength,
+      ...opts.crop,
+      ...(opts.setAsAvatar === undefined ? {} : { set_as_avatar: opts.setAsAvatar }),
+    },
+  });
+  if (created.status !== 201) throw new Error(`create upload: ${created.status} ${created.text}`);
+  const put = await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) });
+  if (!put.ok) throw new Error(`PUT: ${put.status} ${await put.text()}`);
+  const done = await api(server, 'POST', `/v1/uploads/${created.json.file_id}/complete`, { token });
+  if (done.status !== 202) throw new Error(`complete: ${done.status} ${done.text}`);
+  return created.json.file_id;
+}
+
+/** Polls a condition until it holds (no fixed sleeps: short polls, bounded total time). */
+export async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until the file's processing has ended and returns GET /v1/files/{id}. */
+export async function waitForFile(server: RunningServer, token: string, fileId: string, timeoutMs = 30_000): Promise<any> {
+  return waitUntil(async () => {
+    const res = await api(server, 'GET', `/v1/files/${fileId}`, { token });
+    return res.json && ['ready', 'failed'].includes(res.json.processing_state) ? res.json : undefined;
+  }, `file ${fileId} to finish processing`, timeoutMs);
+}
