@@ -153,6 +153,8 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     if (/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL', 'PostgreSQL is not supported by this version yet; unset it to use SQLite');
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL (or unset for SQLite)');
   }
+  // Better to refuse than to start and silently never deliver.
+  if (read(env, 'AVATAR_WEBHOOK_URL') !== undefined) throw new ConfigError('AVATAR_WEBHOOK_URL', 'webhooks are not supported by this version yet; unset it');
   const storage = read(env, 'AVATAR_STORAGE') ?? 'local';
   if (storage !== 'local') throw new ConfigError('AVATAR_STORAGE', `"${storage}" is not supported by this version yet; use "local"`);
 

@@ -1,6 +1,7 @@
 // Assembles a running server from a Config: database, storage, jobs, HTTP. The CLI and the benchmark use it.
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createLogger, unixNow, type Deps } from './context.ts';
@@ -22,6 +23,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Every upload is a different image, so libvips' operation cache would only hold memory.
+  sharp.cache(false);
   const log = createLogger(config.logLevel);
   const db = await openDatabase(config.dataDir);
   const clock = unixNow;

@@ -32,6 +32,7 @@ const initial: Migration = {
       .createTable('renditions')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('file_id', 'text', (c) => c.notNull().references('files.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull().unique())
       .addColumn('crop_x', 'integer')
       .addColumn('crop_y', 'integer')
       .addColumn('crop_w', 'integer')

@@ -36,6 +36,8 @@ export interface FilesTable {
 export interface RenditionsTable {
   id: string;
   file_id: string;
+  /** Creation order across all renditions. */
+  seq: number;
   crop_x: number | null;
   crop_y: number | null;
   crop_w: number | null;

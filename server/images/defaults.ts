@@ -11,12 +11,12 @@ function colourOf(hash: Buffer): string {
   const hue = hash.readUInt16BE(0) % 360;
   const saturation = 45 + (hash[2]! % 30);
   const lightness = 38 + (hash[3]! % 14);
-  return `hsl(${hue} ${saturation}% ${lightness}%)`;
+  return `hsl(${hue}, ${saturation}%, ${lightness}%)`; // comma syntax: understood by every SVG renderer
 }
 
 const GRID = 5;
 
-/** A 5×5 pattern mirrored left↔right (faces and logos read as symmetric), 15 bits of the hash. */
+/** A 5×5 grid mirrored left↔right (symmetry makes random noise read as a shape): 15 bits of the hash. */
 export function identiconSvg(seed: string, size: number): string {
   const hash = digest(seed);
   const cells: string[] = [];

@@ -47,7 +47,11 @@ export interface AvatarVariant {
 
 const FORMAT_NAME: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', avif: 'AVIF' };
 const CROPPED_MAX = 2048;
-const WEBP = { quality: 82, effort: 4 } as const;
+const QUALITY = 82;
+// libwebp effort 3+ costs about twice effort 2 for ~5% smaller files (measured on a 2048 px photo),
+// and the large variants dominate processing time. The small ones are cheap and served most often,
+// so they get the better compression.
+const effortFor = (side: number) => (side > 512 ? 2 : 4);
 const TIMED_OUT = 'Processing timed out';
 
 /** The format of the decoder sharp picked, in our terms (AVIF is HEIF with AV1 inside). */
@@ -132,26 +136,29 @@ async function decodeSquare(bytes: Buffer, square: Crop, limits: PipelineLimits)
   return { data, side: info.width, channels: info.channels };
 }
 
-async function encode(square: RawSquare, size: string, side: number): Promise<AvatarVariant> {
+type Encoded = Omit<AvatarVariant, 'size'>;
+
+async function encode(square: RawSquare, side: number): Promise<Encoded> {
   const { data, info } = await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } })
     .resize(side, side, { kernel: 'lanczos3' })
-    .webp(WEBP)
+    .webp({ quality: QUALITY, effort: effortFor(side) })
     .toBuffer({ resolveWithObject: true });
-  return { size, width: info.width, height: info.height, data, contentType: 'image/webp' };
+  return { width: info.width, height: info.height, data, contentType: 'image/webp' };
 }
 
-async function withDeadline<T>(seconds: number, work: () => Promise<T>): Promise<T> {
-  const deadline = performance.now() + seconds * 1000;
-  let timer: NodeJS.Timeout | undefined;
+/** Races `work` against the clock; `work` gets a signal so it can stop starting new steps once too late. */
+async function withDeadline<T>(seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), seconds * 1000);
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ImageError('IMAGE_INVALID', TIMED_OUT)), seconds * 1000);
+    controller.signal.addEventListener('abort', () => reject(new ImageError('IMAGE_INVALID', TIMED_OUT)));
   });
   try {
-    return await Promise.race([work(), expired]);
+    return await Promise.race([work(controller.signal), expired]);
   } catch (error) {
     if (error instanceof ImageError) throw error;
-    // sharp's own timeout may report first; past the deadline it is still a timeout to the user.
-    throw new ImageError('IMAGE_INVALID', performance.now() >= deadline ? TIMED_OUT : 'The image data is corrupt or truncated');
+    // sharp's own timeout may be the one that reports; after the deadline it is still a timeout to the user.
+    throw new ImageError('IMAGE_INVALID', controller.signal.aborted ? TIMED_OUT : 'The image data is corrupt or truncated');
   } finally {
     clearTimeout(timer);
   }
@@ -169,9 +176,16 @@ export async function renderAvatarVariants(
   limits: PipelineLimits,
 ): Promise<AvatarVariant[]> {
   const square = squareOf(probe, crop);
-  return withDeadline(limits.timeoutSeconds, async () => {
+  return withDeadline(limits.timeoutSeconds, async (signal) => {
     const raw = await decodeSquare(bytes, square, limits);
+    signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
+    // Sizes that end up the same side (a small crop, or a 'cropped' of exactly 1600) share one encode.
+    const encodes = new Map<number, Promise<Encoded>>();
+    const encodeOnce = (side: number) => {
+      if (!encodes.has(side)) encodes.set(side, encode(raw, side));
+      return encodes.get(side)!;
+    };
     const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
-    return Promise.all(targets.map(([size, side]) => encode(raw, size, side)));
+    return Promise.all(targets.map(async ([size, side]) => ({ size, ...(await encodeOnce(side)) })));
   });
 }

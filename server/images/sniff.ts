@@ -20,8 +20,8 @@ export function formatFromMime(mime: string): ImageFormat | null {
   return FORMAT_BY_MIME.get(essence) ?? null;
 }
 
-function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
-  return bytes.length >= at + signature.length && signature.every((byte, i) => bytes[at + i] === byte);
+function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {
+  return bytes.length >= signature.length && signature.every((byte, i) => bytes[i] === byte);
 }
 
 function ascii(bytes: Uint8Array, start: number, end: number): string {

@@ -111,6 +111,12 @@ export function createJobQueue({ db, concurrency, clock, log }: QueueOptions): J
     },
     async start(jobHandler) {
       handler = jobHandler;
+      // A job that was running every time the process died may be what kills it: give it up instead of crash-looping.
+      const doomed = await db.selectFrom('jobs').selectAll().where('state', '=', 'running').where('attempts', '>=', MAX_ATTEMPTS).execute();
+      for (const job of doomed) {
+        await jobHandler.giveUp(job, new Error('the process stopped during every attempt'));
+        await finish(job, 'failed');
+      }
       await db.updateTable('jobs').set({ state: 'queued', updated_at: clock() }).where('state', '=', 'running').execute();
       void pump();
     },

@@ -2,8 +2,8 @@
 import type { Deps } from '../context.ts';
 import type { UserRow, VariantRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
-import { requestAvatar, setAvatar } from './avatar-state.ts';
+import { setAvatar } from './avatar-state.ts';
+import { queueRendition } from './renditions.ts';
 import { ownedFile, squareCrop, type CropInput } from './uploads.ts';
 
 export const DEFAULT_SIZE = '256';
@@ -28,6 +28,17 @@ async function variantsOf(deps: Deps, renditionId: string): Promise<VariantRow[]
   return deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).execute();
 }
 
+/**
+ * The variant for `size`; for a size configured after this avatar was rendered, the smallest larger
+ * one (else the largest), so adding a size never makes existing avatars disappear.
+ */
+function pickVariant(variants: VariantRow[], size: string): VariantRow | undefined {
+  const exact = variants.find((v) => v.size === size);
+  if (exact || size === 'cropped') return exact;
+  const bySide = variants.filter((v) => v.size !== 'cropped').sort((a, b) => a.width - b.width);
+  return bySide.find((v) => Number(v.size) >= Number(size)) ?? bySide.at(-1);
+}
+
 /** The variant served for a size, or null when the user has no avatar. 409 while the only avatar is processing. */
 export async function findAvatarVariant(deps: Deps, userId: string, size: string) {
   const user = await userRow(deps, userId);
@@ -35,14 +46,8 @@ export async function findAvatarVariant(deps: Deps, userId: string, size: string
     if (user?.requested_rendition_id) throw new ApiError(409, 'AVATAR_NOT_READY', 'The avatar is still being processed');
     return null;
   }
-  const variant = await deps.db
-    .selectFrom('variants')
-    .selectAll()
-    .where('rendition_id', '=', user.avatar_rendition_id)
-    .where('size', '=', size)
-    .executeTakeFirst();
-  if (!variant) return null;
-  return { user, variant };
+  const variant = pickVariant(await variantsOf(deps, user.avatar_rendition_id), size);
+  return variant ? { user, variant } : null;
 }
 
 export async function getAvatar(deps: Deps, userId: string, size: string) {
@@ -102,13 +107,7 @@ export async function recropAvatar(deps: Deps, userId: string, input: CropInput)
   if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
     throw new ApiError(400, 'RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
   }
-  const renditionId = newId('r');
-  const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto('renditions').values({ id: renditionId, file_id: file.id, crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h, state: 'processing', created_at: now }).execute();
-    await requestAvatar(trx, userId, renditionId);
-    await deps.jobs.enqueue(trx, renditionId, now);
-  });
+  await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file.id, crop, userId, deps.clock()));
   deps.jobs.kick();
   return { status: 'processing' as const, message: 'Avatar recrop queued' };
 }

@@ -11,7 +11,8 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
     if (renditionId) {
       const inUse = await deps.db.selectFrom('users').select('id').where('avatar_rendition_id', '=', renditionId).executeTakeFirst();
       if (inUse) {
-        await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+        // Still someone's avatar (its replacement has not been promoted): look again after another grace period.
+        await deps.db.updateTable('garbage').set({ delete_after: deps.clock() + deps.config.cleanupGraceSeconds }).where('prefix', '=', prefix).execute();
         continue;
       }
       await deps.db.transaction().execute(async (trx) => {

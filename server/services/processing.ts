@@ -64,11 +64,21 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('variants').values(rows).execute();
     await trx.updateTable('renditions').set({ state: 'ready' }).where('id', '=', rendition.id).execute();
-    // A recrop replaces the file's previous rendition; its objects go after the grace period.
-    if (file.rendition_id && file.rendition_id !== rendition.id) await scheduleGarbage(trx, deps, file.rendition_id, now);
+    // The newest rendition of a file is its current one; the other goes after the grace period.
+    // Re-read inside the transaction: another recrop of this file may have finished while this one ran.
+    const current = await trx
+      .selectFrom('files')
+      .leftJoin('renditions', 'renditions.id', 'files.rendition_id')
+      .select(['files.rendition_id', 'renditions.seq'])
+      .where('files.id', '=', file.id)
+      .executeTakeFirstOrThrow();
+    const isNewest = current.rendition_id === null || (current.seq ?? 0) < rendition.seq;
+    if (current.rendition_id && current.rendition_id !== rendition.id) {
+      await scheduleGarbage(trx, deps, isNewest ? current.rendition_id : rendition.id, now);
+    }
     await trx
       .updateTable('files')
-      .set({ state: 'ready', rendition_id: rendition.id, width: probe.width, height: probe.height, error_code: null, error_message: null, updated_at: now })
+      .set({ state: 'ready', ...(isNewest ? { rendition_id: rendition.id } : {}), width: probe.width, height: probe.height, error_code: null, error_message: null, updated_at: now })
       .where('id', '=', file.id)
       .execute();
     await promoteIfRequested(trx, file.owner_id, rendition.id, now);

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { formatFromMime, MIME_BY_FORMAT } from '../images/sniff.ts';
 import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/index.ts';
-import { requestAvatar } from './avatar-state.ts';
+import { queueRendition } from './renditions.ts';
 
 export interface CropInput {
   crop_x?: number | undefined;
@@ -103,11 +103,24 @@ export async function createUpload(deps: Deps, userId: string, upload: NewUpload
   };
 }
 
+/** Files whose bytes are being written by this process: a second concurrent PUT must not overwrite them. */
+const receiving = new Set<string>();
+
 /** Stores the original's bytes exactly once; a body of the wrong length stores nothing. */
 async function storeOriginal(deps: Deps, file: FileRow, body: Readable | null, declaredLength: number | null) {
   if (declaredLength !== null && declaredLength !== file.size_bytes) {
     throw new ApiError(400, 'SIZE_MISMATCH', `The body is ${declaredLength} bytes but ${file.size_bytes} were announced`);
   }
+  if (receiving.has(file.id)) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload is already being received');
+  receiving.add(file.id);
+  try {
+    await writeOriginal(deps, file, body);
+  } finally {
+    receiving.delete(file.id);
+  }
+}
+
+async function writeOriginal(deps: Deps, file: FileRow, body: Readable | null) {
   try {
     if (!body) throw new ObjectLengthError(file.size_bytes, 0);
     await deps.storage.put(objectKeys.original(file.id), body, { exactBytes: file.size_bytes });
@@ -154,7 +167,6 @@ export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
 async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['state']> {
   if (file.state !== 'awaiting_upload') return file.state;
   const now = deps.clock();
-  const renditionId = newId('r');
   const started = await deps.db.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('files')
@@ -163,12 +175,8 @@ async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['stat
       .where('state', '=', 'awaiting_upload')
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) return false;
-    await trx
-      .insertInto('renditions')
-      .values({ id: renditionId, file_id: file.id, crop_x: file.crop_x, crop_y: file.crop_y, crop_w: file.crop_w, crop_h: file.crop_h, state: 'processing', created_at: now })
-      .execute();
-    if (file.set_as_avatar) await requestAvatar(trx, file.owner_id, renditionId);
-    await deps.jobs.enqueue(trx, renditionId, now);
+    const crop = file.crop_x === null ? null : { x: file.crop_x, y: file.crop_y!, w: file.crop_w!, h: file.crop_h! };
+    await queueRendition(trx, deps, file.id, crop, file.set_as_avatar ? file.owner_id : null, now);
     return true;
   });
   if (!started) {

@@ -213,3 +213,37 @@ export async function waitForFile(server: RunningServer, token: string, fileId: 
     return res.json && ['ready', 'failed'].includes(res.json.processing_state) ? res.json : undefined;
   }, `file ${fileId} to finish processing`, timeoutMs);
 }
+
+// ---- Assertions and file-system helpers shared by the server tests ----
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+
+/** Asserts an error response: `status`, and a body that is exactly {"error":{"code","message"}} with `code`. */
+export function expectError(res: ApiResponse, status: number, code: string): void {
+  const context = `${res.status} ${res.text}`;
+  assert.equal(res.status, status, context);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/, context);
+  assert.deepEqual(Object.keys(res.json ?? {}), ['error'], context);
+  assert.deepEqual(Object.keys(res.json.error).sort(), ['code', 'message'], context);
+  assert.equal(res.json.error.code, code, context);
+  assert.equal(typeof res.json.error.message, 'string', context);
+  assert.ok(res.json.error.message.length > 0, context);
+}
+
+/** One binary GET (api() reads bodies as text, which would mangle image bytes). */
+export async function fetchBytes(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** Every regular file under `dir`, as '/'-separated paths relative to it ([] when `dir` does not exist). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1).split('\\').join('/'))
+    .sort();
+}

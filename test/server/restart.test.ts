@@ -1,0 +1,106 @@
+// Crash safety: SIGKILL the server while it renders a 12 MP avatar, start it again on the same data dir,
+// and check that the job is finished, the avatar appears, and the database and the objects agree.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import { twelveMegapixelJpeg } from '../fixtures/images.ts';
+import { api, fetchBytes, listFiles, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
+
+const running: RunningServer[] = [];
+let dataDir: string | undefined;
+
+after(async () => {
+  for (const server of running) await server.kill();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Reads the database of a stopped (or killed) server without changing it. */
+function readDb<T>(dir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(join(dir, 'avatar.db'), { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+test('a job killed mid-render is finished after a restart, with database and objects consistent', async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'avatar-restart-'));
+  const first = await startServer({ dataDir, env: { AVATAR_JOB_CONCURRENCY: '1' } });
+  running.push(first);
+  const token = userToken(first, 'phoenix');
+  const bytes = await twelveMegapixelJpeg();
+  const fileId = await uploadImage(first, token, bytes);
+  await first.waitForLine(new RegExp(`^job started \\S+ ${fileId}$`));
+  await first.kill();
+
+  // What the crash left behind decides what the restart has to do. (The render commits its rows and marks
+  // the rendition ready in one transaction; the job row is marked done just after, so look at the rendition.)
+  const atKill = readDb(dataDir, (db) =>
+    db
+      .prepare('select jobs.state as job, renditions.state as rendition from jobs join renditions on renditions.id = jobs.rendition_id where renditions.file_id = ?')
+      .get(fileId) as { job: string; rendition: string } | undefined,
+  );
+  assert.ok(atKill, 'the job row survived the kill');
+  assert.ok(['running', 'done'].includes(atKill.job), `job state after the kill: ${atKill.job}`);
+  assert.ok(['processing', 'ready'].includes(atKill.rendition), `rendition state after the kill: ${atKill.rendition}`);
+  const interrupted = atKill.rendition === 'processing';
+  if (!interrupted) console.log('# note: the render finished before the kill; the restart has nothing to resume');
+
+  const second = await startServer({ dataDir, jwtSecret: first.jwtSecret, adminKey: first.adminKey, env: { AVATAR_JOB_CONCURRENCY: '1' } });
+  running.push(second);
+  const file = await waitForFile(second, token, fileId, 60_000);
+  assert.equal(file.processing_state, 'ready', JSON.stringify(file));
+  assert.equal(file.width, 4000);
+  assert.equal(file.height, 3000);
+
+  if (interrupted) {
+    // The interrupted job ran again (and only the restart could have finished it).
+    await second.waitForLine(new RegExp(`^job started \\S+ ${fileId}$`));
+    await second.waitForLine(new RegExp(`^job finished \\S+ ${fileId} ready$`));
+  } else {
+    assert.ok(!second.lines.some((line) => line.includes(`job started`) && line.endsWith(fileId)), 'a finished job is not run again');
+  }
+
+  const avatar = await api(second, 'GET', '/v1/users/phoenix/avatar?size=cropped');
+  assert.equal(avatar.status, 200, avatar.text);
+  assert.equal(avatar.json.width, 2048);
+  const image = await fetchBytes(avatar.json.url);
+  assert.equal(image.status, 200);
+  const meta = await sharp(image.bytes).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 2048, 2048]);
+  const mine = await api(second, 'GET', '/v1/users/me', { token });
+  assert.equal(mine.json.avatar.file_id, fileId);
+  assert.equal(mine.json.avatar_processing, false);
+  for (const url of Object.values(mine.json.avatar.urls as Record<string, string>)) assert.equal((await fetchBytes(url)).status, 200, url);
+
+  await second.stop({ keepData: true });
+
+  // Consistency: every variant row has its object, and every object is a known original or a variant row's.
+  const { variants, fileIds, jobs } = readDb(dataDir, (db) => ({
+    variants: db.prepare('select rendition_id, size, key from variants').all() as Array<{ rendition_id: string; size: string; key: string }>,
+    fileIds: db.prepare('select id from files').pluck().all() as string[],
+    jobs: db.prepare('select state from jobs').pluck().all() as string[],
+  }));
+  assert.deepEqual(jobs, ['done'], 'no job is left queued or running');
+  const objectsDir = join(dataDir, 'objects');
+  for (const { key } of variants) assert.ok(existsSync(join(objectsDir, key)), `object for variant row ${key}`);
+  const renditions = new Set(variants.map((v) => v.rendition_id));
+  assert.equal(renditions.size, 1, 'one rendition for one upload');
+  assert.deepEqual(variants.map((v) => v.size).sort(), ['cropped', '1600', '512', '256', '128', '64'].sort());
+
+  const variantKeys = new Set(variants.map((v) => v.key));
+  const objects = await listFiles(objectsDir);
+  for (const path of objects) {
+    if (path.startsWith('variants/')) assert.ok(variantKeys.has(path), `${path} belongs to a variant row`);
+    else assert.ok(path.startsWith('originals/') && fileIds.includes(path.slice('originals/'.length)), `${path} is a known original`);
+  }
+  assert.equal(objects.filter((path) => path.startsWith('variants/')).length, variantKeys.size);
+  // Nothing lost: the original is byte-for-byte what was uploaded.
+  assert.ok((await readFile(join(objectsDir, 'originals', fileId))).equals(bytes), 'the original is intact');
+});
