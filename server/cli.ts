@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // avatar-server: parses flags and env, starts the server, prints `listening on http://HOST:PORT`, stops on SIGTERM/SIGINT.
 import { ConfigError, HELP, loadConfig, parseArgs } from './config.ts';
-import { startServer } from './server.ts';
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -10,6 +9,8 @@ async function main() {
     return;
   }
   const config = loadConfig(args.flags, process.env);
+  // Loaded only now, so a configuration mistake is reported without first loading sharp and the database.
+  const { startServer } = await import('./server.ts');
   const server = await startServer(config);
   console.log(`listening on ${server.url}`);
   if (config.dev) console.log(`dev mode: data in ${config.dataDir}; POST ${server.url}/v1/dev/token {"user_id"} for a token`);

@@ -135,9 +135,13 @@ function devSecrets(dataDir: string): DevSecrets {
     // first start: generate below
   }
   const secrets = { jwtSecret: randomBytes(32).toString('hex'), adminKey: randomBytes(24).toString('hex') };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(`${path}.tmp`, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(`${path}.tmp`, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    throw new ConfigError('--data-dir/AVATAR_DATA_DIR', `${dataDir} cannot be used: ${(err as Error).message}`);
+  }
   return secrets;
 }
 

@@ -37,7 +37,7 @@ export function renderError(err: unknown, c: Context, log: (line: string) => voi
   // Hono's own HTTPException (e.g. from bodyLimit) carries a status.
   if (err instanceof Error && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
     const status = err.status as ContentfulStatusCode;
-    return c.json(errorBody(status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', err.message || 'Bad request'), status);
+    return c.json(errorBody(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_REQUEST', err.message || 'Bad request'), status);
   }
   log(`error: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   return c.json(errorBody('INTERNAL', 'Something went wrong on the server; try again'), 500);

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { createApp } from './app.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { createLogger, unixNow, type Deps } from './context.ts';
 import { openDatabase } from './db/index.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -14,6 +14,15 @@ import { createUploadSigner } from './signing.ts';
 import { createLocalStorage } from './storage/local.ts';
 
 const SWEEP_INTERVAL_SECONDS = 60;
+
+/** Listen failures are configuration problems: say which setting to change. */
+function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  const address = `${config.host}:${config.port}`;
+  if (err.code === 'EADDRINUSE') return new ConfigError('--port/PORT', `${address} is already in use`);
+  if (err.code === 'EACCES') return new ConfigError('--port/PORT', `no permission to listen on ${address}`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new ConfigError('--host/AVATAR_HOST', `${config.host} is not an address of this machine`);
+  return err;
+}
 
 export interface RunningServer {
   url: string;
@@ -43,7 +52,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -3,14 +3,20 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../config.ts';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
 export async function openDatabase(dataDir: string): Promise<Db> {
-  mkdirSync(dataDir, { recursive: true });
-  const sqlite = new SqliteDatabase(join(dataDir, 'avatar.db'));
+  let sqlite: SqliteDatabase.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    sqlite = new SqliteDatabase(join(dataDir, 'avatar.db'));
+  } catch (err) {
+    throw new ConfigError('--data-dir/AVATAR_DATA_DIR', `${dataDir} cannot be used: ${(err as Error).message}`);
+  }
   // WAL lets readers proceed while a job writes; NORMAL sync is durable across process crashes.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -1,8 +1,9 @@
 // Starts the real avatar-server as a child process on 127.0.0.1 with a port it picks itself,
 // and gives tests small helpers to talk to it over HTTP.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,8 +216,6 @@ export async function waitForFile(server: RunningServer, token: string, fileId: 
 }
 
 // ---- Assertions and file-system helpers shared by the server tests ----
-import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 
 /** Asserts an error response: `status`, and a body that is exactly {"error":{"code","message"}} with `code`. */
 export function expectError(res: ApiResponse, status: number, code: string): void {

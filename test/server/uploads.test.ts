@@ -2,7 +2,7 @@
 // completing, reading the file back, and what happens to images that must be refused.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
@@ -168,6 +168,18 @@ describe('uploads (default limits)', () => {
       assertError(array, 400, 'INVALID_REQUEST');
     });
 
+    test('415 UNSUPPORTED_MEDIA_TYPE when the body is not sent as JSON', async () => {
+      const token = userToken(server, newUser('not-json'));
+      const res = await api(server, 'POST', '/v1/uploads', { token, body: JSON.stringify(uploadBody()), headers: { 'content-type': 'text/plain' } });
+      assertError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    test('413 PAYLOAD_TOO_LARGE for a JSON body over 64 KiB', async () => {
+      const token = userToken(server, newUser('huge-json'));
+      const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ filename: 'x'.repeat(70 * 1024) }) });
+      assertError(res, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
     for (const contentType of ['image/svg+xml', 'text/html', 'application/octet-stream', 'image/bmp']) {
       test(`415 UNSUPPORTED_MEDIA_TYPE for ${contentType}`, async () => {
         const token = userToken(server, newUser('type'));
@@ -285,6 +297,18 @@ describe('uploads (default limits)', () => {
       assert.equal(res.status, 204, res.text);
     });
 
+    test('the CORS preflight for the PUT allows any origin, PUT and Content-Type', async () => {
+      const token = userToken(server, newUser('preflight'));
+      const created = await createUpload(server, token);
+      const res = await api(created.upload_url, 'OPTIONS', created.upload_url, {
+        headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+      });
+      assert.ok(res.status === 204 || res.status === 200, `${res.status} ${res.text}`);
+      assert.equal(res.headers.get('access-control-allow-origin'), '*');
+      assert.match(res.headers.get('access-control-allow-methods') ?? '', /\bPUT\b/);
+      assert.match(res.headers.get('access-control-allow-headers') ?? '', /content-type/i);
+    });
+
     test('403 UPLOAD_URL_INVALID for a tampered signature', async () => {
       const token = userToken(server, newUser('tamper-sig'));
       const bytes = await jpeg(32, 32);
@@ -345,6 +369,41 @@ describe('uploads (default limits)', () => {
       // A different body of the same length cannot replace the first one either.
       const other = Buffer.alloc(bytes.byteLength, 0xab);
       assertError(await put(created.upload_url, other, 'image/jpeg'), 409, 'UPLOAD_ALREADY_RECEIVED');
+    });
+
+    test('two concurrent PUTs: one 204, the other 409, and the stored bytes are the 204 one', async () => {
+      const token = userToken(server, newUser('concurrent'));
+      const first = await jpeg(96, 96, { quality: 90 });
+      // A second body of the same length with different bytes.
+      const second = Buffer.from(first);
+      second.fill(0x42, 100, 200);
+      const created = await createUpload(server, token, { size_bytes: first.byteLength });
+      const tmpDir = join(server.dataDir, 'tmp');
+      const partsBefore = new Set(await filesUnder(tmpDir));
+      // The first body is held back after its first half, so the server is mid-write when the second arrives.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const half = Math.floor(first.byteLength / 2);
+      const slowBody = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(first.slice(0, half));
+          await gate;
+          controller.enqueue(first.slice(half));
+          controller.close();
+        },
+      });
+      const slow = put(created.upload_url, slowBody, 'image/jpeg');
+      await waitUntil(async () => (await filesUnder(tmpDir)).some((path) => !partsBefore.has(path)), 'the first PUT to start writing');
+      const fast = await put(created.upload_url, second, 'image/jpeg');
+      release();
+      const slowRes = await slow;
+      const statuses = [slowRes.status, fast.status].sort();
+      assert.deepEqual(statuses, [204, 409], `slow ${slowRes.status} ${slowRes.text}; fast ${fast.status} ${fast.text}`);
+      const loser = slowRes.status === 409 ? slowRes : fast;
+      assert.equal(loser.json?.error?.code, 'UPLOAD_ALREADY_RECEIVED');
+      const winner = slowRes.status === 204 ? first : second;
+      const stored = await readFile(join(server.dataDir, 'objects', 'originals', created.file_id));
+      assert.ok(stored.equals(winner), 'the stored original is the body that got 204');
     });
 
     test('400 SIZE_MISMATCH for shorter and longer bodies; the right body is still accepted afterwards', async () => {
