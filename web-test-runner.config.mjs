@@ -1,6 +1,187 @@
-// Widget tests in Debian's Chromium (@web/test-runner + @web/test-runner-chrome). The widget arrives with issue #4;
-// this is where its tests will be configured.
+// Widget tests in Debian's Chromium (@web/test-runner + @web/test-runner-chrome).
+// - TypeScript is served through esbuild with widget/tsconfig.json.
+// - `import X from './worker.ts?worker&inline'` (Vite's inlined worker) is served as a module whose default
+//   export starts a module worker on the same worker.ts, so tests load the very client.ts the bundle uses.
+// - A real avatar-server (server/cli.ts --dev, port 0, throwaway data dir) runs for the whole test run;
+//   tests read its URL and admin key from GET /__avatar-server.json.
+// - /__flaky/<n>/<key>/<path> answers 503 to the first n requests under that key, then proxies <path> to the
+//   server (`<n>x429` answers 429 with Retry-After: 1 instead). A fresh key per test gives a fresh count.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Resolves Vite's `?worker` / `?worker&inline` imports to a small module that starts a module worker. */
+function viteWorkerImportPlugin() {
+  const WORKER_QUERY = /\?(?:worker&inline|inline&worker|worker)$/;
+  const MARKER = 'wtr-vite-worker';
+  return {
+    name: 'vite-worker-import',
+    resolveImport({ source }) {
+      if (WORKER_QUERY.test(source) && source.startsWith('.')) return `${source.replace(WORKER_QUERY, '')}?${MARKER}`;
+    },
+    serve(context) {
+      if (!context.URL.searchParams.has(MARKER)) return;
+      const file = `./${posix.basename(context.path)}`;
+      return {
+        type: 'js',
+        body: [
+          `// Served by web-test-runner.config.mjs in place of Vite's inlined worker.`,
+          `export default function WorkerWrapper(options) {`,
+          `  return new Worker(new URL(${JSON.stringify(file)}, import.meta.url), { type: 'module', name: options?.name });`,
+          `}`,
+          ``,
+        ].join('\n'),
+      };
+    },
+  };
+}
+
+/** Starts the real avatar-server on serverStart, stops it on serverStop, serves its URL and admin key. */
+function avatarServerPlugin(state) {
+  let child = null;
+  let dataDir = null;
+  const killOnExit = () => child?.kill('SIGKILL');
+  return {
+    name: 'avatar-server',
+    async serverStart({ logger }) {
+      dataDir = await mkdtemp(join(tmpdir(), 'avatar-wtr-'));
+      const adminKey = randomBytes(24).toString('hex');
+      const output = [];
+      child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', '--dev', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          AVATAR_ADMIN_KEY: adminKey,
+          AVATAR_JWT_SECRET: randomBytes(32).toString('hex'),
+          AVATAR_LOG_LEVEL: process.env.AVATAR_TEST_VERBOSE ? 'debug' : 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      process.once('exit', killOnExit);
+      const url = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => fail(new Error('did not print "listening on" within 30 s')), 30_000);
+        const fail = (error) => {
+          clearTimeout(timer);
+          reject(new Error(`avatar-server: ${error.message}\n${output.join('\n')}`));
+        };
+        const onData = (chunk) => {
+          for (const line of chunk.toString('utf8').split('\n')) {
+            if (!line) continue;
+            output.push(line);
+            if (output.length > 200) output.shift(); // kept to explain a failed start
+            if (process.env.AVATAR_TEST_VERBOSE) process.stderr.write(`[avatar-server] ${line}\n`);
+            const match = /listening on (\S+)/.exec(line);
+            if (match) {
+              clearTimeout(timer);
+              resolve(match[1]);
+            }
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('error', fail);
+        child.once('exit', (code, signal) => fail(new Error(`exited early (${signal ?? code})`)));
+      });
+      state.url = url;
+      state.adminKey = adminKey;
+      logger.log(`avatar-server for the widget tests: ${url}`);
+    },
+    async serverStop() {
+      const proc = child;
+      child = null;
+      process.off('exit', killOnExit);
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    serve(context) {
+      if (context.path === '/__avatar-server.json') {
+        return { type: 'json', body: JSON.stringify({ url: state.url, adminKey: state.adminKey }), headers: { 'cache-control': 'no-store' } };
+      }
+    },
+  };
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'content-length', 'upgrade', 'host']);
+
+/** Koa middleware for /__flaky/<n>[x<status>]/<key>/<path>. */
+function flakyProxyMiddleware(state) {
+  const counts = new Map();
+  return async (ctx, next) => {
+    const match = /^\/__flaky\/(\d+)(?:x(\d{3}))?\/([^/]+)(\/.*)?$/.exec(ctx.path);
+    if (!match) return next();
+    const [, failures, status = '503', key, rest = '/'] = match;
+    const counter = `${failures}x${status}/${key}`;
+    const seen = counts.get(counter) ?? 0;
+    counts.set(counter, seen + 1);
+    ctx.set('cache-control', 'no-store');
+    if (seen < Number(failures)) {
+      ctx.status = Number(status);
+      if (status === '429') ctx.set('retry-after', '1');
+      ctx.body = { error: { code: status === '429' ? 'RATE_LIMITED' : 'SERVICE_UNAVAILABLE', message: `flaky proxy: failure ${seen + 1} of ${failures}` } };
+      return;
+    }
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    const headers = {};
+    for (const [name, value] of Object.entries(ctx.request.headers)) {
+      if (!HOP_BY_HOP.has(name) && name !== 'origin' && name !== 'referer' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const response = await fetch(`${state.url}${rest}${ctx.search}`, {
+      method: ctx.method,
+      headers,
+      body: ['GET', 'HEAD'].includes(ctx.method) ? undefined : Buffer.concat(chunks),
+      redirect: 'manual',
+    });
+    ctx.status = response.status;
+    response.headers.forEach((value, name) => {
+      if (!HOP_BY_HOP.has(name)) ctx.set(name, value);
+    });
+    ctx.body = Buffer.from(await response.arrayBuffer());
+  };
+}
+
+const server = { url: '', adminKey: '' };
+
 export default {
+  rootDir: root,
   files: 'test/widget/**/*.test.ts',
   nodeResolve: true,
+  concurrentBrowsers: 1,
+  concurrency: 1,
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 60_000,
+  // Per test file. The slowest files decode and encode 12 MP images a few times; keep room for a slow CI.
+  testsFinishTimeout: 180_000,
+  testFramework: { config: { timeout: 20_000 } },
+  browsers: [chromeLauncher({ launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS } })],
+  middleware: [flakyProxyMiddleware(server)],
+  plugins: [
+    viteWorkerImportPlugin(),
+    avatarServerPlugin(server),
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: join(root, 'widget/tsconfig.json') }),
+  ],
 };

@@ -12,6 +12,7 @@ import { fileRoutes } from './routes/files.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { userRoutes } from './routes/users.ts';
+import { widgetRoutes } from './routes/widget.ts';
 
 /** JSON bodies are small; anything bigger is refused before it is read. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -70,6 +71,7 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
   adminRoutes(app, deps);
   if (deps.config.dev) devRoutes(app, deps);
   opsRoutes(app, deps);
+  widgetRoutes(app);
 
   app.notFound((c) => renderError(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log.error));
   app.onError((err, c) => renderError(err, c, deps.log.error));

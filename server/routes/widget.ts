@@ -1,0 +1,49 @@
+// GET /widget/avatar-editor.js: the whole widget as one ES module (built by `npm run build` into dist/widget).
+import { z } from '@hono/zod-openapi';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ApiError } from '../errors.ts';
+import type { App } from './env.ts';
+
+// From server/routes (run from source) or dist/server/routes (built), the bundle is in dist/widget.
+const CANDIDATES = ['../../dist/widget/avatar-editor.js', '../../widget/avatar-editor.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+
+interface Bundle {
+  body: Buffer;
+  etag: string;
+}
+
+async function loadBundle(): Promise<Bundle | null> {
+  for (const path of CANDIDATES) {
+    const body = await readFile(path).catch(() => null);
+    if (body) return { body, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"` };
+  }
+  return null;
+}
+
+export function widgetRoutes(app: App) {
+  // Read once: the file only changes with a new build, which means a new process.
+  let bundle: Promise<Bundle | null> | null = null;
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/widget/avatar-editor.js',
+    tags: ['Widget'],
+    summary: 'The <avatar-editor> widget as one ES module (worker and styles inlined)',
+    responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: z.string() } } }, 304: { description: 'Not modified' } },
+  });
+  app.get('/widget/avatar-editor.js', async (c) => {
+    const found = await (bundle ??= loadBundle());
+    if (!found) {
+      bundle = null; // maybe built later
+      throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
+    }
+    c.header('Cache-Control', 'public, max-age=300');
+    c.header('ETag', found.etag);
+    c.header('X-Content-Type-Options', 'nosniff');
+    if (c.req.header('if-none-match') === found.etag) return c.body(null, 304);
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(new Uint8Array(found.body), 200);
+  });
+}

@@ -1,0 +1,77 @@
+import { expect } from '@open-wc/testing';
+import { clearDraft, draftNamespace, loadDraft, saveDraft, whenOnline } from '../../widget/drafts.ts';
+
+/** An unsigned JWT-shaped token: drafts only read `sub`, they never verify. */
+function tokenFor(sub: string): string {
+  const part = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: 4102444800 })}.signature`;
+}
+
+function draftOf(bytes: Uint8Array<ArrayBuffer>, crop = { x: 1, y: 2, w: 30, h: 30 }) {
+  return { blob: new Blob([bytes], { type: 'image/png' }), name: 'me.png', type: 'image/png', crop, rotate: 90 };
+}
+
+const uniqueUser = () => `drafts-${crypto.randomUUID()}`;
+
+describe('drafts', () => {
+  it('saves, loads and clears a draft', async () => {
+    const ns = draftNamespace('https://avatars.example', tokenFor(uniqueUser()))!;
+    const before = Date.now();
+    await saveDraft(ns, { ...draftOf(new Uint8Array([1, 2, 3])), pendingUpload: true });
+    const loaded = await loadDraft(ns);
+    expect(loaded).to.include({ name: 'me.png', type: 'image/png', rotate: 90, pendingUpload: true });
+    expect(loaded!.crop).to.deep.equal({ x: 1, y: 2, w: 30, h: 30 });
+    expect(loaded!.savedAt).to.be.within(before, Date.now());
+    await clearDraft(ns);
+    expect(await loadDraft(ns)).to.equal(undefined);
+  });
+
+  it('keeps the blob byte for byte', async () => {
+    const ns = draftNamespace('https://avatars.example', tokenFor(uniqueUser()))!;
+    const bytes = crypto.getRandomValues(new Uint8Array(64 * 1024));
+    await saveDraft(ns, draftOf(bytes));
+    const loaded = await loadDraft(ns);
+    expect(loaded!.blob).to.be.instanceOf(Blob);
+    expect(loaded!.blob.type).to.equal('image/png');
+    expect(new Uint8Array(await loaded!.blob.arrayBuffer())).to.deep.equal(bytes);
+    await clearDraft(ns);
+  });
+
+  it('keeps users and servers apart', async () => {
+    const alice = tokenFor(uniqueUser());
+    const bob = tokenFor(uniqueUser());
+    const aliceHere = draftNamespace('https://one.example/', alice)!;
+    const aliceThere = draftNamespace('https://two.example', alice)!;
+    const bobHere = draftNamespace('https://one.example', bob)!;
+    expect(new Set([aliceHere, aliceThere, bobHere]).size).to.equal(3);
+
+    await saveDraft(aliceHere, draftOf(new Uint8Array([1])));
+    expect(await loadDraft(aliceThere)).to.equal(undefined);
+    expect(await loadDraft(bobHere)).to.equal(undefined);
+    await saveDraft(bobHere, draftOf(new Uint8Array([2]), { x: 0, y: 0, w: 5, h: 5 }));
+    await clearDraft(bobHere);
+    expect((await loadDraft(aliceHere))!.crop).to.deep.equal({ x: 1, y: 2, w: 30, h: 30 });
+    await clearDraft(aliceHere);
+  });
+
+  it('has no namespace without a readable token', () => {
+    expect(draftNamespace('https://one.example', undefined)).to.equal(null);
+    expect(draftNamespace('https://one.example', 'not-a-jwt')).to.equal(null);
+    expect(draftNamespace('https://one.example/', tokenFor('u1'))).to.equal('https://one.example|u1');
+  });
+});
+
+describe('whenOnline', () => {
+  it('resolves at once while the browser is online', async () => {
+    expect(navigator.onLine).to.equal(true);
+    await whenOnline();
+  });
+
+  it('rejects with the abort reason when aborted first', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await whenOnline(controller.signal).then(() => null, (e: unknown) => e);
+    expect(error).to.be.instanceOf(DOMException);
+    expect((error as DOMException).name).to.equal('AbortError');
+  });
+});

@@ -1,0 +1,222 @@
+// Avatar upload as SPEC §3 describes it: create → presigned PUT (with progress) → complete → wait for
+// processing → read the promoted avatar. Also reading and removing the current avatar.
+import type { ApiClient } from './client.ts';
+import { wait } from './client.ts';
+import { abortReason, errorFromResponse, networkError, WidgetError } from './errors.ts';
+
+export interface Crop {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface UploadProgress {
+  phase: 'upload' | 'processing';
+  loaded: number;
+  total: number;
+}
+
+/** The `avatar-changed` event detail; `url` is the 256 px variant. */
+export interface AvatarDetail {
+  file_id: string;
+  version: number;
+  url: string;
+  urls: Record<string, string>;
+  source: 'upload' | 'config';
+}
+
+export interface UploadAvatarOptions {
+  /** Square crop in source pixels; omit when the blob is already cropped. */
+  crop?: Crop | null | undefined;
+  filename?: string | undefined;
+  onProgress?: ((progress: UploadProgress) => void) | undefined;
+  signal?: AbortSignal | undefined;
+  /** Give up waiting for processing after this long (the server's own job timeout is 30 s by default). */
+  processingTimeoutMs?: number | undefined;
+}
+
+/** GET /v1/users/me. */
+export interface CurrentUser {
+  id: string;
+  avatar_url: string | null;
+  avatar: { file_id: string; version: number; source: 'upload' | 'config'; urls: Record<string, string>; updated_at: number } | null;
+  avatar_processing: boolean;
+}
+
+interface UploadCreated {
+  file_id: string;
+  upload_url: string;
+  upload_method: 'PUT';
+  upload_headers: Record<string, string>;
+  expires_at: number;
+}
+
+type ProcessingState = 'awaiting_upload' | 'processing' | 'ready' | 'failed';
+
+interface FileView {
+  id: string;
+  processing_state: ProcessingState;
+  error?: { code: string; message: string };
+}
+
+/** Polling starts fast (small avatars are ready in well under a second) and backs off to a gentle pace. */
+const POLL_FIRST_MS = 150;
+const POLL_GROWTH = 1.5;
+const POLL_MAX_MS = 2000;
+const DEFAULT_PROCESSING_TIMEOUT_MS = 120_000;
+/** Promotion happens in the transaction that marks the file ready, so /users/me should agree at once. */
+const PROMOTION_TIMEOUT_MS = 5_000;
+
+const EXTENSIONS: Record<string, string> = { 'image/webp': 'webp', 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/avif': 'avif' };
+
+export function defaultFilename(blob: Blob): string {
+  if (typeof File !== 'undefined' && blob instanceof File && blob.name) return blob.name;
+  return `avatar.${EXTENSIONS[blob.type] ?? 'bin'}`;
+}
+
+/**
+ * Uploads `blob` as the user's new avatar and resolves once the server serves it, with the URLs for
+ * `avatar-changed`. Rejects with a WidgetError, or with the signal's AbortError when aborted.
+ */
+export async function uploadAvatar(client: ApiClient, blob: Blob, options: UploadAvatarOptions = {}): Promise<AvatarDetail> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  let upload = await createUpload(client, blob, options);
+  try {
+    await putBytes(client, upload, blob, options);
+  } catch (error) {
+    // The URL lives 10 minutes: a long retry or a sleeping laptop can outlive it. A fresh upload fixes that once.
+    if (!(error instanceof WidgetError) || error.code !== 'UPLOAD_URL_EXPIRED') throw error;
+    upload = await createUpload(client, blob, options);
+    await putBytes(client, upload, blob, options);
+  }
+  const id = encodeURIComponent(upload.file_id);
+  onProgress?.({ phase: 'processing', loaded: 0, total: 1 });
+  const started = await client.request<{ processing_state: ProcessingState }>('POST', `/v1/uploads/${id}/complete`, { signal });
+  const file = await waitForProcessing(client, upload.file_id, started.processing_state, options);
+  if (file.processing_state === 'failed') {
+    const { code, message } = file.error ?? { code: 'PROCESSING_FAILED', message: 'The image could not be processed' };
+    throw new WidgetError(code, message, { retryable: false });
+  }
+  const detail = await waitForPromotion(client, upload.file_id, signal);
+  onProgress?.({ phase: 'processing', loaded: 1, total: 1 });
+  return detail;
+}
+
+/** The current avatar as an `avatar-changed` detail, or null when the user has none. */
+export async function currentAvatar(client: ApiClient, signal?: AbortSignal): Promise<AvatarDetail | null> {
+  return avatarDetail(await currentUser(client, signal));
+}
+
+export function currentUser(client: ApiClient, signal?: AbortSignal): Promise<CurrentUser> {
+  return client.request<CurrentUser>('GET', '/v1/users/me', { signal });
+}
+
+/** DELETE /v1/users/me/avatar (idempotent). */
+export async function removeAvatar(client: ApiClient, signal?: AbortSignal): Promise<void> {
+  await client.request('DELETE', '/v1/users/me/avatar', { signal });
+}
+
+export function avatarDetail(user: CurrentUser): AvatarDetail | null {
+  const { avatar } = user;
+  if (!avatar) return null;
+  const url = avatar.urls['256'] ?? user.avatar_url ?? Object.values(avatar.urls)[0] ?? '';
+  return { file_id: avatar.file_id, version: avatar.version, url, urls: avatar.urls, source: avatar.source };
+}
+
+function createUpload(client: ApiClient, blob: Blob, { crop, filename, signal }: UploadAvatarOptions): Promise<UploadCreated> {
+  const body: Record<string, unknown> = {
+    upload_type: 'profile_pic',
+    filename: filename ?? defaultFilename(blob),
+    content_type: blob.type,
+    size_bytes: blob.size,
+    set_as_avatar: true,
+  };
+  if (crop) Object.assign(body, { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h });
+  return client.request<UploadCreated>('POST', '/v1/uploads', { json: body, signal });
+}
+
+/** The presigned PUT, retried like any request. Progress restarts from 0 on a retry, because the bytes do too. */
+async function putBytes(client: ApiClient, upload: UploadCreated, blob: Blob, { onProgress, signal }: UploadAvatarOptions) {
+  const total = blob.size;
+  let lastLoaded = -1;
+  const report = (loaded: number) => {
+    if (loaded === lastLoaded) return;
+    lastLoaded = loaded;
+    onProgress?.({ phase: 'upload', loaded, total });
+  };
+  report(0);
+  await client.retry(async (attempt) => {
+    try {
+      await xhrPut(upload.upload_url, blob, upload.upload_headers, report, signal);
+    } catch (error) {
+      // An earlier attempt's bytes arrived but its answer was lost: the upload is done.
+      if (attempt > 1 && error instanceof WidgetError && error.code === 'UPLOAD_ALREADY_RECEIVED') return;
+      throw error;
+    }
+  }, signal);
+  report(total);
+}
+
+/** fetch() cannot report upload progress, XMLHttpRequest can. */
+function xhrPut(url: string, blob: Blob, headers: Record<string, string>, onLoaded: (loaded: number) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    const settle = (outcome: () => void) => {
+      signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    xhr.open('PUT', url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener('progress', (event) => onLoaded(Math.min(event.loaded, blob.size)));
+    xhr.addEventListener('load', () =>
+      settle(() => {
+        if (xhr.status >= 200 && xhr.status < 300) resolve();
+        else reject(errorFromResponse(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After')));
+      }),
+    );
+    xhr.addEventListener('error', () => settle(() => reject(networkError())));
+    xhr.addEventListener('timeout', () => settle(() => reject(networkError('timed out'))));
+    xhr.addEventListener('abort', () => settle(() => reject(signal?.aborted ? abortReason(signal) : networkError('aborted'))));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    xhr.send(blob);
+  });
+}
+
+/** Polls the file with growing intervals until it is ready or failed. */
+async function waitForProcessing(client: ApiClient, fileId: string, state: ProcessingState, { signal, processingTimeoutMs }: UploadAvatarOptions): Promise<FileView> {
+  const deadline = Date.now() + (processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS);
+  const path = `/v1/files/${encodeURIComponent(fileId)}`;
+  let interval = POLL_FIRST_MS;
+  // `complete` already tells the state: a file already ready or failed is read at once, without a wait.
+  let current = state;
+  let file: FileView | undefined;
+  for (;;) {
+    if (current === 'ready' || current === 'failed') return file ?? (await client.request<FileView>('GET', path, { signal }));
+    if (Date.now() + interval > deadline) {
+      throw new WidgetError('PROCESSING_TIMEOUT', 'The server is taking too long to process the image; try again later', { retryable: true });
+    }
+    await wait(interval, signal);
+    interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
+    file = await client.request<FileView>('GET', path, { signal });
+    current = file.processing_state;
+  }
+}
+
+/** Reads /users/me until it shows this file as the avatar. */
+async function waitForPromotion(client: ApiClient, fileId: string, signal?: AbortSignal): Promise<AvatarDetail> {
+  const deadline = Date.now() + PROMOTION_TIMEOUT_MS;
+  let interval = POLL_FIRST_MS;
+  for (;;) {
+    const detail = avatarDetail(await currentUser(client, signal));
+    if (detail?.file_id === fileId) return detail;
+    if (Date.now() + interval > deadline) {
+      throw new WidgetError('AVATAR_SUPERSEDED', 'The image was processed, but another avatar change took its place', { retryable: false });
+    }
+    await wait(interval, signal);
+    interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
+  }
+}

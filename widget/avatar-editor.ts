@@ -1,0 +1,452 @@
+// <avatar-editor>: pick a photo, crop it, and save it as the user's avatar. Processing happens in a worker
+// (ImageController), uploading in UploadController, drafts in DraftController; this file is the UI.
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { CropperCanvas, CropperCrosshair, CropperGrid, CropperHandle, CropperImage, CropperSelection, CropperShade, CropperViewer } from '@cropper/elements';
+import { ApiClient } from './api/client.ts';
+import { currentAvatar, removeAvatar as deleteAvatar } from './api/upload.ts';
+import { DraftController } from './controllers/draft-controller.ts';
+import { UploadController } from './controllers/upload-controller.ts';
+import { cropFromBoxes, boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
+import { resolveEndpoint } from './endpoint.ts';
+import { emit } from './events.ts';
+import { format, stringsFor, type Strings } from './i18n.ts';
+import { editorStyles } from './styles.ts';
+import { tokenSubject } from './token.ts';
+
+for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle, CropperShade, CropperGrid, CropperCrosshair, CropperViewer]) {
+  if (!customElements.get(element.$name)) element.$define();
+}
+
+export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
+const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
+const PREVIEW_SIZES = [96, 48, 32];
+const KEY_MOVE_STEP = 10;
+const KEY_ZOOM_STEP = 0.1;
+
+type Stage = 'empty' | 'resume' | 'crop' | 'busy';
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`);
+
+/**
+ * Lets a signed-in user pick, crop and save their avatar.
+ *
+ * @fires avatar-changed - {AvatarChangedDetail} the new avatar is ready on the server
+ * @fires avatar-removed - {AvatarRemovedDetail} the avatar was removed
+ * @fires avatar-error - {AvatarErrorDetail} something failed; `retryable` says whether trying again may help
+ * @fires upload-progress - {UploadProgressDetail} processing, upload and server-side progress
+ * @csspart container - the whole editor
+ * @csspart current - the current avatar and the Remove button
+ * @csspart dropzone - where files are dropped
+ * @csspart cropper - the crop area (focusable; arrows, +, -, r)
+ * @csspart previews - the live previews
+ * @csspart button - every button
+ * @csspart progress - the progress bar
+ * @csspart status - the status line (aria-live)
+ * @cssprop --avatar-editor-accent - accent colour
+ * @cssprop --avatar-editor-color - text colour
+ * @cssprop --avatar-editor-background - background
+ * @cssprop --avatar-editor-border - border colour
+ * @cssprop --avatar-editor-radius - corner radius
+ * @cssprop --avatar-editor-crop-height - height of the crop area
+ */
+export class AvatarEditor extends LitElement {
+  static override styles = editorStyles;
+  static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+
+  static override properties = {
+    endpoint: { type: String },
+    token: { type: String },
+    mode: { type: String, reflect: true },
+    shape: { type: String, reflect: true },
+    outputSize: { type: Number, attribute: 'output-size' },
+    maxBytes: { type: Number, attribute: 'max-bytes' },
+    lang: { type: String },
+    disabled: { type: Boolean, reflect: true },
+    strings: { attribute: false },
+    tokenProvider: { attribute: false },
+    _stage: { state: true },
+    _status: { state: true },
+    _current: { state: true },
+    _imageUrl: { state: true },
+    _dragOver: { state: true },
+  };
+
+  /** Base URL of the avatar server; defaults to the origin this script was loaded from. */
+  declare endpoint: string;
+  declare token: string;
+  /** Called for a fresh token when the server answers 401 (once per request). */
+  declare tokenProvider: (() => Promise<string> | string) | undefined;
+  declare mode: 'avatar' | 'emote';
+  declare shape: 'circle' | 'square';
+  /** Edge of the uploaded square in pixels (never upscaled). */
+  declare outputSize: number;
+  /** Largest file the user may pick, in bytes. */
+  declare maxBytes: number;
+  declare strings: Partial<Strings>;
+  declare disabled: boolean;
+  /** @internal */
+  declare private _stage: Stage;
+  /** @internal */
+  declare private _status: { text: string; error: boolean } | null;
+  /** @internal */
+  declare private _current: string | null;
+  /** @internal */
+  declare private _imageUrl: string | null;
+  /** @internal */
+  declare private _dragOver: boolean;
+
+  /** The photo being edited (read by the draft controller). */
+  _file: Blob | null = null;
+  private _rotation = 0;
+  private _pendingCrop: { crop: Crop; rotation: number } | null = null;
+  private readonly _uploads = new UploadController(this);
+  private readonly _drafts = new DraftController(this);
+
+  constructor() {
+    super();
+    this.endpoint = '';
+    this.token = '';
+    this.tokenProvider = undefined;
+    this.mode = 'avatar';
+    this.shape = 'circle';
+    this.outputSize = 1600;
+    this.maxBytes = DEFAULT_MAX_BYTES;
+    this.strings = {};
+    this.disabled = false;
+    this._stage = 'empty';
+    this._status = null;
+    this._current = null;
+    this._imageUrl = null;
+    this._dragOver = false;
+    this.addEventListener('paste', (event) => this._onPaste(event));
+  }
+
+  /** The texts in use: the `lang` locale with `strings` on top. */
+  get text(): Strings {
+    return stringsFor(this.lang || document.documentElement.lang || navigator.language, this.strings);
+  }
+
+  /** The API client for the current endpoint and token. */
+  get client(): ApiClient {
+    return new ApiClient({
+      endpoint: resolveEndpoint(this.endpoint),
+      getToken: () => this.token,
+      tokenProvider: this.tokenProvider,
+      onTokenRefreshed: (token) => {
+        this.token = token;
+      },
+    });
+  }
+
+  /** The signed-in user's id, from the token (namespaces drafts, labels events). */
+  get userId(): string | null {
+    return tokenSubject(this.token);
+  }
+
+  override willUpdate(changed: PropertyValues<this>) {
+    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') void this._loadCurrent();
+    if ((changed.has('token') || changed.has('endpoint')) && this.token) void this._drafts.offerResume();
+  }
+
+  override updated(changed: PropertyValues<this>) {
+    // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
+    if (changed.has('_imageUrl' as keyof AvatarEditor) && this._imageUrl) void this._onImageReady();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
+  }
+
+  // ---- public methods (SPEC §5) ----
+
+  /** Starts editing `file`; refuses unsupported types and files over `max-bytes` with a localized message. */
+  async openFile(file: Blob): Promise<boolean> {
+    if (!ACCEPTED_TYPES.includes(file.type)) return this._reject('UNSUPPORTED_MEDIA_TYPE', this.text.errorType);
+    if (file.size > this.maxBytes) return this._reject('FILE_TOO_LARGE', format(this.text.errorSize, { max: formatBytes(this.maxBytes) }));
+    this._show(file, 0, null);
+    await this._drafts.save(file, null, 0);
+    return true;
+  }
+
+  /** Processes the current crop in the worker, uploads it and resolves once the server reports it ready. */
+  async save(): Promise<void> {
+    if (!this._file || this._stage === 'busy') return;
+    const crop = this.currentCrop();
+    const file = this._file;
+    this._stage = 'busy';
+    await this._drafts.save(file, crop, this._rotation);
+    const result = await this._uploads.run(file, { crop, rotate: this._rotation, outputSize: this.outputSize });
+    if (result.ok) {
+      await this._drafts.clear();
+      this._finishEditing();
+      this._current = result.detail.urls['256'] ?? result.detail.url;
+      this._setStatus(this.text.saved);
+      emit(this, 'avatar-changed', result.detail);
+    } else {
+      this._stage = 'crop';
+      if (result.offline) {
+        this._setStatus(this.text.willRetryOnline);
+        await this._drafts.save(file, crop, this._rotation, true);
+        void this._drafts.retryWhenOnline(() => this.save());
+      } else if (!result.aborted) {
+        this._fail(result.error.code, result.error.message, result.error.retryable);
+      }
+    }
+  }
+
+  /** Stops an upload in flight, or drops the photo being edited. */
+  cancel(): void {
+    if (this._stage === 'busy') {
+      this._uploads.abort();
+      return;
+    }
+    void this._drafts.clear();
+    this._finishEditing();
+  }
+
+  /**
+   * Removes the user's avatar. SPEC §5 calls this `remove()`, but that name is the DOM's own
+   * Element.remove() (detach from the page), which frameworks call; overriding it would delete avatars.
+   */
+  async removeAvatar(): Promise<void> {
+    try {
+      await deleteAvatar(this.client);
+      this._current = null;
+      this._setStatus(this.text.removed);
+      emit(this, 'avatar-removed', { user_id: this.userId });
+    } catch (error) {
+      const e = error as { code?: string; message?: string; retryable?: boolean };
+      this._fail(e.code ?? 'NETWORK_ERROR', e.message ?? String(error), e.retryable ?? true);
+    }
+  }
+
+  /** The crop in pixels of the rotated image, or null before an image is shown. */
+  currentCrop(): Crop | null {
+    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
+    const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection');
+    const img = image?.$image;
+    if (!image || !selection || !img?.naturalWidth) return null;
+    return cropFromBoxes(image.getBoundingClientRect(), selection.getBoundingClientRect(), img.naturalWidth, img.naturalHeight, this._rotation);
+  }
+
+  // ---- used by the controllers ----
+
+  /** Shows a photo in the cropper; a draft's crop is restored once the image has loaded. */
+  _show(file: Blob, rotation: number, crop: Crop | null) {
+    if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
+    this._file = file;
+    this._rotation = 0;
+    this._pendingCrop = crop ? { crop, rotation } : rotation ? { crop: { x: 0, y: 0, w: 0, h: 0 }, rotation } : null;
+    this._imageUrl = URL.createObjectURL(file);
+    this._stage = 'crop';
+    this._status = null;
+  }
+
+  _setStage(stage: Stage) {
+    this._stage = stage;
+  }
+
+  _setStatus(text: string, error = false) {
+    this._status = { text, error };
+  }
+
+  // ---- internals ----
+
+  private _reject(code: string, message: string): false {
+    this._fail(code, message, false);
+    return false;
+  }
+
+  private _fail(code: string, message: string, retryable: boolean) {
+    this._setStatus(message, true);
+    emit(this, 'avatar-error', { code, message, retryable });
+  }
+
+  private _finishEditing() {
+    if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
+    this._imageUrl = null;
+    this._file = null;
+    this._stage = 'empty';
+  }
+
+  private async _loadCurrent() {
+    try {
+      this._current = (await currentAvatar(this.client))?.url ?? null;
+    } catch {
+      this._current = null; // not fatal: the editor still works without showing the current avatar
+    }
+  }
+
+  private async _onImageReady() {
+    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
+    if (!image) return;
+    await image.$ready();
+    // The canvas centres the image and places the selection on the next frames; restore after that.
+    await nextFrame();
+    await nextFrame();
+    const pending = this._pendingCrop;
+    this._pendingCrop = null;
+    if (pending?.rotation) this._rotate(pending.rotation);
+    if (pending && pending.crop.w > 0) {
+      await this.updateComplete;
+      const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection')!;
+      const canvas = this.renderRoot.querySelector<CropperCanvas>('cropper-canvas')!.getBoundingClientRect();
+      const img = image.$image;
+      const box = boxFromCrop(image.getBoundingClientRect(), pending.crop, img.naturalWidth, img.naturalHeight, this._rotation);
+      selection.$change(box.left - canvas.left, box.top - canvas.top, box.width, box.height);
+    }
+  }
+
+  private _rotate(degrees = 90) {
+    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
+    if (!image) return;
+    image.$rotate(`${degrees}deg`);
+    this._rotation = normaliseRotation(this._rotation + degrees);
+    this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+  }
+
+  private _zoom(step: number) {
+    this.renderRoot.querySelector<CropperImage>('cropper-image')?.$zoom(step);
+    this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+  }
+
+  private _onCropKey(event: KeyboardEvent) {
+    const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection');
+    if (!selection) return;
+    const moves: Record<string, [number, number]> = {
+      ArrowLeft: [-KEY_MOVE_STEP, 0],
+      ArrowRight: [KEY_MOVE_STEP, 0],
+      ArrowUp: [0, -KEY_MOVE_STEP],
+      ArrowDown: [0, KEY_MOVE_STEP],
+    };
+    const move = moves[event.key];
+    if (move) selection.$move(...move);
+    else if (event.key === '+' || event.key === '=') this._zoom(KEY_ZOOM_STEP);
+    else if (event.key === '-' || event.key === '_') this._zoom(-KEY_ZOOM_STEP);
+    else if (event.key === 'r' || event.key === 'R') this._rotate();
+    else return;
+    event.preventDefault();
+    if (move) this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+  }
+
+  private _onPick(event: Event) {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void this.openFile(file);
+  }
+
+  private _onDrop(event: DragEvent) {
+    event.preventDefault();
+    this._dragOver = false;
+    const file = event.dataTransfer?.files[0];
+    if (file && !this.disabled) void this.openFile(file);
+  }
+
+  private _onPaste(event: ClipboardEvent) {
+    const file = [...(event.clipboardData?.files ?? [])][0];
+    if (!file || this.disabled || this._stage === 'busy') return;
+    event.preventDefault();
+    void this.openFile(file);
+  }
+
+  override render() {
+    const t = this.text;
+    if (this.mode === 'emote') return html`<p class="status" role="status">${t.emoteUnavailable}</p>`;
+    return html`
+      <section part="container" aria-label=${t.title}>
+        ${this._renderCurrent(t)} ${this._stage === 'resume' ? this._renderResume(t) : nothing}
+        ${this._stage === 'empty' ? this._renderPicker(t) : nothing}
+        ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}
+        ${this._uploads.progress
+          ? html`<progress part="progress" aria-label=${t.progress} max=${this._uploads.progress.total || 1} value=${this._uploads.progress.loaded}></progress>`
+          : nothing}
+        <p part="status" class="status ${this._status?.error ? 'error' : ''}" role="status" aria-live="polite">${this._status?.text ?? ''}</p>
+      </section>
+    `;
+  }
+
+  private _renderCurrent(t: Strings) {
+    return html`<div class="row current" part="current">
+      ${this._current
+        ? html`<img src=${this._current} width="64" height="64" alt=${t.current} part="current-image" />
+            <button type="button" part="button remove" @click=${() => this.removeAvatar()} ?disabled=${this.disabled || this._stage === 'busy'}>${t.remove}</button>`
+        : html`<span>${t.none}</span>`}
+    </div>`;
+  }
+
+  private _renderResume(t: Strings) {
+    return html`<div class="row" part="resume" role="group" aria-label=${t.resumePrompt}>
+      <span>${t.resumePrompt}</span>
+      <button type="button" class="primary" part="button resume" @click=${() => this._drafts.resume()}>${t.resume}</button>
+      <button type="button" part="button discard" @click=${() => this._drafts.discard()}>${t.discard}</button>
+    </div>`;
+  }
+
+  private _renderPicker(t: Strings) {
+    return html`<div
+      class="drop ${this._dragOver ? 'over' : ''}"
+      part="dropzone"
+      @dragover=${(e: DragEvent) => {
+        e.preventDefault();
+        this._dragOver = true;
+      }}
+      @dragleave=${() => (this._dragOver = false)}
+      @drop=${this._onDrop}
+    >
+      <div class="row" style="justify-content:center">
+        <label class="button" part="button choose">
+          ${t.choose}
+          <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._onPick} ?disabled=${this.disabled} />
+        </label>
+        <label class="button" part="button camera">
+          ${t.takePhoto}
+          <input type="file" accept="image/*" capture="user" @change=${this._onPick} ?disabled=${this.disabled} />
+        </label>
+      </div>
+      <p class="hint">${t.dropHint}</p>
+    </div>`;
+  }
+
+  private _renderCropper(t: Strings) {
+    const busy = this._stage === 'busy';
+    const changed = () => this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+    return html`
+      <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${t.cropArea} @keydown=${this._onCropKey}>
+        <cropper-canvas background ?disabled=${busy}>
+          <cropper-image src=${this._imageUrl ?? ''} alt=${t.title} rotatable scalable translatable initial-center-size="contain" @transform=${changed}></cropper-image>
+          <cropper-shade hidden></cropper-shade>
+          <cropper-handle action="move" plain></cropper-handle>
+          <cropper-selection id="selection" initial-coverage="0.7" aspect-ratio="1" movable resizable outlined @change=${changed}>
+            <cropper-grid role="grid" covered></cropper-grid>
+            <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
+            <cropper-handle action="ne-resize"></cropper-handle>
+            <cropper-handle action="nw-resize"></cropper-handle>
+            <cropper-handle action="se-resize"></cropper-handle>
+            <cropper-handle action="sw-resize"></cropper-handle>
+          </cropper-selection>
+        </cropper-canvas>
+      </div>
+      <div class="row" part="toolbar">
+        <button type="button" part="button" @click=${() => this._zoom(KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
+        <button type="button" part="button" @click=${() => this._zoom(-KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
+        <button type="button" part="button" @click=${() => this._rotate()} ?disabled=${busy}>${t.rotate}</button>
+        <div class="previews" part="previews" role="group" aria-label=${t.preview}>
+          ${PREVIEW_SIZES.map((size) => html`<cropper-viewer aria-hidden="true" selection="#selection" style="width:${size}px;height:${size}px"></cropper-viewer>`)}
+        </div>
+      </div>
+      <div class="row" part="actions">
+        <button type="button" class="primary" part="button save" @click=${() => this.save()} ?disabled=${busy || this.disabled}>${t.save}</button>
+        <button type="button" part="button cancel" @click=${() => this.cancel()}>${t.cancel}</button>
+      </div>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'avatar-editor': AvatarEditor;
+  }
+}

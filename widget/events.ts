@@ -1,0 +1,42 @@
+// The events <avatar-editor> fires: bubbling and composed, so a host page hears them from anywhere.
+
+export interface AvatarChangedDetail {
+  user_id: string | null;
+  file_id: string;
+  version: number;
+  /** The 256 px variant. */
+  url: string;
+  urls: Record<string, string>;
+  source: 'upload' | 'config';
+}
+
+export interface AvatarRemovedDetail {
+  user_id: string | null;
+}
+
+export interface AvatarErrorDetail {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface UploadProgressDetail {
+  phase: 'processing' | 'upload' | 'waiting';
+  loaded: number;
+  total: number;
+}
+
+export interface AvatarEditorEventMap {
+  'avatar-changed': CustomEvent<AvatarChangedDetail>;
+  'avatar-removed': CustomEvent<AvatarRemovedDetail>;
+  'avatar-error': CustomEvent<AvatarErrorDetail>;
+  'upload-progress': CustomEvent<UploadProgressDetail>;
+}
+
+export function emit<K extends keyof AvatarEditorEventMap>(target: EventTarget, type: K, detail: AvatarEditorEventMap[K]['detail']) {
+  target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap extends AvatarEditorEventMap {}
+}

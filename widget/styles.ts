@@ -1,0 +1,132 @@
+// Styles of <avatar-editor>. Everything themable goes through --avatar-editor-* custom properties and ::part.
+import { css } from 'lit';
+
+export const editorStyles = css`
+  :host {
+    --_accent: var(--avatar-editor-accent, #2563eb);
+    --_fg: var(--avatar-editor-color, #111827);
+    --_bg: var(--avatar-editor-background, #ffffff);
+    --_muted: var(--avatar-editor-muted, #6b7280);
+    --_border: var(--avatar-editor-border, #d1d5db);
+    --_error: var(--avatar-editor-error, #b91c1c);
+    --_radius: var(--avatar-editor-radius, 8px);
+    --_crop-height: var(--avatar-editor-crop-height, 320px);
+    display: block;
+    color: var(--_fg);
+    background: var(--_bg);
+    font: inherit;
+    max-width: 36rem;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_accent: var(--avatar-editor-accent, #60a5fa);
+      --_fg: var(--avatar-editor-color, #f3f4f6);
+      --_bg: var(--avatar-editor-background, #111827);
+      --_muted: var(--avatar-editor-muted, #9ca3af);
+      --_border: var(--avatar-editor-border, #374151);
+      --_error: var(--avatar-editor-error, #fca5a5);
+    }
+  }
+  :host([disabled]) {
+    opacity: 0.6;
+    pointer-events: none;
+  }
+  [hidden] {
+    display: none !important;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+  }
+  .current img,
+  .previews cropper-viewer {
+    border-radius: var(--_shape-radius);
+    background: var(--_border);
+  }
+  :host([shape='square']) {
+    --_shape-radius: 4px;
+  }
+  :host(:not([shape='square'])) {
+    --_shape-radius: 50%;
+  }
+  .drop {
+    border: 2px dashed var(--_border);
+    border-radius: var(--_radius);
+    padding: 1rem;
+    margin: 0.75rem 0;
+    text-align: center;
+  }
+  .drop.over {
+    border-color: var(--_accent);
+  }
+  .hint {
+    color: var(--_muted);
+    font-size: 0.9em;
+    margin: 0.5rem 0 0;
+  }
+  button,
+  label.button {
+    font: inherit;
+    cursor: pointer;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: transparent;
+    color: inherit;
+    padding: 0.4rem 0.8rem;
+    display: inline-flex;
+    gap: 0.3rem;
+    align-items: center;
+  }
+  button.primary {
+    background: var(--_accent);
+    border-color: var(--_accent);
+    color: #fff;
+  }
+  button:focus-visible,
+  label.button:focus-within,
+  .crop:focus-visible {
+    outline: 3px solid var(--_accent);
+    outline-offset: 2px;
+  }
+  input[type='file'] {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    opacity: 0;
+    overflow: hidden;
+  }
+  .crop {
+    height: var(--_crop-height);
+    margin: 0.5rem 0;
+    border-radius: var(--_radius);
+    overflow: hidden;
+  }
+  cropper-canvas {
+    width: 100%;
+    height: 100%;
+  }
+  .previews {
+    display: flex;
+    gap: 0.75rem;
+    align-items: flex-end;
+  }
+  .status {
+    min-height: 1.4em;
+    margin: 0.5rem 0;
+  }
+  .status.error {
+    color: var(--_error);
+  }
+  progress {
+    width: 100%;
+    accent-color: var(--_accent);
+  }
+  @media (prefers-reduced-motion: reduce) {
+    * {
+      transition: none !important;
+      animation: none !important;
+    }
+  }
+`;
