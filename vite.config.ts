@@ -18,7 +18,8 @@ export default defineConfig(({ command }) => ({
     outDir: 'dist/widget',
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // Map files for debugging, but no sourceMappingURL comments (the inlined worker's would point nowhere).
+    sourcemap: 'hidden',
     minify: true,
     // The bundle must work when imported from any origin: no extra chunks, no asset files.
     assetsInlineLimit: Number.MAX_SAFE_INTEGER,
