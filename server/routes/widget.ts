@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../errors.ts';
 import type { App } from './env.ts';
@@ -9,17 +10,35 @@ import type { App } from './env.ts';
 // From server/routes (run from source) or dist/server/routes (built), the bundle is in dist/widget.
 const CANDIDATES = ['../../dist/widget/avatar-editor.js', '../../widget/avatar-editor.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
+type Encoding = 'br' | 'gzip' | 'identity';
+
 interface Bundle {
-  body: Buffer;
-  etag: string;
+  hash: string;
+  bodies: Record<Encoding, Buffer>;
 }
 
+/** Reads the bundle and compresses it once: it is served often and never changes while the process runs. */
 async function loadBundle(): Promise<Bundle | null> {
   for (const path of CANDIDATES) {
     const body = await readFile(path).catch(() => null);
-    if (body) return { body, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"` };
+    if (!body) continue;
+    return {
+      hash: createHash('sha256').update(body).digest('hex').slice(0, 32),
+      bodies: {
+        br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+        gzip: gzipSync(body, { level: 9 }),
+        identity: body,
+      },
+    };
   }
   return null;
+}
+
+function pickEncoding(acceptEncoding: string | undefined): Encoding {
+  const accepted = (acceptEncoding ?? '').toLowerCase();
+  if (/\bbr\b/.test(accepted)) return 'br';
+  if (/\bgzip\b/.test(accepted)) return 'gzip';
+  return 'identity';
 }
 
 export function widgetRoutes(app: App) {
@@ -39,11 +58,15 @@ export function widgetRoutes(app: App) {
       bundle = null; // maybe built later
       throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
     }
+    const encoding = pickEncoding(c.req.header('accept-encoding'));
+    const etag = `"${found.hash}-${encoding}"`;
     c.header('Cache-Control', 'public, max-age=300');
-    c.header('ETag', found.etag);
+    c.header('ETag', etag);
+    c.header('Vary', 'Accept-Encoding');
     c.header('X-Content-Type-Options', 'nosniff');
-    if (c.req.header('if-none-match') === found.etag) return c.body(null, 304);
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
     c.header('Content-Type', 'text/javascript; charset=utf-8');
-    return c.body(new Uint8Array(found.body), 200);
+    if (encoding !== 'identity') c.header('Content-Encoding', encoding);
+    return c.body(new Uint8Array(found.bodies[encoding]), 200);
   });
 }

@@ -1,0 +1,96 @@
+// Images per second through the full upload flow at job concurrency 1 and 2, next to the in-process floor
+// throughput (decode + one 1600 px WebP, back to back) measured in the same run.
+import { cpus } from 'node:os';
+import sharp from 'sharp';
+import { figure, round, type Figure } from './report.ts';
+import type { BenchImage } from './images.ts';
+import { complete, createUpload, jobFinished, pollUntilReady, putBytes, startBenchServer, type CreatedUpload } from './server-process.ts';
+import { floor } from './server-work.ts';
+
+/** Between polling passes over the pending uploads (one request at a time); small next to a run of seconds. */
+const POLL_INTERVAL_MS = 50;
+
+async function floorThroughput(image: BenchImage, count: number, parallel: number): Promise<number> {
+  const work = { bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
+  await floor(work);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        next++;
+        await floor(work);
+      }
+    }),
+  );
+  return (count * 1000) / (performance.now() - start);
+}
+
+async function serverThroughput(image: BenchImage, count: number, concurrency: number, env: Record<string, string>) {
+  const server = await startBenchServer({ ...env, AVATAR_JOB_CONCURRENCY: String(concurrency) });
+  try {
+    // Warm-up: one image through the whole flow.
+    const warm = await createUpload(server, server.token('warm'), image.bytes, image.mime);
+    await putBytes(warm, image.bytes);
+    await complete(server, warm);
+    await pollUntilReady(server, [warm], POLL_INTERVAL_MS);
+
+    // Create and upload everything first (untimed), then complete all at once.
+    const uploads: CreatedUpload[] = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const upload = await createUpload(server, server.token(`tp-${i}`), image.bytes, image.mime);
+        await putBytes(upload, image.bytes);
+        return upload;
+      }),
+    );
+    const start = performance.now();
+    await Promise.all(uploads.map((upload) => complete(server, upload)));
+    const { readyAt, polls } = await pollUntilReady(server, uploads, POLL_INTERVAL_MS);
+    const elapsed = Math.max(...readyAt.values()) - start;
+    // The same end as the server saw it: the last job's "finished" log line.
+    const lastFinished = Math.max(...(await Promise.all(uploads.map((u) => server.waitForLine(jobFinished(u.fileId))))));
+    return {
+      images: count,
+      concurrency,
+      elapsed_ms: round(elapsed),
+      images_per_s: round((count * 1000) / elapsed, 2),
+      by_log_elapsed_ms: round(lastFinished - start),
+      by_log_images_per_s: round((count * 1000) / (lastFinished - start), 2),
+      polls,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function throughputBenchmark(image: BenchImage, count: number, env: Record<string, string>) {
+  const floorSequential = await floorThroughput(image, count, 1);
+  const floorParallel2 = await floorThroughput(image, count, 2);
+  const c1 = await serverThroughput(image, count, 1, env);
+  const c2 = await serverThroughput(image, count, 2, env);
+
+  const reference = { label: 'floor ops/s, in-process, sequential', value: round(floorSequential, 2), unit: 'img/s' };
+  const parallelNote = (r: typeof c2) =>
+    r.concurrency > 1 ? `; floor with ${r.concurrency} at once in-process: ${round(floorParallel2, 2)} img/s (this is ${(r.images_per_s / floorParallel2).toFixed(2)}× that)` : '';
+  const figures: Figure[] = [c1, c2].map((r) =>
+    figure({
+      id: `throughput_c${r.concurrency}_img_per_s`,
+      label: `${image.name}: images/s, job concurrency ${r.concurrency}`,
+      value: r.images_per_s,
+      unit: 'img/s',
+      reference,
+      note:
+        `${r.images} uploads completed at once; first complete → last seen ready ${r.elapsed_ms} ms (polled every ${POLL_INTERVAL_MS} ms); ` +
+        `to the last job's log line ${r.by_log_elapsed_ms} ms = ${r.by_log_images_per_s} img/s${parallelNote(r)}`,
+    }),
+  );
+  const notes = [
+    `throughput reference: the floor back to back in-process ${round(floorSequential, 2)} img/s, two at once ${round(floorParallel2, 2)} img/s on ${cpus().length} cores ` +
+      `(sharp.concurrency() ${sharp.concurrency()}: libvips threads per image)`,
+  ];
+  return {
+    figures,
+    notes,
+    details: { image: image.name, count, floor_sequential_img_per_s: round(floorSequential, 2), floor_parallel2_img_per_s: round(floorParallel2, 2), c1, c2 },
+  };
+}

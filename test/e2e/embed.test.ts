@@ -1,0 +1,257 @@
+// End to end: a "third-party" page on another origin embeds the widget exactly as SPEC §5 says (one module
+// script from the avatar server, one <avatar-editor token output-size>, no endpoint attribute), and Debian's
+// Chromium, driven by playwright-core, picks a photo, adjusts the crop with the keyboard and saves it. The
+// real server (a child process) processes the upload; the page hears avatar-changed with URLs that serve WebP.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import sharp from 'sharp';
+import { api, fetchBytes, startServer, userToken, type RunningServer } from '../helpers/server.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bundlePath = join(root, 'dist', 'widget', 'avatar-editor.js');
+
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+const OUTPUT_SIZE = 512;
+const PHOTO = { width: 2000, height: 1500 };
+const USER_ID = 'e2e-user';
+
+/** What the page stores on window (see the page's inline script). */
+interface PageState {
+  changed: Array<{ user_id: string | null; file_id: string; version: number; url: string; urls: Record<string, string>; source: string }>;
+  errors: Array<{ code: string; message: string; retryable: boolean }>;
+}
+type Crop = { x: number; y: number; w: number; h: number };
+type EditorLike = HTMLElement & { currentCrop(): Crop | null };
+declare global {
+  interface Window {
+    embed: PageState;
+  }
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
+
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** A photo-like JPEG: gradients plus shapes, so the encoders have real work and crops are visibly different. */
+async function makePhoto(): Promise<Buffer> {
+  const { width, height } = PHOTO;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#2a6"/><stop offset="1" stop-color="#c52"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/>
+    <circle cx="${width / 2}" cy="${height / 2}" r="${height / 3}" fill="#fd4"/>
+    <rect x="100" y="100" width="300" height="200" fill="#148"/>
+  </svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
+}
+
+/** The integration a third-party site writes: one script tag, one element, one event listener. */
+function thirdPartyHtml(serverUrl: string, token: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Some other site</title>
+<link rel="icon" href="data:,">
+<script>
+  window.embed = { changed: [], errors: [] };
+  document.addEventListener('avatar-changed', (event) => window.embed.changed.push(event.detail));
+  document.addEventListener('avatar-error', (event) => window.embed.errors.push(event.detail));
+</script>
+<script type="module" src="${serverUrl}/widget/avatar-editor.js"></script>
+</head>
+<body>
+<h1>Profile settings</h1>
+<avatar-editor token="${token}" output-size="${OUTPUT_SIZE}"></avatar-editor>
+</body>
+</html>
+`;
+}
+
+/** `url`'s origin, looking through blob: URLs (whose origin is the document that made them). */
+function originOf(url: string): string {
+  return new URL(url.startsWith('blob:') ? url.slice('blob:'.length) : url).origin;
+}
+
+describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () => {
+  let server: RunningServer;
+  let pageServer: Server;
+  let pageOrigin: string;
+  let html = '';
+  let browser: Browser;
+  let page: Page;
+  const requests: Request[] = [];
+  const consoleErrors: string[] = [];
+
+  let staleBuild = false;
+
+  before(async () => {
+    if (!existsSync(bundlePath)) {
+      // A missing build is made here (vite alone: the widget bundle is all this test needs).
+      await run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build']);
+    } else if (newestMtime(join(root, 'widget')) > statSync(bundlePath).mtimeMs) {
+      staleBuild = true; // not rebuilt here: `vite build` empties dist/widget (types, custom-elements.json)
+    }
+    assert.ok(existsSync(bundlePath), 'vite build did not produce dist/widget/avatar-editor.js');
+
+    // The third-party site first, so the avatar server can be told exactly which origin it trusts.
+    pageServer = createServer((req, res) => {
+      if (req.url === '/' || req.url === '/index.html') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(html);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+      }
+    });
+    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+    pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+
+    server = await startServer({ env: { AVATAR_ALLOWED_ORIGINS: pageOrigin, AVATAR_LOG_LEVEL: 'info' } });
+    assert.notEqual(new URL(server.url).origin, pageOrigin);
+    html = thirdPartyHtml(server.url, userToken(server, USER_ID));
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 20_000 });
+    page = await browser.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('request', (request) => requests.push(request));
+    // Chromium's network events leave out a Blob body (the widget PUTs a Blob); an intercepted request
+    // carries it. Routing the presigned PUT through untouched makes postDataBuffer() return the bytes.
+    await page.route((url) => /^\/v1\/uploads\/[^/]+\/content$/.test(url.pathname), (route) => route.continue());
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.stack ?? error.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (pageServer ? pageServer.close(() => resolve()) : resolve()));
+    await server?.stop();
+  });
+
+  test('pick, crop with the keyboard, save: avatar-changed arrives and the upload was a WebP of output-size', async (t) => {
+    if (staleBuild) t.diagnostic('dist/widget/avatar-editor.js is older than widget/: this tests the old build (run `npm run build`)');
+    const photo = await makePhoto();
+    await page.goto(`${pageOrigin}/`);
+
+    // The one script tag: served from the avatar server, readable from any origin.
+    const script = requests.find((r) => r.url() === `${server.url}/widget/avatar-editor.js`);
+    assert.ok(script, 'the page did not request the widget script');
+    const scriptResponse = await script.response();
+    assert.equal(scriptResponse?.status(), 200);
+    assert.equal(scriptResponse?.headers()['access-control-allow-origin'], '*');
+    assert.match(scriptResponse?.headers()['content-type'] ?? '', /javascript/);
+
+    await page.waitForFunction(() => customElements.get('avatar-editor') !== undefined);
+    // Playwright's CSS selectors pierce open shadow roots.
+    await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
+
+    const cropper = page.locator('avatar-editor [part="cropper"]');
+    await cropper.waitFor({ state: 'visible' });
+    const cropBefore = await page.waitForFunction(() => document.querySelector<EditorLike>('avatar-editor')!.currentCrop()).then((h) => h.jsonValue());
+    assert.ok(cropBefore, 'no crop once the image is shown');
+    assert.ok(cropBefore.w > OUTPUT_SIZE, `initial crop ${JSON.stringify(cropBefore)}`);
+
+    await cropper.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('+');
+    const crop = await page.evaluate(() => document.querySelector<EditorLike>('avatar-editor')!.currentCrop());
+    assert.ok(crop, 'no crop after the key presses');
+    assert.notDeepEqual(crop, cropBefore, 'ArrowRight and + did not change the crop');
+    assert.ok(crop.w < cropBefore.w, `zooming in should make the crop smaller in image pixels: ${JSON.stringify({ cropBefore, crop })}`);
+    assert.equal(crop.w, crop.h, 'the crop is square');
+
+    await page.locator('avatar-editor [part~="save"]').click();
+    await page.waitForFunction(() => window.embed.changed.length > 0 || window.embed.errors.length > 0, undefined, { timeout: 30_000 });
+    const state = await page.evaluate(() => window.embed);
+    assert.deepEqual(state.errors, [], 'avatar-error fired');
+    assert.equal(state.changed.length, 1);
+    const detail = state.changed[0]!;
+    assert.equal(detail.user_id, USER_ID);
+    assert.equal(detail.source, 'upload');
+    assert.ok(Object.keys(detail.urls).length > 0, 'no urls in avatar-changed');
+    assert.ok(Object.values(detail.urls).includes(detail.url), 'url is one of urls');
+
+    // Every URL the host page was given serves WebP.
+    for (const [size, url] of Object.entries(detail.urls)) {
+      const res = await fetchBytes(url);
+      assert.equal(res.status, 200, `${size}: ${url}`);
+      assert.equal(res.headers.get('content-type'), 'image/webp', `${size}: ${url}`);
+      assert.equal((await sharp(res.bytes).metadata()).format, 'webp', `${size}: ${url}`);
+    }
+
+    // The bytes that went up: the presigned PUT's body, seen by the browser.
+    const puts = requests.filter((r) => r.method() === 'PUT' && r.url().includes('/content?'));
+    assert.equal(puts.length, 1, `PUTs: ${puts.map((r) => r.url()).join(', ')}`);
+    const put = puts[0]!;
+    assert.equal((await put.response())?.ok(), true, 'the PUT failed');
+    const body = put.postDataBuffer();
+    assert.ok(body, 'the PUT body was not recorded');
+    assert.equal(body.subarray(0, 4).toString('latin1'), 'RIFF');
+    assert.equal(body.subarray(8, 12).toString('latin1'), 'WEBP');
+    const uploaded = await sharp(body).metadata();
+    assert.equal(uploaded.format, 'webp');
+    const expectedSide = Math.min(OUTPUT_SIZE, crop.w);
+    assert.ok(uploaded.width <= OUTPUT_SIZE && uploaded.height <= OUTPUT_SIZE, `uploaded ${uploaded.width}×${uploaded.height}`);
+    assert.deepEqual([uploaded.width, uploaded.height], [expectedSide, expectedSide], 'square, output-size (never upscaled)');
+    assert.equal(put.headers()['content-type'], 'image/webp');
+    // …and it shows the part of the photo the user chose: the same crop made with sharp matches it closely.
+    const side = expectedSide;
+    const [got, want] = await Promise.all([
+      sharp(body).removeAlpha().raw().toBuffer(),
+      sharp(photo).extract({ left: crop.x, top: crop.y, width: crop.w, height: crop.h }).resize(side, side).removeAlpha().raw().toBuffer(),
+    ]);
+    assert.equal(got.length, want.length);
+    let difference = 0;
+    for (let i = 0; i < got.length; i++) difference += Math.abs(got[i]! - want[i]!);
+    const meanDifference = difference / got.length;
+    assert.ok(meanDifference < 3, `the upload differs from the chosen crop by ${meanDifference.toFixed(1)}/255 per channel on average`);
+
+    const file = await api(server, 'GET', `/v1/files/${detail.file_id}`, { token: userToken(server, USER_ID) });
+    assert.equal(file.status, 200, file.text);
+    assert.equal(file.json.content_type, 'image/webp');
+    assert.equal(file.json.processing_state, 'ready');
+    assert.equal(file.json.size_bytes ?? body.length, body.length);
+
+    // The widget talked to the origin its script came from (no endpoint attribute) and nowhere else.
+    const serverOrigin = new URL(server.url).origin;
+    const allowed = new Set([pageOrigin, serverOrigin]);
+    const elsewhere = requests.map((r) => r.url()).filter((url) => !url.startsWith('data:') && !allowed.has(originOf(url)));
+    assert.deepEqual(elsewhere, [], 'requests to other origins');
+    assert.ok(requests.some((r) => r.url().startsWith(`${serverOrigin}/v1/uploads`) && r.method() === 'POST'), 'no POST /v1/uploads to the script origin');
+
+    assert.deepEqual(consoleErrors, [], 'console errors on the page');
+  });
+});
