@@ -5,6 +5,7 @@ const server = import.meta.env.VITE_AVATAR_SERVER ?? 'http://127.0.0.1:8787';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const editor = $<HTMLElementTagNameMap['avatar-editor']>('editor');
 const headerAvatar = $<HTMLElementTagNameMap['avatar-image']>('header-avatar');
+const emotes = $<HTMLElementTagNameMap['avatar-editor']>('emotes');
 
 async function devToken(userId: string): Promise<string> {
   const res = await fetch(`${server}/v1/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: userId }) });
@@ -22,6 +23,9 @@ async function signIn(userId: string) {
   editor.endpoint = server;
   editor.tokenProvider = () => devToken(userId);
   editor.token = await devToken(userId);
+  emotes.endpoint = server;
+  emotes.tokenProvider = editor.tokenProvider;
+  emotes.token = editor.token;
   headerAvatar.endpoint = server;
   headerAvatar.userId = userId;
   headerAvatar.name = userId;
@@ -32,9 +36,28 @@ async function signIn(userId: string) {
   $<HTMLAnchorElement>('third-party').href = third.href;
 }
 
-for (const type of ['avatar-changed', 'avatar-removed', 'avatar-error', 'upload-progress'] as const) {
-  editor.addEventListener(type, (event) => log(type, event.detail));
+for (const type of ['avatar-changed', 'avatar-removed', 'avatar-error', 'upload-progress', 'emote-created', 'emote-updated', 'emote-deleted'] as const) {
+  for (const element of [editor, emotes]) element.addEventListener(type, (event) => log(type, event.detail));
 }
+
+/** The chat box: the server resolves :shortcode: against the user's emotes, <emote-text> renders the result. */
+$<HTMLFormElement>('say').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>('message');
+  const res = await fetch(`${server}/v1/messages/parse`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${editor.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ body: input.value }),
+  });
+  const parsed = (await res.json()) as { body: string; inline_emotes: HTMLElementTagNameMap['emote-text']['inlineEmotes'] };
+  log('messages/parse', parsed);
+  const line = document.createElement('li');
+  const text = document.createElement('emote-text');
+  Object.assign(text, { endpoint: server, token: editor.token, body: parsed.body, inlineEmotes: parsed.inline_emotes });
+  line.append(text);
+  $('chat').append(line);
+  input.value = '';
+});
 $<HTMLFormElement>('signin').addEventListener('submit', (event) => {
   event.preventDefault();
   void signIn($<HTMLInputElement>('user').value);

@@ -8,7 +8,9 @@ import type { Deps } from './context.ts';
 import { ApiError, invalidRequest, renderError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { devRoutes } from './routes/dev.ts';
+import { emoteRoutes } from './routes/emotes.ts';
 import { fileRoutes } from './routes/files.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { userRoutes } from './routes/users.ts';
@@ -18,12 +20,16 @@ import { widgetRoutes } from './routes/widget.ts';
 export const JSON_BODY_LIMIT = 64 * 1024;
 const MULTIPART_OVERHEAD = 64 * 1024;
 
+/** The method a request is for: a preflight asks on behalf of the one in Access-Control-Request-Method. */
+const readMethod = (c: Context) => (c.req.method === 'OPTIONS' ? c.req.header('access-control-request-method')?.toUpperCase() : c.req.method);
+
 /** Routes anyone may call from any origin: public reads and the presigned PUT (authorised by its signature). */
 function isPublic(c: Context): boolean {
   const path = c.req.path;
   return (
     /^\/v1\/users\/[^/]+\/avatar(\/image)?$/.test(path) && !path.startsWith('/v1/users/me/') ||
     /^\/v1\/uploads\/[^/]+\/content$/.test(path) ||
+    (readMethod(c) === 'GET' && /^\/v1\/emotes\/(?!trash$|quota$)[^/]+(\/url)?$/.test(path)) ||
     path.startsWith('/cdn/') ||
     path.startsWith('/widget/') ||
     ['/healthz', '/readyz', '/openapi.json', '/docs'].includes(path)
@@ -68,6 +74,8 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
   uploadRoutes(app, deps);
   fileRoutes(app, deps);
   userRoutes(app, deps);
+  emoteRoutes(app, deps);
+  messageRoutes(app, deps);
   adminRoutes(app, deps);
   if (deps.config.dev) devRoutes(app, deps);
   opsRoutes(app, deps);

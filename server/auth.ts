@@ -6,6 +6,7 @@ import { ApiError } from './errors.ts';
 export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 export type AuthEnv = { Variables: { userId: string } };
+export type OptionalAuthEnv = { Variables: { userId: string | null } };
 
 const unauthenticated = (why: string) => new ApiError(401, 'UNAUTHENTICATED', why);
 
@@ -88,5 +89,20 @@ export function requireAdmin(adminKey: string, jwtSecret: string, clock: () => n
       throw new ApiError(403, 'FORBIDDEN', 'A user token cannot call admin routes');
     }
     throw unauthenticated('Admin key is required (Bearer or Basic auth)');
+  };
+}
+
+/** For routes anyone may call: a valid token identifies the caller, a bad one is still 401, none means anonymous. */
+export function optionalUser(secret: string, clock: () => number): MiddlewareHandler<OptionalAuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header === undefined) {
+      c.set('userId', null);
+      return next();
+    }
+    const token = bearer(header);
+    if (!token) throw unauthenticated('Authorization must be Bearer <token>');
+    c.set('userId', verifyUserToken(secret, token, clock()));
+    await next();
   };
 }

@@ -19,6 +19,13 @@ export interface Config {
   maxEmoteBytes: number;
   maxPixels: number;
   maxFrames: number;
+  /** Emotes per user, and their total original bytes (emotes in the trash do not count). */
+  emoteQuota: number;
+  emoteQuotaBytes: number;
+  /** Days an emote stays in the trash before it is purged. */
+  emoteTrashDays: number;
+  /** Lifetime of a private emote's signed URL. */
+  emoteUrlTtlSeconds: number;
   /** Square avatar sizes besides 'cropped', largest first. */
   avatarSizes: number[];
   uploadRateLimitPerMinute: number;
@@ -191,6 +198,10 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     maxEmoteBytes: integer('AVATAR_MAX_EMOTE_BYTES', read(env, 'AVATAR_MAX_EMOTE_BYTES'), 1 * MiB, 1, 1024 * MiB),
     maxPixels: integer('AVATAR_MAX_PIXELS', read(env, 'AVATAR_MAX_PIXELS'), 40_000_000, 1),
     maxFrames: integer('AVATAR_MAX_FRAMES', read(env, 'AVATAR_MAX_FRAMES'), 200, 1),
+    emoteQuota: integer('AVATAR_EMOTE_QUOTA', read(env, 'AVATAR_EMOTE_QUOTA'), 50, 0),
+    emoteQuotaBytes: integer('AVATAR_EMOTE_QUOTA_BYTES', read(env, 'AVATAR_EMOTE_QUOTA_BYTES'), 10 * MiB, 0),
+    emoteTrashDays: integer('AVATAR_EMOTE_TRASH_DAYS', read(env, 'AVATAR_EMOTE_TRASH_DAYS'), 30, 0, 3650),
+    emoteUrlTtlSeconds: integer('AVATAR_EMOTE_URL_TTL_SECONDS', read(env, 'AVATAR_EMOTE_URL_TTL_SECONDS'), 3600, 10, 7 * 24 * 3600),
     avatarSizes: sizes('AVATAR_AVATAR_SIZES', read(env, 'AVATAR_AVATAR_SIZES')),
     uploadRateLimitPerMinute: integer('AVATAR_UPLOAD_RATE_LIMIT', read(env, 'AVATAR_UPLOAD_RATE_LIMIT'), 30, 1),
     uploadUrlTtlSeconds: integer('AVATAR_UPLOAD_URL_TTL_SECONDS', read(env, 'AVATAR_UPLOAD_URL_TTL_SECONDS'), 600, 1, 7 * 24 * 3600),

@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import type { UploadSigner } from './signing.ts';
+import type { ReadSigner, UploadSigner } from './signing.ts';
 import type { Storage } from './storage/index.ts';
 
 export interface Logger {
@@ -18,6 +18,8 @@ export interface Deps {
   storage: Storage;
   jobs: JobQueue;
   signer: UploadSigner;
+  /** Signs read URLs of private objects. */
+  readSigner: ReadSigner;
   /** Per-user limit on creating uploads. */
   uploadLimiter: RateLimiter;
   log: Logger;

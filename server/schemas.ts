@@ -38,8 +38,8 @@ export const CreateUploadBody = z
     size_bytes: z.number().int().min(1),
     ...CropFields,
     set_as_avatar: z.boolean().optional().openapi({ description: 'profile_pic only; default true' }),
-    shortcode: z.string().optional().openapi({ description: 'emote only (not available yet)' }),
-    public: z.boolean().optional().openapi({ description: 'emote only (not available yet)' }),
+    shortcode: z.string().optional().openapi({ description: 'emote only, required: ^[A-Za-z0-9_]{2,32}$' }),
+    public: z.boolean().optional().openapi({ description: 'emote only; default false' }),
   })
   .openapi('CreateUpload');
 
@@ -50,6 +50,7 @@ export const UploadCreated = z
     upload_method: z.literal('PUT'),
     upload_headers: z.record(z.string(), z.string()),
     expires_at: z.number().int(),
+    emote_id: z.string().optional().openapi({ description: 'emote uploads: the id of the emote being created' }),
   })
   .openapi('UploadCreated');
 
@@ -140,3 +141,47 @@ export const TokenBody = z
   .openapi('TokenRequest');
 
 export const TokenSchema = z.object({ token: z.string(), expires_at: z.number().int() }).openapi('Token');
+
+export const EmoteSchema = z
+  .object({
+    id: z.string(),
+    owner_id: z.string(),
+    name: z.string(),
+    shortcode: z.string(),
+    size_bytes: z.number().int(),
+    mime_type: z.string(),
+    processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']),
+    public: z.boolean(),
+    animated: z.boolean(),
+    created_at: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi('Emote');
+
+export const EmoteIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const EmoteListQuery = z.object({
+  limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: '1-500, default 100' }),
+  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' } }),
+});
+
+export const EmoteList = z.object({ emotes: z.array(EmoteSchema), next_cursor: z.string().nullable() }).openapi('EmoteList');
+
+export const EmoteUrlQuery = z.object({
+  size: z.string().optional().openapi({ param: { name: 'size', in: 'query' }, description: 'full, 256, 128 (default) or 64' }),
+});
+
+export const EmoteUrl = z.object({ url: z.string(), expires_at: z.number().int().nullable() }).openapi('EmoteUrl');
+
+export const UpdateEmoteBody = z.object({ shortcode: z.string().optional(), public: z.boolean().optional() }).openapi('UpdateEmote');
+
+export const EmoteQuota = z
+  .object({ used_count: z.number().int(), max_count: z.number().int(), used_bytes: z.number().int(), max_bytes: z.number().int() })
+  .openapi('EmoteQuota');
+
+export const ParsedMessage = z
+  .object({
+    body: z.string(),
+    inline_emotes: z.array(z.object({ shortcode: z.string(), asset_id: z.string(), start_index: z.number().int(), end_index: z.number().int() })),
+  })
+  .openapi('ParsedMessage');

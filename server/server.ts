@@ -10,7 +10,7 @@ import { createJobQueue } from './jobs/queue.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { startGarbageSweeper } from './services/cleanup.ts';
 import { createRenderJobHandler } from './services/processing.ts';
-import { createUploadSigner } from './signing.ts';
+import { createReadSigner, createUploadSigner } from './signing.ts';
 import { createLocalStorage } from './storage/local.ts';
 
 const SWEEP_INTERVAL_SECONDS = 60;
@@ -44,6 +44,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     storage: createLocalStorage(config.dataDir),
     jobs: createJobQueue({ db, concurrency: config.jobConcurrency, clock, log }),
     signer: createUploadSigner(config.jwtSecret),
+    readSigner: createReadSigner(config.jwtSecret),
     uploadLimiter: createRateLimiter(config.uploadRateLimitPerMinute, 60),
     log,
     clock,

@@ -24,3 +24,19 @@ export function createUploadSigner(secret: string) {
 }
 
 export type UploadSigner = ReturnType<typeof createUploadSigner>;
+
+/** Signed read URLs for private objects (private emotes): the signature binds the object key and the expiry. */
+export function createReadSigner(secret: string) {
+  const key = createHmac('sha256', secret).update('avatar-server read urls v1').digest();
+  const sign = (objectKey: string, expiresAt: number) => createHmac('sha256', key).update(`${objectKey}\n${expiresAt}`).digest('hex');
+  return {
+    sign,
+    verify(objectKey: string, expiresAt: number, signature: string): boolean {
+      const expected = Buffer.from(sign(objectKey, expiresAt));
+      const given = Buffer.from(signature);
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    },
+  };
+}
+
+export type ReadSigner = ReturnType<typeof createReadSigner>;

@@ -8,6 +8,7 @@ import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
 import { cropFromBoxes, boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
+import './emote-panel.ts';
 import { emit } from './events.ts';
 import { format, stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
@@ -19,6 +20,8 @@ for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHan
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
+/** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
+const MAX_EMOTE_BYTES = 1024 * 1024;
 const PREVIEW_SIZES = [96, 48, 32];
 const KEY_MOVE_STEP = 10;
 const KEY_ZOOM_STEP = 0.1;
@@ -35,6 +38,9 @@ const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(byt
  * @fires avatar-removed - {AvatarRemovedDetail} the avatar was removed
  * @fires avatar-error - {AvatarErrorDetail} something failed; `retryable` says whether trying again may help
  * @fires upload-progress - {UploadProgressDetail} processing, upload and server-side progress
+ * @fires emote-created - {EmoteEventDetail} (emote mode) a new emote is ready
+ * @fires emote-updated - {EmoteEventDetail} (emote mode) an emote was renamed, made public or private, or restored
+ * @fires emote-deleted - {EmoteEventDetail} (emote mode) an emote was moved to the trash
  * @csspart container - the whole editor
  * @csspart current - the current avatar and the Remove button
  * @csspart dropzone - where files are dropped
@@ -146,7 +152,7 @@ export class AvatarEditor extends LitElement {
 
   override willUpdate(changed: PropertyValues<this>) {
     if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') void this._loadCurrent();
-    if ((changed.has('token') || changed.has('endpoint')) && this.token) void this._drafts.offerResume();
+    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') void this._drafts.offerResume();
   }
 
   override updated(changed: PropertyValues<this>) {
@@ -354,7 +360,7 @@ export class AvatarEditor extends LitElement {
 
   override render() {
     const t = this.text;
-    if (this.mode === 'emote') return html`<p class="status" role="status">${t.emoteUnavailable}</p>`;
+    if (this.mode === 'emote') return html`<avatar-emote-panel .client=${this.client} .text=${t} .maxBytes=${Math.min(this.maxBytes, MAX_EMOTE_BYTES)}></avatar-emote-panel>`;
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)} ${this._stage === 'resume' ? this._renderResume(t) : nothing}

@@ -2,7 +2,7 @@
 const isInternal = (name) => name.startsWith('_');
 
 export default {
-  globs: ['widget/avatar-editor.ts', 'widget/avatar-image.ts', 'widget/index.ts'],
+  globs: ['widget/avatar-editor.ts', 'widget/avatar-image.ts', 'widget/emote-text.ts', 'widget/index.ts'],
   outdir: 'dist/widget',
   litelement: true,
   plugins: [

@@ -1,4 +1,5 @@
 // The events <avatar-editor> fires: bubbling and composed, so a host page hears them from anywhere.
+import type { Emote } from './api/emotes.ts';
 
 export interface AvatarChangedDetail {
   user_id: string | null;
@@ -26,11 +27,18 @@ export interface UploadProgressDetail {
   total: number;
 }
 
+export interface EmoteEventDetail {
+  emote: Emote;
+}
+
 export interface AvatarEditorEventMap {
   'avatar-changed': CustomEvent<AvatarChangedDetail>;
   'avatar-removed': CustomEvent<AvatarRemovedDetail>;
   'avatar-error': CustomEvent<AvatarErrorDetail>;
   'upload-progress': CustomEvent<UploadProgressDetail>;
+  'emote-created': CustomEvent<EmoteEventDetail>;
+  'emote-updated': CustomEvent<EmoteEventDetail>;
+  'emote-deleted': CustomEvent<EmoteEventDetail>;
 }
 
 export function emit<K extends keyof AvatarEditorEventMap>(target: EventTarget, type: K, detail: AvatarEditorEventMap[K]['detail']) {

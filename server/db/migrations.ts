@@ -1,5 +1,5 @@
 // Schema migrations, run at start-up. Written with Kysely's schema builder so they also run on PostgreSQL.
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -83,8 +83,34 @@ const initial: Migration = {
   },
 };
 
+const emotes: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('emotes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('owner_id', 'text', (c) => c.notNull())
+      .addColumn('file_id', 'text', (c) => c.notNull().unique().references('files.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull().unique())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('shortcode', 'text', (c) => c.notNull())
+      .addColumn('shortcode_key', 'text', (c) => c.notNull())
+      .addColumn('public', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('animated', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('size_bytes', 'integer', (c) => c.notNull())
+      .addColumn('mime_type', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'integer')
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'integer', (c) => c.notNull())
+      .execute();
+    // The database, not a check before insert, keeps shortcodes unique: two racing uploads cannot both win.
+    await db.schema.createIndex('emotes_owner_shortcode').on('emotes').columns(['owner_id', 'shortcode_key']).unique().where(sql.ref('deleted_at'), 'is', null).execute();
+    await db.schema.createIndex('emotes_owner_seq').on('emotes').columns(['owner_id', 'seq']).execute();
+    await db.schema.createIndex('emotes_deleted').on('emotes').column('deleted_at').execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial };
+    return { '0001_initial': initial, '0002_emotes': emotes };
   },
 };

@@ -76,6 +76,27 @@ export interface JobsTable {
   updated_at: number;
 }
 
+/** A custom emote: a file of upload_type 'emote' plus its shortcode and visibility. */
+export interface EmotesTable {
+  id: string;
+  owner_id: string;
+  file_id: string;
+  /** Creation order: list cursors are positions in it, so they stay valid under inserts and deletes. */
+  seq: number;
+  name: string;
+  shortcode: string;
+  /** Lower-cased shortcode: unique per owner among emotes not in the trash (a partial unique index). */
+  shortcode_key: string;
+  public: number;
+  animated: number;
+  size_bytes: number;
+  mime_type: string;
+  /** Set while the emote is in the trash. */
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** Object-key prefixes to delete once their grace period is over. */
 export interface GarbageTable {
   prefix: string;
@@ -89,6 +110,7 @@ export interface Database {
   users: UsersTable;
   jobs: JobsTable;
   garbage: GarbageTable;
+  emotes: EmotesTable;
 }
 
 export type FileRow = Selectable<FilesTable>;
@@ -99,3 +121,4 @@ export type VariantRow = Selectable<VariantsTable>;
 export type NewVariant = Insertable<VariantsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type JobRow = Selectable<JobsTable>;
+export type EmoteRow = Selectable<EmotesTable>;

@@ -19,7 +19,7 @@ export interface PipelineLimits {
   timeoutSeconds: number;
 }
 
-/** A square region in the image as displayed, i.e. after EXIF orientation. */
+/** A region in the image as displayed, i.e. after EXIF orientation (square for avatars, any rectangle for emotes). */
 export interface Crop {
   x: number;
   y: number;
@@ -151,8 +151,8 @@ async function encode(square: RawSquare, side: number): Promise<Encoded> {
   return { width: info.width, height: info.height, data, contentType: 'image/webp' };
 }
 
-/** Races `work` against the clock; `work` gets a signal so it can stop starting new steps once too late. */
-async function withDeadline<T>(seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Races `work` against the clock; `work` gets a signal so it can stop starting new steps once too late. Shared with the emote pipeline. */
+export async function withDeadline<T>(seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), seconds * 1000);
   const expired = new Promise<never>((_, reject) => {

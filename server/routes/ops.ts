@@ -3,7 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Readable } from 'node:stream';
 import type { Deps } from '../context.ts';
 import { pingDatabase } from '../db/index.ts';
-import { notFound } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { emoteOfVariantKey } from '../services/emotes.ts';
 import { PUBLIC_KEY } from '../storage/index.ts';
 import { json } from '../schemas.ts';
 import { renderDocsPage } from './docs-page.ts';
@@ -84,7 +85,18 @@ export function opsRoutes(app: App, deps: Deps) {
     const hash = PUBLIC_KEY.exec(key)?.[1];
     if (!hash) throw notFound('NOT_FOUND', 'Object');
     const etag = `"${hash}"`;
-    c.header('Cache-Control', IMMUTABLE);
+    // Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL.
+    const emote = await emoteOfVariantKey(deps, key);
+    if (emote && emote.deleted_at !== null) throw notFound('NOT_FOUND', 'Object');
+    let cacheControl = IMMUTABLE;
+    if (emote && !emote.public) {
+      const expiresAt = Number(c.req.query('expires') ?? NaN);
+      if (!deps.readSigner.verify(key, expiresAt, c.req.query('signature') ?? '')) throw new ApiError(403, 'URL_INVALID', 'This private image needs a valid signed URL');
+      const remaining = expiresAt - deps.clock();
+      if (remaining <= 0) throw new ApiError(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
+      cacheControl = `private, max-age=${remaining}`;
+    }
+    c.header('Cache-Control', cacheControl);
     c.header('ETag', etag);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Content-Security-Policy', "default-src 'none'; sandbox");

@@ -30,7 +30,7 @@ export function uploadRoutes(app: App, deps: Deps) {
       request: { body: { required: true, content: { 'application/json': { schema: CreateUploadBody } } } },
       responses: {
         201: json(UploadCreated, 'Upload created; PUT the bytes to upload_url'),
-        ...errors(400, 401, 413, 415, 429, 501),
+        ...errors(400, 401, 409, 413, 415, 429),
       },
     }),
     async (c) => c.json(await createUpload(deps, c.get('userId'), c.req.valid('json')), 201),

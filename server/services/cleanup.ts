@@ -1,6 +1,7 @@
 // Deletes superseded renditions once their grace period is over: rows first (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
 import type { Deps } from '../context.ts';
+import { purgeTrash } from './emotes.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 
@@ -16,8 +17,19 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
         continue;
       }
       await deps.db.transaction().execute(async (trx) => {
+        const rendition = await trx.selectFrom('renditions').select('file_id').where('id', '=', renditionId).executeTakeFirst();
         await trx.deleteFrom('variants').where('rendition_id', '=', renditionId).execute();
         await trx.deleteFrom('renditions').where('id', '=', renditionId).execute();
+        // A purged emote's file goes with its last rendition.
+        if (rendition) {
+          await trx
+            .deleteFrom('files')
+            .where('id', '=', rendition.file_id)
+            .where('upload_type', '=', 'emote')
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('emotes').select('id').where('emotes.file_id', '=', rendition.file_id))))
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('renditions').select('id').where('renditions.file_id', '=', rendition.file_id))))
+            .execute();
+        }
       });
     }
     await deps.storage.deletePrefix(prefix);
@@ -26,11 +38,14 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
   return due.length;
 }
 
-/** Runs the sweep now and then every `intervalSeconds`; the timer never keeps the process alive. */
+/** Purges the emote trash and sweeps garbage now and then every `intervalSeconds`; the timer never keeps the process alive. */
 export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => void {
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    running = sweepGarbage(deps).catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
+    // Purging the trash schedules objects as garbage; the sweep right after deletes those already due.
+    running = purgeTrash(deps)
+      .then(() => sweepGarbage(deps))
+      .catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
   };
   tick();
   const timer = setInterval(tick, intervalSeconds * 1000);

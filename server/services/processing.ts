@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Deps } from '../context.ts';
 import type { FileRow, JobRow, NewVariant, RenditionRow } from '../db/schema.ts';
 import { ImageError, probeImage, renderAvatarVariants, type Crop, type PipelineLimits } from '../images/pipeline.ts';
+import { renderEmoteVariants } from '../images/emote-pipeline.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { objectKeys } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage } from './avatar-state.ts';
@@ -48,7 +49,11 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   if (file.width === null) {
     await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
   }
-  const variants = await renderAvatarVariants(original, probe, cropOf(rendition), deps.config.avatarSizes, limits);
+  // Avatars are square crops; emotes keep their aspect ratio and their animation.
+  const { animated, variants } =
+    file.upload_type === 'emote'
+      ? await renderEmoteVariants(original, probe, cropOf(rendition), limits)
+      : { animated: false, variants: await renderAvatarVariants(original, probe, cropOf(rendition), deps.config.avatarSizes, limits) };
 
   // Objects first, rows after: a crash in between leaves objects under this rendition's prefix only,
   // and the re-run starts by clearing that prefix.
@@ -81,7 +86,8 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       .set({ state: 'ready', ...(isNewest ? { rendition_id: rendition.id } : {}), width: probe.width, height: probe.height, error_code: null, error_message: null, updated_at: now })
       .where('id', '=', file.id)
       .execute();
-    await promoteIfRequested(trx, file.owner_id, rendition.id, now);
+    if (file.upload_type === 'emote') await trx.updateTable('emotes').set({ animated: animated ? 1 : 0, updated_at: now }).where('file_id', '=', file.id).execute();
+    else await promoteIfRequested(trx, file.owner_id, rendition.id, now);
   });
 }
 

@@ -6,6 +6,10 @@ import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { formatFromMime, MIME_BY_FORMAT } from '../images/sniff.ts';
 import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/index.ts';
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/index.ts';
+import type { Database } from '../db/schema.ts';
+import { checkShortcode, insertEmote } from './emotes.ts';
 import { queueRendition } from './renditions.ts';
 
 export interface CropInput {
@@ -21,10 +25,12 @@ export interface NewUpload extends CropInput {
   content_type: string;
   size_bytes: number;
   set_as_avatar?: boolean | undefined;
+  shortcode?: string | undefined;
+  public?: boolean | undefined;
 }
 
-/** A square crop, or null for "centred largest square". Whether it fits the image is known only after probing. */
-export function squareCrop(input: CropInput, code = 'CROP_INVALID') {
+/** A crop rectangle (crop_h defaults to crop_w), or null for none. Whether it fits is known only after probing. */
+export function cropRect(input: CropInput, code = 'CROP_INVALID') {
   const { crop_x: x, crop_y: y, crop_w: w } = input;
   const h = input.crop_h ?? w;
   const given = [x, y, w].filter((v) => v !== undefined).length;
@@ -32,8 +38,14 @@ export function squareCrop(input: CropInput, code = 'CROP_INVALID') {
   if (given !== 3 || x === undefined || y === undefined || w === undefined || h === undefined) {
     throw new ApiError(400, code, 'crop_x, crop_y and crop_w must be given together');
   }
-  if (w !== h) throw new ApiError(400, code, 'An avatar crop must be square (crop_w = crop_h)');
   return { x, y, w, h };
+}
+
+/** An avatar crop: square, or null for "centred largest square". */
+export function squareCrop(input: CropInput, code = 'CROP_INVALID') {
+  const crop = cropRect(input, code);
+  if (crop && crop.w !== crop.h) throw new ApiError(400, code, 'An avatar crop must be square (crop_w = crop_h)');
+  return crop;
 }
 
 /** The canonical MIME type for an accepted declared type; 415 otherwise. */
@@ -43,17 +55,17 @@ function acceptedMime(declared: string): string {
   return MIME_BY_FORMAT[format];
 }
 
-function checkSize(deps: Deps, sizeBytes: number) {
-  const max = deps.config.maxAvatarBytes;
+function checkSize(deps: Deps, sizeBytes: number, uploadType: NewUpload['upload_type'] = 'profile_pic') {
+  const max = uploadType === 'emote' ? deps.config.maxEmoteBytes : deps.config.maxAvatarBytes;
   if (sizeBytes > max) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
 }
 
 type Crop = ReturnType<typeof squareCrop>;
 
-async function insertFile(deps: Deps, userId: string, upload: NewUpload, contentType: string, crop: Crop): Promise<string> {
+async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: string, upload: NewUpload, contentType: string, crop: Crop): Promise<string> {
   const id = newId('f');
   const now = deps.clock();
-  await deps.db
+  await db
     .insertInto('files')
     .values({
       id,
@@ -66,7 +78,7 @@ async function insertFile(deps: Deps, userId: string, upload: NewUpload, content
       crop_y: crop?.y ?? null,
       crop_w: crop?.w ?? null,
       crop_h: crop?.h ?? null,
-      set_as_avatar: upload.set_as_avatar === false ? 0 : 1,
+      set_as_avatar: upload.upload_type === 'profile_pic' && upload.set_as_avatar !== false ? 1 : 0,
       state: 'awaiting_upload',
       received: 0,
       error_code: null,
@@ -86,12 +98,20 @@ function uploadUrl(deps: Deps, fileId: string, expiresAt: number, signature: str
 }
 
 export async function createUpload(deps: Deps, userId: string, upload: NewUpload) {
-  if (upload.upload_type === 'emote') throw new ApiError(501, 'NOT_IMPLEMENTED', 'Emote uploads are not available yet');
+  const isEmote = upload.upload_type === 'emote';
   const contentType = acceptedMime(upload.content_type);
-  checkSize(deps, upload.size_bytes);
-  const crop = squareCrop(upload);
+  checkSize(deps, upload.size_bytes, upload.upload_type);
+  // Emotes keep their aspect ratio, so their crop is any rectangle; avatars are square.
+  const crop = isEmote ? cropRect(upload) : squareCrop(upload);
+  const shortcode = isEmote ? checkShortcode(upload.shortcode) : null;
   deps.uploadLimiter.hit(userId, deps.clock());
-  const fileId = await insertFile(deps, userId, upload, contentType, crop);
+  // The file and its emote are created together: a taken shortcode or a full quota leaves nothing behind.
+  const { fileId, emoteId } = await deps.db.transaction().execute(async (trx) => {
+    const id = await insertFile(deps, trx, userId, upload, contentType, crop);
+    if (!shortcode) return { fileId: id, emoteId: null };
+    const emote = { ownerId: userId, fileId: id, name: upload.filename, shortcode, public: upload.public ?? false, sizeBytes: upload.size_bytes, mimeType: contentType };
+    return { fileId: id, emoteId: await insertEmote(deps, trx, emote, deps.clock()) };
+  });
   const expiresAt = deps.clock() + deps.config.uploadUrlTtlSeconds;
   const signature = deps.signer.sign({ fileId, contentType, sizeBytes: upload.size_bytes, expiresAt });
   return {
@@ -100,6 +120,7 @@ export async function createUpload(deps: Deps, userId: string, upload: NewUpload
     upload_method: 'PUT' as const,
     upload_headers: { 'Content-Type': contentType },
     expires_at: expiresAt,
+    ...(emoteId ? { emote_id: emoteId } : {}),
   };
 }
 
@@ -216,7 +237,7 @@ export async function directUpload(deps: Deps, userId: string, upload: DirectUpl
   const crop = squareCrop(upload);
   deps.uploadLimiter.hit(userId, deps.clock());
   const newFile = { upload_type: 'profile_pic' as const, filename: upload.filename, content_type: contentType, size_bytes: upload.sizeBytes, set_as_avatar: true };
-  const fileId = await insertFile(deps, userId, newFile, contentType, crop);
+  const fileId = await insertFile(deps, deps.db, userId, newFile, contentType, crop);
   const file = await ownedFile(deps, userId, fileId);
   try {
     await storeOriginal(deps, file, upload.body, upload.sizeBytes);

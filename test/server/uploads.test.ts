@@ -221,12 +221,6 @@ describe('uploads (default limits)', () => {
       await createUpload(server, token, { crop_x: 0, crop_y: 0, crop_w: 10 });
       await createUpload(server, token, { crop_x: 5, crop_y: 5, crop_w: 10, crop_h: 10 });
     });
-
-    test('501 NOT_IMPLEMENTED for emote uploads', async () => {
-      const token = userToken(server, newUser('emote'));
-      const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ upload_type: 'emote', shortcode: 'cool_cat' }) });
-      assertError(res, 501, 'NOT_IMPLEMENTED');
-    });
   });
 
   describe('authentication', () => {

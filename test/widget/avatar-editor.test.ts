@@ -215,11 +215,4 @@ describe('<avatar-editor>', () => {
     await third.updateComplete;
     expect(shadow(third).querySelector('[part~="resume"]')).to.equal(null);
   });
-
-  it('shows a message in emote mode until emotes are available', async () => {
-    const { token } = await newUser();
-    const el = await editorFor(token, { mode: 'emote' });
-    expect(status(el)).to.match(/not available/);
-    await expect(el).to.be.accessible();
-  });
 });

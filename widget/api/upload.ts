@@ -80,15 +80,35 @@ export function defaultFilename(blob: Blob): string {
  * `avatar-changed`. Rejects with a WidgetError, or with the signal's AbortError when aborted.
  */
 export async function uploadAvatar(client: ApiClient, blob: Blob, options: UploadAvatarOptions = {}): Promise<AvatarDetail> {
+  const body: Record<string, unknown> = { upload_type: 'profile_pic', set_as_avatar: true };
+  const { crop } = options;
+  if (crop) Object.assign(body, { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h });
+  const upload = await uploadFile(client, blob, body, options);
+  const detail = await waitForPromotion(client, upload.file_id, options.signal);
+  options.onProgress?.({ phase: 'processing', loaded: 1, total: 1 });
+  return detail;
+}
+
+/**
+ * The two-step upload every kind shares: create (with `fields` such as upload_type), presigned PUT with
+ * progress, complete, and the wait until processing ends. Resolves with the created upload once the file
+ * is ready; a failed file rejects with the server's error code.
+ */
+export async function uploadFile<T extends object = object>(
+  client: ApiClient,
+  blob: Blob,
+  fields: Record<string, unknown>,
+  options: UploadAvatarOptions = {},
+): Promise<T & UploadCreated> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  let upload = await createUpload(client, blob, options);
+  let upload = await createUpload<T>(client, blob, fields, options);
   try {
     await putBytes(client, upload, blob, options);
   } catch (error) {
     // The URL lives 10 minutes: a long retry or a sleeping laptop can outlive it. A fresh upload fixes that once.
     if (!(error instanceof WidgetError) || error.code !== 'UPLOAD_URL_EXPIRED') throw error;
-    upload = await createUpload(client, blob, options);
+    upload = await createUpload<T>(client, blob, fields, options);
     await putBytes(client, upload, blob, options);
   }
   const id = encodeURIComponent(upload.file_id);
@@ -99,9 +119,7 @@ export async function uploadAvatar(client: ApiClient, blob: Blob, options: Uploa
     const { code, message } = file.error ?? { code: 'PROCESSING_FAILED', message: 'The image could not be processed' };
     throw new WidgetError(code, message, { retryable: false });
   }
-  const detail = await waitForPromotion(client, upload.file_id, signal);
-  onProgress?.({ phase: 'processing', loaded: 1, total: 1 });
-  return detail;
+  return upload;
 }
 
 /** The current avatar as an `avatar-changed` detail, or null when the user has none. */
@@ -125,16 +143,9 @@ export function avatarDetail(user: CurrentUser): AvatarDetail | null {
   return { file_id: avatar.file_id, version: avatar.version, url, urls: avatar.urls, source: avatar.source };
 }
 
-function createUpload(client: ApiClient, blob: Blob, { crop, filename, signal }: UploadAvatarOptions): Promise<UploadCreated> {
-  const body: Record<string, unknown> = {
-    upload_type: 'profile_pic',
-    filename: filename ?? defaultFilename(blob),
-    content_type: blob.type,
-    size_bytes: blob.size,
-    set_as_avatar: true,
-  };
-  if (crop) Object.assign(body, { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h });
-  return client.request<UploadCreated>('POST', '/v1/uploads', { json: body, signal });
+function createUpload<T>(client: ApiClient, blob: Blob, fields: Record<string, unknown>, { filename, signal }: UploadAvatarOptions): Promise<T & UploadCreated> {
+  const body = { filename: filename ?? defaultFilename(blob), content_type: blob.type, size_bytes: blob.size, ...fields };
+  return client.request<T & UploadCreated>('POST', '/v1/uploads', { json: body, signal });
 }
 
 /** The presigned PUT, retried like any request. Progress restarts from 0 on a retry, because the bytes do too. */

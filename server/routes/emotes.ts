@@ -1,0 +1,126 @@
+// /v1/emotes…: the owner's list, trash and quota; reading, renaming, hiding, deleting and restoring an emote.
+// Emotes are created through POST /v1/uploads with upload_type "emote".
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { optionalUser, requireUser } from '../auth.ts';
+import type { Deps } from '../context.ts';
+import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody, errors, json } from '../schemas.ts';
+import {
+  DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
+} from '../services/emotes.ts';
+import { userSecurity, type App } from './env.ts';
+
+/** Who is asking on a route where a token is optional (null: anonymous). */
+const viewerOf = (c: Context) => (c.get('userId') as string | null | undefined) ?? null;
+
+export function emoteRoutes(app: App, deps: Deps) {
+  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+  const maybeAuth = optionalUser(deps.config.jwtSecret, deps.clock);
+
+  // Fixed paths first: /v1/emotes/trash must not be read as an emote id.
+  for (const trash of [false, true]) {
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: trash ? '/v1/emotes/trash' : '/v1/emotes',
+        tags: ['Emotes'],
+        summary: trash ? 'Your emotes in the trash, newest first' : 'Your emotes, newest first',
+        security: userSecurity,
+        middleware: [auth] as const,
+        request: { query: EmoteListQuery },
+        responses: { 200: json(EmoteList, 'A page of emotes'), ...errors(400, 401) },
+      }),
+      async (c) => {
+        const { limit, cursor } = c.req.valid('query');
+        return c.json(await listEmotes(deps, c.get('userId'), { limit: parseLimit(limit), cursor, trash }), 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/emotes/quota',
+      tags: ['Emotes'],
+      summary: 'How many emotes and bytes you use and may use',
+      security: userSecurity,
+      middleware: [auth] as const,
+      responses: { 200: json(EmoteQuota, 'Usage'), ...errors(401) },
+    }),
+    async (c) => c.json(await quota(deps, c.get('userId')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/emotes/{id}',
+      tags: ['Emotes'],
+      summary: 'An emote: yours, or anyone’s public one (token optional)',
+      middleware: [maybeAuth] as const,
+      request: { params: EmoteIdParam },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 404) },
+    }),
+    async (c) => c.json(emoteView(await visibleEmote(deps, c.req.valid('param').id, viewerOf(c))), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/emotes/{id}/url',
+      tags: ['Emotes'],
+      summary: 'The image URL of one size (private emotes: signed, expiring)',
+      middleware: [maybeAuth] as const,
+      request: { params: EmoteIdParam, query: EmoteUrlQuery },
+      responses: { 200: json(EmoteUrl, 'The URL'), ...errors(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const emote = await visibleEmote(deps, c.req.valid('param').id, viewerOf(c));
+      return c.json(await emoteUrl(deps, emote, c.req.valid('query').size ?? DEFAULT_EMOTE_SIZE), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/emotes/{id}',
+      tags: ['Emotes'],
+      summary: 'Rename an emote or change whether it is public',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { params: EmoteIdParam, body: { required: true, content: { 'application/json': { schema: UpdateEmoteBody } } } },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(400, 401, 403, 404, 409) },
+    }),
+    async (c) => c.json(await updateEmote(deps, c.req.valid('param').id, c.get('userId'), c.req.valid('json')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/emotes/{id}',
+      tags: ['Emotes'],
+      summary: 'Move an emote to the trash (frees its shortcode and quota at once)',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { params: EmoteIdParam },
+      responses: { 204: { description: 'In the trash' }, ...errors(401, 403, 404) },
+    }),
+    async (c) => {
+      await deleteEmote(deps, c.req.valid('param').id, c.get('userId'));
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/emotes/{id}/restore',
+      tags: ['Emotes'],
+      summary: 'Take an emote out of the trash',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { params: EmoteIdParam },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 403, 404, 409) },
+    }),
+    async (c) => c.json(await restoreEmote(deps, c.req.valid('param').id, c.get('userId')), 200),
+  );
+}

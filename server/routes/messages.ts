@@ -1,0 +1,29 @@
+// POST /v1/messages/parse: finds :shortcode: in a chat message and resolves them against the caller's emotes.
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireUser } from '../auth.ts';
+import type { Deps } from '../context.ts';
+import { MAX_MESSAGE_LENGTH, parseMessage } from '../emotes/parse.ts';
+import { ParsedMessage, errors, json } from '../schemas.ts';
+import { readyEmotesByShortcode } from '../services/emotes.ts';
+import { userSecurity, type App } from './env.ts';
+
+const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`) }).openapi('ParseMessage');
+
+export function messageRoutes(app: App, deps: Deps) {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/messages/parse',
+      tags: ['Emotes'],
+      summary: 'Resolve :shortcode: in a message against your ready emotes (UTF-16 indices, end exclusive)',
+      security: userSecurity,
+      middleware: [requireUser(deps.config.jwtSecret, deps.clock)] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: Body } } } },
+      responses: { 200: json(ParsedMessage, 'The message and its inline emotes'), ...errors(400, 401) },
+    }),
+    async (c) => {
+      const emotes = await readyEmotesByShortcode(deps, c.get('userId'));
+      return c.json(parseMessage(c.req.valid('json').body, (key) => emotes.get(key)), 200);
+    },
+  );
+}

@@ -1,0 +1,262 @@
+// Emotes: shortcodes, visibility, quota, the trash, and URLs (signed for private emotes).
+import { sql, type Transaction } from 'kysely';
+import type { Deps } from '../context.ts';
+import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { cdnUrl } from './avatars.ts';
+
+export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
+export const EMOTE_SIZES = ['full', '256', '128', '64'] as const;
+export const DEFAULT_EMOTE_SIZE = '128';
+const DAY = 24 * 3600;
+
+type Trx = Transaction<Database>;
+
+const emoteNotFound = () => new ApiError(404, 'EMOTE_NOT_FOUND', 'No such emote');
+
+export function checkShortcode(shortcode: unknown): string {
+  if (typeof shortcode !== 'string' || !SHORTCODE.test(shortcode)) {
+    throw new ApiError(400, 'SHORTCODE_INVALID', 'A shortcode is 2 to 32 letters, digits or underscores');
+  }
+  return shortcode;
+}
+
+/** True for a unique-constraint violation (SQLite now; PostgreSQL's 23505 later). */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+const shortcodeTaken = (shortcode: string) => new ApiError(409, 'SHORTCODE_TAKEN', `You already have an emote called :${shortcode}:`);
+
+/** Usage counts only emotes outside the trash, so deleting frees quota at once. */
+async function usage(db: Deps['db'] | Trx, ownerId: string) {
+  const row = await db
+    .selectFrom('emotes')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('size_bytes'), sql<number>`0`).as('bytes')])
+    .where('owner_id', '=', ownerId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), bytes: Number(row.bytes) };
+}
+
+async function checkQuota(deps: Deps, trx: Trx, ownerId: string, addBytes: number) {
+  const used = await usage(trx, ownerId);
+  const { emoteQuota, emoteQuotaBytes } = deps.config;
+  if (used.count + 1 > emoteQuota) throw new ApiError(409, 'EMOTE_QUOTA_EXCEEDED', `You can have at most ${emoteQuota} emotes`);
+  if (used.bytes + addBytes > emoteQuotaBytes) {
+    throw new ApiError(409, 'EMOTE_QUOTA_EXCEEDED', `Your emotes may take at most ${emoteQuotaBytes} bytes (${used.bytes} used)`);
+  }
+}
+
+export interface NewEmote {
+  ownerId: string;
+  fileId: string;
+  name: string;
+  shortcode: string;
+  public: boolean;
+  sizeBytes: number;
+  mimeType: string;
+}
+
+/** Inserts the emote for a new emote upload in the caller's transaction: quota first, then the shortcode. */
+export async function insertEmote(deps: Deps, trx: Trx, emote: NewEmote, now: number): Promise<string> {
+  await checkQuota(deps, trx, emote.ownerId, emote.sizeBytes);
+  const id = newId('e');
+  try {
+    await trx
+      .insertInto('emotes')
+      .values({
+        id,
+        owner_id: emote.ownerId,
+        file_id: emote.fileId,
+        seq: sql<number>`(select coalesce(max(seq), 0) + 1 from emotes)`,
+        name: emote.name,
+        shortcode: emote.shortcode,
+        shortcode_key: emote.shortcode.toLowerCase(),
+        public: emote.public ? 1 : 0,
+        animated: 0,
+        size_bytes: emote.sizeBytes,
+        mime_type: emote.mimeType,
+        deleted_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw shortcodeTaken(emote.shortcode);
+    throw err;
+  }
+  return id;
+}
+
+type EmoteWithState = EmoteRow & { state: FileRow['state'] };
+
+function emoteQuery(deps: Deps) {
+  return deps.db.selectFrom('emotes').innerJoin('files', 'files.id', 'emotes.file_id').selectAll('emotes').select('files.state as state');
+}
+
+export function emoteView(e: EmoteWithState) {
+  return {
+    id: e.id,
+    owner_id: e.owner_id,
+    name: e.name,
+    shortcode: e.shortcode,
+    size_bytes: e.size_bytes,
+    mime_type: e.mime_type,
+    processing_state: e.state,
+    public: Boolean(e.public),
+    animated: Boolean(e.animated),
+    created_at: e.created_at,
+    updated_at: e.updated_at,
+  };
+}
+
+export type EmoteView = ReturnType<typeof emoteView>;
+
+/** An emote the viewer may see: its owner always, anyone when public. Others get 404, never a hint it exists. */
+export async function visibleEmote(deps: Deps, id: string, viewer: string | null): Promise<EmoteWithState> {
+  const emote = await emoteQuery(deps).where('emotes.id', '=', id).where('emotes.deleted_at', 'is', null).executeTakeFirst();
+  if (!emote || (emote.owner_id !== viewer && !emote.public)) throw emoteNotFound();
+  return emote;
+}
+
+/** An emote the viewer owns (trash included); a visible emote of someone else is 403, an invisible one 404. */
+async function ownedEmote(deps: Deps, id: string, viewer: string): Promise<EmoteWithState> {
+  const emote = await emoteQuery(deps).where('emotes.id', '=', id).executeTakeFirst();
+  if (!emote || (emote.owner_id !== viewer && (!emote.public || emote.deleted_at !== null))) throw emoteNotFound();
+  if (emote.owner_id !== viewer) throw new ApiError(403, 'EMOTE_NOT_OWNER', 'Only the owner can change this emote');
+  return emote;
+}
+
+const encodeCursor = (seq: number) => Buffer.from(`e1:${seq}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const match = /^e1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one this server handed out');
+  return Number(match[1]);
+}
+
+export function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 100;
+  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= 500)) throw new ApiError(400, 'INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
+  return limit;
+}
+
+/** Newest first. The cursor is the position (creation sequence) of the last emote returned. */
+export async function listEmotes(deps: Deps, ownerId: string, opts: { limit: number; cursor: string | undefined; trash: boolean }) {
+  let query = emoteQuery(deps).where('emotes.owner_id', '=', ownerId).where('emotes.deleted_at', opts.trash ? 'is not' : 'is', null);
+  if (opts.cursor) query = query.where('emotes.seq', '<', decodeCursor(opts.cursor));
+  const rows = await query.orderBy('emotes.seq', 'desc').limit(opts.limit + 1).execute();
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return { emotes: page.map(emoteView), next_cursor: rows.length > opts.limit && last ? encodeCursor(last.seq) : null };
+}
+
+export async function quota(deps: Deps, ownerId: string) {
+  const used = await usage(deps.db, ownerId);
+  return { used_count: used.count, max_count: deps.config.emoteQuota, used_bytes: used.bytes, max_bytes: deps.config.emoteQuotaBytes };
+}
+
+/** The URL of one size: immutable for public emotes, signed and expiring for private ones. */
+export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) {
+  if (!(EMOTE_SIZES as readonly string[]).includes(size)) throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
+  const file = await deps.db.selectFrom('files').select(['state', 'rendition_id']).where('id', '=', emote.file_id).executeTakeFirstOrThrow();
+  if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${file.state}, not ready`);
+  const variant = await deps.db.selectFrom('variants').select('key').where('rendition_id', '=', file.rendition_id).where('size', '=', size).executeTakeFirstOrThrow();
+  if (emote.public) return { url: cdnUrl(deps, variant.key), expires_at: null };
+  const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;
+  const signature = deps.readSigner.sign(variant.key, expiresAt);
+  return { url: `${cdnUrl(deps, variant.key)}?expires=${expiresAt}&signature=${signature}`, expires_at: expiresAt };
+}
+
+export async function updateEmote(deps: Deps, id: string, viewer: string, changes: { shortcode?: string | undefined; public?: boolean | undefined }) {
+  const emote = await ownedEmote(deps, id, viewer);
+  if (emote.deleted_at !== null) throw emoteNotFound();
+  const shortcode = changes.shortcode === undefined ? undefined : checkShortcode(changes.shortcode);
+  try {
+    await deps.db
+      .updateTable('emotes')
+      .set({
+        ...(shortcode === undefined ? {} : { shortcode, shortcode_key: shortcode.toLowerCase() }),
+        ...(changes.public === undefined ? {} : { public: changes.public ? 1 : 0 }),
+        updated_at: deps.clock(),
+      })
+      .where('id', '=', id)
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err) && shortcode) throw shortcodeTaken(shortcode);
+    throw err;
+  }
+  return emoteView(await visibleEmote(deps, id, viewer));
+}
+
+/** Moves the emote to the trash (idempotent): quota and shortcode are free at once. */
+export async function deleteEmote(deps: Deps, id: string, viewer: string) {
+  const emote = await ownedEmote(deps, id, viewer);
+  if (emote.deleted_at !== null) return;
+  const now = deps.clock();
+  await deps.db.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Takes an emote out of the trash; its shortcode and quota must still be free. */
+export async function restoreEmote(deps: Deps, id: string, viewer: string) {
+  const emote = await ownedEmote(deps, id, viewer);
+  if (emote.deleted_at !== null) {
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await checkQuota(deps, trx, viewer, emote.size_bytes);
+        await trx.updateTable('emotes').set({ deleted_at: null, updated_at: deps.clock() }).where('id', '=', id).execute();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw shortcodeTaken(emote.shortcode);
+      throw err;
+    }
+  }
+  return emoteView(await visibleEmote(deps, id, viewer));
+}
+
+/** The caller's ready emotes by lower-cased shortcode, for message parsing. */
+export async function readyEmotesByShortcode(deps: Deps, ownerId: string) {
+  const rows = await emoteQuery(deps)
+    .where('emotes.owner_id', '=', ownerId)
+    .where('emotes.deleted_at', 'is', null)
+    .where('files.state', '=', 'ready')
+    .execute();
+  return new Map(rows.map((e) => [e.shortcode_key, { asset_id: e.id, shortcode: e.shortcode }]));
+}
+
+/**
+ * Who may read a variant object: null for avatar variants (public), else the emote it belongs to.
+ * Emotes in the trash are not served.
+ */
+export async function emoteOfVariantKey(deps: Deps, key: string) {
+  return deps.db
+    .selectFrom('variants')
+    .innerJoin('renditions', 'renditions.id', 'variants.rendition_id')
+    .innerJoin('emotes', 'emotes.file_id', 'renditions.file_id')
+    .select(['emotes.public', 'emotes.deleted_at'])
+    .where('variants.key', '=', key)
+    .executeTakeFirst();
+}
+
+/** Deletes emotes that have been in the trash longer than the configured days: rows now, objects after. */
+export async function purgeTrash(deps: Deps): Promise<number> {
+  const cutoff = deps.clock() - deps.config.emoteTrashDays * DAY;
+  const expired = await deps.db.selectFrom('emotes').select(['id', 'file_id']).where('deleted_at', '<=', cutoff).execute();
+  for (const { id, file_id } of expired) {
+    const now = deps.clock();
+    await deps.db.transaction().execute(async (trx) => {
+      const renditions = await trx.selectFrom('renditions').select('id').where('file_id', '=', file_id).execute();
+      for (const { id: renditionId } of renditions) {
+        await trx.insertInto('garbage').values({ prefix: `variants/${renditionId}/`, delete_after: now }).onConflict((oc) => oc.column('prefix').doNothing()).execute();
+      }
+      await trx.deleteFrom('emotes').where('id', '=', id).execute();
+    });
+    // Rendition and variant rows go with their objects in the garbage sweep; the original goes now.
+    await deps.storage.delete(`originals/${file_id}`);
+  }
+  return expired.length;
+}

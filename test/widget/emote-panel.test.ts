@@ -1,0 +1,141 @@
+// <avatar-editor mode="emote"> in real Chromium against a real avatar-server.
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import '../../widget/index.ts';
+import type { AvatarEditor } from '../../widget/avatar-editor.ts';
+import type { Emote } from '../../widget/api/emotes.ts';
+import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
+
+const server: { url: string; adminKey: string } = await (await fetch('/__avatar-server.json')).json();
+
+let counter = 0;
+async function newToken(): Promise<string> {
+  const res = await fetch(`${server.url}/v1/admin/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: `emote-${Date.now().toString(36)}-${counter++}` }),
+  });
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function pngFile(name: string, width = 60, height = 30): Promise<File> {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#16a34a';
+  ctx.fillRect(0, 0, width, height);
+  return new File([await canvas.convertToBlob({ type: 'image/png' })], name, { type: 'image/png' });
+}
+
+async function panelFor(token: string) {
+  const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" .endpoint=${server.url} .token=${token}></avatar-editor>`);
+  const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
+  await panel.updateComplete;
+  await waitUntil(() => panel.shadowRoot!.querySelector('[part="quota"]'), 'the quota is loaded', { timeout: 5000 });
+  return { el, panel, $: <T extends Element>(selector: string) => panel.shadowRoot!.querySelector<T & Element>(selector)! };
+}
+
+function choose(input: HTMLInputElement, file: File) {
+  const transfer = new DataTransfer();
+  transfer.items.add(file);
+  input.files = transfer.files;
+  input.dispatchEvent(new Event('change'));
+}
+
+function type(input: HTMLInputElement, value: string) {
+  input.value = value;
+  input.dispatchEvent(new InputEvent('input'));
+}
+
+async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, file: File, shortcode: string): Promise<Emote> {
+  choose($('input[type="file"]') as HTMLInputElement, file);
+  await panel.updateComplete;
+  type($('input[name="shortcode"]') as HTMLInputElement, shortcode);
+  await panel.updateComplete;
+  const created = oneEvent(panel, 'emote-created');
+  ($('button[type="submit"]') as HTMLButtonElement).click();
+  return ((await created) as CustomEvent<{ emote: Emote }>).detail.emote;
+}
+
+describe('<avatar-editor mode="emote">', () => {
+  it('validates the shortcode as typed and its availability on blur, and is accessible', async () => {
+    const token = await newToken();
+    const { panel, $ } = await panelFor(token);
+    await expect(panel).to.be.accessible();
+    const input = $('input[name="shortcode"]') as HTMLInputElement;
+    type(input, 'a');
+    await panel.updateComplete;
+    expect(input.getAttribute('aria-invalid')).to.equal('true');
+    type(input, 'party_cat');
+    await panel.updateComplete;
+    expect(input.getAttribute('aria-invalid')).to.equal('false');
+    input.dispatchEvent(new FocusEvent('blur'));
+    await panel.updateComplete;
+    expect($('#shortcode-message').textContent).to.include('available');
+  });
+
+  it('creates an emote from the file as it is, then lists it with its quota; the event leaves the editor', async () => {
+    const token = await newToken();
+    const { el, panel, $ } = await panelFor(token);
+    const heard = oneEvent(el, 'emote-created');
+    const file = await pngFile('wave.png', 80, 40);
+    const emote = await createVia(panel, $, file, 'wave');
+    expect((await heard).detail.emote.id).to.equal(emote.id);
+    expect(emote).to.include({ shortcode: 'wave', processing_state: 'ready', public: false, mime_type: 'image/png', size_bytes: file.size });
+    await waitUntil(() => panel.shadowRoot!.querySelector('img[alt=":wave:"]'), 'the emote image in the list', { timeout: 5000 });
+    expect($('[part="quota"]').textContent).to.match(/^1 of 50/);
+    await expect(panel).to.be.accessible();
+
+    // The same shortcode (any case) is taken on blur.
+    const input = $('input[name="shortcode"]') as HTMLInputElement;
+    type(input, 'WAVE');
+    input.dispatchEvent(new FocusEvent('blur'));
+    await panel.updateComplete;
+    expect(input.getAttribute('aria-invalid')).to.equal('true');
+  });
+
+  it('renames, makes public, deletes into the trash and restores, with events', async () => {
+    const token = await newToken();
+    const { panel, $ } = await panelFor(token);
+    const emote = await createVia(panel, $, await pngFile('blob.png'), 'blob');
+    await waitUntil(() => panel.shadowRoot!.querySelector('[part="emote-list"] li'), 'the list', { timeout: 5000 });
+
+    const rename = $('[part="emote-list"] input[type="text"]') as HTMLInputElement;
+    const renamed = oneEvent(panel, 'emote-updated');
+    rename.value = 'blobby';
+    rename.dispatchEvent(new Event('change'));
+    expect(((await renamed) as CustomEvent<{ emote: Emote }>).detail.emote.shortcode).to.equal('blobby');
+
+    await waitUntil(() => (panel.shadowRoot!.querySelector('[part="emote-list"] input[type="checkbox"]') as HTMLInputElement | null)?.checked === false, 'the list refreshed');
+    const publicBox = $('[part="emote-list"] input[type="checkbox"]') as HTMLInputElement;
+    const madePublic = oneEvent(panel, 'emote-updated');
+    publicBox.checked = true;
+    publicBox.dispatchEvent(new Event('change'));
+    expect(((await madePublic) as CustomEvent<{ emote: Emote }>).detail.emote.public).to.equal(true);
+    const anonymous = await fetch(`${server.url}/v1/emotes/${emote.id}`);
+    expect(anonymous.status).to.equal(200);
+
+    const deleted = oneEvent(panel, 'emote-deleted');
+    ($('[part~="delete"]') as HTMLButtonElement).click();
+    await deleted;
+    await waitUntil(() => panel.shadowRoot!.querySelector('[part~="restore"]'), 'the emote in the trash', { timeout: 5000 });
+    expect($('[part="quota"]').textContent).to.match(/^0 of 50/);
+    await expect(panel).to.be.accessible();
+
+    const restored = oneEvent(panel, 'emote-updated');
+    ($('[part~="restore"]') as HTMLButtonElement).click();
+    expect(((await restored) as CustomEvent<{ emote: Emote }>).detail.emote.id).to.equal(emote.id);
+    await waitUntil(() => /^1 of 50/.test(panel.shadowRoot!.querySelector('[part="quota"]')!.textContent ?? ''), 'the quota after restore');
+  });
+
+  it('refuses an unsupported or oversized file before uploading', async () => {
+    const token = await newToken();
+    const { el, panel, $ } = await panelFor(token);
+    const refused = oneEvent(el, 'avatar-error');
+    choose($('input[type="file"]') as HTMLInputElement, new File(['<svg/>'], 'x.svg', { type: 'image/svg+xml' }));
+    expect((await refused).detail.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
+    const tooBig = oneEvent(el, 'avatar-error');
+    choose($('input[type="file"]') as HTMLInputElement, new File([new Uint8Array(2 * 1024 * 1024)], 'big.png', { type: 'image/png' }));
+    expect((await tooBig).detail.code).to.equal('FILE_TOO_LARGE');
+    await panel.updateComplete;
+    expect(($('button[type="submit"]') as HTMLButtonElement).disabled).to.equal(true);
+  });
+});
