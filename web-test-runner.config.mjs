@@ -14,18 +14,9 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/helpers/chromium.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
-
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Resolves Vite's `?worker` / `?worker&inline` imports to a small module that starts a module worker. */
 function viteWorkerImportPlugin() {
@@ -177,7 +168,7 @@ export default {
   // Per test file. The slowest files decode and encode 12 MP images a few times; keep room for a slow CI.
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
-  browsers: [chromeLauncher({ launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS } })],
+  browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } })],
   middleware: [flakyProxyMiddleware(server)],
   plugins: [
     viteWorkerImportPlugin(),

@@ -10,6 +10,7 @@
 //    worker is widget/worker/worker.ts itself. All three are bundled here with esbuild and served from a
 //    throwaway node:http server on 127.0.0.1.
 import { spawn } from 'node:child_process';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
@@ -29,7 +30,6 @@ import { median, summarise } from './stats.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundlePath = join(root, 'dist', 'widget', 'avatar-editor.js');
 
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Issue 4's budget for the whole file, gzipped. */
 const BUDGET_KB = 45;
@@ -304,7 +304,7 @@ async function processingBench() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const pageErrors: string[] = [];

@@ -12,20 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.mjs';
 import { api, fetchBytes, startServer, userToken, type RunningServer } from '../helpers/server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bundlePath = join(root, 'dist', 'widget', 'avatar-editor.js');
-
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const OUTPUT_SIZE = 512;
 const PHOTO = { width: 2000, height: 1500 };
@@ -142,7 +133,7 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.notEqual(new URL(server.url).origin, pageOrigin);
     html = thirdPartyHtml(server.url, userToken(server, USER_ID));
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 });
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
     page.on('request', (request) => requests.push(request));
