@@ -162,7 +162,7 @@ export const EmoteIdParam = z.object({ id: z.string().min(1).max(64).openapi({ p
 
 export const EmoteListQuery = z.object({
   limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: '1-500, default 100' }),
-  cursor: z.string().max(200).optional().openapi({ param: { name: 'cursor', in: 'query' } }),
+  cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' } }),
 });
 
 export const EmoteList = z.object({ emotes: z.array(EmoteSchema), next_cursor: z.string().nullable() }).openapi('EmoteList');

@@ -7,7 +7,7 @@ import { ParsedMessage, errors, json } from '../schemas.ts';
 import { readyEmotesByShortcode } from '../services/emotes.ts';
 import { userSecurity, type App } from './env.ts';
 
-const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} characters`) }).openapi('ParseMessage');
+const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage');
 
 export function messageRoutes(app: App, deps: Deps) {
   app.openapi(

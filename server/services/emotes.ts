@@ -254,6 +254,7 @@ export async function purgeTrash(deps: Deps): Promise<number> {
         await trx.insertInto('garbage').values({ prefix: `variants/${renditionId}/`, delete_after: now }).onConflict((oc) => oc.column('prefix').doNothing()).execute();
       }
       await trx.deleteFrom('emotes').where('id', '=', id).execute();
+      if (renditions.length === 0) await trx.deleteFrom('files').where('id', '=', file_id).execute(); // never processed: no sweep will take it
     });
     // Rendition and variant rows go with their objects in the garbage sweep; the original goes now.
     await deps.storage.delete(`originals/${file_id}`);

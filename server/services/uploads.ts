@@ -201,7 +201,8 @@ async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['stat
     return true;
   });
   if (!started) {
-    const current = await deps.db.selectFrom('files').select('state').where('id', '=', file.id).executeTakeFirstOrThrow();
+    const current = await deps.db.selectFrom('files').select('state').where('id', '=', file.id).executeTakeFirst();
+    if (!current) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file'); // purged in the meantime
     return current.state;
   }
   deps.jobs.kick();
