@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { compactJson, formatTable, toJson, type BenchModule, type SectionResult } from './report.ts';
 import { browserBench } from './browser.ts';
 import { serverBench } from './server.ts';
+import { servingBench } from './serving.ts';
 
-const MODULES: BenchModule[] = [serverBench, browserBench];
+const MODULES: BenchModule[] = [serverBench, servingBench, browserBench];
+/** BENCH_ONLY=serving (or a comma-separated list of module names) runs only those modules. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
 
 /** Busy CPU ticks of the whole machine, and of this process plus its reaped children (the servers). Linux only. */
 function cpuTicks(): { machine: number; ours: number } | null {
@@ -49,7 +52,9 @@ async function main() {
   const ticksAtStart = cpuTicks();
   const measuringFrom = performance.now();
   const sections: SectionResult[] = [];
-  for (const module of MODULES) {
+  const modules = ONLY?.length ? MODULES.filter((m) => ONLY.includes(m.name)) : MODULES;
+  if (ONLY?.length && modules.length !== ONLY.length) throw new Error(`BENCH_ONLY=${ONLY.join(',')}: modules are ${MODULES.map((m) => m.name).join(', ')}`);
+  for (const module of modules) {
     const moduleStart = performance.now();
     sections.push(await module.run());
     process.stderr.write(`[bench] ${module.name} done in ${((performance.now() - moduleStart) / 1000).toFixed(1)} s\n`);

@@ -68,7 +68,9 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
       if (!result.success) throw invalidRequest(result.error);
     },
   });
-  app.use('*', corsPolicy(deps.config.allowedOrigins));
+  const corsMiddleware = corsPolicy(deps.config.allowedOrigins);
+  // /cdn sets its own (static) CORS headers: see routes/ops.ts.
+  app.use('*', (c, next) => (c.req.path.startsWith('/cdn/') ? next() : corsMiddleware(c, next)));
   app.use('*', bodyLimits(deps));
 
   uploadRoutes(app, deps);

@@ -1,6 +1,8 @@
 // Operations and serving: /healthz, /readyz, /openapi.json, /docs, and the variant bytes under /cdn/.
 import { createRoute, z } from '@hono/zod-openapi';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createTtlCache } from '../ttl-cache.ts';
 import type { Deps } from '../context.ts';
 import { pingDatabase } from '../db/index.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -11,6 +13,8 @@ import { renderDocsPage } from './docs-page.ts';
 import type { App } from './env.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const SMALL_OBJECT_BYTES = 64 * 1024;
+const smallObjects = createTtlCache<Buffer>(60_000, 32 * 1024 * 1024);
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {
@@ -86,8 +90,9 @@ export function opsRoutes(app: App, deps: Deps) {
     if (!hash) throw notFound('NOT_FOUND', 'Object');
     const etag = `"${hash}"`;
     // Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL.
-    const emote = await emoteOfVariantKey(deps, key);
-    if (emote && emote.deleted_at !== null) throw notFound('NOT_FOUND', 'Object');
+    const access = await emoteOfVariantKey(deps, key);
+    const emote = access?.emote;
+    if (!access || (emote && emote.deleted_at !== null)) throw notFound('NOT_FOUND', 'Object');
     let cacheControl = IMMUTABLE;
     if (emote && !emote.public) {
       const expiresAt = Number(c.req.query('expires') ?? NaN);
@@ -98,13 +103,33 @@ export function opsRoutes(app: App, deps: Deps) {
     }
     c.header('Cache-Control', cacheControl);
     c.header('ETag', etag);
+    // Set here rather than by the CORS middleware, which would cost every /cdn response its fast path.
+    c.header('Access-Control-Allow-Origin', '*');
+    c.header('Access-Control-Expose-Headers', 'ETag');
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Content-Security-Policy', "default-src 'none'; sandbox");
     if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return c.body(null, 304);
+    c.header('Content-Type', 'image/webp');
+    // Small variants (emotes, small avatars) are served from memory: keys are content-addressed, so an entry
+    // never goes stale; the TTL only bounds how long a garbage-collected object can still be served.
+    const small = smallObjects.get(key);
+    if (small) return c.body(new Uint8Array(small), 200);
     const object = await deps.storage.get(key);
     if (!object) throw notFound('NOT_FOUND', 'Object');
-    c.header('Content-Type', 'image/webp');
+    if (object.size <= SMALL_OBJECT_BYTES) {
+      const bytes = await buffer(object.body);
+      smallObjects.set(key, bytes, bytes.byteLength);
+      return c.body(new Uint8Array(bytes), 200);
+    }
     c.header('Content-Length', String(object.size));
     return c.body(Readable.toWeb(object.body) as ReadableStream, 200);
+  });
+  // Browsers preflight a conditional GET (If-None-Match): answer it here, /cdn skips the CORS middleware.
+  app.options('/cdn/*', (c) => {
+    c.header('Access-Control-Allow-Origin', '*');
+    c.header('Access-Control-Allow-Methods', 'GET, HEAD');
+    c.header('Access-Control-Allow-Headers', 'If-None-Match');
+    c.header('Access-Control-Max-Age', '600');
+    return c.body(null, 204);
   });
 }

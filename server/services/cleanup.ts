@@ -1,7 +1,7 @@
 // Deletes superseded renditions once their grace period is over: rows first (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
 import type { Deps } from '../context.ts';
-import { purgeTrash } from './emotes.ts';
+import { forgetVariantAccess, purgeTrash } from './emotes.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 
@@ -32,6 +32,7 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
         }
       });
     }
+    forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
     await deps.storage.deletePrefix(prefix);
     await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
   }

@@ -4,6 +4,7 @@ import type { Deps } from '../context.ts';
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { createTtlCache } from '../ttl-cache.ts';
 import { cdnUrl } from './avatars.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
@@ -190,6 +191,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
     if (isUniqueViolation(err) && shortcode) throw shortcodeTaken(shortcode);
     throw err;
   }
+  forgetVariantAccess();
   return emoteView(await visibleEmote(deps, id, viewer));
 }
 
@@ -199,6 +201,7 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
   if (emote.deleted_at !== null) return;
   const now = deps.clock();
   await deps.db.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).execute();
+  forgetVariantAccess();
 }
 
 /** Takes an emote out of the trash; its shortcode and quota must still be free. */
@@ -214,6 +217,7 @@ export async function restoreEmote(deps: Deps, id: string, viewer: string) {
       if (isUniqueViolation(err)) throw shortcodeTaken(emote.shortcode);
       throw err;
     }
+    forgetVariantAccess();
   }
   return emoteView(await visibleEmote(deps, id, viewer));
 }
@@ -228,18 +232,30 @@ export async function readyEmotesByShortcode(deps: Deps, ownerId: string) {
   return new Map(rows.map((e) => [e.shortcode_key, { asset_id: e.id, shortcode: e.shortcode }]));
 }
 
+/** null: no such variant (never served); `emote` null: an avatar variant (public). */
+type VariantAccess = { emote: { public: number; deleted_at: number | null } | null } | null;
+
 /**
- * Who may read a variant object: null for avatar variants (public), else the emote it belongs to.
- * Emotes in the trash are not served.
+ * /cdn asks this for every request, so answers are cached briefly; every change of an emote's visibility in
+ * this process clears the cache (other processes, once there are several, see it within the TTL).
  */
-export async function emoteOfVariantKey(deps: Deps, key: string) {
-  return deps.db
+const accessCache = createTtlCache<{ access: VariantAccess }>(5000, 10_000);
+export const forgetVariantAccess = () => accessCache.clear();
+
+/** Who may read a variant object. Emotes in the trash are not served. */
+export async function emoteOfVariantKey(deps: Deps, key: string): Promise<VariantAccess> {
+  const cached = accessCache.get(key);
+  if (cached) return cached.access;
+  const row = await deps.db
     .selectFrom('variants')
     .innerJoin('renditions', 'renditions.id', 'variants.rendition_id')
-    .innerJoin('emotes', 'emotes.file_id', 'renditions.file_id')
-    .select(['emotes.public', 'emotes.deleted_at'])
+    .leftJoin('emotes', 'emotes.file_id', 'renditions.file_id')
+    .select(['emotes.id as emote_id', 'emotes.public', 'emotes.deleted_at'])
     .where('variants.key', '=', key)
     .executeTakeFirst();
+  const access: VariantAccess = !row ? null : { emote: row.emote_id === null ? null : { public: row.public ?? 0, deleted_at: row.deleted_at } };
+  accessCache.set(key, { access });
+  return access;
 }
 
 /** Deletes emotes that have been in the trash longer than the configured days: rows now, objects after. */
@@ -259,5 +275,6 @@ export async function purgeTrash(deps: Deps): Promise<number> {
     // Rendition and variant rows go with their objects in the garbage sweep; the original goes now.
     await deps.storage.delete(`originals/${file_id}`);
   }
+  if (expired.length) forgetVariantAccess();
   return expired.length;
 }
