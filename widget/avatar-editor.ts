@@ -1,12 +1,12 @@
 // <avatar-editor>: pick a photo, crop it, and save it as the user's avatar. Processing happens in a worker
 // (ImageController), uploading in UploadController, drafts in DraftController; this file is the UI.
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { CropperCanvas, CropperCrosshair, CropperGrid, CropperHandle, CropperImage, CropperSelection, CropperShade, CropperViewer } from '@cropper/elements';
 import { ApiClient } from './api/client.ts';
 import { currentAvatar, removeAvatar as deleteAvatar } from './api/upload.ts';
 import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
-import { cropFromBoxes, boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
+import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, rotateCropImage, SELECTION_ID, shownImage, zoomCropImage } from './crop-area.ts';
+import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import './emote-panel.ts';
 import { emit } from './events.ts';
@@ -14,21 +14,16 @@ import { format, stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
 import { tokenSubject } from './token.ts';
 
-for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle, CropperShade, CropperGrid, CropperCrosshair, CropperViewer]) {
-  if (!customElements.get(element.$name)) element.$define();
-}
-
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
 const MAX_EMOTE_BYTES = 1024 * 1024;
 const PREVIEW_SIZES = [96, 48, 32];
-const KEY_MOVE_STEP = 10;
-const KEY_ZOOM_STEP = 0.1;
+/** The emote panel's parts, styled from the page through <avatar-editor>::part(). */
+const EMOTE_PANEL_PARTS = 'emotes, emote-list, quota, trash, cropper, toolbar, progress, status, button, choose, upload, cancel, delete, restore';
 
 type Stage = 'empty' | 'resume' | 'crop' | 'busy';
 
-const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
 const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`);
 
 /**
@@ -49,6 +44,7 @@ const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(byt
  * @csspart button - every button
  * @csspart progress - the progress bar
  * @csspart status - the status line (aria-live)
+ * @csspart emotes - (emote mode) the whole emote panel; also emote-list, quota, trash, toolbar
  * @cssprop --avatar-editor-accent - accent colour
  * @cssprop --avatar-editor-color - text colour
  * @cssprop --avatar-editor-background - background
@@ -57,7 +53,7 @@ const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(byt
  * @cssprop --avatar-editor-crop-height - height of the crop area
  */
 export class AvatarEditor extends LitElement {
-  static override styles = editorStyles;
+  static override styles = [editorStyles, cropAreaStyles];
   static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
@@ -230,11 +226,7 @@ export class AvatarEditor extends LitElement {
 
   /** The crop in pixels of the rotated image, or null before an image is shown. */
   currentCrop(): Crop | null {
-    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
-    const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection');
-    const img = image?.$image;
-    if (!image || !selection || !img?.naturalWidth) return null;
-    return cropFromBoxes(image.getBoundingClientRect(), selection.getBoundingClientRect(), img.naturalWidth, img.naturalHeight, this._rotation);
+    return readCrop(this.renderRoot, this._rotation, true);
   }
 
   // ---- used by the controllers ----
@@ -285,56 +277,40 @@ export class AvatarEditor extends LitElement {
     }
   }
 
+  /** The canvas centres the image and places the selection once it has loaded; a draft is restored after that. */
   private async _onImageReady() {
-    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
-    if (!image) return;
-    await image.$ready();
-    // The canvas centres the image and places the selection on the next frames; restore after that.
-    await nextFrame();
-    await nextFrame();
+    if (!(await cropAreaReady(this.renderRoot))) return;
     const pending = this._pendingCrop;
     this._pendingCrop = null;
     if (pending?.rotation) this._rotate(pending.rotation);
     if (pending && pending.crop.w > 0) {
       await this.updateComplete;
-      const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection')!;
-      const canvas = this.renderRoot.querySelector<CropperCanvas>('cropper-canvas')!.getBoundingClientRect();
-      const img = image.$image;
-      const box = boxFromCrop(image.getBoundingClientRect(), pending.crop, img.naturalWidth, img.naturalHeight, this._rotation);
-      selection.$change(box.left - canvas.left, box.top - canvas.top, box.width, box.height);
+      const image = shownImage(this.renderRoot);
+      if (image) placeSelection(this.renderRoot, boxFromCrop(image.box, pending.crop, image.naturalWidth, image.naturalHeight, this._rotation));
     }
   }
 
-  private _rotate(degrees = 90) {
-    const image = this.renderRoot.querySelector<CropperImage>('cropper-image');
-    if (!image) return;
-    image.$rotate(`${degrees}deg`);
-    this._rotation = normaliseRotation(this._rotation + degrees);
+  private _saveDraftSoon() {
     this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+  }
+
+  private _rotate(degrees = 90) {
+    rotateCropImage(this.renderRoot, degrees);
+    this._rotation = normaliseRotation(this._rotation + degrees);
+    this._saveDraftSoon();
   }
 
   private _zoom(step: number) {
-    this.renderRoot.querySelector<CropperImage>('cropper-image')?.$zoom(step);
-    this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+    zoomCropImage(this.renderRoot, step);
+    this._saveDraftSoon();
   }
 
+  /** The shared keys, plus `r` to rotate. */
   private _onCropKey(event: KeyboardEvent) {
-    const selection = this.renderRoot.querySelector<CropperSelection>('cropper-selection');
-    if (!selection) return;
-    const moves: Record<string, [number, number]> = {
-      ArrowLeft: [-KEY_MOVE_STEP, 0],
-      ArrowRight: [KEY_MOVE_STEP, 0],
-      ArrowUp: [0, -KEY_MOVE_STEP],
-      ArrowDown: [0, KEY_MOVE_STEP],
-    };
-    const move = moves[event.key];
-    if (move) selection.$move(...move);
-    else if (event.key === '+' || event.key === '=') this._zoom(KEY_ZOOM_STEP);
-    else if (event.key === '-' || event.key === '_') this._zoom(-KEY_ZOOM_STEP);
-    else if (event.key === 'r' || event.key === 'R') this._rotate();
+    if (event.key === 'r' || event.key === 'R') this._rotate();
+    else if (applyCropKey(this.renderRoot, event.key)) this._saveDraftSoon();
     else return;
     event.preventDefault();
-    if (move) this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
   }
 
   private _onPick(event: Event) {
@@ -360,7 +336,14 @@ export class AvatarEditor extends LitElement {
 
   override render() {
     const t = this.text;
-    if (this.mode === 'emote') return html`<avatar-emote-panel .client=${this.client} .text=${t} .maxBytes=${Math.min(this.maxBytes, MAX_EMOTE_BYTES)}></avatar-emote-panel>`;
+    if (this.mode === 'emote') {
+      return html`<avatar-emote-panel
+        exportparts=${EMOTE_PANEL_PARTS}
+        .client=${this.client}
+        .text=${t}
+        .maxBytes=${Math.min(this.maxBytes, MAX_EMOTE_BYTES)}
+      ></avatar-emote-panel>`;
+    }
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)} ${this._stage === 'resume' ? this._renderResume(t) : nothing}
@@ -418,29 +401,22 @@ export class AvatarEditor extends LitElement {
 
   private _renderCropper(t: Strings) {
     const busy = this._stage === 'busy';
-    const changed = () => this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
     return html`
-      <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${t.cropArea} @keydown=${this._onCropKey}>
-        <cropper-canvas background ?disabled=${busy}>
-          <cropper-image src=${this._imageUrl ?? ''} alt=${t.title} rotatable scalable translatable initial-center-size="contain" @transform=${changed}></cropper-image>
-          <cropper-shade hidden></cropper-shade>
-          <cropper-handle action="move" plain></cropper-handle>
-          <cropper-selection id="selection" initial-coverage="0.7" aspect-ratio="1" movable resizable outlined @change=${changed}>
-            <cropper-grid role="grid" covered></cropper-grid>
-            <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
-            <cropper-handle action="ne-resize"></cropper-handle>
-            <cropper-handle action="nw-resize"></cropper-handle>
-            <cropper-handle action="se-resize"></cropper-handle>
-            <cropper-handle action="sw-resize"></cropper-handle>
-          </cropper-selection>
-        </cropper-canvas>
-      </div>
+      ${renderCropArea({
+        imageUrl: this._imageUrl ?? '',
+        label: t.cropArea,
+        imageAlt: t.title,
+        busy,
+        square: true,
+        onChange: () => this._saveDraftSoon(),
+        onKeyDown: (event) => this._onCropKey(event),
+      })}
       <div class="row" part="toolbar">
         <button type="button" part="button" @click=${() => this._zoom(KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
         <button type="button" part="button" @click=${() => this._zoom(-KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
         <button type="button" part="button" @click=${() => this._rotate()} ?disabled=${busy}>${t.rotate}</button>
         <div class="previews" part="previews" role="group" aria-label=${t.preview}>
-          ${PREVIEW_SIZES.map((size) => html`<cropper-viewer aria-hidden="true" selection="#selection" style="width:${size}px;height:${size}px"></cropper-viewer>`)}
+          ${PREVIEW_SIZES.map((size) => html`<cropper-viewer aria-hidden="true" selection=${`#${SELECTION_ID}`} style="width:${size}px;height:${size}px"></cropper-viewer>`)}
         </div>
       </div>
       <div class="row" part="actions">

@@ -20,22 +20,30 @@ export function rotatedSize(width: number, height: number, rotation: number) {
   return rotation % 180 === 0 ? { width, height } : { width: height, height: width };
 }
 
+const clamp = (value: number, min: number, max: number) => Math.min(Math.max(min, Math.round(value)), max);
+
 /**
- * The square under `selection` in pixels of the image rotated by `rotation`, clamped to the image.
- * `image` is the rotated image's on-screen box.
+ * The crop under `selection` in pixels of the image rotated by `rotation`; `image` is the rotated image's
+ * on-screen box. A square crop keeps its side and is shifted inside the image; a free one is the part of
+ * the selection that lies on the image.
  */
-export function cropFromBoxes(image: Box, selection: Box, naturalWidth: number, naturalHeight: number, rotation: number): Crop {
+export function cropFromBoxes(image: Box, selection: Box, naturalWidth: number, naturalHeight: number, rotation: number, square = true): Crop {
   const rotated = rotatedSize(naturalWidth, naturalHeight, rotation);
   const scale = image.width / rotated.width;
-  let side = Math.round(Math.min(selection.width, selection.height) / scale);
-  side = Math.max(1, Math.min(side, rotated.width, rotated.height));
-  const clamp = (value: number, max: number) => Math.min(Math.max(0, Math.round(value)), max);
-  return {
-    x: clamp((selection.left - image.left) / scale, rotated.width - side),
-    y: clamp((selection.top - image.top) / scale, rotated.height - side),
-    w: side,
-    h: side,
-  };
+  if (square) {
+    const side = clamp(Math.min(selection.width, selection.height) / scale, 1, Math.min(rotated.width, rotated.height));
+    return {
+      x: clamp((selection.left - image.left) / scale, 0, rotated.width - side),
+      y: clamp((selection.top - image.top) / scale, 0, rotated.height - side),
+      w: side,
+      h: side,
+    };
+  }
+  const x = clamp((selection.left - image.left) / scale, 0, rotated.width - 1);
+  const y = clamp((selection.top - image.top) / scale, 0, rotated.height - 1);
+  const right = clamp((selection.left + selection.width - image.left) / scale, x + 1, rotated.width);
+  const bottom = clamp((selection.top + selection.height - image.top) / scale, y + 1, rotated.height);
+  return { x, y, w: right - x, h: bottom - y };
 }
 
 /** The inverse: where a saved crop sits on screen, to restore a draft's selection. */

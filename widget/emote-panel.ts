@@ -1,7 +1,10 @@
 // <avatar-emote-panel>: the emote mode of <avatar-editor> — create emotes (the file is uploaded as it is, so
-// animations keep their frames), list, rename, make public, delete, restore from the trash, and the quota.
-import { LitElement, css, html, nothing } from 'lit';
+// animations keep their frames, and the server applies the crop), list, rename, make public, delete,
+// restore from the trash, and the quota.
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ApiClient } from './api/client.ts';
+import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, nextFrame, readCrop, renderCropArea, selectWholeImage, shownImage, zoomCropImage } from './crop-area.ts';
+import type { Crop } from './crop-geometry.ts';
 import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmotes, listTrash, restoreEmote, updateEmote, type Emote, type EmoteQuota } from './api/emotes.ts';
 import { emit } from './events.ts';
 import { format, type Strings } from './i18n.ts';
@@ -11,12 +14,15 @@ export const EMOTE_TYPES = ['image/gif', 'image/png', 'image/webp', 'image/jpeg'
 const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`);
 
 export class AvatarEmotePanel extends LitElement {
-  static override styles = css`
+  static override styles = [
+    cropAreaStyles,
+    css`
     :host {
       display: block;
     }
     form,
-    li {
+    li,
+    .row {
       display: flex;
       flex-wrap: wrap;
       gap: 0.5rem;
@@ -53,7 +59,8 @@ export class AvatarEmotePanel extends LitElement {
       outline: 3px solid var(--avatar-editor-accent, #2563eb);
       outline-offset: 2px;
     }
-  `;
+  `,
+  ];
 
   static override properties = {
     client: { attribute: false },
@@ -64,6 +71,8 @@ export class AvatarEmotePanel extends LitElement {
     _quota: { state: true },
     _urls: { state: true },
     _file: { state: true },
+    _imageUrl: { state: true },
+    _square: { state: true },
     _shortcode: { state: true },
     _shortcodeMessage: { state: true },
     _public: { state: true },
@@ -80,6 +89,9 @@ export class AvatarEmotePanel extends LitElement {
   declare private _quota: EmoteQuota | null;
   declare private _urls: Record<string, string>;
   declare private _file: File | null;
+  declare private _imageUrl: string | null;
+  /** The crop keeps a square; otherwise it is any rectangle. */
+  declare private _square: boolean;
   declare private _shortcode: string;
   declare private _shortcodeMessage: { text: string; invalid: boolean } | null;
   declare private _public: boolean;
@@ -95,6 +107,8 @@ export class AvatarEmotePanel extends LitElement {
     this._quota = null;
     this._urls = {};
     this._file = null;
+    this._imageUrl = null;
+    this._square = false;
     this._shortcode = '';
     this._shortcodeMessage = null;
     this._public = false;
@@ -106,6 +120,41 @@ export class AvatarEmotePanel extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     void this.refresh();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this._choose(null);
+  }
+
+  override updated(changed: PropertyValues<this>) {
+    if (changed.has('_imageUrl' as keyof AvatarEmotePanel) && this._imageUrl) void this._selectWholeImage();
+  }
+
+  /** The crop starts as the whole image (nothing is cut off unless the user asks). */
+  private async _selectWholeImage() {
+    if (await cropAreaReady(this.renderRoot)) selectWholeImage(this.renderRoot, this._square);
+  }
+
+  private async _setSquare(square: boolean) {
+    this._square = square;
+    await this.updateComplete;
+    await nextFrame(); // the selection adapts to its new aspect ratio on the next frame; reselect after it
+    selectWholeImage(this.renderRoot, square);
+  }
+
+  /** The crop to send, or null when the selection covers the whole image. */
+  currentCrop(): Crop | null {
+    const crop = readCrop(this.renderRoot, 0, this._square);
+    const image = shownImage(this.renderRoot);
+    if (!crop || !image) return null;
+    return crop.x === 0 && crop.y === 0 && crop.w === image.naturalWidth && crop.h === image.naturalHeight ? null : crop;
+  }
+
+  private _choose(file: File | null) {
+    if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
+    this._file = file;
+    this._imageUrl = file ? URL.createObjectURL(file) : null;
   }
 
   /** Reloads the lists and the quota, and resolves image URLs not known yet. */
@@ -153,7 +202,7 @@ export class AvatarEmotePanel extends LitElement {
     if (!file) return;
     if (!EMOTE_TYPES.includes(file.type)) return this._reject('UNSUPPORTED_MEDIA_TYPE', this.text.errorType);
     if (file.size > this.maxBytes) return this._reject('FILE_TOO_LARGE', format(this.text.errorSize, { max: formatBytes(this.maxBytes) }));
-    this._file = file;
+    this._choose(file);
     this._status = null;
     if (!this._shortcode) {
       this._shortcode = file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
@@ -172,13 +221,14 @@ export class AvatarEmotePanel extends LitElement {
     if (!this._file || this._shortcodeMessage?.invalid || this._busy) return null;
     this._busy = true;
     try {
-      const emote = await createEmote(this.client, this._file, { shortcode: this._shortcode, public: this._public }, {
+      const fields = { shortcode: this._shortcode, public: this._public, crop: this.currentCrop() };
+      const emote = await createEmote(this.client, this._file, fields, {
         onProgress: (p) => {
           this._progress = p.phase === 'upload' ? { loaded: p.loaded, total: p.total } : null;
           emit(this, 'upload-progress', { phase: p.phase === 'upload' ? 'upload' : 'waiting', loaded: p.loaded, total: p.total });
         },
       });
-      this._file = null;
+      this._choose(null);
       this._shortcode = '';
       this._shortcodeMessage = null;
       this._status = { text: format(this.text.emoteCreated, { shortcode: emote.shortcode }), error: false };
@@ -266,6 +316,7 @@ export class AvatarEmotePanel extends LitElement {
           <button type="submit" class="primary" part="button upload" ?disabled=${!this._file || this._busy || !SHORTCODE.test(this._shortcode)}>${t.upload}</button>
         </form>
         <p id="shortcode-message" class="hint">${this._shortcodeMessage?.text ?? t.shortcodeHint}</p>
+        ${this._imageUrl ? this._renderCrop(t) : nothing}
         ${this._progress ? html`<progress part="progress" aria-label=${t.progress} max=${this._progress.total || 1} value=${this._progress.loaded}></progress>` : nothing}
         ${q ? html`<p part="quota">${format(t.quota, { count: q.used_count, max: q.max_count, used: formatBytes(q.used_bytes), maxBytes: formatBytes(q.max_bytes) })}</p>` : nothing}
         <h3>${t.yourEmotes}</h3>
@@ -293,6 +344,29 @@ export class AvatarEmotePanel extends LitElement {
         </details>
         <p part="status" class="status ${this._status?.error ? 'error' : ''}" role="status" aria-live="polite">${this._status?.text ?? ''}</p>
       </section>
+    `;
+  }
+
+  private _renderCrop(t: Strings) {
+    const busy = this._busy;
+    return html`
+      ${renderCropArea({
+        imageUrl: this._imageUrl ?? '',
+        label: t.emoteCropArea,
+        imageAlt: this._file?.name ?? t.emoteTitle,
+        busy,
+        square: this._square,
+        onChange: () => {},
+        onKeyDown: (event) => {
+          if (applyCropKey(this.renderRoot, event.key)) event.preventDefault();
+        },
+      })}
+      <div class="row" part="toolbar">
+        <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
+        <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, -KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
+        <label><input type="checkbox" name="square" .checked=${this._square} ?disabled=${busy} @change=${(e: Event) => this._setSquare((e.target as HTMLInputElement).checked)} /> ${t.square}</label>
+        <button type="button" part="button cancel" @click=${() => this._choose(null)} ?disabled=${busy}>${t.cancel}</button>
+      </div>
     `;
   }
 }

@@ -10,7 +10,6 @@ export const editorStyles = css`
     --_border: var(--avatar-editor-border, #d1d5db);
     --_error: var(--avatar-editor-error, #b91c1c);
     --_radius: var(--avatar-editor-radius, 8px);
-    --_crop-height: var(--avatar-editor-crop-height, 320px);
     display: block;
     color: var(--_fg);
     background: var(--_bg);
@@ -85,8 +84,7 @@ export const editorStyles = css`
     color: #fff;
   }
   button:focus-visible,
-  label.button:focus-within,
-  .crop:focus-visible {
+  label.button:focus-within {
     outline: 3px solid var(--_accent);
     outline-offset: 2px;
   }
@@ -96,16 +94,6 @@ export const editorStyles = css`
     height: 1px;
     opacity: 0;
     overflow: hidden;
-  }
-  .crop {
-    height: var(--_crop-height);
-    margin: 0.5rem 0;
-    border-radius: var(--_radius);
-    overflow: hidden;
-  }
-  cropper-canvas {
-    width: 100%;
-    height: 100%;
   }
   .previews {
     display: flex;

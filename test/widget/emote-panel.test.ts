@@ -4,6 +4,7 @@ import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { Emote } from '../../widget/api/emotes.ts';
 import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
+import { placeSelection, readCrop, shownImage } from '../../widget/crop-area.ts';
 
 const server: { url: string; adminKey: string } = await (await fetch('/__avatar-server.json')).json();
 
@@ -33,6 +34,9 @@ async function panelFor(token: string) {
   return { el, panel, $: <T extends Element>(selector: string) => panel.shadowRoot!.querySelector<T & Element>(selector)! };
 }
 
+/** The selection as a crop even when it covers the whole image (currentCrop() says null then). */
+const readCropNow = (panel: AvatarEmotePanel) => readCrop(panel.shadowRoot!, 0, false);
+
 function choose(input: HTMLInputElement, file: File) {
   const transfer = new DataTransfer();
   transfer.items.add(file);
@@ -45,8 +49,9 @@ function type(input: HTMLInputElement, value: string) {
   input.dispatchEvent(new InputEvent('input'));
 }
 
-async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, file: File, shortcode: string): Promise<Emote> {
-  choose($('input[type="file"]') as HTMLInputElement, file);
+/** Creates an emote through the form; `file` null keeps the one already chosen (and its crop). */
+async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, file: File | null, shortcode: string): Promise<Emote> {
+  if (file) choose($('input[type="file"]') as HTMLInputElement, file);
   await panel.updateComplete;
   type($('input[name="shortcode"]') as HTMLInputElement, shortcode);
   await panel.updateComplete;
@@ -70,6 +75,18 @@ describe('<avatar-editor mode="emote">', () => {
     input.dispatchEvent(new FocusEvent('blur'));
     await panel.updateComplete;
     expect($('#shortcode-message').textContent).to.include('available');
+  });
+
+  it('exports the panel’s parts, so the page can style them through <avatar-editor>::part()', async () => {
+    const style = document.createElement('style');
+    style.textContent = 'avatar-editor::part(quota) { color: rgb(1, 2, 3); }';
+    document.head.append(style);
+    try {
+      const { $ } = await panelFor(await newToken());
+      expect(getComputedStyle($('[part="quota"]')).color).to.equal('rgb(1, 2, 3)');
+    } finally {
+      style.remove();
+    }
   });
 
   it('creates an emote from the file as it is, then lists it with its quota; the event leaves the editor', async () => {
@@ -124,6 +141,53 @@ describe('<avatar-editor mode="emote">', () => {
     ($('[part~="restore"]') as HTMLButtonElement).click();
     expect(((await restored) as CustomEvent<{ emote: Emote }>).detail.emote.id).to.equal(emote.id);
     await waitUntil(() => /^1 of 50/.test(panel.shadowRoot!.querySelector('[part="quota"]')!.textContent ?? ''), 'the quota after restore');
+  });
+
+  it('crops before uploading: the whole image by default, its centred square, or a moved selection', async () => {
+    const token = await newToken();
+    const { panel, $ } = await panelFor(token);
+    choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
+    await waitUntil(() => panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area');
+    await waitUntil(() => shownImage(panel.shadowRoot!), 'the image in the crop area');
+    await expect(panel).to.be.accessible();
+    // Nothing is cut off unless the user asks.
+    await waitUntil(() => panel.currentCrop() === null && readCropNow(panel)?.w === 80, 'the whole image selected');
+
+    const square = $('input[name="square"]') as HTMLInputElement;
+    square.checked = true;
+    square.dispatchEvent(new Event('change'));
+    await waitUntil(() => JSON.stringify(panel.currentCrop()) === JSON.stringify({ x: 20, y: 0, w: 40, h: 40 }), 'the centred square (x 20, y 0, 40×40)');
+
+    // Arrow keys move the selection (10 screen pixels; the image is shown larger than its 80 pixels).
+    $('[part="cropper"]').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+    await waitUntil(() => (panel.currentCrop()?.x ?? 20) < 20, 'the selection moved left');
+    const moved = panel.currentCrop()!;
+    expect(moved).to.include({ y: 0, w: 40, h: 40 });
+
+    const emote = await createVia(panel, $, null, 'square');
+    const { url } = await (await fetch(`${server.url}/v1/emotes/${emote.id}/url?size=full`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    expect([image.naturalWidth, image.naturalHeight]).to.deep.equal([40, 40]);
+    expect(panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area closes after the upload').to.equal(null);
+  });
+
+  it('a free crop uploads any rectangle of the image', async () => {
+    const token = await newToken();
+    const { panel, $ } = await panelFor(token);
+    choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
+    await waitUntil(() => readCropNow(panel)?.w === 80, 'the whole image selected');
+    const { box } = shownImage(panel.shadowRoot!)!;
+    placeSelection(panel.shadowRoot!, { left: box.left, top: box.top, width: box.width * 0.75, height: box.height * 0.5 });
+    await waitUntil(() => panel.currentCrop()?.w === 60, 'the selection placed');
+    expect(panel.currentCrop()).to.deep.equal({ x: 0, y: 0, w: 60, h: 20 });
+    const emote = await createVia(panel, $, null, 'strip');
+    const { url } = await (await fetch(`${server.url}/v1/emotes/${emote.id}/url?size=full`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    expect([image.naturalWidth, image.naturalHeight]).to.deep.equal([60, 20]);
   });
 
   it('refuses an unsupported or oversized file before uploading', async () => {

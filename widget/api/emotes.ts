@@ -1,6 +1,6 @@
 // The emote API (SPEC §3 Emotes) for the widget's emote mode.
 import type { ApiClient } from './client.ts';
-import { uploadFile, type UploadAvatarOptions } from './upload.ts';
+import { cropFields, uploadFile, type Crop, type UploadAvatarOptions } from './upload.ts';
 
 export interface Emote {
   id: string;
@@ -27,14 +27,18 @@ export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 
 const path = (id: string, rest = '') => `/v1/emotes/${encodeURIComponent(id)}${rest}`;
 
-/** Uploads the file as it is (an animated GIF or WebP keeps its frames) and resolves with the ready emote. */
+/**
+ * Uploads the file as it is (an animated GIF or WebP keeps its frames; the server applies `crop`, a
+ * rectangle in the image's pixels) and resolves with the ready emote.
+ */
 export async function createEmote(
   client: ApiClient,
   file: Blob,
-  fields: { shortcode: string; public: boolean },
+  fields: { shortcode: string; public: boolean; crop?: Crop | null },
   options: UploadAvatarOptions = {},
 ): Promise<Emote> {
-  const upload = await uploadFile<{ emote_id: string }>(client, file, { upload_type: 'emote', ...fields }, options);
+  const { crop, ...rest } = fields;
+  const upload = await uploadFile<{ emote_id: string }>(client, file, { upload_type: 'emote', ...rest, ...cropFields(crop) }, options);
   return client.request<Emote>('GET', path(upload.emote_id), { signal: options.signal });
 }
 

@@ -80,13 +80,16 @@ export function defaultFilename(blob: Blob): string {
  * `avatar-changed`. Rejects with a WidgetError, or with the signal's AbortError when aborted.
  */
 export async function uploadAvatar(client: ApiClient, blob: Blob, options: UploadAvatarOptions = {}): Promise<AvatarDetail> {
-  const body: Record<string, unknown> = { upload_type: 'profile_pic', set_as_avatar: true };
-  const { crop } = options;
-  if (crop) Object.assign(body, { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h });
+  const body = { upload_type: 'profile_pic', set_as_avatar: true, ...cropFields(options.crop) };
   const upload = await uploadFile(client, blob, body, options);
   const detail = await waitForPromotion(client, upload.file_id, options.signal);
   options.onProgress?.({ phase: 'processing', loaded: 1, total: 1 });
   return detail;
+}
+
+/** A crop as the fields of POST /v1/uploads (none when there is no crop). */
+export function cropFields(crop: Crop | null | undefined) {
+  return crop ? { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h } : {};
 }
 
 /**

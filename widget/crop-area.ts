@@ -1,0 +1,158 @@
+// The crop area both modes share: cropperjs v2's canvas with a movable, resizable selection (square or
+// free), its keyboard (arrows move, + and - zoom) and reading the crop back in image pixels.
+import { css, html } from 'lit';
+import { CropperCanvas, CropperCrosshair, CropperGrid, CropperHandle, CropperImage, CropperSelection, CropperShade, CropperViewer } from '@cropper/elements';
+import { cropFromBoxes, type Crop } from './crop-geometry.ts';
+
+for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle, CropperShade, CropperGrid, CropperCrosshair, CropperViewer]) {
+  if (!customElements.get(element.$name)) element.$define();
+}
+
+const KEY_MOVE_STEP = 10;
+export const KEY_ZOOM_STEP = 0.1;
+/** The selection's id, for <cropper-viewer selection="#…"> previews. */
+export const SELECTION_ID = 'selection';
+
+export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+
+export const cropAreaStyles = css`
+  .crop {
+    height: var(--avatar-editor-crop-height, 320px);
+    margin: 0.5rem 0;
+    border-radius: var(--avatar-editor-radius, 8px);
+    overflow: hidden;
+  }
+  .crop:focus-visible {
+    outline: 3px solid var(--avatar-editor-accent, #2563eb);
+    outline-offset: 2px;
+  }
+  cropper-canvas {
+    width: 100%;
+    height: 100%;
+  }
+`;
+
+export interface CropAreaOptions {
+  imageUrl: string;
+  /** Accessible name of the area, which says what the keys do. */
+  label: string;
+  imageAlt: string;
+  busy: boolean;
+  /** Square keeps the selection's aspect ratio at 1; free lets it be any rectangle. */
+  square: boolean;
+  onChange: () => void;
+  onKeyDown: (event: KeyboardEvent) => void;
+}
+
+export function renderCropArea(o: CropAreaOptions) {
+  return html`
+    <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${o.label} @keydown=${o.onKeyDown}>
+      <cropper-canvas background ?disabled=${o.busy}>
+        <cropper-image src=${o.imageUrl} alt=${o.imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${o.onChange}></cropper-image>
+        <cropper-shade hidden></cropper-shade>
+        <cropper-handle action="move" plain></cropper-handle>
+        <cropper-selection id=${SELECTION_ID} initial-coverage="0.7" .aspectRatio=${o.square ? 1 : NaN} movable resizable outlined @change=${o.onChange}>
+          <cropper-grid role="grid" covered></cropper-grid>
+          <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
+          <cropper-handle action="ne-resize"></cropper-handle>
+          <cropper-handle action="nw-resize"></cropper-handle>
+          <cropper-handle action="se-resize"></cropper-handle>
+          <cropper-handle action="sw-resize"></cropper-handle>
+          ${o.square
+            ? null
+            : html`<cropper-handle action="n-resize"></cropper-handle><cropper-handle action="e-resize"></cropper-handle>
+                <cropper-handle action="s-resize"></cropper-handle><cropper-handle action="w-resize"></cropper-handle>`}
+        </cropper-selection>
+      </cropper-canvas>
+    </div>
+  `;
+}
+
+/** The crop area's parts inside `root` (null before an image is shown). */
+function parts(root: ParentNode) {
+  const canvas = root.querySelector<CropperCanvas>('cropper-canvas');
+  const image = root.querySelector<CropperImage>('cropper-image');
+  const selection = root.querySelector<CropperSelection>('cropper-selection');
+  return canvas && image && selection ? { canvas, image, selection } : null;
+}
+
+/** Resolves once the image has loaded and the canvas has placed it and the selection. */
+export async function cropAreaReady(root: ParentNode): Promise<boolean> {
+  const image = root.querySelector<CropperImage>('cropper-image');
+  if (!image) return false;
+  await image.$ready();
+  await nextFrame();
+  await nextFrame();
+  return true;
+}
+
+export function zoomCropImage(root: ParentNode, step: number) {
+  parts(root)?.image.$zoom(step);
+}
+
+export function rotateCropImage(root: ParentNode, degrees: number) {
+  parts(root)?.image.$rotate(`${degrees}deg`);
+}
+
+const MOVES: Record<string, [number, number]> = {
+  ArrowLeft: [-KEY_MOVE_STEP, 0],
+  ArrowRight: [KEY_MOVE_STEP, 0],
+  ArrowUp: [0, -KEY_MOVE_STEP],
+  ArrowDown: [0, KEY_MOVE_STEP],
+};
+
+/** Arrows move the selection, + and - zoom the image. Returns what the key did, or null if nothing. */
+export function applyCropKey(root: ParentNode, key: string): 'move' | 'zoom' | null {
+  const found = parts(root);
+  if (!found) return null;
+  const move = MOVES[key];
+  if (move) {
+    found.selection.$move(...move);
+    return 'move';
+  }
+  if (key === '+' || key === '=' || key === '-' || key === '_') {
+    found.image.$zoom(key === '+' || key === '=' ? KEY_ZOOM_STEP : -KEY_ZOOM_STEP);
+    return 'zoom';
+  }
+  return null;
+}
+
+/** The image's on-screen box and its natural size, once it has loaded. */
+export function shownImage(root: ParentNode) {
+  const image = parts(root)?.image;
+  const img = image?.$image;
+  if (!image || !img?.naturalWidth) return null;
+  return { box: image.getBoundingClientRect(), naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight };
+}
+
+/** The crop under the selection in pixels of the image rotated by `rotation`; null before an image is shown. */
+export function readCrop(root: ParentNode, rotation: number, square: boolean): Crop | null {
+  const image = shownImage(root);
+  const selection = parts(root)?.selection;
+  if (!image || !selection) return null;
+  return cropFromBoxes(image.box, selection.getBoundingClientRect(), image.naturalWidth, image.naturalHeight, rotation, square);
+}
+
+/** Places the selection at `box` (page coordinates, as getBoundingClientRect gives). */
+export function placeSelection(root: ParentNode, box: { left: number; top: number; width: number; height: number }) {
+  const found = parts(root);
+  if (!found) return;
+  const canvas = found.canvas.getBoundingClientRect();
+  found.selection.$change(box.left - canvas.left, box.top - canvas.top, box.width, box.height);
+}
+
+/** Selects the whole visible image, or its centred largest square. */
+export function selectWholeImage(root: ParentNode, square: boolean) {
+  const found = parts(root);
+  if (!found) return;
+  const canvas = found.canvas.getBoundingClientRect();
+  const image = found.image.getBoundingClientRect();
+  const left = Math.max(image.left, canvas.left);
+  const top = Math.max(image.top, canvas.top);
+  const width = Math.min(image.right, canvas.right) - left;
+  const height = Math.min(image.bottom, canvas.bottom) - top;
+  if (width <= 0 || height <= 0) return;
+  if (!square) return placeSelection(root, { left, top, width, height });
+  const side = Math.min(width, height);
+  placeSelection(root, { left: left + (width - side) / 2, top: top + (height - side) / 2, width: side, height: side });
+}
