@@ -1,9 +1,9 @@
 // The HTTP application: middleware, every route module, and the single error funnel. No I/O of its own.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { AuthEnv } from './auth.ts';
+import { limitBody } from './body-limit.ts';
 import type { Deps } from './context.ts';
 import { ApiError, invalidRequest, renderError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -48,12 +48,8 @@ function corsPolicy(allowedOrigins: string[]): MiddlewareHandler {
 
 /** Every route that takes a body has a limit: raw uploads are bounded by their own length checks. */
 function bodyLimits(deps: Deps): MiddlewareHandler {
-  const tooLarge = (max: number) => () => {
-    throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
-  };
-  const json = bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: tooLarge(JSON_BODY_LIMIT) });
-  const uploadMax = deps.config.maxAvatarBytes + MULTIPART_OVERHEAD;
-  const upload = bodyLimit({ maxSize: uploadMax, onError: tooLarge(uploadMax) });
+  const json = limitBody(JSON_BODY_LIMIT);
+  const upload = limitBody(deps.config.maxAvatarBytes + MULTIPART_OVERHEAD);
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     if (/^\/v1\/uploads\/[^/]+\/content$/.test(c.req.path)) return next(); // streamed, exact length enforced

@@ -248,7 +248,12 @@ describe('operations', () => {
         else controller.close();
       },
     });
-    expectError(await api(server, 'PATCH', '/v1/users/me', { token, body: stream, headers: { 'content-type': 'application/json' } }), 413, 'PAYLOAD_TOO_LARGE');
+    const streamed = await api(server, 'PATCH', '/v1/users/me', { token, body: stream, headers: { 'content-type': 'application/json' } });
+    expectError(streamed, 413, 'PAYLOAD_TOO_LARGE');
+    // The rest was read and dropped, so the connection stays usable (a refused body left unread in it made
+    // the client's next request fail now and then).
+    assert.notEqual(streamed.headers.get('connection'), 'close');
+    for (let i = 0; i < 3; i++) assert.equal((await api(server, 'GET', '/healthz')).status, 200);
 
     // Just under the limit is fine (and then judged on its content).
     const small = await api(server, 'PATCH', '/v1/users/me', { token, json: { remove_avatar: false, pad: 'x'.repeat(60 * 1024) } });

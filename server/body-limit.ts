@@ -1,0 +1,48 @@
+// Request body limits that still let the client read its 413. A declared Content-Length over the limit
+// is refused unread (Node then discards the body and keeps the connection). A chunked body is read up to
+// the limit; past it, the rest is read and dropped up to DRAIN_MAX, so the answer arrives on a connection
+// the client can reuse instead of a reset one. Only a body larger still gets its connection closed.
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from './errors.ts';
+
+/** How much of a refused chunked body is read and dropped before the connection is given up instead. */
+export const DRAIN_MAX = 1024 * 1024;
+
+const tooLarge = (max: number) => new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
+
+/** True when the stream ended within `budget` more bytes. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<boolean> {
+  for (let left = budget; ; ) {
+    const { done, value } = await reader.read();
+    if (done) return true;
+    left -= value.length;
+    if (left < 0) return false;
+  }
+}
+
+export function limitBody(maxSize: number): MiddlewareHandler {
+  return async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(declared) > maxSize) throw tooLarge(maxSize);
+      return next();
+    }
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxSize) {
+        if (!(await drain(reader, DRAIN_MAX))) c.header('Connection', 'close');
+        throw tooLarge(maxSize);
+      }
+      chunks.push(value);
+    }
+    c.req.raw = new Request(c.req.raw, { body: Buffer.concat(chunks, size) });
+    return next();
+  };
+}
