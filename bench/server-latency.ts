@@ -7,6 +7,7 @@ import type { BenchImage } from './images.ts';
 import { api } from '../test/helpers/server.ts';
 import { complete, cpuTimes, createUpload, jobFinished, jobStarted, pollUntilReady, putBytes, readyByLog, startBenchServer, type BenchServer } from './server-process.ts';
 import { floor, naive, pipeline, pipelineBreakdown, type Breakdown, type Input } from './server-work.ts';
+import { ENCODES_AT_ONCE } from '../server/images/pipeline.ts';
 import { median, summarise, timed, type Summary } from './stats.ts';
 
 export const POLL_INTERVAL_MS = 5;
@@ -238,7 +239,7 @@ export async function latencyBenchmark(images: BenchImage[], runs: number, env: 
     notes.push(
       `${image.name} pipeline stages (replica, medians of 3): probe ${b.probe_ms} ms, decode+crop+resize to ${b.square_px} px raw ${b.decode_square_ms} ms, ` +
         `encodes ${Object.entries(b.encode_ms).map(([k, v]) => `${k}: ${v}`).join(', ')} ms ` +
-        `(sum ${b.encode_sum_ms} ms one after another, ${b.encode_parallel_ms} ms concurrently)`,
+        `(sum ${b.encode_sum_ms} ms one after another, ${b.encode_parallel_ms} ms ${ENCODES_AT_ONCE} at a time, as the pipeline runs them)`,
       `${image.name} in the server: job ${polled.job_ms} ms while polled, ${logged.job_ms} ms unpolled, vs pipeline in-process ${s.pipeline.median} ms; ` +
         `outside the job (HTTP, queue, detection) ${round(s.e2e_poll.median - polled.job_ms)} ms. CPU complete → ready: server ${polled.server_cpu_ms} ms ` +
         `(event loop ${polled.server_main_cpu_ms}) + client ${polled.client_cpu_ms} ms polled, server ${logged.server_cpu_ms} ms (event loop ${logged.server_main_cpu_ms}) unpolled`,

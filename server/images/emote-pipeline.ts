@@ -3,7 +3,8 @@
 // animated GIF or WebP. Probing (format sniffing, pixel and frame limits) is the avatar pipeline's
 // probeImage; every failure is an ImageError with a code the client understands.
 import sharp, { type Channels, type Metadata } from 'sharp';
-import { ImageError, withDeadline, type Crop, type ImageProbe, type PipelineLimits } from './pipeline.ts';
+import { createLimiter } from './limiter.ts';
+import { ENCODES_AT_ONCE, ImageError, withDeadline, type Crop, type ImageProbe, type PipelineLimits } from './pipeline.ts';
 
 export type EmoteSize = 'full' | '256' | '128' | '64';
 
@@ -229,10 +230,11 @@ export async function renderEmoteVariants(bytes: Buffer, probe: ImageProbe, crop
     const sizes = EMOTE_SIZES.map(({ size, box }) => ({ size, ...fitInside(source, box) }));
     const frames = await decode(bytes, region, sizes[0]!, animation, limits, deadline);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
+    const limit = createLimiter(ENCODES_AT_ONCE);
     const encodes = new Map<string, Promise<Encoded>>();
     const encodeOnce = (target: Size) => {
       const key = `${target.width}x${target.height}`;
-      if (!encodes.has(key)) encodes.set(key, encode(frames, target, animation, deadline));
+      if (!encodes.has(key)) encodes.set(key, limit(() => (signal.throwIfAborted(), encode(frames, target, animation, deadline))));
       return encodes.get(key)!;
     };
     const variants = await Promise.all(sizes.map(async ({ size, ...target }) => ({ size, ...(await encodeOnce(target)) })));
