@@ -40,7 +40,8 @@ export interface CropAreaOptions {
   busy: boolean;
   /** Square keeps the selection's aspect ratio at 1; free lets it be any rectangle. */
   square: boolean;
-  onChange: () => void;
+  /** The selection moved or was resized, or the image was zoomed, moved or rotated. */
+  onChange?: () => void;
   onKeyDown: (event: KeyboardEvent) => void;
 }
 

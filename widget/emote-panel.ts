@@ -356,7 +356,6 @@ export class AvatarEmotePanel extends LitElement {
         imageAlt: this._file?.name ?? t.emoteTitle,
         busy,
         square: this._square,
-        onChange: () => {},
         onKeyDown: (event) => {
           if (applyCropKey(this.renderRoot, event.key)) event.preventDefault();
         },
