@@ -9,8 +9,8 @@
 //    The page and its workers are bench/browser-page.ts and bench/browser-floor-worker.ts; the pipeline's
 //    worker is widget/worker/worker.ts itself. All three are bundled here with esbuild and served from a
 //    throwaway node:http server on 127.0.0.1.
-import { spawn } from 'node:child_process';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.mjs';
+import { viteBuild } from '../test/helpers/vite-build.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
@@ -53,17 +53,6 @@ const gzip = (data: string | Uint8Array) => gzipSync(data, { level: 9 }).length;
 
 function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -171,18 +160,12 @@ function breakdown(code: string, labels: Group[]) {
   return result;
 }
 
+/** esbuild's options for every bundle made here: minified ESM for browsers, kept in memory. */
+const BROWSER_BUNDLE = { bundle: true, minify: true, format: 'esm', target: 'es2022', platform: 'browser', write: false, logLevel: 'silent' } as const;
+
 /** `entry` bundled alone with esbuild: minified ESM for browsers, as issue 4's comparison figures were made. */
 async function esbuildAlone(contents: string): Promise<{ bytes: number; gzip: number }> {
-  const result = await build({
-    stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = await build({ ...BROWSER_BUNDLE, stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' } });
   const output = result.outputFiles[0]!.contents;
   return { bytes: output.length, gzip: gzip(output) };
 }
@@ -221,7 +204,7 @@ async function sizeBench() {
   let attributed: ReturnType<typeof breakdown>;
   let sameAsDist: boolean;
   try {
-    await run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', out, '--emptyOutDir', '--sourcemap', 'hidden', '--logLevel', 'warn']);
+    await viteBuild(['--outDir', out, '--emptyOutDir', '--sourcemap', 'hidden', '--logLevel', 'warn']);
     const code = readFileSync(join(out, 'avatar-editor.js'), 'utf8');
     const map = JSON.parse(readFileSync(join(out, 'avatar-editor.js.map'), 'utf8')) as { sources: string[]; mappings: string };
     const withoutMapComment = (text: string) => text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '');
@@ -247,16 +230,7 @@ async function sizeBench() {
 // 2. Processing in Chromium
 
 async function bundleForBrowser(entry: string): Promise<Uint8Array> {
-  const result = await build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = await build({ ...BROWSER_BUNDLE, entryPoints: [join(root, entry)] });
   return result.outputFiles[0]!.contents;
 }
 

@@ -3,7 +3,6 @@
 // Chromium, driven by playwright-core, picks a photo, adjusts the crop with the keyboard and saves it. The
 // real server (a child process) processes the upload; the page hears avatar-changed with URLs that serve WebP.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +13,7 @@ import { chromium, type Browser, type Page, type Request } from 'playwright-core
 import sharp from 'sharp';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.mjs';
 import { api, fetchBytes, startServer, userToken, type RunningServer } from '../helpers/server.ts';
+import { viteBuild } from '../helpers/vite-build.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bundlePath = join(root, 'dist', 'widget', 'avatar-editor.js');
@@ -33,17 +33,6 @@ declare global {
   interface Window {
     embed: PageState;
   }
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
-  });
 }
 
 /** Newest modification time of any file under `dir`. */
@@ -110,7 +99,7 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
   before(async () => {
     if (!existsSync(bundlePath)) {
       // A missing build is made here (vite alone: the widget bundle is all this test needs).
-      await run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build']);
+      await viteBuild();
     } else if (newestMtime(join(root, 'widget')) > statSync(bundlePath).mtimeMs) {
       staleBuild = true; // not rebuilt here: `vite build` empties dist/widget (types, custom-elements.json)
     }
