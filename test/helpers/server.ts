@@ -109,8 +109,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
 }
 
-/** Runs the CLI to completion (for configuration errors and --help). */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs the CLI to completion (for configuration errors and --help). A CLI that wrongly starts (and so
+ * never exits) is killed after `timeoutMs` and reported.
+ */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', cliSource, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -119,7 +122,14 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   let output = '';
   proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill('SIGKILL');
+  }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  clearTimeout(timer);
+  if (timedOut) throw new Error(`the CLI did not exit within ${timeoutMs} ms (it accepted the configuration?):\n${output}`);
   return { code, output };
 }
 
