@@ -3,22 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { MAX_ANIMATION_MS, renderEmoteVariants, type EmoteRendering, type EmoteVariant } from '../../server/images/emote-pipeline.ts';
-import { ImageError, probeImage, type Crop, type PipelineLimits } from '../../server/images/pipeline.ts';
+import { probeImage, type Crop, type PipelineLimits } from '../../server/images/pipeline.ts';
 import { sniffImageFormat } from '../../server/images/sniff.ts';
 import * as fixtures from '../fixtures/images.ts';
+import { rejectsWithImageError } from '../helpers/image-errors.ts';
 import { BLUE, GREEN, RED } from '../fixtures/images.ts';
 
 const limits: PipelineLimits = { maxPixels: 40_000_000, maxFrames: 200, timeoutSeconds: 30 };
 type Rgb = [number, number, number];
-
-function rejectsWith(promise: Promise<unknown>, code: ImageError['code'], message?: RegExp) {
-  return assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ImageError, `expected ImageError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 async function render(bytes: Buffer, mime: string, crop: Crop | null = null, custom: PipelineLimits = limits): Promise<EmoteRendering> {
   const probe = await probeImage(bytes, mime, custom);
@@ -217,12 +209,12 @@ test('crops outside the image or degenerate are CROP_INVALID, for still and anim
   for (const [bytes, mime] of sources) {
     const probe = await probeImage(bytes, mime, limits);
     const crop = (x: number, y: number, w: number, h: number) => renderEmoteVariants(bytes, probe, { x, y, w, h }, limits);
-    await rejectsWith(crop(50, 0, 60, 60), 'CROP_INVALID', /not inside the 100×80 image/);
-    await rejectsWith(crop(0, 30, 60, 60), 'CROP_INVALID', /not inside/);
-    await rejectsWith(crop(-1, 0, 10, 10), 'CROP_INVALID', /not inside/);
-    await rejectsWith(crop(0, 0, 0, 10), 'CROP_INVALID', /whole pixels/);
-    await rejectsWith(crop(0, 0, 10, 0), 'CROP_INVALID', /whole pixels/);
-    await rejectsWith(crop(0.5, 0, 10, 10), 'CROP_INVALID', /whole pixels/);
+    await rejectsWithImageError(crop(50, 0, 60, 60), 'CROP_INVALID', /not inside the 100×80 image/);
+    await rejectsWithImageError(crop(0, 30, 60, 60), 'CROP_INVALID', /not inside/);
+    await rejectsWithImageError(crop(-1, 0, 10, 10), 'CROP_INVALID', /not inside/);
+    await rejectsWithImageError(crop(0, 0, 0, 10), 'CROP_INVALID', /whole pixels/);
+    await rejectsWithImageError(crop(0, 0, 10, 0), 'CROP_INVALID', /whole pixels/);
+    await rejectsWithImageError(crop(0.5, 0, 10, 10), 'CROP_INVALID', /whole pixels/);
     // Not square is fine for an emote; the whole image is a valid crop.
     assert.deepEqual(dimensions(await crop(0, 0, 100, 80)), [['full', 100, 80], ['256', 100, 80], ['128', 100, 80], ['64', 64, 51]]);
   }
@@ -233,25 +225,25 @@ test('crops outside the image or degenerate are CROP_INVALID, for still and anim
 test('more frames than allowed is IMAGE_TOO_LARGE from the probe, and again from the renderer', async () => {
   const bytes = await fixtures.timedAnimatedGif(FRAMES, 80, 40);
   const strict = { ...limits, maxFrames: 2 };
-  await rejectsWith(probeImage(bytes, 'image/gif', strict), 'IMAGE_TOO_LARGE', /3 frames; at most 2/);
+  await rejectsWithImageError(probeImage(bytes, 'image/gif', strict), 'IMAGE_TOO_LARGE', /3 frames; at most 2/);
   const probe = await probeImage(bytes, 'image/gif', limits);
-  await rejectsWith(renderEmoteVariants(bytes, probe, null, strict), 'IMAGE_TOO_LARGE', /3 frames; at most 2/);
+  await rejectsWithImageError(renderEmoteVariants(bytes, probe, null, strict), 'IMAGE_TOO_LARGE', /3 frames; at most 2/);
 });
 
 test('an animation decoding to more pixels than maxPixels across its frames is IMAGE_TOO_LARGE', async () => {
   const bytes = await fixtures.timedAnimatedGif(FRAMES, 80, 40); // 3 × 3200 = 9600 pixels
   const tight = { ...limits, maxPixels: 9599 };
   const probe = await probeImage(bytes, 'image/gif', tight); // each frame alone is within the limit
-  await rejectsWith(renderEmoteVariants(bytes, probe, null, tight), 'IMAGE_TOO_LARGE', /9600 pixels \(3 frames of 80×40\); at most 9599/);
+  await rejectsWithImageError(renderEmoteVariants(bytes, probe, null, tight), 'IMAGE_TOO_LARGE', /9600 pixels \(3 frames of 80×40\); at most 9599/);
   assert.equal((await renderEmoteVariants(bytes, probe, null, { ...tight, maxPixels: 9600 })).animated, true);
 });
 
 test(`an animation longer than ${MAX_ANIMATION_MS / 1000} s (as browsers play it) is IMAGE_TOO_LARGE`, async () => {
   const long = await fixtures.timedAnimatedGif([RED, BLUE], 80, 40, { delay: [30_000, 30_010] });
-  await rejectsWith(render(long, 'image/gif'), 'IMAGE_TOO_LARGE', /lasts 60\.01 s; at most 60 s/);
+  await rejectsWithImageError(render(long, 'image/gif'), 'IMAGE_TOO_LARGE', /lasts 60\.01 s; at most 60 s/);
   // A 0 ms frame lasts 100 ms on screen, so it counts as that.
   const zero = await fixtures.timedAnimatedGif([RED, BLUE], 80, 40, { delay: [59_950, 0] });
-  await rejectsWith(render(zero, 'image/gif'), 'IMAGE_TOO_LARGE', /lasts 60\.05 s/);
+  await rejectsWithImageError(render(zero, 'image/gif'), 'IMAGE_TOO_LARGE', /lasts 60\.05 s/);
   const exact = await fixtures.timedAnimatedGif([RED, BLUE], 80, 40, { delay: [30_000, 30_000] });
   assert.equal((await render(exact, 'image/gif')).animated, true);
 });
@@ -259,15 +251,15 @@ test(`an animation longer than ${MAX_ANIMATION_MS / 1000} s (as browsers play it
 test('a truncated animated WebP and a corrupted animated GIF are IMAGE_INVALID', async () => {
   const colours = Array.from({ length: 20 }, (_, i): Rgb => [i * 12, 0, 255 - i * 12]);
   const webp = await fixtures.animatedWebp(colours, 64, 64);
-  await rejectsWith(render(webp.subarray(0, Math.floor(webp.length * 0.6)), 'image/webp'), 'IMAGE_INVALID');
+  await rejectsWithImageError(render(webp.subarray(0, Math.floor(webp.length * 0.6)), 'image/webp'), 'IMAGE_INVALID');
   const gif = Buffer.from(await fixtures.timedAnimatedGif(colours, 64, 64));
   gif.fill(0xff, Math.floor(gif.length / 2), Math.floor(gif.length / 2) + 40);
-  await rejectsWith(render(gif, 'image/gif'), 'IMAGE_INVALID');
+  await rejectsWithImageError(render(gif, 'image/gif'), 'IMAGE_INVALID');
 });
 
 test('processing past the timeout is IMAGE_INVALID "Processing timed out"', async () => {
   const colours = Array.from({ length: 50 }, (_, i): Rgb => [i * 5, 128, 255 - i * 5]);
   const bytes = await fixtures.timedAnimatedGif(colours, 400, 400);
   const probe = await probeImage(bytes, 'image/gif', limits);
-  await rejectsWith(renderEmoteVariants(bytes, probe, null, { ...limits, timeoutSeconds: 0.001 }), 'IMAGE_INVALID', /^Processing timed out$/);
+  await rejectsWithImageError(renderEmoteVariants(bytes, probe, null, { ...limits, timeoutSeconds: 0.001 }), 'IMAGE_INVALID', /^Processing timed out$/);
 });

@@ -3,22 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { identiconSvg, initialsSvg } from '../../server/images/defaults.ts';
-import { ImageError, probeImage, renderAvatarVariants, type AvatarVariant, type Crop, type PipelineLimits } from '../../server/images/pipeline.ts';
+import { probeImage, renderAvatarVariants, type AvatarVariant, type Crop, type PipelineLimits } from '../../server/images/pipeline.ts';
 import { containsMarkup, formatFromMime, MIME_BY_FORMAT, sniffImageFormat, type ImageFormat } from '../../server/images/sniff.ts';
 import * as fixtures from '../fixtures/images.ts';
+import { rejectsWithImageError } from '../helpers/image-errors.ts';
 import { BLUE, GREEN, RED } from '../fixtures/images.ts';
 
 const limits: PipelineLimits = { maxPixels: 40_000_000, maxFrames: 200, timeoutSeconds: 30 };
 const SIZES = [1600, 512, 256, 128, 64];
-
-function rejectsWith(promise: Promise<unknown>, code: ImageError['code'], message?: RegExp) {
-  return assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ImageError, `expected ImageError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
 
 async function render(bytes: Buffer, mime: string, crop: Crop | null = null, sizes = SIZES) {
   const probe = await probeImage(bytes, mime, limits);
@@ -113,38 +105,38 @@ test('containsMarkup finds markup at the start and end of a file but not in comp
 // --- probe: refusals ---
 
 test('bytes of another format than declared are IMAGE_INVALID', async () => {
-  await rejectsWith(probeImage(await fixtures.jpeg(32, 32), 'image/png', limits), 'IMAGE_INVALID', /not a PNG image/);
-  await rejectsWith(probeImage(await fixtures.gif(), 'image/webp', limits), 'IMAGE_INVALID');
+  await rejectsWithImageError(probeImage(await fixtures.jpeg(32, 32), 'image/png', limits), 'IMAGE_INVALID', /not a PNG image/);
+  await rejectsWithImageError(probeImage(await fixtures.gif(), 'image/webp', limits), 'IMAGE_INVALID');
 });
 
 test('HTML and SVG are refused, whatever they claim to be', async () => {
-  await rejectsWith(probeImage(fixtures.htmlAsPng(), 'image/png', limits), 'IMAGE_INVALID');
-  await rejectsWith(probeImage(fixtures.svg(), 'image/png', limits), 'IMAGE_INVALID');
-  await rejectsWith(probeImage(fixtures.svg(), 'image/svg+xml', limits), 'UNSUPPORTED_MEDIA_TYPE');
+  await rejectsWithImageError(probeImage(fixtures.htmlAsPng(), 'image/png', limits), 'IMAGE_INVALID');
+  await rejectsWithImageError(probeImage(fixtures.svg(), 'image/png', limits), 'IMAGE_INVALID');
+  await rejectsWithImageError(probeImage(fixtures.svg(), 'image/svg+xml', limits), 'UNSUPPORTED_MEDIA_TYPE');
 });
 
 test('a JPEG that also carries a script is refused even though it decodes', async () => {
   const bytes = await fixtures.polyglot();
   assert.equal((await sharp(bytes).metadata()).width, 64);
-  await rejectsWith(probeImage(bytes, 'image/jpeg', limits), 'IMAGE_INVALID', /HTML or script/);
+  await rejectsWithImageError(probeImage(bytes, 'image/jpeg', limits), 'IMAGE_INVALID', /HTML or script/);
 });
 
 test('a 20000×20000 PNG bomb is refused by the probe, from its header alone', async () => {
   const bomb = fixtures.pngBomb20000();
   assert.ok(bomb.length < 100_000, `bomb is ${bomb.length} bytes`);
   // The probe is the only step before the full decode; it must be where the bomb stops.
-  await rejectsWith(probeImage(bomb, 'image/png', limits), 'IMAGE_TOO_LARGE', /20000×20000/);
+  await rejectsWithImageError(probeImage(bomb, 'image/png', limits), 'IMAGE_TOO_LARGE', /20000×20000/);
 });
 
 test('an ordinary image over the pixel limit is IMAGE_TOO_LARGE', async () => {
   const bytes = await fixtures.twelveMegapixelJpeg();
-  await rejectsWith(probeImage(bytes, 'image/jpeg', { ...limits, maxPixels: 10_000_000 }), 'IMAGE_TOO_LARGE');
+  await rejectsWithImageError(probeImage(bytes, 'image/jpeg', { ...limits, maxPixels: 10_000_000 }), 'IMAGE_TOO_LARGE');
 });
 
 test('an animation with more frames than allowed is IMAGE_TOO_LARGE', async () => {
   const bytes = await fixtures.animatedGif([RED, BLUE, GREEN]);
   assert.equal((await probeImage(bytes, 'image/gif', limits)).pages, 3);
-  await rejectsWith(probeImage(bytes, 'image/gif', { ...limits, maxFrames: 2 }), 'IMAGE_TOO_LARGE', /3 frames/);
+  await rejectsWithImageError(probeImage(bytes, 'image/gif', { ...limits, maxFrames: 2 }), 'IMAGE_TOO_LARGE', /3 frames/);
 });
 
 // --- render ---
@@ -152,7 +144,7 @@ test('an animation with more frames than allowed is IMAGE_TOO_LARGE', async () =
 test('a truncated JPEG passes the header probe but fails to render as IMAGE_INVALID', async () => {
   const bytes = await fixtures.truncatedJpeg();
   const probe = await probeImage(bytes, 'image/jpeg', limits);
-  await rejectsWith(renderAvatarVariants(bytes, probe, null, SIZES, limits), 'IMAGE_INVALID', /corrupt or truncated/);
+  await rejectsWithImageError(renderAvatarVariants(bytes, probe, null, SIZES, limits), 'IMAGE_INVALID', /corrupt or truncated/);
 });
 
 test('EXIF orientation 6 is applied and every metadata block is stripped', async () => {
@@ -221,12 +213,12 @@ test('crops outside the image, not square, or degenerate are CROP_INVALID', asyn
   const bytes = await fixtures.jpeg(100, 80);
   const probe = await probeImage(bytes, 'image/jpeg', limits);
   const crop = (x: number, y: number, w: number, h: number) => renderAvatarVariants(bytes, probe, { x, y, w, h }, SIZES, limits);
-  await rejectsWith(crop(50, 0, 60, 60), 'CROP_INVALID', /not inside/);
-  await rejectsWith(crop(0, 30, 60, 60), 'CROP_INVALID', /not inside/);
-  await rejectsWith(crop(-1, 0, 10, 10), 'CROP_INVALID');
-  await rejectsWith(crop(0, 0, 40, 30), 'CROP_INVALID', /square/);
-  await rejectsWith(crop(0, 0, 0, 0), 'CROP_INVALID');
-  await rejectsWith(crop(0.5, 0, 10, 10), 'CROP_INVALID');
+  await rejectsWithImageError(crop(50, 0, 60, 60), 'CROP_INVALID', /not inside/);
+  await rejectsWithImageError(crop(0, 30, 60, 60), 'CROP_INVALID', /not inside/);
+  await rejectsWithImageError(crop(-1, 0, 10, 10), 'CROP_INVALID');
+  await rejectsWithImageError(crop(0, 0, 40, 30), 'CROP_INVALID', /square/);
+  await rejectsWithImageError(crop(0, 0, 0, 0), 'CROP_INVALID');
+  await rejectsWithImageError(crop(0.5, 0, 10, 10), 'CROP_INVALID');
   assert.equal(variant(await crop(20, 0, 80, 80), 'cropped').width, 80);
 });
 
@@ -248,7 +240,7 @@ test('only the first frame of an animation is rendered', async () => {
 test('processing past the timeout is IMAGE_INVALID "Processing timed out"', async () => {
   const bytes = await fixtures.twelveMegapixelJpeg();
   const probe = await probeImage(bytes, 'image/jpeg', limits);
-  await rejectsWith(renderAvatarVariants(bytes, probe, null, SIZES, { ...limits, timeoutSeconds: 0.001 }), 'IMAGE_INVALID', /^Processing timed out$/);
+  await rejectsWithImageError(renderAvatarVariants(bytes, probe, null, SIZES, { ...limits, timeoutSeconds: 0.001 }), 'IMAGE_INVALID', /^Processing timed out$/);
 });
 
 // --- placeholder avatars ---

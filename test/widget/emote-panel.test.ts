@@ -49,6 +49,15 @@ function type(input: HTMLInputElement, value: string) {
   input.dispatchEvent(new InputEvent('input'));
 }
 
+/** Pixel size of the emote's `full` variant as the server serves it. */
+async function servedFullSize(token: string, emoteId: string): Promise<[number, number]> {
+  const res = await fetch(`${server.url}/v1/emotes/${emoteId}/url?size=full`, { headers: { authorization: `Bearer ${token}` } });
+  const image = new Image();
+  image.src = ((await res.json()) as { url: string }).url;
+  await image.decode();
+  return [image.naturalWidth, image.naturalHeight];
+}
+
 /** Creates an emote through the form; `file` null keeps the one already chosen (and its crop). */
 async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, file: File | null, shortcode: string): Promise<Emote> {
   if (file) choose($('input[type="file"]') as HTMLInputElement, file);
@@ -165,11 +174,7 @@ describe('<avatar-editor mode="emote">', () => {
     expect(moved).to.include({ y: 0, w: 40, h: 40 });
 
     const emote = await createVia(panel, $, null, 'square');
-    const { url } = await (await fetch(`${server.url}/v1/emotes/${emote.id}/url?size=full`, { headers: { authorization: `Bearer ${token}` } })).json();
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    expect([image.naturalWidth, image.naturalHeight]).to.deep.equal([40, 40]);
+    expect(await servedFullSize(token, emote.id)).to.deep.equal([40, 40]);
     expect(panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area closes after the upload').to.equal(null);
   });
 
@@ -183,11 +188,7 @@ describe('<avatar-editor mode="emote">', () => {
     await waitUntil(() => panel.currentCrop()?.w === 60, 'the selection placed');
     expect(panel.currentCrop()).to.deep.equal({ x: 0, y: 0, w: 60, h: 20 });
     const emote = await createVia(panel, $, null, 'strip');
-    const { url } = await (await fetch(`${server.url}/v1/emotes/${emote.id}/url?size=full`, { headers: { authorization: `Bearer ${token}` } })).json();
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    expect([image.naturalWidth, image.naturalHeight]).to.deep.equal([60, 20]);
+    expect(await servedFullSize(token, emote.id)).to.deep.equal([60, 20]);
   });
 
   it('refuses an unsupported or oversized file before uploading', async () => {
