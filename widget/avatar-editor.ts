@@ -10,11 +10,11 @@ import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import './emote-panel.ts';
 import { emit } from './events.ts';
-import { format, stringsFor, type Strings } from './i18n.ts';
+import { ACCEPTED_TYPES, fileRefusal } from './file-checks.ts';
+import { stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
 import { tokenSubject } from './token.ts';
 
-export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
 const MAX_EMOTE_BYTES = 1024 * 1024;
@@ -24,7 +24,6 @@ const EMOTE_PANEL_PARTS = 'emotes, emote-list, quota, trash, cropper, toolbar, p
 
 type Stage = 'empty' | 'resume' | 'crop' | 'busy';
 
-const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`);
 
 /**
  * Lets a signed-in user pick, crop and save their avatar.
@@ -165,8 +164,8 @@ export class AvatarEditor extends LitElement {
 
   /** Starts editing `file`; refuses unsupported types and files over `max-bytes` with a localized message. */
   async openFile(file: Blob): Promise<boolean> {
-    if (!ACCEPTED_TYPES.includes(file.type)) return this._reject('UNSUPPORTED_MEDIA_TYPE', this.text.errorType);
-    if (file.size > this.maxBytes) return this._reject('FILE_TOO_LARGE', format(this.text.errorSize, { max: formatBytes(this.maxBytes) }));
+    const refusal = fileRefusal(file, this.maxBytes, this.text);
+    if (refusal) return this._reject(refusal.code, refusal.message);
     this._show(file, 0, null);
     await this._drafts.save(file, null, 0);
     return true;

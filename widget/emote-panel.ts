@@ -7,11 +7,8 @@ import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, nextFrame, 
 import type { Crop } from './crop-geometry.ts';
 import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmotes, listTrash, restoreEmote, updateEmote, type Emote, type EmoteQuota } from './api/emotes.ts';
 import { emit } from './events.ts';
+import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { format, type Strings } from './i18n.ts';
-
-export const EMOTE_TYPES = ['image/gif', 'image/png', 'image/webp', 'image/jpeg', 'image/avif'];
-
-const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`);
 
 export class AvatarEmotePanel extends LitElement {
   static override styles = [
@@ -200,8 +197,8 @@ export class AvatarEmotePanel extends LitElement {
     const file = input.files?.[0] ?? null;
     input.value = '';
     if (!file) return;
-    if (!EMOTE_TYPES.includes(file.type)) return this._reject('UNSUPPORTED_MEDIA_TYPE', this.text.errorType);
-    if (file.size > this.maxBytes) return this._reject('FILE_TOO_LARGE', format(this.text.errorSize, { max: formatBytes(this.maxBytes) }));
+    const refusal = fileRefusal(file, this.maxBytes, this.text);
+    if (refusal) return this._reject(refusal.code, refusal.message);
     this._choose(file);
     this._status = null;
     if (!this._shortcode) {
@@ -292,7 +289,7 @@ export class AvatarEmotePanel extends LitElement {
         <form @submit=${(e: Event) => (e.preventDefault(), void this.create())}>
           <label class="button" part="button choose">
             ${this._file ? this._file.name : t.emoteChoose}
-            <input type="file" accept=${EMOTE_TYPES.join(',')} @change=${this._pick} ?disabled=${this._busy} />
+            <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._pick} ?disabled=${this._busy} />
           </label>
           <label>
             ${t.shortcode}

@@ -1,0 +1,17 @@
+// What both modes check before anything is uploaded: a type the server accepts and a size under the limit.
+import { format, type Strings } from './i18n.ts';
+
+export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
+
+/** "25 MB", "1.5 MB", "300 KB" (binary units, as the limits are set). */
+export function formatBytes(bytes: number): string {
+  const mb = bytes / 1024 / 1024;
+  return mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
+/** Why `file` cannot be used, with the code of the avatar-error event, or null when it can. */
+export function fileRefusal(file: Blob, maxBytes: number, text: Strings): { code: 'UNSUPPORTED_MEDIA_TYPE' | 'FILE_TOO_LARGE'; message: string } | null {
+  if (!ACCEPTED_TYPES.includes(file.type)) return { code: 'UNSUPPORTED_MEDIA_TYPE', message: text.errorType };
+  if (file.size > maxBytes) return { code: 'FILE_TOO_LARGE', message: format(text.errorSize, { max: formatBytes(maxBytes) }) };
+  return null;
+}
