@@ -8,10 +8,11 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compactJson, formatTable, toJson, type BenchModule, type SectionResult } from './report.ts';
 import { browserBench } from './browser.ts';
+import { cartoonBench } from './cartoon.ts';
 import { serverBench } from './server.ts';
 import { servingBench } from './serving.ts';
 
-const MODULES: BenchModule[] = [serverBench, servingBench, browserBench];
+const MODULES: BenchModule[] = [serverBench, cartoonBench, servingBench, browserBench];
 /** BENCH_ONLY=serving (or a comma-separated list of module names) runs only those modules. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
 

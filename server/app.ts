@@ -7,6 +7,7 @@ import { limitBody } from './body-limit.ts';
 import type { Deps } from './context.ts';
 import { ApiError, invalidRequest, renderError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { avatarConfigRoutes } from './routes/avatar-config.ts';
 import { devRoutes } from './routes/dev.ts';
 import { emoteRoutes } from './routes/emotes.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -30,6 +31,7 @@ function isPublic(c: Context): boolean {
     /^\/v1\/users\/[^/]+\/avatar(\/image)?$/.test(path) && !path.startsWith('/v1/users/me/') ||
     /^\/v1\/uploads\/[^/]+\/content$/.test(path) ||
     (readMethod(c) === 'GET' && /^\/v1\/emotes\/(?!trash$|quota$)[^/]+(\/url)?$/.test(path)) ||
+    (readMethod(c) === 'GET' && /^\/v1\/avatar-config\/(options|preview\.svg)$/.test(path)) ||
     path.startsWith('/cdn/') ||
     path.startsWith('/widget/') ||
     ['/healthz', '/readyz', '/openapi.json', '/docs'].includes(path)
@@ -72,6 +74,7 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
   uploadRoutes(app, deps);
   fileRoutes(app, deps);
   userRoutes(app, deps);
+  avatarConfigRoutes(app, deps);
   emoteRoutes(app, deps);
   messageRoutes(app, deps);
   adminRoutes(app, deps);

@@ -1,6 +1,7 @@
 // Request and response schemas: the same zod objects validate requests and generate /openapi.json.
 import { z } from '@hono/zod-openapi';
 import { USER_ID } from './auth.ts';
+import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string().openapi({ example: 'FILE_NOT_FOUND' }), message: z.string() }) })
@@ -99,22 +100,58 @@ export const AvatarSchema = z
   })
   .openapi('Avatar');
 
+const CartoonOptionsUsed = z.record(z.string(), z.string()).openapi({ description: 'Every option of the cartoon, defaults filled in' });
+
+export const UserAvatarSchema = z
+  .object({
+    file_id: z.string().nullable().openapi({ description: 'null for a cartoon (config) avatar' }),
+    version: z.number().int(),
+    source: z.enum(['upload', 'config']),
+    url: z.string().nullable().openapi({ description: 'The 256 px variant' }),
+    urls: z.record(z.string(), z.string()),
+    config: CartoonOptionsUsed.optional().openapi({ description: 'source "config" only' }),
+    updated_at: z.number().int(),
+  })
+  .openapi('UserAvatar');
+
 export const UserSchema = z
   .object({
     id: z.string(),
     avatar_url: z.string().nullable(),
-    avatar: z
-      .object({
-        file_id: z.string(),
-        version: z.number().int(),
-        source: z.enum(['upload', 'config']),
-        urls: z.record(z.string(), z.string()),
-        updated_at: z.number().int(),
-      })
-      .nullable(),
+    avatar: UserAvatarSchema.nullable(),
     avatar_processing: z.boolean(),
   })
   .openapi('User');
+
+const VERBATIM_CONFIG = {
+  topType: 'LongHairMiaWallace', accessoriesType: 'Medal04', hairColor: 'Blonde', facialHairType: 'Blank', clotheType: 'ShirtVNeck', eyeType: 'StarStruck06',
+  eyebrowType: 'UpDownNatural', mouthType: 'Default', skinColor: 'Tanned', clotheColor: 'Blue01', facialHairColor: 'Black', background: 'blank', frame: 'Blank',
+};
+
+export const AvatarConfigBody = z
+  .object({
+    data: z.record(z.string(), z.unknown()).openapi({
+      description: 'Option → value, as GET /v1/avatar-config/options lists them; omitted options take their defaults. Anything else is 400 INVALID_AVATAR_CONFIG.',
+      example: VERBATIM_CONFIG,
+    }),
+  })
+  .openapi('AvatarConfig');
+
+export const AvatarConfigUpdated = z
+  .object({ message: z.literal('AVATAR_HAS_BEEN_UPDATED'), avatar: UserAvatarSchema.nullable() })
+  .openapi('AvatarConfigUpdated');
+
+export const AvatarConfigOptions = z
+  .record(z.string(), z.union([z.array(z.string()), z.record(z.string(), z.string())]))
+  .openapi('AvatarConfigOptions', {
+    description: 'Every option with its allowed values (the first is the default), plus "defaults": option → default value',
+    example: { eyeType: ['Default', 'Close', 'StarStruck06'], frame: ['Blank', 'Circle'], defaults: { eyeType: 'Default', frame: 'Blank' } },
+  });
+
+/** Documents the preview's query: the route itself parses the raw query, so an unknown option is refused, not dropped. */
+export const AvatarConfigPreviewQuery = z.object(
+  Object.fromEntries(CARTOON_KEYS.map((key) => [key, z.string().optional().openapi({ param: { name: key, in: 'query' }, example: CARTOON_DEFAULTS[key] })])),
+);
 
 export const SetAvatarBody = z.object({ file_id: z.string().min(1).max(64) }).openapi('SetAvatar');
 

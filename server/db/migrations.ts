@@ -109,8 +109,59 @@ const emotes: Migration = {
   },
 };
 
+/**
+ * A rendition's source is an uploaded file or a cartoon config (JSON of its options), never both.
+ * Neither engine can drop NOT NULL from file_id in the same portable way, so renditions (and variants,
+ * which reference them) are rebuilt: copied aside, dropped, created anew and refilled, in one transaction.
+ */
+const renditionSources: Migration = {
+  async up(db: Kysely<unknown>) {
+    const rebuild = async (trx: Kysely<unknown>) => {
+      await sql`create table renditions_copy as select * from renditions`.execute(trx);
+      await sql`create table variants_copy as select * from variants`.execute(trx);
+      await trx.schema.dropTable('variants').execute();
+      await trx.schema.dropTable('renditions').execute();
+      await trx.schema
+        .createTable('renditions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('file_id', 'text', (c) => c.references('files.id'))
+        .addColumn('config', 'text')
+        .addColumn('seq', 'integer', (c) => c.notNull().unique())
+        .addColumn('crop_x', 'integer')
+        .addColumn('crop_y', 'integer')
+        .addColumn('crop_w', 'integer')
+        .addColumn('crop_h', 'integer')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addCheckConstraint('renditions_one_source', sql`(file_id is null) <> (config is null)`)
+        .execute();
+      await trx.schema.createIndex('renditions_file').on('renditions').column('file_id').execute();
+      await trx.schema
+        .createTable('variants')
+        .addColumn('rendition_id', 'text', (c) => c.notNull().references('renditions.id'))
+        .addColumn('size', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('width', 'integer', (c) => c.notNull())
+        .addColumn('height', 'integer', (c) => c.notNull())
+        .addColumn('bytes', 'integer', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('variants_pk', ['rendition_id', 'size'])
+        .execute();
+      await sql`insert into renditions (id, file_id, config, seq, crop_x, crop_y, crop_w, crop_h, state, created_at)
+        select id, file_id, null, seq, crop_x, crop_y, crop_w, crop_h, state, created_at from renditions_copy`.execute(trx);
+      await sql`insert into variants (rendition_id, size, key, width, height, bytes, content_type)
+        select rendition_id, size, key, width, height, bytes, content_type from variants_copy`.execute(trx);
+      await trx.schema.dropTable('variants_copy').execute();
+      await trx.schema.dropTable('renditions_copy').execute();
+    };
+    // Kysely runs PostgreSQL migrations in a transaction already; SQLite ones it does not.
+    if (db.isTransaction) await rebuild(db);
+    else await db.transaction().execute(rebuild);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial, '0002_emotes': emotes };
+    return { '0001_initial': initial, '0002_emotes': emotes, '0003_rendition_sources': renditionSources };
   },
 };

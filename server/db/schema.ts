@@ -32,10 +32,15 @@ export interface FilesTable {
   updated_at: number;
 }
 
-/** One crop of a file and the variants made from it; a recrop adds a new rendition. */
+/**
+ * One picture made from a source, and its variants: a crop of an uploaded file (a recrop adds a new
+ * rendition), or a cartoon drawn from a config. Exactly one of file_id and config is set.
+ */
 export interface RenditionsTable {
   id: string;
-  file_id: string;
+  file_id: string | null;
+  /** The cartoon's options as JSON (a config avatar). */
+  config: string | null;
   /** Creation order across all renditions. */
   seq: number;
   crop_x: number | null;

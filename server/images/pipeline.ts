@@ -178,10 +178,23 @@ export async function withDeadline<T>(seconds: number, work: (signal: AbortSigna
 export const ENCODES_AT_ONCE = 2;
 
 /**
- * Decodes once, then encodes every size from the same raw square, ENCODES_AT_ONCE at a time, largest
- * first (sharp runs each on the libuv pool). Sizes larger than the square are not upscaled; they report
- * the square's true size.
+ * Encodes every size from one raw square, ENCODES_AT_ONCE at a time, largest first (sharp runs each on
+ * the libuv pool). Sizes larger than the square are not upscaled; they report the square's true size.
  */
+async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal): Promise<AvatarVariant[]> {
+  // Sizes that end up the same side (a small crop, or a 'cropped' of exactly 1600) share one encode.
+  const limit = createLimiter(ENCODES_AT_ONCE);
+  const encodes = new Map<number, Promise<Encoded>>();
+  const encodeOnce = (side: number) => {
+    if (!encodes.has(side)) encodes.set(side, limit(() => (signal.throwIfAborted(), encode(raw, side))));
+    return encodes.get(side)!;
+  };
+  const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
+  targets.sort((a, b) => b[1] - a[1]);
+  return Promise.all(targets.map(async ([size, side]) => ({ size, ...(await encodeOnce(side)) })));
+}
+
+/** Decodes once, then encodes every size from the same raw square. */
 export async function renderAvatarVariants(
   bytes: Buffer,
   probe: ImageProbe,
@@ -193,15 +206,28 @@ export async function renderAvatarVariants(
   return withDeadline(limits.timeoutSeconds, async (signal) => {
     const raw = await decodeSquare(bytes, square, limits);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
-    // Sizes that end up the same side (a small crop, or a 'cropped' of exactly 1600) share one encode.
-    const limit = createLimiter(ENCODES_AT_ONCE);
-    const encodes = new Map<number, Promise<Encoded>>();
-    const encodeOnce = (side: number) => {
-      if (!encodes.has(side)) encodes.set(side, limit(() => (signal.throwIfAborted(), encode(raw, side))));
-      return encodes.get(side)!;
-    };
-    const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
-    targets.sort((a, b) => b[1] - a[1]);
-    return Promise.all(targets.map(async ([size, side]) => ({ size, ...(await encodeOnce(side)) })));
+    return encodeVariants(raw, sizes, signal);
+  });
+}
+
+/** A cartoon's raster edge: vector art has no native size, so its 'cropped' variant is this large too. */
+export const CARTOON_SIDE = 1600;
+
+/**
+ * A square SVG that we drew ourselves (never user markup), CARTOON_SIDE px wide → the same variants as a
+ * photo avatar: rasterized once, every size derived from that raster. (librsvg draws at the SVG's own size;
+ * the resize only guards against a drawing of another size.)
+ */
+export async function renderSvgVariants(svg: string, sizes: number[], limits: PipelineLimits): Promise<AvatarVariant[]> {
+  return withDeadline(limits.timeoutSeconds, async (signal) => {
+    const { data, info } = await sharp(Buffer.from(svg), { limitInputPixels: limits.maxPixels, failOn: 'error' })
+      .timeout({ seconds: Math.ceil(limits.timeoutSeconds) })
+      .resize(CARTOON_SIDE, CARTOON_SIDE, { fit: 'fill' })
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    signal.throwIfAborted();
+    return encodeVariants({ data, side: info.width, channels: info.channels }, sizes, signal);
   });
 }

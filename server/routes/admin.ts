@@ -2,8 +2,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireAdmin, signUserToken } from '../auth.ts';
 import type { Deps } from '../context.ts';
-import { ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
+import { AvatarConfigBody, AvatarConfigUpdated, ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
 import { removeAvatar, setAvatarFromFile } from '../services/avatars.ts';
+import { setConfigAvatar } from '../services/config-avatars.ts';
 import { directUpload } from '../services/uploads.ts';
 import { directUploadBody, readDirectUpload } from './direct-upload.ts';
 import { adminSecurity, type App } from './env.ts';
@@ -80,5 +81,18 @@ export function adminRoutes(app: App, deps: Deps) {
       await removeAvatar(deps, c.req.valid('param').user_id);
       return c.body(null, 204);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/users/{user_id}/avatar/config',
+      tags: ['Admin'],
+      summary: "Make a cartoon drawn from options the user's avatar; answers once it is served",
+      security: adminSecurity,
+      request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 403, 429) },
+    }),
+    async (c) => c.json(await setConfigAvatar(deps, c.req.valid('param').user_id, c.req.valid('json').data), 200),
   );
 }

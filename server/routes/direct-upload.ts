@@ -2,13 +2,14 @@
 import type { Context } from 'hono';
 import { Readable } from 'node:stream';
 import { ApiError } from '../errors.ts';
-import type { CropInput, DirectUpload } from '../services/uploads.ts';
+import type { CropFields } from '../services/files.ts';
+import type { DirectUpload } from '../services/uploads.ts';
 import { contentLength, requestBody } from './uploads.ts';
 
 const CROP_FIELDS = ['crop_x', 'crop_y', 'crop_w', 'crop_h'] as const;
 
-function cropFrom(read: (name: string) => unknown): CropInput {
-  const crop: CropInput = {};
+function cropFrom(read: (name: string) => unknown): CropFields {
+  const crop: CropFields = {};
   for (const name of CROP_FIELDS) {
     const value = read(name);
     if (value === undefined || value === '') continue;

@@ -4,7 +4,7 @@ import { requireUser } from '../auth.ts';
 import type { Deps } from '../context.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
-import { ownedFile } from '../services/uploads.ts';
+import { ownedFile } from '../services/files.ts';
 import { userSecurity, type App } from './env.ts';
 
 export function fileView(file: FileRow) {

@@ -7,8 +7,9 @@ import { identiconSvg, initialsSvg } from '../images/defaults.ts';
 import {
   AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
 } from '../schemas.ts';
-import { cdnUrl, describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
+import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
 import { directUpload } from '../services/uploads.ts';
+import { cdnUrl } from '../services/urls.ts';
 import { directUploadBody, readDirectUpload } from './direct-upload.ts';
 import { userSecurity, type App } from './env.ts';
 

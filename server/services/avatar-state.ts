@@ -20,9 +20,18 @@ export async function requestAvatar(trx: Trx, userId: string, renditionId: strin
   await trx.updateTable('users').set({ requested_rendition_id: renditionId }).where('id', '=', userId).execute();
 }
 
-/** Points the avatar at a ready rendition now (and drops any pending request). */
-export async function setAvatar(trx: Trx, userId: string, renditionId: string | null, now: number) {
+/**
+ * Points the avatar at a ready rendition now (and drops any pending request). A cartoon it replaces has
+ * no file to be set again from, so its objects go after the grace period.
+ */
+export async function setAvatar(trx: Trx, deps: Deps, userId: string, renditionId: string | null, now: number) {
   await ensureUser(trx, userId);
+  const previous = await trx
+    .selectFrom('users')
+    .innerJoin('renditions', 'renditions.id', 'users.avatar_rendition_id')
+    .select(['renditions.id', 'renditions.config'])
+    .where('users.id', '=', userId)
+    .executeTakeFirst();
   await trx
     .updateTable('users')
     .set((eb) => ({
@@ -33,12 +42,13 @@ export async function setAvatar(trx: Trx, userId: string, renditionId: string | 
     }))
     .where('id', '=', userId)
     .execute();
+  if (previous?.config !== null && previous !== undefined && previous.id !== renditionId) await scheduleGarbage(trx, deps, previous.id, now);
 }
 
 /** Called when a rendition becomes ready: it is promoted only if it is still the newest request. */
-export async function promoteIfRequested(trx: Trx, userId: string, renditionId: string, now: number) {
+export async function promoteIfRequested(trx: Trx, deps: Deps, userId: string, renditionId: string, now: number) {
   const user = await trx.selectFrom('users').select('requested_rendition_id').where('id', '=', userId).executeTakeFirst();
-  if (user?.requested_rendition_id === renditionId) await setAvatar(trx, userId, renditionId, now);
+  if (user?.requested_rendition_id === renditionId) await setAvatar(trx, deps, userId, renditionId, now);
 }
 
 /** Queues a rendition's objects and rows for deletion after the grace period, so URLs already handed out keep working a while. */

@@ -4,12 +4,11 @@ import type { UserRow, VariantRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from './renditions.ts';
-import { ownedFile, squareCrop, type CropInput } from './uploads.ts';
+import { ownedFile, squareCrop, type CropFields } from './files.ts';
+import { cdnUrl } from './urls.ts';
 
 export const DEFAULT_SIZE = '256';
 export const PREVIEW_SIZE = '64';
-
-export const cdnUrl = (deps: Deps, key: string) => `${deps.baseUrl()}/cdn/${key}`;
 
 /** The size a request asks for: `is_preview` means 64; anything not configured is 400 INVALID_SIZE. */
 export function requestedSize(deps: Deps, size: string | undefined, isPreview: boolean): string {
@@ -20,7 +19,7 @@ export function requestedSize(deps: Deps, size: string | undefined, isPreview: b
   throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${allowed}`);
 }
 
-async function userRow(deps: Deps, userId: string): Promise<UserRow | undefined> {
+export async function userRow(deps: Deps, userId: string): Promise<UserRow | undefined> {
   return deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
 }
 
@@ -66,18 +65,20 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
   };
 }
 
+/** The user's avatar as /users/me and the config route show it, or null. */
+export async function describeAvatar(deps: Deps, user: UserRow) {
+  if (!user.avatar_rendition_id) return null;
+  const rendition = await deps.db.selectFrom('renditions').select(['file_id', 'config']).where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
+  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, cdnUrl(deps, v.key)]));
+  const common = { version: user.avatar_version, url: urls[DEFAULT_SIZE] ?? null, urls, updated_at: user.avatar_updated_at ?? 0 };
+  if (rendition.config === null) return { file_id: rendition.file_id, source: 'upload' as const, ...common };
+  return { file_id: null, source: 'config' as const, config: JSON.parse(rendition.config) as Record<string, string>, ...common };
+}
+
 export async function describeUser(deps: Deps, userId: string) {
   const user = await userRow(deps, userId);
-  const processing = Boolean(user?.requested_rendition_id);
-  if (!user?.avatar_rendition_id) return { id: userId, avatar_url: null, avatar: null, avatar_processing: processing };
-  const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
-  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, cdnUrl(deps, v.key)]));
-  return {
-    id: userId,
-    avatar_url: urls[DEFAULT_SIZE] ?? null,
-    avatar: { file_id: rendition.file_id, version: user.avatar_version, source: 'upload' as const, urls, updated_at: user.avatar_updated_at ?? 0 },
-    avatar_processing: processing,
-  };
+  const avatar = user ? await describeAvatar(deps, user) : null;
+  return { id: userId, avatar_url: avatar?.url ?? null, avatar, avatar_processing: Boolean(user?.requested_rendition_id) };
 }
 
 /** PUT …/avatar {file_id}: any ready profile picture of the user's own. */
@@ -86,21 +87,22 @@ export async function setAvatarFromFile(deps: Deps, userId: string, fileId: stri
   if (file.upload_type !== 'profile_pic') throw new ApiError(400, 'FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'FILE_NOT_READY', `The file is ${file.state}, not ready`);
   const renditionId = file.rendition_id;
-  await deps.db.transaction().execute((trx) => setAvatar(trx, userId, renditionId, deps.clock()));
+  await deps.db.transaction().execute((trx) => setAvatar(trx, deps, userId, renditionId, deps.clock()));
 }
 
 /** DELETE …/avatar: idempotent; also cancels a pending promotion. The file stays and can be set again. */
 export async function removeAvatar(deps: Deps, userId: string) {
   const user = await userRow(deps, userId);
   if (!user?.avatar_rendition_id && !user?.requested_rendition_id) return;
-  await deps.db.transaction().execute((trx) => setAvatar(trx, userId, null, deps.clock()));
+  await deps.db.transaction().execute((trx) => setAvatar(trx, deps, userId, null, deps.clock()));
 }
 
 /** Queues a new rendition of the current avatar's file with another crop; the old one is served until it is ready. */
-export async function recropAvatar(deps: Deps, userId: string, input: CropInput) {
+export async function recropAvatar(deps: Deps, userId: string, input: CropFields) {
   const user = await userRow(deps, userId);
   if (!user?.avatar_rendition_id) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar to recrop');
   const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
+  if (rendition.file_id === null) throw new ApiError(409, 'AVATAR_NOT_RECROPPABLE', 'A cartoon avatar has no photo to crop; change its options instead');
   const file = await ownedFile(deps, userId, rendition.file_id);
   const crop = squareCrop(input, 'RECROP_INVALID');
   if (!crop) throw new ApiError(400, 'RECROP_INVALID', 'crop_x, crop_y and crop_w are required');

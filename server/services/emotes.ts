@@ -5,7 +5,7 @@ import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { createTtlCache } from '../ttl-cache.ts';
-import { cdnUrl } from './avatars.ts';
+import { cdnUrl, signedCdnUrl } from './urls.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 export const EMOTE_SIZES = ['full', '256', '128', '64'] as const;
@@ -170,7 +170,7 @@ export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) 
   if (emote.public) return { url: cdnUrl(deps, variant.key), expires_at: null };
   const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;
   const signature = deps.readSigner.sign(variant.key, expiresAt);
-  return { url: `${cdnUrl(deps, variant.key)}?expires=${expiresAt}&signature=${signature}`, expires_at: expiresAt };
+  return { url: signedCdnUrl(deps, variant.key, expiresAt, signature), expires_at: expiresAt };
 }
 
 export async function updateEmote(deps: Deps, id: string, viewer: string, changes: { shortcode?: string | undefined; public?: boolean | undefined }) {

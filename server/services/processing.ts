@@ -1,26 +1,23 @@
 // The render job: original → probe → variants → stored objects → one transaction that makes them visible.
-import { createHash } from 'node:crypto';
 import type { Deps } from '../context.ts';
-import type { FileRow, JobRow, NewVariant, RenditionRow } from '../db/schema.ts';
-import { ImageError, probeImage, renderAvatarVariants, type Crop, type PipelineLimits } from '../images/pipeline.ts';
+import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
+import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { objectKeys } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage } from './avatar-state.ts';
+import { storedCrop } from './files.ts';
+import { storeVariants } from './renditions.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
   const { maxPixels, maxFrames, processingTimeoutSeconds } = deps.config;
   return { maxPixels, maxFrames, timeoutSeconds: processingTimeoutSeconds };
 }
 
-function cropOf(rendition: RenditionRow): Crop | null {
-  const { crop_x: x, crop_y: y, crop_w: w, crop_h: h } = rendition;
-  return x === null || y === null || w === null || h === null ? null : { x, y, w, h };
-}
-
 async function load(deps: Deps, renditionId: string): Promise<{ rendition: RenditionRow; file: FileRow } | null> {
   const rendition = await deps.db.selectFrom('renditions').selectAll().where('id', '=', renditionId).executeTakeFirst();
   if (!rendition || rendition.state !== 'processing') return null;
+  if (rendition.file_id === null) return null; // cartoons are drawn in their request, never by a job
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', rendition.file_id).executeTakeFirstOrThrow();
   return { rendition, file };
 }
@@ -52,18 +49,12 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
   const { animated, variants } =
     file.upload_type === 'emote'
-      ? await renderEmoteVariants(original, probe, cropOf(rendition), limits)
-      : { animated: false, variants: await renderAvatarVariants(original, probe, cropOf(rendition), deps.config.avatarSizes, limits) };
+      ? await renderEmoteVariants(original, probe, storedCrop(rendition), limits)
+      : { animated: false, variants: await renderAvatarVariants(original, probe, storedCrop(rendition), deps.config.avatarSizes, limits) };
 
   // Objects first, rows after: a crash in between leaves objects under this rendition's prefix only,
   // and the re-run starts by clearing that prefix.
-  const rows: NewVariant[] = [];
-  for (const variant of variants) {
-    const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
-    const key = objectKeys.variant(rendition.id, variant.size, hash);
-    await deps.storage.put(key, variant.data);
-    rows.push({ rendition_id: rendition.id, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType });
-  }
+  const rows = await storeVariants(deps, rendition.id, variants);
 
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
@@ -87,7 +78,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       .where('id', '=', file.id)
       .execute();
     if (file.upload_type === 'emote') await trx.updateTable('emotes').set({ animated: animated ? 1 : 0, updated_at: now }).where('file_id', '=', file.id).execute();
-    else await promoteIfRequested(trx, file.owner_id, rendition.id, now);
+    else await promoteIfRequested(trx, deps, file.owner_id, rendition.id, now);
   });
 }
 

@@ -1,10 +1,17 @@
-// A rendition is one crop of a file plus its variants. Creating one always queues its render job.
+// A rendition is one picture made from a source plus its variants: a crop of a file (rendered by a job)
+// or a cartoon config (drawn in its request).
+import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, NewVariant } from '../db/schema.ts';
+import type { AvatarVariant } from '../images/pipeline.ts';
+import { objectKeys } from '../storage/index.ts';
 import { newId } from '../ids.ts';
-import type { Crop } from '../images/pipeline.ts';
+import { cropColumns, type Crop } from './files.ts';
 import { requestAvatar } from './avatar-state.ts';
+
+// SQLite has one writer, so max+1 inside the transaction is unique. PostgreSQL will use a sequence.
+const nextSeq = () => sql<number>`(select coalesce(max(seq), 0) + 1 from renditions)`;
 
 /**
  * Inserts a rendition and its job in the caller's transaction; call deps.jobs.kick() after commit.
@@ -17,12 +24,9 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
     .values({
       id,
       file_id: fileId,
-      // SQLite has one writer, so max+1 inside the transaction is unique. PostgreSQL will use a sequence.
-      seq: sql<number>`(select coalesce(max(seq), 0) + 1 from renditions)`,
-      crop_x: crop?.x ?? null,
-      crop_y: crop?.y ?? null,
-      crop_w: crop?.w ?? null,
-      crop_h: crop?.h ?? null,
+      config: null,
+      seq: nextSeq(),
+      ...cropColumns(crop),
       state: 'processing',
       created_at: now,
     })
@@ -30,4 +34,24 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
   if (requestFor) await requestAvatar(trx, requestFor, id);
   await deps.jobs.enqueue(trx, id, now);
   return id;
+}
+
+/** Inserts a cartoon's rendition, already drawn and ready, in the caller's transaction. */
+export async function insertConfigRendition(trx: Transaction<Database>, id: string, config: Record<string, string>, now: number) {
+  await trx
+    .insertInto('renditions')
+    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(), ...cropColumns(null), state: 'ready', created_at: now })
+    .execute();
+}
+
+/** Writes a rendition's variants under content-addressed keys; returns their rows, for the caller to insert. */
+export async function storeVariants(deps: Deps, renditionId: string, variants: readonly AvatarVariant[]): Promise<NewVariant[]> {
+  const rows: NewVariant[] = [];
+  for (const variant of variants) {
+    const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
+    const key = objectKeys.variant(renditionId, variant.size, hash);
+    await deps.storage.put(key, variant.data);
+    rows.push({ rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType });
+  }
+  return rows;
 }

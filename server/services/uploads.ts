@@ -10,16 +10,11 @@ import type { Transaction } from 'kysely';
 import type { Db } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
 import { checkShortcode, insertEmote } from './emotes.ts';
+import { cropColumns, cropRect, ownedFile, squareCrop, storedCrop, type Crop, type CropFields } from './files.ts';
 import { queueRendition } from './renditions.ts';
+import { uploadUrl } from './urls.ts';
 
-export interface CropInput {
-  crop_x?: number | undefined;
-  crop_y?: number | undefined;
-  crop_w?: number | undefined;
-  crop_h?: number | undefined;
-}
-
-export interface NewUpload extends CropInput {
+export interface NewUpload extends CropFields {
   upload_type: 'profile_pic' | 'emote';
   filename: string;
   content_type: string;
@@ -27,25 +22,6 @@ export interface NewUpload extends CropInput {
   set_as_avatar?: boolean | undefined;
   shortcode?: string | undefined;
   public?: boolean | undefined;
-}
-
-/** A crop rectangle (crop_h defaults to crop_w), or null for none. Whether it fits is known only after probing. */
-export function cropRect(input: CropInput, code = 'CROP_INVALID') {
-  const { crop_x: x, crop_y: y, crop_w: w } = input;
-  const h = input.crop_h ?? w;
-  const given = [x, y, w].filter((v) => v !== undefined).length;
-  if (given === 0 && input.crop_h === undefined) return null;
-  if (given !== 3 || x === undefined || y === undefined || w === undefined || h === undefined) {
-    throw new ApiError(400, code, 'crop_x, crop_y and crop_w must be given together');
-  }
-  return { x, y, w, h };
-}
-
-/** An avatar crop: square, or null for "centred largest square". */
-export function squareCrop(input: CropInput, code = 'CROP_INVALID') {
-  const crop = cropRect(input, code);
-  if (crop && crop.w !== crop.h) throw new ApiError(400, code, 'An avatar crop must be square (crop_w = crop_h)');
-  return crop;
 }
 
 /** The canonical MIME type for an accepted declared type; 415 otherwise. */
@@ -60,9 +36,7 @@ function checkSize(deps: Deps, sizeBytes: number, uploadType: NewUpload['upload_
   if (sizeBytes > max) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
 }
 
-type Crop = ReturnType<typeof squareCrop>;
-
-async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: string, upload: NewUpload, contentType: string, crop: Crop): Promise<string> {
+async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: string, upload: NewUpload, contentType: string, crop: Crop | null): Promise<string> {
   const id = newId('f');
   const now = deps.clock();
   await db
@@ -74,10 +48,7 @@ async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: st
       filename: upload.filename,
       content_type: contentType,
       size_bytes: upload.size_bytes,
-      crop_x: crop?.x ?? null,
-      crop_y: crop?.y ?? null,
-      crop_w: crop?.w ?? null,
-      crop_h: crop?.h ?? null,
+      ...cropColumns(crop),
       set_as_avatar: upload.upload_type === 'profile_pic' && upload.set_as_avatar !== false ? 1 : 0,
       state: 'awaiting_upload',
       received: 0,
@@ -91,10 +62,6 @@ async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: st
     })
     .execute();
   return id;
-}
-
-function uploadUrl(deps: Deps, fileId: string, expiresAt: number, signature: string) {
-  return `${deps.baseUrl()}/v1/uploads/${encodeURIComponent(fileId)}/content?expires=${expiresAt}&signature=${signature}`;
 }
 
 export async function createUpload(deps: Deps, userId: string, upload: NewUpload) {
@@ -196,8 +163,7 @@ async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['stat
       .where('state', '=', 'awaiting_upload')
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) return false;
-    const crop = file.crop_x === null ? null : { x: file.crop_x, y: file.crop_y!, w: file.crop_w!, h: file.crop_h! };
-    await queueRendition(trx, deps, file.id, crop, file.set_as_avatar ? file.owner_id : null, now);
+    await queueRendition(trx, deps, file.id, storedCrop(file), file.set_as_avatar ? file.owner_id : null, now);
     return true;
   });
   if (!started) {
@@ -209,19 +175,13 @@ async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['stat
   return 'processing';
 }
 
-export async function ownedFile(deps: Deps, userId: string, fileId: string): Promise<FileRow> {
-  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', fileId).where('owner_id', '=', userId).executeTakeFirst();
-  if (!file) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file');
-  return file;
-}
-
 export async function completeUpload(deps: Deps, userId: string, fileId: string) {
   const file = await ownedFile(deps, userId, fileId);
   if (!file.received) throw new ApiError(409, 'UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
   return { file_id: file.id, processing_state: await startProcessing(deps, file) };
 }
 
-export interface DirectUpload extends CropInput {
+export interface DirectUpload extends CropFields {
   contentType: string;
   filename: string;
   body: Readable;

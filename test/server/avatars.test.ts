@@ -215,8 +215,9 @@ describe('avatars', () => {
     assert.equal(res.json.id, 'me-shape');
     assert.equal(res.json.avatar_processing, false);
     const { avatar } = res.json;
-    assert.deepEqual(Object.keys(avatar).sort(), ['file_id', 'source', 'updated_at', 'urls', 'version']);
+    assert.deepEqual(Object.keys(avatar).sort(), ['file_id', 'source', 'updated_at', 'url', 'urls', 'version']);
     assert.equal(avatar.file_id, fileId);
+    assert.equal(avatar.url, avatar.urls['256']);
     assert.equal(avatar.source, 'upload');
     assert.ok(Number.isInteger(avatar.version) && avatar.version >= 1);
     assert.ok(Number.isInteger(avatar.updated_at));

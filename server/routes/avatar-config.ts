@@ -1,0 +1,78 @@
+// Cartoon (config) avatars: the option list and live previews (public), and setting one as the avatar.
+// The admin twin is in admin.ts, behind the admin middleware.
+import { createHash } from 'node:crypto';
+import { createRoute } from '@hono/zod-openapi';
+import { requireUser } from '../auth.ts';
+import type { Deps } from '../context.ts';
+import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from '../images/cartoon/options.ts';
+import { renderCartoonSvg } from '../images/cartoon/render.ts';
+import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
+import { cartoonConfig, setConfigAvatar } from '../services/config-avatars.ts';
+import { userSecurity, type App } from './env.ts';
+
+/** The options change only with a new server version: cache for an hour, previews for a day. */
+const OPTIONS_CACHE = 'public, max-age=3600';
+const PREVIEW_CACHE = 'public, max-age=86400';
+/** An SVG opened on its own must not run anything; inline styles are all the drawing uses. */
+const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+const OPTIONS_BODY = JSON.stringify({ ...CARTOON_OPTIONS, defaults: CARTOON_DEFAULTS });
+
+export function avatarConfigRoutes(app: App, deps: Deps) {
+  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/avatar-config/options',
+      tags: ['Cartoon avatars'],
+      summary: 'Every cartoon option with its allowed values (the first is the default), plus the defaults (public)',
+      responses: { 200: json(AvatarConfigOptions, 'The options') },
+    }),
+    (c) => {
+      c.header('Cache-Control', OPTIONS_CACHE);
+      c.header('Content-Type', 'application/json; charset=UTF-8');
+      return c.body(OPTIONS_BODY, 200) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/avatar-config/preview.svg',
+      tags: ['Cartoon avatars'],
+      summary: 'A cartoon drawn from options given in the query, by the same renderer as the variants (public)',
+      request: { query: AvatarConfigPreviewQuery },
+      responses: {
+        200: { description: 'The cartoon', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
+        304: { description: 'Not modified' },
+        ...errors(400),
+      },
+    }),
+    (c) => {
+      const svg = renderCartoonSvg(cartoonConfig(c.req.query()));
+      const etag = `"${createHash('sha256').update(svg).digest('base64url').slice(0, 22)}"`;
+      c.header('Cache-Control', PREVIEW_CACHE);
+      c.header('ETag', etag);
+      c.header('X-Content-Type-Options', 'nosniff');
+      c.header('Content-Security-Policy', PREVIEW_CSP);
+      if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === etag)) return c.body(null, 304) as never;
+      c.header('Content-Type', 'image/svg+xml; charset=utf-8');
+      return c.body(svg, 200) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/users/me/avatar/config',
+      tags: ['Cartoon avatars'],
+      summary: 'Make a cartoon drawn from options the avatar; answers once it is served',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 429) },
+    }),
+    async (c) => c.json(await setConfigAvatar(deps, c.get('userId'), c.req.valid('json').data), 200),
+  );
+}

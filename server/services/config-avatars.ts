@@ -1,0 +1,60 @@
+// Cartoon avatars: options → our own SVG → the same variants as a photo → the avatar, all in one request.
+import type { Deps } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from '../images/cartoon/options.ts';
+import { renderCartoonSvg } from '../images/cartoon/render.ts';
+import { CARTOON_SIDE, ImageError, renderSvgVariants } from '../images/pipeline.ts';
+import { objectKeys } from '../storage/index.ts';
+import { setAvatar } from './avatar-state.ts';
+import { describeAvatar, userRow } from './avatars.ts';
+import { pipelineLimits } from './processing.ts';
+import { insertConfigRendition, storeVariants } from './renditions.ts';
+
+/** Validated options (omitted keys take their defaults), or 400 INVALID_AVATAR_CONFIG naming the key. */
+export function cartoonConfig(input: unknown): CartoonConfig {
+  try {
+    return parseCartoonConfig(input);
+  } catch (error) {
+    if (error instanceof CartoonConfigError) throw new ApiError(400, 'INVALID_AVATAR_CONFIG', error.message);
+    throw error;
+  }
+}
+
+/**
+ * Draws the cartoon, stores its variants and makes it the avatar; returns once it is served.
+ * The previous avatar is served until the final transaction, so a crash mid-way changes nothing for viewers;
+ * the objects written before such a crash are removed by a garbage row written first and dropped on success.
+ */
+export async function setConfigAvatar(deps: Deps, userId: string, input: unknown) {
+  const config = cartoonConfig(input);
+  deps.uploadLimiter.hit(userId, deps.clock()); // drawing costs CPU like an upload does
+  const renditionId = newId('r');
+  const prefix = objectKeys.renditionPrefix(renditionId);
+  // Drawing ends within the processing timeout, so the sweep cannot take objects still being written.
+  const deleteAfter = deps.clock() + deps.config.processingTimeoutSeconds + deps.config.cleanupGraceSeconds;
+  await deps.db.insertInto('garbage').values({ prefix, delete_after: deleteAfter }).execute();
+  deps.log.debug(`cartoon started ${renditionId} ${userId}`);
+  let rows;
+  try {
+    const variants = await renderSvgVariants(renderCartoonSvg(config, CARTOON_SIDE), deps.config.avatarSizes, pipelineLimits(deps));
+    rows = await storeVariants(deps, renditionId, variants);
+  } catch (error) {
+    await deps.storage.deletePrefix(prefix);
+    await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+    // Our own drawing failing is our fault, not the request's.
+    if (error instanceof ImageError) throw new ApiError(500, 'INTERNAL', 'The cartoon could not be drawn');
+    throw error;
+  }
+  const now = deps.clock();
+  await deps.db.transaction().execute(async (trx) => {
+    const claimed = await trx.deleteFrom('garbage').where('prefix', '=', prefix).executeTakeFirst();
+    if (claimed.numDeletedRows !== 1n) throw new Error(`cartoon ${renditionId} was swept while it was being drawn`);
+    await insertConfigRendition(trx, renditionId, config, now);
+    await trx.insertInto('variants').values(rows).execute();
+    await setAvatar(trx, deps, userId, renditionId, now);
+  });
+  deps.log.debug(`cartoon finished ${renditionId} ${userId}`);
+  const user = await userRow(deps, userId);
+  return { message: 'AVATAR_HAS_BEEN_UPDATED' as const, avatar: user ? await describeAvatar(deps, user) : null };
+}
