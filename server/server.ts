@@ -1,8 +1,10 @@
 // Assembles a running server from a Config: database, storage, jobs, HTTP. The CLI and the benchmark use it.
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { createApp } from './app.ts';
+import { answerClientErrorsAsJson } from './client-errors.ts';
 import { ConfigError, type Config } from './config.ts';
 import { createLogger, unixNow, type Deps } from './context.ts';
 import { openDatabase } from './db/index.ts';
@@ -55,6 +57,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
   });
+  answerClientErrorsAsJson(server as Server);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   listeningUrl = `http://${host}:${port}`;

@@ -108,7 +108,8 @@ export function opsRoutes(app: App, deps: Deps) {
     c.header('Access-Control-Expose-Headers', 'ETag');
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Content-Security-Policy', "default-src 'none'; sandbox");
-    if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return c.body(null, 304);
+    // "*" matches any current representation (RFC 9110 §13.1.2); weak tags compare equal to ours.
+    if (c.req.header('if-none-match')?.split(',').some((tag) => ['*', etag].includes(tag.trim().replace(/^W\//, '')))) return c.body(null, 304);
     c.header('Content-Type', 'image/webp');
     // Small variants (emotes, small avatars) are served from memory: keys are content-addressed, so an entry
     // never goes stale; the TTL only bounds how long a garbage-collected object can still be served.

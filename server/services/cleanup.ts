@@ -39,13 +39,25 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
   return due.length;
 }
 
-/** Purges the emote trash and sweeps garbage now and then every `intervalSeconds`; the timer never keeps the process alive. */
+/** A temp file not written to for this long belongs to an upload that died (requests time out well before). */
+export const STALE_TEMP_MS = 15 * 60 * 1000;
+
+/**
+ * Purges the emote trash, sweeps garbage and stale temp files now and then every `intervalSeconds`; the
+ * timer never keeps the process alive. The first pass removes every temp file older than this process:
+ * none of its writes can have started before it did, so they are leftovers of a process that was killed.
+ */
 export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => void {
   let running: Promise<unknown> = Promise.resolve();
+  let tempBefore = performance.timeOrigin;
   const tick = () => {
     // Purging the trash schedules objects as garbage; the sweep right after deletes those already due.
     running = purgeTrash(deps)
       .then(() => sweepGarbage(deps))
+      .then(() => deps.storage.removeStaleTemp(tempBefore))
+      .then(() => {
+        tempBefore = Date.now() - STALE_TEMP_MS;
+      })
       .catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
   };
   tick();

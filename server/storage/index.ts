@@ -24,6 +24,11 @@ export interface Storage {
   deletePrefix(prefix: string): Promise<void>;
   /** Throws when the storage cannot be written (for /readyz). */
   check(): Promise<void>;
+  /**
+   * Deletes temp files of writes that were never finished (a process killed mid-upload) and not touched
+   * since `before` (ms since the epoch). Returns how many went.
+   */
+  removeStaleTemp(before: number): Promise<number>;
 }
 
 /** Thrown by put() when the body is longer than maxBytes; nothing is stored. */

@@ -1,7 +1,7 @@
 // Local-folder storage: objects are files under DATA_DIR/objects, written to a temp file and renamed into place.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -92,6 +92,22 @@ export function createLocalStorage(dataDir: string): Storage {
     async deletePrefix(prefix: string) {
       if (!prefix.endsWith('/')) throw new Error(`prefix must end in '/': ${prefix}`);
       await rm(pathOf(prefix.slice(0, -1)), { recursive: true, force: true });
+    },
+
+    async removeStaleTemp(before: number) {
+      let removed = 0;
+      const names = await readdir(tmpDir).catch((err: unknown) => {
+        if (notFound(err)) return [];
+        throw err;
+      });
+      for (const name of names) {
+        const path = join(tmpDir, name);
+        const info = await stat(path).catch(() => null); // gone already: finished or removed meanwhile
+        if (!info?.isFile() || info.mtimeMs >= before) continue;
+        await rm(path, { force: true });
+        removed++;
+      }
+      return removed;
     },
 
     async check() {

@@ -4,6 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { jpeg, webp } from '../fixtures/images.ts';
 import { api, expectError, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
@@ -199,6 +200,10 @@ describe('operations', () => {
       '/v1/users/{user_id}/avatar/image': ['get'],
       '/v1/admin/tokens': ['post'],
       '/v1/admin/users/{user_id}/avatar': ['put', 'post', 'delete'],
+      '/v1/avatar-config/options': ['get'],
+      '/v1/avatar-config/preview.svg': ['get'],
+      '/v1/users/me/avatar/config': ['post'],
+      '/v1/admin/users/{user_id}/avatar/config': ['post'],
       '/healthz': ['get'],
       '/readyz': ['get'],
       '/cdn/{key}': ['get'],
@@ -230,6 +235,31 @@ describe('operations', () => {
     for (const [method, path] of [['GET', '/nope'], ['GET', '/v1'], ['POST', '/v1/nothing'], ['GET', '/v1/users/a/b/c'], ['DELETE', '/v1/uploads'], ['GET', '/v2/users/me']]) {
       expectError(await api(server, method!, path!, { token }), 404, 'NOT_FOUND');
     }
+  });
+
+  test('requests refused by the HTTP parser still get the JSON error shape (431 headers, 400 malformed)', async () => {
+    const url = new URL(server.url);
+    const exchange = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let response = '';
+        socket.on('data', (chunk) => (response += chunk.toString('latin1')));
+        socket.on('end', () => resolve(response));
+        socket.on('error', reject);
+        socket.end(request);
+      });
+    const parse = (raw: string) => {
+      const [head, body] = raw.split('\r\n\r\n') as [string, string];
+      return { status: Number(head.split(' ')[1]), contentType: /content-type: ([^\r]+)/i.exec(head)?.[1], json: JSON.parse(body) };
+    };
+    const huge = parse(await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`));
+    assert.equal(huge.status, 431);
+    assert.equal(huge.contentType, 'application/json');
+    assert.equal(huge.json.error.code, 'HEADERS_TOO_LARGE');
+    const garbage = parse(await exchange('NOT HTTP AT ALL\r\n\r\n'));
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.json.error.code, 'INVALID_REQUEST');
+    assert.equal((await api(server, 'GET', '/healthz')).status, 200, 'the server is fine afterwards');
   });
 
   test('JSON bodies over 64 KiB are 413 PAYLOAD_TOO_LARGE', async () => {

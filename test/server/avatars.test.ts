@@ -146,6 +146,8 @@ describe('avatars', () => {
     assert.equal(revalidated.bytes.length, 0);
     const otherTag = await fetchBytes(avatar.url, { 'if-none-match': '"something-else"' });
     assert.equal(otherTag.status, 200);
+    // RFC 9110: "*" matches any current representation; in a list, and weak forms match too.
+    for (const tag of ['*', ` *`, `"a", ${etag}`, `W/${etag}`]) assert.equal((await fetchBytes(avatar.url, { 'if-none-match': tag })).status, 304, tag);
 
     // The original is stored (for recrop) but there is no way to fetch it.
     assert.ok(existsSync(join(server.dataDir, 'objects', 'originals', fileId)), 'the original is kept on disk');

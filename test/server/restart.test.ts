@@ -1,15 +1,17 @@
 // Crash safety: SIGKILL the server while it renders a 12 MP avatar, start it again on the same data dir,
-// and check that the job is finished, the avatar appears, and the database and the objects agree.
+// and check that the job is finished, the avatar appears, and the database and the objects agree; and
+// SIGKILL during a PUT: the next start removes the half-written temp file.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { twelveMegapixelJpeg } from '../fixtures/images.ts';
-import { api, fetchBytes, listFiles, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
+import { api, fetchBytes, listFiles, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 
 const running: RunningServer[] = [];
 let dataDir: string | undefined;
@@ -103,4 +105,39 @@ test('a job killed mid-render is finished after a restart, with database and obj
   assert.equal(objects.filter((path) => path.startsWith('variants/')).length, variantKeys.size);
   // Nothing lost: the original is byte-for-byte what was uploaded.
   assert.ok((await readFile(join(objectsDir, 'originals', fileId))).equals(bytes), 'the original is intact');
+});
+
+test('a PUT killed half-way leaves a temp file that the next start removes; the upload can then be sent again', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'avatar-restart-temp-'));
+  try {
+    const first = await startServer({ dataDir: dir });
+    running.push(first);
+    const token = userToken(first, 'halfway');
+    const bytes = await twelveMegapixelJpeg();
+    const created = await api(first, 'POST', '/v1/uploads', {
+      token,
+      json: { upload_type: 'profile_pic', filename: 'big.jpg', content_type: 'image/jpeg', size_bytes: bytes.byteLength },
+    });
+    assert.equal(created.status, 201, created.text);
+    // Send half the body over a raw socket and stall, so the server is mid-write when it dies.
+    const url = new URL(created.json.upload_url);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => {}); // the server's death resets it
+    socket.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: image/jpeg\r\nContent-Length: ${bytes.byteLength}\r\n\r\n`);
+    socket.write(bytes.subarray(0, bytes.byteLength >> 1));
+    const tempDir = join(dir, 'tmp');
+    await waitUntil(async () => (await listFiles(tempDir)).some((f) => f.endsWith('.part')) || undefined, 'the half-written temp file');
+    await first.kill();
+    socket.destroy();
+    assert.equal((await listFiles(tempDir)).filter((f) => f.endsWith('.part')).length, 1, 'the kill left the temp file behind');
+
+    const second = await startServer({ dataDir: dir, jwtSecret: first.jwtSecret, adminKey: first.adminKey });
+    running.push(second);
+    await waitUntil(async () => !(await listFiles(tempDir)).some((f) => f.endsWith('.part')) || undefined, 'the stale temp file to be removed');
+    const put = await fetch(created.json.upload_url.replace(first.url, second.url), { method: 'PUT', headers: { 'Content-Type': 'image/jpeg' }, body: new Uint8Array(bytes) });
+    assert.equal(put.status, 204, 'nothing was marked received by the killed PUT');
+    assert.deepEqual(await listFiles(tempDir), [], 'a finished write leaves no temp file');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
