@@ -1,11 +1,49 @@
 // Vite builds the widget (`vite build`: one self-contained ES module, worker and styles inlined) and serves
 // the demo over HTTPS (`vite`: demo/ as the root, the widget imported from source).
 import basicSsl from '@vitejs/plugin-basic-ssl';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * Drops the indentation inside the widget's html`…` and css`…` templates (Lit ships template text as written).
+ * Each run of whitespace with a line break becomes one line break: HTML and CSS read it the same, and the
+ * line numbers stay as they were, so the source maps still point at the right lines. In CSS the spaces around
+ * `:` `;` `,` `>` and before `{` go too, and the quotes of [name='word'] (our CSS has no strings or selectors
+ * where that matters).
+ */
+function compactTemplates(): Plugin {
+  const TAGS = new Set(['html', 'css', 'svg']);
+  return {
+    name: 'compact-lit-templates',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]widget[\\/].*\.ts$/.test(id) || !/\b(?:html|css|svg)`/.test(code)) return null;
+      const quasis: Array<{ start: number; end: number; css: boolean }> = [];
+      const visit = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        if (Array.isArray(node)) return node.forEach(visit);
+        const n = node as { type?: string; tag?: { type: string; name?: string }; quasi?: { quasis: Array<{ start: number; end: number }> } };
+        if (n.type === 'TaggedTemplateExpression' && n.tag?.type === 'Identifier' && TAGS.has(n.tag.name ?? '')) {
+          for (const q of n.quasi!.quasis) quasis.push({ start: q.start, end: q.end, css: n.tag.name === 'css' });
+        }
+        for (const value of Object.values(node)) visit(value);
+      };
+      visit(this.parse(code, { lang: 'ts' }));
+      let out = '';
+      let at = 0;
+      for (const { start, end, css } of quasis.sort((a, b) => a.start - b.start)) {
+        let text = code.slice(start, end).replace(/[ \t]*\n\s*/g, (ws) => '\n'.repeat(ws.split('\n').length - 1));
+        if (css) text = text.replace(/([:;,]) +/g, '$1').replace(/ *> */g, '>').replace(/ +\{/g, '{').replace(/='([\w-]+)'\]/g, '=$1]').replace(/([\s:,(])0\.(\d)/g, '$1.$2');
+        out += code.slice(at, start) + text;
+        at = end;
+      }
+      return { code: out + code.slice(at), map: null };
+    },
+  };
+}
 
 export default defineConfig(({ command }) => ({
   root: command === 'serve' ? 'demo' : '.',
-  plugins: command === 'serve' ? [basicSsl()] : [],
+  plugins: command === 'serve' ? [basicSsl()] : [compactTemplates()],
   server: {
     // Listen on every loopback name: the demo's "third-party" page is the same server on another host name.
     host: true,
@@ -29,6 +67,18 @@ export default defineConfig(({ command }) => ({
       fileName: () => 'avatar-editor.js',
     },
     // Lib mode keeps whitespace in ES output; this file is served to browsers as is, so minify it fully.
-    rolldownOptions: { output: { codeSplitting: false, minify: true } },
+    rolldownOptions: {
+      output: {
+        codeSplitting: false,
+        // Our own underscore members are internal (Lit state, controller hooks): short names for them. Nothing
+        // outside this file reads them, and nothing inside by a string (Lit's changed-property keys included).
+        minify: { compress: true, mangle: true, codegen: true, mangleProps: { include: /^_[A-Za-z]/ } },
+        // Nothing downstream needs the bundler's annotations; licences are kept in node_modules, as before.
+        comments: false,
+      },
+      // @cropper/* modules only declare classes (crop-area.ts defines the elements it uses), but their packages
+      // do not say so: without this, @cropper/elements drags in every element, used or not.
+      treeshake: { moduleSideEffects: (id: string) => !/[\\/]node_modules[\\/]@cropper[\\/]/.test(id) },
+    },
   },
 }));

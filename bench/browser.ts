@@ -384,7 +384,7 @@ export const browserBench: BenchModule = {
       depFigure('idb-keyval', 'idb-keyval', packageVersion('idb-keyval')),
       figure({
         id: 'widget_inlined_worker_gzip_kb',
-        label: '  inlined worker string (comlink + pipeline)',
+        label: '  inlined worker string (pipeline + its message handler)',
         value: kb(inBundle('inlined worker').gzip_marginal),
         unit: 'kB',
         reference: { label: 'widget/worker/worker.ts bundled alone (esbuild)', value: kb(size.alone.worker.gzip), unit: 'kB' },
@@ -450,7 +450,9 @@ export const browserBench: BenchModule = {
       `sizes in kB of 1000 bytes; gzip at level 9. "in our bundle (marginal)": how much smaller the gzipped file gets without that package's bytes (source map of a fresh vite build${size.sameAsDist ? ', the same code as dist' : ' — WARNING: its code differs from dist/widget/avatar-editor.js, which is stale: run `npm run build`'}). Marginal costs do not add up exactly to the total.`,
       `"bundled alone": esbuild ${packageVersion('esbuild')} (minify, ESM, es2022), \`export * from '<package>'\`, gzip -9: lit ${kb(size.alone.lit.gzip)}, @cropper/elements ${kb(size.alone.cropperjs.gzip)}, comlink ${kb(size.alone.comlink.gzip)}, idb-keyval ${kb(size.alone['idb-keyval'].gzip)}, all four together ${kb(size.alone.all.gzip)} kB (issue 4 quotes "about ${QUOTED.depsAbout.kb} KB" for ${QUOTED.depsAbout.what}).`,
       `reference figures QUOTED from issue 4, not measured here: ${QUOTED.uppy.what} ${QUOTED.uppy.kb} KB gzip; ${QUOTED.filepond.what} ${QUOTED.filepond.kb} KB gzip.`,
-      `comlink is in the file twice: once for the main thread (${inBundle('comlink').bytes} bytes) and once inside the inlined worker string.`,
+      inBundle('comlink').bytes
+        ? `comlink is in the file twice: once for the main thread (${inBundle('comlink').bytes} bytes) and once inside the inlined worker string.`
+        : 'comlink is not in the file: the widget and its worker exchange the few messages of widget/worker/protocol.ts (Comlink\'s APPLY format, so the benchmark page still calls the worker through Comlink.wrap).',
       `processing input: ${processing.photo.description}, ${processing.photo.bytes} bytes; centre crop ${processing.crop.w}×${processing.crop.h} → ${OUTPUT_SIZE} px; ${RUNS} interleaved runs after one warm-up each; ${processing.browser} with ${CHROMIUM_ARGS.join(' ')} (software rendering).`,
       `outputs: worker ${worker.output.width}×${worker.output.height} ${worker.output.type} ${worker.output.bytes} B; floor ${floor.output.width}×${floor.output.height} ${floor.output.type} ${floor.output.bytes} B; naive ${naive.output.width}×${naive.output.height} ${naive.output.type} ${naive.output.bytes} B.`,
       `where the time goes: createImageBitmap alone (worker) median ${processing.decode_only.ms.median} ms, so the floor's draw + encode ≈ ${round(floor.ms.median - processing.decode_only.ms.median, 0)} ms.`,

@@ -15,7 +15,9 @@ async function devToken(userId: string): Promise<string> {
 
 function log(type: string, detail: unknown) {
   const item = document.createElement('li');
-  item.textContent = `${new Date().toLocaleTimeString()} ${type} ${JSON.stringify(detail)}`;
+  // A new avatar says first where it came from: "upload" (Photo tab) or "config" (Cartoon tab).
+  const source = type === 'avatar-changed' ? ` source=${(detail as { source: string }).source}` : '';
+  item.textContent = `${new Date().toLocaleTimeString()} ${type}${source} ${JSON.stringify(detail)}`;
   $('log').prepend(item);
 }
 
@@ -64,5 +66,8 @@ $<HTMLFormElement>('signin').addEventListener('submit', (event) => {
 });
 $<HTMLSelectElement>('lang').addEventListener('change', (event) => {
   editor.lang = (event.target as HTMLSelectElement).value;
+});
+$<HTMLSelectElement>('shape').addEventListener('change', (event) => {
+  editor.shape = (event.target as HTMLSelectElement).value as 'circle' | 'square';
 });
 void signIn($<HTMLInputElement>('user').value);

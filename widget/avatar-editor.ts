@@ -1,18 +1,23 @@
-// <avatar-editor>: pick a photo, crop it, and save it as the user's avatar. Processing happens in a worker
-// (ImageController), uploading in UploadController, drafts in DraftController; this file is the UI.
+// <avatar-editor>: pick a photo, crop it, and save it as the user's avatar, or build a cartoon (Cartoon tab).
+// Processing happens in a worker, uploading in UploadController, drafts in DraftController, the cartoon's
+// state in CartoonController; this file is the UI.
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { saveCartoon } from './api/avatar-config.ts';
 import { ApiClient } from './api/client.ts';
-import { currentAvatar, removeAvatar as deleteAvatar } from './api/upload.ts';
+import { avatarDetail, currentUser, removeAvatar as deleteAvatar } from './api/upload.ts';
+import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
+import { CartoonController } from './controllers/cartoon-controller.ts';
 import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
-import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, rotateCropImage, SELECTION_ID, shownImage, zoomCropImage } from './crop-area.ts';
+import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, renderPreviews, rotateCropImage, shownImage, zoomCropImage } from './crop-area.ts';
 import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import './emote-panel.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal } from './file-checks.ts';
-import { stringsFor, type Strings } from './i18n.ts';
+import { errorMessage, stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
+import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
 
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
@@ -23,6 +28,7 @@ const PREVIEW_SIZES = [96, 48, 32];
 const EMOTE_PANEL_PARTS = 'emotes, emote-list, quota, trash, cropper, toolbar, progress, status, button, choose, upload, cancel, delete, restore';
 
 type Stage = 'empty' | 'resume' | 'crop' | 'busy';
+type Tab = 'photo' | 'cartoon';
 
 
 /**
@@ -37,6 +43,8 @@ type Stage = 'empty' | 'resume' | 'crop' | 'busy';
  * @fires emote-deleted - {EmoteEventDetail} (emote mode) an emote was moved to the trash
  * @csspart container - the whole editor
  * @csspart current - the current avatar and the Remove button
+ * @csspart tabs - the Photo and Cartoon tabs (each also has the parts `button tab`); panel - each tab's panel
+ * @csspart cartoon-preview - the cartoon's live preview; cartoon-options - its controls
  * @csspart dropzone - where files are dropped
  * @csspart cropper - the crop area (focusable; arrows, +, -, r)
  * @csspart previews - the live previews
@@ -52,7 +60,7 @@ type Stage = 'empty' | 'resume' | 'crop' | 'busy';
  * @cssprop --avatar-editor-crop-height - height of the crop area
  */
 export class AvatarEditor extends LitElement {
-  static override styles = [editorStyles, cropAreaStyles];
+  static override styles = [editorStyles, cropAreaStyles, tabStyles, cartoonStyles];
   static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
@@ -71,6 +79,8 @@ export class AvatarEditor extends LitElement {
     _current: { state: true },
     _imageUrl: { state: true },
     _dragOver: { state: true },
+    _tab: { state: true },
+    _savingCartoon: { state: true },
   };
 
   /** Base URL of the avatar server; defaults to the origin this script was loaded from. */
@@ -96,6 +106,10 @@ export class AvatarEditor extends LitElement {
   declare private _imageUrl: string | null;
   /** @internal */
   declare private _dragOver: boolean;
+  /** @internal */
+  declare private _tab: Tab;
+  /** @internal */
+  declare private _savingCartoon: boolean;
 
   /** The photo being edited (read by the draft controller). */
   _file: Blob | null = null;
@@ -103,6 +117,7 @@ export class AvatarEditor extends LitElement {
   private _pendingCrop: { crop: Crop; rotation: number } | null = null;
   private readonly _uploads = new UploadController(this);
   private readonly _drafts = new DraftController(this);
+  private readonly _cartoon = new CartoonController(this);
 
   constructor() {
     super();
@@ -120,6 +135,8 @@ export class AvatarEditor extends LitElement {
     this._current = null;
     this._imageUrl = null;
     this._dragOver = false;
+    this._tab = 'photo';
+    this._savingCartoon = false;
     this.addEventListener('paste', (event) => this._onPaste(event));
   }
 
@@ -146,13 +163,10 @@ export class AvatarEditor extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>) {
-    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') void this._loadCurrent();
-    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') void this._drafts.offerResume();
-  }
-
-  override updated(changed: PropertyValues<this>) {
-    // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
-    if (changed.has('_imageUrl' as keyof AvatarEditor) && this._imageUrl) void this._onImageReady();
+    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
+      void this._loadCurrent();
+      void this._drafts.offerResume();
+    }
   }
 
   override disconnectedCallback() {
@@ -171,8 +185,12 @@ export class AvatarEditor extends LitElement {
     return true;
   }
 
-  /** Processes the current crop in the worker, uploads it and resolves once the server reports it ready. */
+  /**
+   * Saves what the selected tab shows: on Photo, processes the current crop in the worker, uploads it and
+   * resolves once the server reports it ready; on Cartoon, saves the cartoon's options (served at once).
+   */
   async save(): Promise<void> {
+    if (this._tab === 'cartoon') return this._saveCartoon();
     if (!this._file || this._stage === 'busy') return;
     const crop = this.currentCrop();
     const file = this._file;
@@ -218,8 +236,7 @@ export class AvatarEditor extends LitElement {
       this._setStatus(this.text.removed);
       emit(this, 'avatar-removed', { user_id: this.userId });
     } catch (error) {
-      const e = error as { code?: string; message?: string; retryable?: boolean };
-      this._fail(e.code ?? 'NETWORK_ERROR', e.message ?? String(error), e.retryable ?? true);
+      this._failWith(error);
     }
   }
 
@@ -239,6 +256,9 @@ export class AvatarEditor extends LitElement {
     this._imageUrl = URL.createObjectURL(file);
     this._stage = 'crop';
     this._status = null;
+    this._tab = 'photo'; // a pasted or resumed photo shows where it is edited
+    // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
+    void this.updateComplete.then(() => this._onImageReady());
   }
 
   _setStage(stage: Stage) {
@@ -249,6 +269,12 @@ export class AvatarEditor extends LitElement {
     this._status = { text, error };
   }
 
+  /** Shows and reports an error thrown by the API layer (a WidgetError, or anything else). */
+  _failWith(error: unknown) {
+    const e = error as { code?: string; message?: string; retryable?: boolean };
+    this._fail(e.code ?? 'NETWORK_ERROR', e.message ?? String(error), e.retryable ?? true);
+  }
+
   // ---- internals ----
 
   private _reject(code: string, message: string): false {
@@ -256,9 +282,11 @@ export class AvatarEditor extends LitElement {
     return false;
   }
 
+  /** The user reads (and the event carries) the words for `code` in their language where there are some. */
   private _fail(code: string, message: string, retryable: boolean) {
-    this._setStatus(message, true);
-    emit(this, 'avatar-error', { code, message, retryable });
+    const text = errorMessage(this.text, code, message);
+    this._setStatus(text, true);
+    emit(this, 'avatar-error', { code, message: text, retryable });
   }
 
   private _finishEditing() {
@@ -268,11 +296,39 @@ export class AvatarEditor extends LitElement {
     this._stage = 'empty';
   }
 
+  /** Shows the current avatar; a cartoon opens in the Cartoon tab (unless a photo is being edited). */
   private async _loadCurrent() {
     try {
-      this._current = (await currentAvatar(this.client))?.url ?? null;
+      const user = await currentUser(this.client);
+      this._current = avatarDetail(user)?.url ?? null;
+      const config = user.avatar?.source === 'config' ? user.avatar.config : undefined;
+      if (config) {
+        this._cartoon.set(config);
+        if (this._stage === 'empty') this._selectTab('cartoon');
+      }
     } catch {
       this._current = null; // not fatal: the editor still works without showing the current avatar
+    }
+  }
+
+  private _selectTab(tab: Tab) {
+    this._tab = tab;
+    if (tab === 'cartoon') void this._cartoon.load();
+  }
+
+  private async _saveCartoon() {
+    if (this._savingCartoon || !this._cartoon.options) return;
+    this._savingCartoon = true;
+    this._setStatus(this.text.waiting);
+    try {
+      const detail = { ...(await saveCartoon(this.client, this._cartoon.chosen())), user_id: this.userId };
+      this._current = detail.url;
+      this._setStatus(this.text.saved);
+      emit(this, 'avatar-changed', detail);
+    } catch (error) {
+      this._failWith(error);
+    } finally {
+      this._savingCartoon = false;
     }
   }
 
@@ -343,11 +399,27 @@ export class AvatarEditor extends LitElement {
         .maxBytes=${Math.min(this.maxBytes, MAX_EMOTE_BYTES)}
       ></avatar-emote-panel>`;
     }
+    const tab = this._tab;
     return html`
       <section part="container" aria-label=${t.title}>
-        ${this._renderCurrent(t)} ${this._stage === 'resume' ? this._renderResume(t) : nothing}
-        ${this._stage === 'empty' ? this._renderPicker(t) : nothing}
-        ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}
+        ${this._renderCurrent(t)}
+        ${renderTabs(t.title, { photo: t.photoTab, cartoon: t.cartoonTab }, tab, (id) => this._selectTab(id as Tab))}
+        ${renderTabPanel(
+          'photo',
+          tab,
+          html`${this._stage === 'resume' ? this._renderResume(t) : nothing} ${this._stage === 'empty' ? this._renderPicker(t) : nothing}
+          ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}`,
+        )}
+        ${renderTabPanel(
+          'cartoon',
+          tab,
+          renderCartoonBuilder(this._cartoon, t, {
+            client: this.client,
+            busy: this._savingCartoon || this.disabled,
+            onSave: () => this._saveCartoon(),
+            onRetry: () => this._cartoon.load(),
+          }),
+        )}
         ${this._uploads.progress
           ? html`<progress part="progress" aria-label=${t.progress} max=${this._uploads.progress.total || 1} value=${this._uploads.progress.loaded}></progress>`
           : nothing}
@@ -415,7 +487,7 @@ export class AvatarEditor extends LitElement {
         <button type="button" part="button" @click=${() => this._zoom(-KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
         <button type="button" part="button" @click=${() => this._rotate()} ?disabled=${busy}>${t.rotate}</button>
         <div class="previews" part="previews" role="group" aria-label=${t.preview}>
-          ${PREVIEW_SIZES.map((size) => html`<cropper-viewer aria-hidden="true" selection=${`#${SELECTION_ID}`} style="width:${size}px;height:${size}px"></cropper-viewer>`)}
+          ${renderPreviews(this._imageUrl ?? '', PREVIEW_SIZES)}
         </div>
       </div>
       <div class="row" part="actions">

@@ -1,17 +1,18 @@
 // The crop area both modes share: cropperjs v2's canvas with a movable, resizable selection (square or
 // free), its keyboard (arrows move, + and - zoom) and reading the crop back in image pixels.
 import { css, html } from 'lit';
-import { CropperCanvas, CropperCrosshair, CropperGrid, CropperHandle, CropperImage, CropperSelection, CropperShade, CropperViewer } from '@cropper/elements';
+// Only the elements the template below uses: the shade outside the selection and the grid inside it are CSS
+// (see cropAreaStyles) and the previews are plain images (mirrorSelection), so cropper-shade, cropper-grid,
+// cropper-viewer and cropper-crosshair stay out of the bundle.
+import { CropperCanvas, CropperHandle, CropperImage, CropperSelection } from '@cropper/elements';
 import { cropFromBoxes, type Crop } from './crop-geometry.ts';
 
-for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle, CropperShade, CropperGrid, CropperCrosshair, CropperViewer]) {
+for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle]) {
   if (!customElements.get(element.$name)) element.$define();
 }
 
 const KEY_MOVE_STEP = 10;
 export const KEY_ZOOM_STEP = 0.1;
-/** The selection's id, for <cropper-viewer selection="#…"> previews. */
-export const SELECTION_ID = 'selection';
 
 export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
 
@@ -30,6 +31,12 @@ export const cropAreaStyles = css`
     width: 100%;
     height: 100%;
   }
+  cropper-selection {
+    /* Dims everything outside the selection (the canvas clips the shadow) and draws the thirds inside it. */
+    --_line: #eee7 0 calc(33.33% + 0.5px), #0000 0 calc(66.67% - 0.5px), #eee7 0 calc(66.67% + 0.5px), #0000 0;
+    box-shadow: 0 0 0 100vmax #000a;
+    background: linear-gradient(90deg, #0000 calc(33.33% - 0.5px), var(--_line)), linear-gradient(#0000 calc(33.33% - 0.5px), var(--_line));
+  }
 `;
 
 export interface CropAreaOptions {
@@ -46,14 +53,17 @@ export interface CropAreaOptions {
 }
 
 export function renderCropArea(o: CropAreaOptions) {
+  const onChange = (event: Event) => {
+    const root = (event.currentTarget as Element).getRootNode() as ParentNode;
+    queueMicrotask(() => mirrorSelection(root)); // the element applies the change after its event
+    o.onChange?.();
+  };
   return html`
     <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${o.label} @keydown=${o.onKeyDown}>
       <cropper-canvas background ?disabled=${o.busy}>
-        <cropper-image src=${o.imageUrl} alt=${o.imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${o.onChange}></cropper-image>
-        <cropper-shade hidden></cropper-shade>
+        <cropper-image src=${o.imageUrl} alt=${o.imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${onChange}></cropper-image>
         <cropper-handle action="move" plain></cropper-handle>
-        <cropper-selection id=${SELECTION_ID} initial-coverage="0.7" .aspectRatio=${o.square ? 1 : NaN} movable resizable outlined @change=${o.onChange}>
-          <cropper-grid role="grid" covered></cropper-grid>
+        <cropper-selection initial-coverage="0.7" .aspectRatio=${o.square ? 1 : NaN} movable resizable outlined @change=${onChange}>
           <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
           <cropper-handle action="ne-resize"></cropper-handle>
           <cropper-handle action="nw-resize"></cropper-handle>
@@ -116,6 +126,31 @@ export function applyCropKey(root: ParentNode, key: string): 'move' | 'zoom' | n
     return 'zoom';
   }
   return null;
+}
+
+/** Live previews of the selection: square boxes, each holding an <img> of the same source (see mirrorSelection). */
+export function renderPreviews(imageUrl: string, sizes: number[]) {
+  return sizes.map((size) => html`<div aria-hidden="true" style="width:${size}px;height:${size}px"><img src=${imageUrl} alt="" /></div>`);
+}
+
+/**
+ * Frames the selection in every `.previews img`: the image scaled so the selection fills the box, with the crop
+ * image's transform. What cropper-viewer does with a second cropper-image per preview, as one CSS transform.
+ */
+export function mirrorSelection(root: ParentNode) {
+  const found = parts(root);
+  const natural = found?.image.$image;
+  if (!found || !natural?.naturalWidth) return;
+  const { x, y, width } = found.selection;
+  const [a = 1, b = 0, c = 0, d = 1, e = 0, f = 0] = found.image.$getTransform();
+  // The translation, in the image's own space, that brings the selection's corner to the box's corner.
+  const det = a * d - b * c;
+  const tx = (c * y - d * x) / det;
+  const ty = (b * x - a * y) / det;
+  for (const img of root.querySelectorAll<HTMLImageElement>('.previews img')) {
+    const scale = img.parentElement!.clientWidth / width;
+    img.style.cssText = `width:${natural.naturalWidth * scale}px;height:${natural.naturalHeight * scale}px;transform:matrix(${a},${b},${c},${d},${(a * tx + c * ty + e) * scale},${(b * tx + d * ty + f) * scale})`;
+  }
 }
 
 /** The image's on-screen box and its natural size, once it has loaded. */

@@ -1,7 +1,7 @@
 // <avatar-emote-panel>: the emote mode of <avatar-editor> — create emotes (the file is uploaded as it is, so
 // animations keep their frames, and the server applies the crop), list, rename, make public, delete,
 // restore from the trash, and the quota.
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { ApiClient } from './api/client.ts';
 import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, nextFrame, readCrop, renderCropArea, selectWholeImage, shownImage, zoomCropImage } from './crop-area.ts';
 import type { Crop } from './crop-geometry.ts';
@@ -124,10 +124,6 @@ export class AvatarEmotePanel extends LitElement {
     this._choose(null);
   }
 
-  override updated(changed: PropertyValues<this>) {
-    if (changed.has('_imageUrl' as keyof AvatarEmotePanel) && this._imageUrl) void this._selectWholeImage();
-  }
-
   /** The crop starts as the whole image (nothing is cut off unless the user asks). */
   private async _selectWholeImage() {
     if (await cropAreaReady(this.renderRoot)) selectWholeImage(this.renderRoot, this._square);
@@ -152,6 +148,7 @@ export class AvatarEmotePanel extends LitElement {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
     this._imageUrl = file ? URL.createObjectURL(file) : null;
+    if (file) void this.updateComplete.then(() => this._selectWholeImage());
   }
 
   /** Reloads the lists and the quota, and resolves image URLs not known yet. */

@@ -3,7 +3,8 @@ import type { Emote } from './api/emotes.ts';
 
 export interface AvatarChangedDetail {
   user_id: string | null;
-  file_id: string;
+  /** The uploaded file; null for a cartoon (`source: 'config'`). */
+  file_id: string | null;
   version: number;
   /** The 256 px variant. */
   url: string;

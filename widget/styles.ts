@@ -40,7 +40,7 @@ export const editorStyles = css`
     align-items: center;
   }
   .current img,
-  .previews cropper-viewer {
+  .previews div {
     border-radius: var(--_shape-radius);
     background: var(--_border);
   }
@@ -81,7 +81,8 @@ export const editorStyles = css`
   button.primary {
     background: var(--_accent);
     border-color: var(--_accent);
-    color: #fff;
+    /* The background colour reads on the accent in both themes (white on the light theme's blue). */
+    color: var(--_bg);
   }
   button:focus-visible,
   label.button:focus-within {
@@ -99,6 +100,14 @@ export const editorStyles = css`
     display: flex;
     gap: 0.75rem;
     align-items: flex-end;
+  }
+  .previews div {
+    position: relative;
+    overflow: hidden;
+  }
+  .previews img {
+    position: absolute;
+    max-width: none;
   }
   .status {
     min-height: 1.4em;

@@ -2,32 +2,11 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../widget/index.ts';
 import { loadDraft } from '../../widget/drafts.ts';
+import type { CropperSelection } from '@cropper/elements';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { AvatarImage } from '../../widget/avatar-image.ts';
 import type { AvatarChangedDetail, AvatarErrorDetail, UploadProgressDetail } from '../../widget/events.ts';
-
-interface ServerInfo {
-  url: string;
-  adminKey: string;
-}
-
-const server: ServerInfo = await (await fetch('/__avatar-server.json')).json();
-
-let userCounter = 0;
-async function tokenFor(userId: string, ttlSeconds = 3600): Promise<string> {
-  const res = await fetch(`${server.url}/v1/admin/tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: userId, ttl_seconds: ttlSeconds }),
-  });
-  return ((await res.json()) as { token: string }).token;
-}
-
-/** A fresh user for every test, so drafts and avatars never leak between tests. */
-async function newUser() {
-  const id = `widget-${Date.now().toString(36)}-${userCounter++}`;
-  return { id, token: await tokenFor(id) };
-}
+import { newUser, server, tokenFor } from './server.ts';
 
 /** A photo-like PNG: left half red, right half blue. */
 async function photo(width = 600, height = 400, type = 'image/png'): Promise<File> {
@@ -131,6 +110,26 @@ describe('<avatar-editor>', () => {
     expect(rotated.y + rotated.h).to.be.at.most(600);
   });
 
+  it('mirrors the selection in three live previews that follow it', async () => {
+    const { token } = await newUser();
+    const el = await editorFor(token);
+    await openAndWaitForCropper(el, await photo(600, 400));
+    const previews = [...shadow(el).querySelectorAll<HTMLImageElement>('[part="previews"] img')];
+    expect(previews.map((img) => img.parentElement!.clientWidth)).to.deep.equal([96, 48, 32]);
+    const selection = shadow(el).querySelector<CropperSelection>('cropper-selection')!;
+    const offsetX = (img: HTMLImageElement) => new DOMMatrix(getComputedStyle(img).transform).e;
+    await waitUntil(() => previews.every((img) => img.style.transform !== ''), 'the previews are placed');
+    // Each preview shows the image scaled so that the selection fills it.
+    for (const img of previews) expect(parseFloat(img.style.width)).to.be.closeTo((600 * img.parentElement!.clientWidth) / selection.width, 0.5);
+    const before = previews.map(offsetX);
+    shadow(el).querySelector('[part="cropper"]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, cancelable: true }));
+    // The selection moved 10 px right, so each preview's image moves left by 10 px at its scale.
+    await waitUntil(
+      () => previews.every((img, i) => Math.abs(offsetX(img) - (before[i]! - (10 * img.parentElement!.clientWidth) / selection.width)) < 0.5),
+      'the previews follow the selection',
+    );
+  });
+
   it('saves: progress, then avatar-changed with URLs that serve WebP; the current avatar and <avatar-image> update', async () => {
     const user = await newUser();
     const el = await editorFor(user.token, { outputSize: 256 });
@@ -204,7 +203,12 @@ describe('<avatar-editor>', () => {
     await waitUntil(() => shadow(second).querySelector('[part~="resume"]'), 'the resume offer', { timeout: 5000 });
     await expect(second).to.be.accessible();
     shadow(second).querySelector<HTMLButtonElement>('button[part~="resume"]')!.click();
-    await waitUntil(() => second.currentCrop() !== null, 'the draft image in the cropper', { timeout: 10_000 });
+    // The image shows first; the draft's crop is placed once the cropper has laid it out (a frame or two later).
+    const near = (a: number, b: number) => Math.abs(a - b) <= 2;
+    await waitUntil(() => {
+      const shown = second.currentCrop();
+      return shown !== null && near(shown.x, crop.x) && near(shown.w, crop.w);
+    }, 'the draft image in the cropper, with the draft crop', { timeout: 10_000 });
     const restored = second.currentCrop()!;
     expect(Math.abs(restored.x - crop.x)).to.be.at.most(2);
     expect(Math.abs(restored.w - crop.w)).to.be.at.most(2);

@@ -1,4 +1,4 @@
-// The image pipeline in real Chromium, through the same client.ts (Comlink + dedicated worker) the widget
+// The image pipeline in real Chromium, through the same client.ts (dedicated worker, protocol.ts) the widget
 // uses: output type, dimensions, EXIF orientation, alpha, rotation and crop, no aliasing, errors, and the
 // main thread staying responsive while a 12 MP photo is processed.
 import { expect } from '@open-wc/testing';

@@ -150,10 +150,10 @@ export class ApiClient {
       token = await this.options.tokenProvider!();
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new WidgetError('UNAUTHENTICATED', `The token was refused and a new one could not be obtained: ${why}`, { status: 401 });
+      throw new WidgetError('UNAUTHENTICATED', `The token was refused and tokenProvider failed: ${why}`, { status: 401 });
     }
     if (typeof token !== 'string' || token === '') {
-      throw new WidgetError('UNAUTHENTICATED', 'The token was refused and tokenProvider returned no new token', { status: 401 });
+      throw new WidgetError('UNAUTHENTICATED', 'The token was refused and tokenProvider gave none', { status: 401 });
     }
     this.#refreshed = { hostToken: this.options.getToken(), token };
     this.options.onTokenRefreshed?.(token);
@@ -185,7 +185,7 @@ export class ApiClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new WidgetError('INVALID_RESPONSE', `The server answered ${response.status} with a body that is not JSON`, { status: response.status });
+      throw new WidgetError('INVALID_RESPONSE', `HTTP ${response.status} with a body that is not JSON`, { status: response.status });
     }
   }
 }

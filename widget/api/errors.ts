@@ -20,11 +20,6 @@ export class WidgetError extends Error {
     this.retryable = init.retryable ?? false;
     this.retryAfter = init.retryAfter;
   }
-
-  /** The `avatar-error` event detail. */
-  toJSON(): { code: string; message: string; retryable: boolean } {
-    return { code: this.code, message: this.message, retryable: this.retryable };
-  }
 }
 
 /** Transient by nature: the same request may well succeed later. */

@@ -17,9 +17,9 @@ export interface UploadProgress {
   total: number;
 }
 
-/** The `avatar-changed` event detail; `url` is the 256 px variant. */
+/** The `avatar-changed` event detail; `url` is the 256 px variant. `file_id` is null for a cartoon. */
 export interface AvatarDetail {
-  file_id: string;
+  file_id: string | null;
   version: number;
   url: string;
   urls: Record<string, string>;
@@ -36,11 +36,21 @@ export interface UploadAvatarOptions {
   processingTimeoutMs?: number | undefined;
 }
 
+/** An avatar as the server describes it; `config` holds a cartoon's options. */
+export interface ServedAvatar {
+  file_id: string | null;
+  version: number;
+  source: 'upload' | 'config';
+  urls: Record<string, string>;
+  config?: Record<string, string>;
+  updated_at: number;
+}
+
 /** GET /v1/users/me. */
 export interface CurrentUser {
   id: string;
   avatar_url: string | null;
-  avatar: { file_id: string; version: number; source: 'upload' | 'config'; urls: Record<string, string>; updated_at: number } | null;
+  avatar: ServedAvatar | null;
   avatar_processing: boolean;
 }
 
@@ -211,7 +221,7 @@ async function waitForProcessing(client: ApiClient, fileId: string, state: Proce
   for (;;) {
     if (current === 'ready' || current === 'failed') return file ?? (await client.request<FileView>('GET', path, { signal }));
     if (Date.now() + interval > deadline) {
-      throw new WidgetError('PROCESSING_TIMEOUT', 'The server is taking too long to process the image; try again later', { retryable: true });
+      throw new WidgetError('PROCESSING_TIMEOUT', 'Processing takes too long; try again later', { retryable: true });
     }
     await wait(interval, signal);
     interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
@@ -228,7 +238,7 @@ async function waitForPromotion(client: ApiClient, fileId: string, signal?: Abor
     const detail = avatarDetail(await currentUser(client, signal));
     if (detail?.file_id === fileId) return detail;
     if (Date.now() + interval > deadline) {
-      throw new WidgetError('AVATAR_SUPERSEDED', 'The image was processed, but another avatar change took its place', { retryable: false });
+      throw new WidgetError('AVATAR_SUPERSEDED', 'Another avatar change took the place of this one', { retryable: false });
     }
     await wait(interval, signal);
     interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);

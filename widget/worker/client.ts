@@ -1,11 +1,10 @@
-// Main-thread side of the image worker. The `?worker&inline` import makes Vite bundle worker.ts (with
-// Comlink and the pipeline) into this module as a string and start it from a blob: URL (data: URL if blob:
-// is refused), so the widget stays one file and processing needs no further request. Under
-// @web/test-runner a plugin in web-test-runner.config.mjs serves the same import as a module worker on
-// worker.ts itself.
-import * as Comlink from 'comlink';
+// Main-thread side of the image worker. The `?worker&inline` import makes Vite bundle worker.ts (with the
+// pipeline) into this module as a string and start it from a blob: URL (data: URL if blob: is refused), so
+// the widget stays one file and processing needs no further request. Under @web/test-runner a plugin in
+// web-test-runner.config.mjs serves the same import as a module worker on worker.ts itself.
 import ImageWorker from './worker.ts?worker&inline';
 import type { ImageWorkerApi } from './worker.ts';
+import type { WorkerAnswer, WorkerCall } from './protocol.ts';
 import type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
 export type { CropRect, ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
@@ -27,30 +26,42 @@ export class ImageWorkerError extends Error {
   }
 }
 
+type Method = keyof ImageWorkerApi;
+
 export function createImageWorker(): ImageWorkerClient {
   const worker = new ImageWorker({ name: 'avatar-editor-image' });
-  const remote = Comlink.wrap<ImageWorkerApi>(worker);
-  // Comlink never settles a call whose worker is gone, so every call also races the worker's failure.
-  let fail!: (error: ImageWorkerError) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => {}); // observed through the races below; not an unhandled rejection on its own
-  let dead = false;
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let stopped: ImageWorkerError | null = null;
+  // A dead worker never answers: every call in flight fails with the reason instead.
   const stop = (error: ImageWorkerError) => {
-    if (dead) return;
-    dead = true;
-    fail(error);
-    remote[Comlink.releaseProxy]();
+    if (stopped) return;
+    stopped = error;
     worker.terminate();
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
   };
+  worker.addEventListener('message', ({ data }: MessageEvent<WorkerAnswer>) => {
+    const call = pending.get(data.id);
+    pending.delete(data.id);
+    if (data.type === 'RAW') call?.resolve(data.value);
+    else call?.reject(Object.assign(new Error(data.value.value.message), { name: data.value.value.name }));
+  });
   worker.addEventListener('error', (event) => {
     stop(new ImageWorkerError(`The image worker failed: ${event.message || 'it could not be started'}`));
   });
-  const call = <T>(run: () => Promise<T>): Promise<T> =>
-    dead ? Promise.reject(new ImageWorkerError('The image worker has been stopped')) : Promise.race([run(), failed]);
+  const call = <M extends Method>(method: M, ...args: Parameters<ImageWorkerApi[M]>) =>
+    new Promise<Awaited<ReturnType<ImageWorkerApi[M]>>>((resolve, reject) => {
+      if (stopped) return reject(stopped);
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      const message: WorkerCall = { id, type: 'APPLY', path: [method], argumentList: args.map((value) => ({ type: 'RAW', value })) };
+      worker.postMessage(message);
+    });
 
   return {
-    processImage: (input, options) => call(() => remote.processImage(input, options)),
-    probe: (input) => call(() => remote.probe(input)),
+    processImage: (input, options) => call('processImage', input, options),
+    probe: (input) => call('probe', input),
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
 }

@@ -40,7 +40,7 @@ export interface ImageSize {
 export const DEFAULT_QUALITY = 0.9;
 const QUALITY_LADDER = [0.8, 0.7, 0.6, 0.5];
 
-/** The file could not be made smaller than `maxOutputBytes`. Its name survives the trip through Comlink. */
+/** The file could not be made smaller than `maxOutputBytes`. Its name survives the trip from the worker. */
 export class OutputTooLargeError extends Error {
   constructor(bytes: number, max: number) {
     super(`The processed image is ${bytes} bytes, more than the ${max} allowed`);

@@ -1,10 +1,22 @@
-// The dedicated worker's entry: exposes the image pipeline over Comlink. Bundled into the widget as an
-// inlined worker (see client.ts); never imported by main-thread code except for its types.
-import * as Comlink from 'comlink';
+// The dedicated worker's entry: answers the calls of client.ts (see protocol.ts) with the image pipeline.
+// Bundled into the widget as an inlined worker (see client.ts); never imported by main-thread code except
+// for its types.
 import { probe, processImage } from './process-image.ts';
+import type { WorkerAnswer, WorkerCall } from './protocol.ts';
 
 const api = { processImage, probe };
 
 export type ImageWorkerApi = typeof api;
 
-Comlink.expose(api);
+const answer = (message: WorkerAnswer) => postMessage(message);
+
+addEventListener('message', async ({ data: { id, path, argumentList } }: MessageEvent<WorkerCall>) => {
+  try {
+    const run = api[path[0] as keyof ImageWorkerApi] as (...args: unknown[]) => unknown;
+    answer({ id, type: 'RAW', value: await run(...argumentList.map((argument) => argument.value)) });
+  } catch (error) {
+    // Also a result that cannot be cloned: the call fails instead of never settling.
+    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+    answer({ id, type: 'HANDLER', name: 'throw', value: { isError: true, value: { name, message } } });
+  }
+});

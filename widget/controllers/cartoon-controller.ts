@@ -1,0 +1,77 @@
+// The cartoon being built: the server's options (fetched once), the chosen value of each, and the preview
+// URL, which follows the choices after a short pause so quick changes do not each ask the server to draw.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ApiClient } from '../api/client.ts';
+import { cartoonOptions, cartoonPreviewUrl, type CartoonConfig, type CartoonOptions } from '../api/avatar-config.ts';
+
+interface Host extends ReactiveControllerHost {
+  readonly client: ApiClient;
+  /** Shows why the options could not be read (and renders again). */
+  _failWith(error: unknown): void;
+}
+
+const PREVIEW_DELAY_MS = 150;
+
+export class CartoonController implements ReactiveController {
+  /** Key → allowed values, once loaded. */
+  options: CartoonOptions | null = null;
+  /** The chosen values (may hold a saved cartoon's values before the options arrive). */
+  config: CartoonConfig = {};
+  /** The server's drawing of `config`; '' until the options are known. */
+  previewUrl = '';
+  /** The last load failed; load() may be called again. */
+  failed = false;
+  private loading: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly host: Host) {
+    host.addController(this);
+  }
+
+  hostDisconnected() {
+    clearTimeout(this.timer);
+  }
+
+  /** Fetches the options the first time it is called (again after a failure). */
+  load(): Promise<void> {
+    this.loading ??= cartoonOptions(this.host.client).then(
+      (options) => {
+        this.options = options;
+        this.failed = false;
+        const defaults = Object.fromEntries(Object.entries(options).map(([key, values]) => [key, values[0]!]));
+        this.set({ ...defaults, ...this.chosen(options) });
+      },
+      (error: unknown) => {
+        this.loading = null;
+        this.failed = true;
+        this.host._failWith(error); // updates the host, which shows Try again
+      },
+    );
+    return this.loading;
+  }
+
+  /** Chooses values (a saved cartoon's, or one the user picked) and redraws the preview shortly. */
+  set(changes: CartoonConfig) {
+    this.config = { ...this.config, ...changes };
+    this.host.requestUpdate();
+    if (!this.options) return;
+    clearTimeout(this.timer);
+    const show = () => {
+      this.previewUrl = cartoonPreviewUrl(this.host.client, this.chosen());
+      this.host.requestUpdate();
+    };
+    if (this.previewUrl) this.timer = setTimeout(show, PREVIEW_DELAY_MS);
+    else show(); // the first preview at once
+  }
+
+  /** A random value for every key. */
+  randomize() {
+    const values = Object.entries(this.options ?? {}).map(([key, list]) => [key, list[Math.floor(Math.random() * list.length)]!]);
+    this.set(Object.fromEntries(values));
+  }
+
+  /** The chosen values the server lists: what is saved (a saved cartoon's retired values drop out). */
+  chosen(options = this.options ?? {}): CartoonConfig {
+    return Object.fromEntries(Object.keys(options).flatMap((key) => (options[key]!.includes(this.config[key]!) ? [[key, this.config[key]!]] : [])));
+  }
+}
