@@ -5,9 +5,10 @@
 // encoded, and a 1:1 full-resolution corner or an aliased resample is harder to encode than the real output).
 // Nothing else: no rotation, no clamping, no step-down, no intermediate canvases, no fallback checks.
 import * as Comlink from 'comlink';
-import { DEFAULT_QUALITY, type CropRect } from '../widget/worker/process-image.ts';
+import type { Crop } from '../widget/crop-geometry.ts';
+import { DEFAULT_QUALITY } from '../widget/worker/process-image.ts';
 
-async function floor(input: Blob, square: CropRect, outputSize: number): Promise<{ bytes: number; type: string; width: number; height: number }> {
+async function floor(input: Blob, square: Crop, outputSize: number): Promise<{ bytes: number; type: string; width: number; height: number }> {
   const bitmap = await createImageBitmap(input, { imageOrientation: 'from-image' });
   const canvas = new OffscreenCanvas(outputSize, outputSize);
   const ctx = canvas.getContext('2d');

@@ -6,7 +6,8 @@
 // - naive: the usual main-thread code: <img>, drawImage onto a <canvas>, canvas.toBlob('image/webp').
 import * as Comlink from 'comlink';
 import type { ImageWorkerApi } from '../widget/worker/worker.ts';
-import { DEFAULT_QUALITY, type CropRect } from '../widget/worker/process-image.ts';
+import type { Crop } from '../widget/crop-geometry.ts';
+import { DEFAULT_QUALITY } from '../widget/worker/process-image.ts';
 import type { FloorWorkerApi } from './browser-floor-worker.ts';
 
 export interface RunResult {
@@ -25,11 +26,11 @@ export interface BrowserBenchApi {
   load(url: string): Promise<{ bytes: number; type: string }>;
   /** True if this browser reports long tasks at all (otherwise "no long tasks" would mean nothing). */
   longTasksSupported(): boolean;
-  worker(crop: CropRect, outputSize: number): Promise<RunResult>;
-  floor(crop: CropRect, outputSize: number): Promise<RunResult>;
+  worker(crop: Crop, outputSize: number): Promise<RunResult>;
+  floor(crop: Crop, outputSize: number): Promise<RunResult>;
   /** createImageBitmap alone, in the floor's worker. */
   decode(): Promise<RunResult>;
-  naive(crop: CropRect, outputSize: number): Promise<RunResult>;
+  naive(crop: Crop, outputSize: number): Promise<RunResult>;
 }
 
 const longTasks: Array<{ start: number; end: number }> = [];

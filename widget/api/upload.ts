@@ -4,12 +4,9 @@ import type { ApiClient } from './client.ts';
 import { wait } from './client.ts';
 import { abortReason, errorFromResponse, networkError, WidgetError } from './errors.ts';
 
-export interface Crop {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Crop } from '../crop-geometry.ts';
+
+export type { Crop };
 
 export interface UploadProgress {
   phase: 'upload' | 'processing';

@@ -7,7 +7,7 @@ import type { ImageWorkerApi } from './worker.ts';
 import type { WorkerAnswer, WorkerCall } from './protocol.ts';
 import type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
-export type { CropRect, ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
+export type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
 export interface ImageWorkerClient {
   /** Decode, rotate, crop, downscale and encode `input` in the worker. The Blobs cross by reference, not by copy. */

@@ -3,17 +3,11 @@
 // Pure functions of their inputs; they only need createImageBitmap and OffscreenCanvas, so they also run
 // on a page (the tests and the benchmark's naive path call them there to compare).
 
-/** A rectangle in source pixels of the image as displayed: after EXIF orientation and after `rotate`. */
-export interface CropRect {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Crop } from '../crop-geometry.ts';
 
 export interface ProcessOptions {
   /** The part to keep; null keeps the whole image. Clamped to the image. */
-  crop: CropRect | null;
+  crop: Crop | null;
   /** Clockwise quarter turns applied before the crop: 0, 90, 180 or 270 (any multiple of 90 is normalised). */
   rotate?: number;
   /** Longest output side in pixels. The output is never larger than the crop (no upscaling). */
@@ -107,7 +101,7 @@ function context2d(canvas: OffscreenCanvas): OffscreenCanvasRenderingContext2D {
  * The crop as a rectangle of the decoded (oriented, unrotated) bitmap, and the transform that draws that
  * bitmap rotated and cropped: rotated = R(source) where R turns the W×H bitmap clockwise by `turn`.
  */
-function sourceRect(crop: CropRect, turn: 0 | 90 | 180 | 270, W: number, H: number) {
+function sourceRect(crop: Crop, turn: 0 | 90 | 180 | 270, W: number, H: number) {
   const { x, y, w, h } = crop;
   switch (turn) {
     case 0:
@@ -121,7 +115,7 @@ function sourceRect(crop: CropRect, turn: 0 | 90 | 180 | 270, W: number, H: numb
   }
 }
 
-function clampCrop(crop: CropRect | null, size: ImageSize): CropRect {
+function clampCrop(crop: Crop | null, size: ImageSize): Crop {
   if (!crop) return { x: 0, y: 0, w: size.width, h: size.height };
   for (const key of ['x', 'y', 'w', 'h'] as const) {
     if (!Number.isFinite(crop[key])) throw new RangeError(`crop.${key} must be a finite number`);
@@ -135,7 +129,7 @@ function clampCrop(crop: CropRect | null, size: ImageSize): CropRect {
 }
 
 /** Rotates, crops and downscales `bitmap` onto a canvas of exactly `target` pixels. */
-function render(bitmap: ImageBitmap, crop: CropRect, turn: 0 | 90 | 180 | 270, target: ImageSize): OffscreenCanvas {
+function render(bitmap: ImageBitmap, crop: Crop, turn: 0 | 90 | 180 | 270, target: ImageSize): OffscreenCanvas {
   const steps = downscaleSteps({ width: crop.w, height: crop.h }, target);
   const first = steps[0]!;
   let canvas = new OffscreenCanvas(first.width, first.height);
