@@ -14,11 +14,12 @@ import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import './emote-panel.ts';
 import { emit } from './events.ts';
-import { ACCEPTED_TYPES, fileRefusal } from './file-checks.ts';
+import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { errorMessage, stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
+import { undecodable } from './worker/client.ts';
 
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
@@ -113,6 +114,8 @@ export class AvatarEditor extends LitElement {
 
   /** The photo being edited (read by the draft controller). */
   _file: Blob | null = null;
+  /** Settles once the photo shown is in the cropper, with a draft's crop placed. */
+  private _ready: Promise<unknown> = Promise.resolve();
   private _rotation = 0;
   private _pendingCrop: { crop: Crop; rotation: number } | null = null;
   private readonly _uploads = new UploadController(this);
@@ -176,11 +179,16 @@ export class AvatarEditor extends LitElement {
 
   // ---- public methods (SPEC §5) ----
 
-  /** Starts editing `file`; refuses unsupported types and files over `max-bytes` with a localized message. */
+  /**
+   * Starts editing `file`; refuses unsupported types, files over `max-bytes` and files that do not decode (in
+   * the worker, before the crop step) with a localized message.
+   */
   async openFile(file: Blob): Promise<boolean> {
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
+    if (await undecodable(file)) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._show(file, 0, null);
+    this._focusNext();
     await this._drafts.save(file, null, 0);
     return true;
   }
@@ -192,16 +200,19 @@ export class AvatarEditor extends LitElement {
   async save(): Promise<void> {
     if (this._tab === 'cartoon') return this._saveCartoon();
     if (!this._file || this._stage === 'busy') return;
-    const crop = this.currentCrop();
     const file = this._file;
     this._stage = 'busy';
-    await this._drafts.save(file, crop, this._rotation);
+    await this._ready; // a draft resumed for its pending upload is saved with its own crop
+    const crop = this.currentCrop();
+    // Pending from now on: a reload before the upload ends resumes it on its own.
+    await this._drafts.save(file, crop, this._rotation, true);
     const result = await this._uploads.run(file, { crop, rotate: this._rotation, outputSize: this.outputSize });
     if (result.ok) {
       await this._drafts.clear();
       this._finishEditing();
       this._current = result.detail.urls['256'] ?? result.detail.url;
       this._setStatus(this.text.saved);
+      this._focusNext();
       emit(this, 'avatar-changed', result.detail);
     } else {
       this._stage = 'crop';
@@ -209,8 +220,9 @@ export class AvatarEditor extends LitElement {
         this._setStatus(this.text.willRetryOnline);
         await this._drafts.save(file, crop, this._rotation, true);
         void this._drafts.retryWhenOnline(() => this.save());
-      } else if (!result.aborted) {
-        this._fail(result.error.code, result.error.message, result.error.retryable);
+      } else {
+        await this._drafts.save(file, crop, this._rotation);
+        if (!result.aborted) this._fail(result.error.code, result.error.message, result.error.retryable);
       }
     }
   }
@@ -223,6 +235,7 @@ export class AvatarEditor extends LitElement {
     }
     void this._drafts.clear();
     this._finishEditing();
+    this._focusNext();
   }
 
   /**
@@ -234,6 +247,7 @@ export class AvatarEditor extends LitElement {
       await deleteAvatar(this.client);
       this._current = null;
       this._setStatus(this.text.removed);
+      this._focusNext();
       emit(this, 'avatar-removed', { user_id: this.userId });
     } catch (error) {
       this._failWith(error);
@@ -258,7 +272,7 @@ export class AvatarEditor extends LitElement {
     this._status = null;
     this._tab = 'photo'; // a pasted or resumed photo shows where it is edited
     // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
-    void this.updateComplete.then(() => this._onImageReady());
+    this._ready = this.updateComplete.then(() => this._onImageReady());
   }
 
   _setStage(stage: Stage) {
@@ -282,11 +296,16 @@ export class AvatarEditor extends LitElement {
     return false;
   }
 
-  /** The user reads (and the event carries) the words for `code` in their language where there are some. */
+  /** The user reads the words for `code` in their language; the event and the console carry the technical message. */
   private _fail(code: string, message: string, retryable: boolean) {
-    const text = errorMessage(this.text, code, message);
-    this._setStatus(text, true);
-    emit(this, 'avatar-error', { code, message: text, retryable });
+    this._setStatus(errorMessage(this.text, code, { max: formatBytes(this.maxBytes, this.text.locale) }), true);
+    console.warn(`<avatar-editor> ${code}: ${message}`);
+    emit(this, 'avatar-error', { code, message, retryable });
+  }
+
+  /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
+  private _focusNext() {
+    void this.updateComplete.then(() => (this.renderRoot.querySelector<HTMLElement>('[part=cropper]') ?? this.renderRoot.querySelector('input'))?.focus());
   }
 
   private _finishEditing() {
@@ -306,8 +325,9 @@ export class AvatarEditor extends LitElement {
         this._cartoon.set(config);
         if (this._stage === 'empty') this._selectTab('cartoon');
       }
-    } catch {
-      this._current = null; // not fatal: the editor still works without showing the current avatar
+    } catch (error) {
+      this._current = null;
+      this._failWith(error); // a bad token or a refused origin shows now, not after the user has cropped
     }
   }
 
@@ -440,7 +460,7 @@ export class AvatarEditor extends LitElement {
   private _renderResume(t: Strings) {
     return html`<div class="row" part="resume" role="group" aria-label=${t.resumePrompt}>
       <span>${t.resumePrompt}</span>
-      <button type="button" class="primary" part="button resume" @click=${() => this._drafts.resume()}>${t.resume}</button>
+      <button type="button" class="primary" part="button resume" @click=${() => (this._drafts.resume(), this._focusNext())}>${t.resume}</button>
       <button type="button" part="button discard" @click=${() => this._drafts.discard()}>${t.discard}</button>
     </div>`;
   }

@@ -20,11 +20,11 @@ export const cropAreaStyles = css`
   .crop {
     height: var(--avatar-editor-crop-height, 320px);
     margin: 0.5rem 0;
-    border-radius: var(--avatar-editor-radius, 8px);
+    border-radius: var(--_radius);
     overflow: hidden;
   }
   .crop:focus-visible {
-    outline: 3px solid var(--avatar-editor-accent, #2563eb);
+    outline: 3px solid var(--_accent);
     outline-offset: 2px;
   }
   cropper-canvas {

@@ -8,55 +8,61 @@ import type { Crop } from './crop-geometry.ts';
 import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmotes, listTrash, restoreEmote, updateEmote, type Emote, type EmoteQuota } from './api/emotes.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
-import { format, type Strings } from './i18n.ts';
+import { errorMessage, format, type Strings } from './i18n.ts';
+import { editorStyles } from './styles.ts';
+import { undecodable } from './worker/client.ts';
 
 export class AvatarEmotePanel extends LitElement {
+  // The editor's own design language (theme variables, buttons, inputs, dark mode), plus the form and list layout.
   static override styles = [
+    editorStyles,
     cropAreaStyles,
     css`
-    :host {
-      display: block;
-    }
-    form,
-    li,
-    .row {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.5rem;
-      align-items: center;
-    }
-    ul {
-      list-style: none;
-      padding: 0;
-      display: grid;
-      gap: 0.5rem;
-    }
-    img {
-      width: 32px;
-      height: 32px;
-      object-fit: contain;
-    }
-    input[type='text'] {
-      font: inherit;
-      width: 10rem;
-    }
-    [aria-invalid='true'] {
-      outline: 2px solid var(--avatar-editor-error, #b91c1c);
-    }
-    .hint {
-      font-size: 0.9em;
-      opacity: 0.8;
-    }
-    button,
-    input {
-      font: inherit;
-    }
-    button:focus-visible,
-    input:focus-visible {
-      outline: 3px solid var(--avatar-editor-accent, #2563eb);
-      outline-offset: 2px;
-    }
-  `,
+      form,
+      .field {
+        display: grid;
+        gap: 0.5rem;
+        justify-items: start;
+      }
+      .field {
+        gap: 0.25rem;
+        width: min(100%, 20rem);
+      }
+      .field input {
+        width: 100%;
+        box-sizing: border-box;
+      }
+      ul {
+        list-style: none;
+        padding: 0;
+        display: grid;
+        gap: 0.75rem;
+      }
+      [part='emote-list'] li {
+        display: grid;
+        grid-template-columns: 32px minmax(0, 1fr) auto;
+        gap: 0.25rem 0.5rem;
+        align-items: center;
+      }
+      li > label {
+        grid-area: 2 / 2 / 3 / 4;
+      }
+      img {
+        width: 32px;
+        height: 32px;
+        object-fit: contain;
+      }
+      .label {
+        font-weight: 600;
+        margin: 1rem 0 0;
+      }
+      summary {
+        cursor: pointer;
+      }
+      form .hint {
+        margin: 0;
+      }
+    `,
   ];
 
   static override properties = {
@@ -166,12 +172,19 @@ export class AvatarEmotePanel extends LitElement {
     }
   }
 
+  /** The user reads the words for the code in their language; the event and the console carry the technical message. */
   private _fail(error: unknown) {
     const e = error as { code?: string; message?: string; retryable?: boolean };
     const code = e.code ?? 'NETWORK_ERROR';
     const message = e.message ?? String(error);
-    this._status = { text: format(this.text.errorServer, { message }), error: true };
+    this._status = { text: errorMessage(this.text, code, { shortcode: this._shortcode, max: formatBytes(this.maxBytes, this.text.locale) }), error: true };
+    console.warn(`<avatar-editor> ${code}: ${message}`);
     emit(this, 'avatar-error', { code, message, retryable: e.retryable ?? false });
+  }
+
+  /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
+  private _focusNext() {
+    void this.updateComplete.then(() => (this.renderRoot.querySelector<HTMLElement>('[part=cropper]') ?? this.renderRoot.querySelector('input'))?.focus());
   }
 
   private _taken(shortcode: string, except?: string) {
@@ -189,14 +202,17 @@ export class AvatarEmotePanel extends LitElement {
     else this._shortcodeMessage = null;
   }
 
-  private _pick(event: Event) {
+  private async _pick(event: Event) {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0] ?? null;
     input.value = '';
     if (!file) return;
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
+    // Decoded in the worker first: a non-image never reaches the crop step.
+    if (await undecodable(file)) return this._reject('IMAGE_INVALID', this.text.errorDecode);
     this._choose(file);
+    this._focusNext();
     this._status = null;
     if (!this._shortcode) {
       this._shortcode = file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
@@ -227,6 +243,8 @@ export class AvatarEmotePanel extends LitElement {
       this._shortcodeMessage = null;
       this._status = { text: format(this.text.emoteCreated, { shortcode: emote.shortcode }), error: false };
       emit(this, 'emote-created', { emote });
+      this._busy = false; // the file button can take focus again
+      this._focusNext();
       await this.refresh();
       return emote;
     } catch (error) {
@@ -238,40 +256,24 @@ export class AvatarEmotePanel extends LitElement {
     }
   }
 
-  private async _change(emote: Emote, changes: { shortcode?: string; public?: boolean }, input?: HTMLInputElement) {
+  private _change(emote: Emote, changes: { shortcode?: string; public?: boolean }, input?: HTMLInputElement) {
     if (changes.shortcode !== undefined && (!SHORTCODE.test(changes.shortcode) || this._taken(changes.shortcode, emote.id))) {
       input?.setAttribute('aria-invalid', 'true');
       this._status = { text: SHORTCODE.test(changes.shortcode) ? format(this.text.shortcodeTaken, { shortcode: changes.shortcode }) : this.text.shortcodeInvalid, error: true };
       return;
     }
     input?.removeAttribute('aria-invalid');
-    try {
-      const updated = await updateEmote(this.client, emote.id, changes);
-      this._status = { text: format(this.text.emoteUpdated, { shortcode: updated.shortcode }), error: false };
-      emit(this, 'emote-updated', { emote: updated });
-      if (changes.public !== undefined) delete this._urls[emote.id]; // a private emote's URL is signed
-      await this.refresh();
-    } catch (error) {
-      this._fail(error);
-    }
+    if (changes.public !== undefined) delete this._urls[emote.id]; // a private emote's URL is signed
+    return this._act(() => updateEmote(this.client, emote.id, changes), 'emoteUpdated', 'emote-updated');
   }
 
-  private async _delete(emote: Emote) {
+  /** One change to a listed emote: the status says what happened, the event tells the page, the list reloads. */
+  private async _act(run: () => Promise<Emote>, said: 'emoteUpdated' | 'emoteDeleted' | 'emoteRestored', event: 'emote-updated' | 'emote-deleted') {
     try {
-      await deleteEmote(this.client, emote.id);
-      this._status = { text: format(this.text.emoteDeleted, { shortcode: emote.shortcode }), error: false };
-      emit(this, 'emote-deleted', { emote });
-      await this.refresh();
-    } catch (error) {
-      this._fail(error);
-    }
-  }
-
-  private async _restore(emote: Emote) {
-    try {
-      const restored = await restoreEmote(this.client, emote.id);
-      this._status = { text: format(this.text.emoteRestored, { shortcode: restored.shortcode }), error: false };
-      emit(this, 'emote-updated', { emote: restored });
+      const emote = await run();
+      this._status = { text: format(this.text[said], { shortcode: emote.shortcode }), error: false };
+      emit(this, event, { emote });
+      if (event === 'emote-deleted') this._focusNext(); // its Delete button is gone
       await this.refresh();
     } catch (error) {
       this._fail(error);
@@ -288,7 +290,7 @@ export class AvatarEmotePanel extends LitElement {
             ${this._file ? this._file.name : t.emoteChoose}
             <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._pick} ?disabled=${this._busy} />
           </label>
-          <label>
+          <label class="field">
             ${t.shortcode}
             <input
               type="text"
@@ -306,16 +308,16 @@ export class AvatarEmotePanel extends LitElement {
               @blur=${() => this._validate(true)}
             />
           </label>
+          <p id="shortcode-message" class="hint">${this._shortcodeMessage?.text ?? t.shortcodeHint}</p>
           <label><input type="checkbox" .checked=${this._public} @change=${(e: Event) => (this._public = (e.target as HTMLInputElement).checked)} /> ${t.makePublic}</label>
           <button type="submit" class="primary" part="button upload" ?disabled=${!this._file || this._busy || !SHORTCODE.test(this._shortcode)}>${t.upload}</button>
         </form>
-        <p id="shortcode-message" class="hint">${this._shortcodeMessage?.text ?? t.shortcodeHint}</p>
         ${this._imageUrl ? this._renderCrop(t) : nothing}
         ${this._progress ? html`<progress part="progress" aria-label=${t.progress} max=${this._progress.total || 1} value=${this._progress.loaded}></progress>` : nothing}
-        ${q ? html`<p part="quota">${format(t.quota, { count: q.used_count, max: q.max_count, used: formatBytes(q.used_bytes), maxBytes: formatBytes(q.max_bytes) })}</p>` : nothing}
-        <h3>${t.yourEmotes}</h3>
+        ${q ? html`<p part="quota">${format(t.quota, { count: q.used_count, max: q.max_count, used: formatBytes(q.used_bytes, t.locale), maxBytes: formatBytes(q.max_bytes, t.locale) })}</p>` : nothing}
+        <p class="label" id="emote-list-label">${t.yourEmotes}</p>
         ${this._emotes.length === 0 ? html`<p>${t.noEmotes}</p>` : nothing}
-        <ul part="emote-list">
+        <ul part="emote-list" aria-labelledby="emote-list-label">
           ${this._emotes.map(
             (e) => html`<li>
               ${this._urls[e.id] ? html`<img src=${this._urls[e.id]} alt=${`:${e.shortcode}:`} />` : html`<span aria-hidden="true">⌛</span>`}
@@ -326,14 +328,14 @@ export class AvatarEmotePanel extends LitElement {
                 @change=${(ev: Event) => this._change(e, { shortcode: (ev.target as HTMLInputElement).value }, ev.target as HTMLInputElement)}
               />
               <label><input type="checkbox" .checked=${e.public} aria-label=${format(t.publicLabel, { name: `:${e.shortcode}:` })} @change=${(ev: Event) => this._change(e, { public: (ev.target as HTMLInputElement).checked })} /> ${t.makePublic}</label>
-              <button type="button" part="button delete" aria-label=${`${t.delete} :${e.shortcode}:`} @click=${() => this._delete(e)}>${t.delete}</button>
+              <button type="button" part="button delete" aria-label=${`${t.delete} :${e.shortcode}:`} @click=${() => this._act(() => deleteEmote(this.client, e.id).then(() => e), 'emoteDeleted', 'emote-deleted')}>${t.delete}</button>
             </li>`,
           )}
         </ul>
         <details part="trash">
           <summary>${t.trash} (${this._trash.length})</summary>
           <ul>
-            ${this._trash.map((e) => html`<li><span>:${e.shortcode}:</span><button type="button" part="button restore" @click=${() => this._restore(e)}>${t.restore} :${e.shortcode}:</button></li>`)}
+            ${this._trash.map((e) => html`<li class="row"><span>:${e.shortcode}:</span><button type="button" part="button restore" @click=${() => this._act(() => restoreEmote(this.client, e.id), 'emoteRestored', 'emote-updated')}>${t.restore} :${e.shortcode}:</button></li>`)}
           </ul>
         </details>
         <p part="status" class="status ${this._status?.error ? 'error' : ''}" role="status" aria-live="polite">${this._status?.text ?? ''}</p>
@@ -358,7 +360,7 @@ export class AvatarEmotePanel extends LitElement {
         <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
         <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, -KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
         <label><input type="checkbox" name="square" .checked=${this._square} ?disabled=${busy} @change=${(e: Event) => this._setSquare((e.target as HTMLInputElement).checked)} /> ${t.square}</label>
-        <button type="button" part="button cancel" @click=${() => this._choose(null)} ?disabled=${busy}>${t.cancel}</button>
+        <button type="button" part="button cancel" @click=${() => (this._choose(null), this._focusNext())} ?disabled=${busy}>${t.cancel}</button>
       </div>
     `;
   }

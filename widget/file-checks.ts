@@ -3,15 +3,16 @@ import { format, type Strings } from './i18n.ts';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 
-/** "25 MB", "1.5 MB", "300 KB" (binary units, as the limits are set). */
-export function formatBytes(bytes: number): string {
+/** "25 MB", "1.5 MB" ("1,5 MB" in de), "300 KB" (binary units, as the limits are set). */
+export function formatBytes(bytes: number, locale = 'en'): string {
   const mb = bytes / 1024 / 1024;
-  return mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${Math.round(bytes / 1024)} KB`;
+  const number = (n: number) => n.toLocaleString(locale, { maximumFractionDigits: 1 });
+  return mb >= 1 ? `${number(mb)} MB` : `${number(Math.round(bytes / 1024))} KB`;
 }
 
 /** Why `file` cannot be used, with the code of the avatar-error event, or null when it can. */
 export function fileRefusal(file: Blob, maxBytes: number, text: Strings): { code: 'UNSUPPORTED_MEDIA_TYPE' | 'FILE_TOO_LARGE'; message: string } | null {
   if (!ACCEPTED_TYPES.includes(file.type)) return { code: 'UNSUPPORTED_MEDIA_TYPE', message: text.errorType };
-  if (file.size > maxBytes) return { code: 'FILE_TOO_LARGE', message: format(text.errorSize, { max: formatBytes(maxBytes) }) };
+  if (file.size > maxBytes) return { code: 'FILE_TOO_LARGE', message: format(text.errorSize, { max: formatBytes(maxBytes, text.locale) }) };
   return null;
 }

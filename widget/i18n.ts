@@ -26,10 +26,10 @@ const en = {
   willRetryOnline: 'You are offline. The upload will continue when you are back online.',
   errorType: 'This file type is not supported. Choose a JPEG, PNG, GIF, WebP or AVIF image.',
   errorSize: 'This file is too large (at most {max}).',
-  errorDecode: 'This image could not be read.',
-  errorNetwork: 'The connection failed.',
-  errorAuth: 'You are not signed in.',
-  errorServer: 'Something went wrong: {message}',
+  errorDecode: 'This file is not a usable image.',
+  errorNetwork: 'Cannot reach the server. Check your connection.',
+  errorAuth: 'Your session has expired. Reload the page.',
+  errorServer: 'Something went wrong. Try again later.',
   emoteTitle: 'Emotes',
   emoteChoose: 'Choose an image',
   emoteCropArea: 'Crop area. Arrow keys move, + and - zoom.',
@@ -75,6 +75,9 @@ const en = {
   skinColor: 'Skin',
   background: 'Background',
   frame: 'Frame',
+  errorCors: 'This site may not use the avatar server.',
+  errorQuota: 'You have too many emotes.',
+  locale: 'en',
 };
 
 export type Strings = typeof en;
@@ -112,10 +115,10 @@ const de: Translation = [
   'Du bist offline. Der Upload wird fortgesetzt, sobald du wieder online bist.', // willRetryOnline
   'Dieser Dateityp wird nicht unterstützt. Wähle ein JPEG-, PNG-, GIF-, WebP- oder AVIF-Bild.', // errorType
   'Die Datei ist zu groß (höchstens {max}).', // errorSize
-  'Dieses Bild konnte nicht gelesen werden.', // errorDecode
-  'Die Verbindung ist fehlgeschlagen.', // errorNetwork
-  'Du bist nicht angemeldet.', // errorAuth
-  'Etwas ist schiefgelaufen: {message}', // errorServer
+  'Diese Datei ist kein nutzbares Bild.', // errorDecode
+  'Server nicht erreichbar. Prüfe deine Verbindung.', // errorNetwork
+  'Deine Sitzung ist abgelaufen. Lade die Seite neu.', // errorAuth
+  'Etwas ist schiefgelaufen. Versuche es später.', // errorServer
   'Emotes', // emoteTitle
   'Bild auswählen', // emoteChoose
   'Zuschnitt. Pfeiltasten verschieben, + und - zoomen.', // emoteCropArea
@@ -161,6 +164,9 @@ const de: Translation = [
   'Haut', // skinColor
   'Hintergrund', // background
   'Rahmen', // frame
+  'Diese Seite darf den Avatar-Server nicht nutzen.', // errorCors
+  'Du hast zu viele Emotes.', // errorQuota
+  'de', // locale
 ];
 
 const fr: Translation = [
@@ -190,10 +196,10 @@ const fr: Translation = [
   'Vous êtes hors ligne. L’envoi reprendra dès le retour de la connexion.', // willRetryOnline
   'Ce type de fichier n’est pas pris en charge. Choisissez une image JPEG, PNG, GIF, WebP ou AVIF.', // errorType
   'Ce fichier est trop volumineux (au plus {max}).', // errorSize
-  'Cette image n’a pas pu être lue.', // errorDecode
-  'La connexion a échoué.', // errorNetwork
-  'Vous n’êtes pas connecté.', // errorAuth
-  'Une erreur est survenue : {message}', // errorServer
+  'Ce fichier n’est pas une image utilisable.', // errorDecode
+  'Serveur injoignable. Vérifiez votre connexion.', // errorNetwork
+  'Votre session a expiré. Rechargez la page.', // errorAuth
+  'Une erreur est survenue. Réessayez plus tard.', // errorServer
   'Emotes', // emoteTitle
   'Choisir une image', // emoteChoose
   'Zone de cadrage. Flèches pour déplacer, + et - pour zoomer.', // emoteCropArea
@@ -239,6 +245,9 @@ const fr: Translation = [
   'Peau', // skinColor
   'Arrière-plan', // background
   'Cadre', // frame
+  'Ce site ne peut pas utiliser le serveur d’avatars.', // errorCors
+  'Vous avez trop d’emotes.', // errorQuota
+  'fr', // locale
 ];
 
 const es: Translation = [
@@ -268,10 +277,10 @@ const es: Translation = [
   'Estás sin conexión. La subida continuará cuando vuelvas a estar en línea.', // willRetryOnline
   'Este tipo de archivo no es compatible. Elige una imagen JPEG, PNG, GIF, WebP o AVIF.', // errorType
   'El archivo es demasiado grande (como máximo {max}).', // errorSize
-  'No se pudo leer esta imagen.', // errorDecode
-  'La conexión falló.', // errorNetwork
-  'No has iniciado sesión.', // errorAuth
-  'Algo salió mal: {message}', // errorServer
+  'Este archivo no es una imagen válida.', // errorDecode
+  'Servidor inaccesible. Revisa tu conexión.', // errorNetwork
+  'Tu sesión ha caducado. Recarga la página.', // errorAuth
+  'Algo salió mal. Inténtalo más tarde.', // errorServer
   'Emotes', // emoteTitle
   'Elegir una imagen', // emoteChoose
   'Área de recorte. Flechas para mover, + y - para zoom.', // emoteCropArea
@@ -317,6 +326,9 @@ const es: Translation = [
   'Piel', // skinColor
   'Fondo', // background
   'Marco', // frame
+  'Este sitio no puede usar el servidor de avatares.', // errorCors
+  'Tienes demasiados emotes.', // errorQuota
+  'es', // locale
 ];
 
 const keys = Object.keys(en) as StringKey[];
@@ -333,16 +345,26 @@ export function stringsFor(lang: string | undefined, overrides: Partial<Strings>
   return { ...base, ...overrides };
 }
 
-/** The user's words for an error the server or the network reported; `fallback` (the server's message) otherwise. */
-export function errorMessage(t: Strings, code: string, fallback: string): string {
-  const known: Record<string, string> = {
-    NETWORK_ERROR: t.errorNetwork,
-    UNAUTHENTICATED: t.errorAuth,
-    IMAGE_INVALID: t.errorDecode,
-    INVALID_AVATAR_CONFIG: t.errorConfig,
-    RATE_LIMITED: t.errorRateLimited,
-  };
-  return known[code] ?? fallback;
+// Every error code the server (SPEC §3) or the client reports, grouped under a few human texts; anything else
+// reads as errorServer. The technical message stays in the avatar-error event and the console.
+const ERROR_TEXTS: Array<[StringKey, string]> = [
+  ['errorAuth', 'UNAUTHENTICATED FORBIDDEN'],
+  ['errorType', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['errorSize', 'FILE_TOO_LARGE'],
+  ['errorDecode', 'IMAGE_INVALID IMAGE_TOO_LARGE CROP_INVALID MULTIPART_INVALID'],
+  ['shortcodeInvalid', 'SHORTCODE_INVALID'],
+  ['shortcodeTaken', 'SHORTCODE_TAKEN'],
+  ['errorQuota', 'EMOTE_QUOTA_EXCEEDED'],
+  ['errorRateLimited', 'RATE_LIMITED'],
+  ['errorConfig', 'INVALID_AVATAR_CONFIG'],
+  ['errorNetwork', 'NETWORK_ERROR'],
+  ['errorCors', 'CORS_REFUSED'],
+];
+
+/** The user's words for an error `code`, in their language, with `values` filled in ({max}, {shortcode}). */
+export function errorMessage(t: Strings, code: string, values: Record<string, string | number> = {}): string {
+  const key = ERROR_TEXTS.find(([, codes]) => codes.split(' ').includes(code))?.[0] ?? 'errorServer';
+  return format(t[key], values);
 }
 
 /** Fills {name} placeholders. */

@@ -15,6 +15,11 @@ export const editorStyles = css`
     background: var(--_bg);
     font: inherit;
     max-width: 36rem;
+    /* Native parts (checkboxes, scrollbars) follow the theme too. */
+    color-scheme: light dark;
+  }
+  section {
+    padding: 1rem;
   }
   @media (prefers-color-scheme: dark) {
     :host {
@@ -38,6 +43,9 @@ export const editorStyles = css`
     flex-wrap: wrap;
     gap: 0.5rem;
     align-items: center;
+  }
+  .row + .row {
+    margin-top: 0.75rem;
   }
   .current img,
   .previews div {
@@ -84,7 +92,27 @@ export const editorStyles = css`
     /* The background colour reads on the accent in both themes (white on the light theme's blue). */
     color: var(--_bg);
   }
+  button:disabled,
+  label.button:has(:disabled) {
+    opacity: 0.5;
+    cursor: not-allowed;
+  }
+  input[type='text'] {
+    font: inherit;
+    color: inherit;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    padding: 0.4rem 0.6rem;
+  }
+  input[aria-invalid='true'] {
+    border-color: var(--_error);
+  }
+  [type='checkbox'] {
+    accent-color: var(--_accent);
+  }
   button:focus-visible,
+  input:focus-visible,
   label.button:focus-within {
     outline: 3px solid var(--_accent);
     outline-offset: 2px;

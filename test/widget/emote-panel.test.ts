@@ -60,8 +60,11 @@ async function servedFullSize(token: string, emoteId: string): Promise<[number, 
 
 /** Creates an emote through the form; `file` null keeps the one already chosen (and its crop). */
 async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, file: File | null, shortcode: string): Promise<Emote> {
-  if (file) choose($('input[type="file"]') as HTMLInputElement, file);
-  await panel.updateComplete;
+  if (file) {
+    choose($('input[type="file"]') as HTMLInputElement, file);
+    // The file is decoded in the worker before the crop area opens.
+    await waitUntil(() => panel.shadowRoot!.querySelector('cropper-image'), 'the crop area', { timeout: 5000 });
+  }
   type($('input[name="shortcode"]') as HTMLInputElement, shortcode);
   await panel.updateComplete;
   const created = oneEvent(panel, 'emote-created');

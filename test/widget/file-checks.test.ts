@@ -5,7 +5,8 @@ import { stringsFor } from '../../widget/i18n.ts';
 
 describe('file checks', () => {
   it('shows sizes in MB with at most one decimal, and in KB below 1 MB', () => {
-    expect([25 * 1024 * 1024, 1024 * 1024, 1.5 * 1024 * 1024, 300 * 1024].map(formatBytes)).to.deep.equal(['25 MB', '1 MB', '1.5 MB', '300 KB']);
+    expect([25 * 1024 * 1024, 1024 * 1024, 1.5 * 1024 * 1024, 300 * 1024].map((n) => formatBytes(n))).to.deep.equal(['25 MB', '1 MB', '1.5 MB', '300 KB']);
+    expect([formatBytes(2.9 * 1024 * 1024, 'de'), formatBytes(2.9 * 1024 * 1024, 'fr')]).to.deep.equal(['2,9 MB', '2,9 MB']);
   });
 
   it('refuses a type the server does not take, then a file over the limit, with localized messages', () => {

@@ -34,11 +34,24 @@ describe('i18n', () => {
     expect(stringsFor('fr', { save: 'OK' }).save).to.equal('OK');
   });
 
-  it('words the errors the user can act on in their language, and keeps the server message otherwise', () => {
+  it('words every error code the SPEC lists, and any other, in the user\'s language', () => {
+    const codes =
+      'UNAUTHENTICATED FORBIDDEN FILE_TOO_LARGE UNSUPPORTED_MEDIA_TYPE IMAGE_INVALID IMAGE_TOO_LARGE CROP_INVALID SHORTCODE_INVALID SHORTCODE_TAKEN EMOTE_QUOTA_EXCEEDED RATE_LIMITED UPLOAD_URL_EXPIRED UPLOAD_URL_INVALID SIZE_MISMATCH FILE_NOT_FOUND FILE_NOT_READY AVATAR_NOT_FOUND AVATAR_NOT_READY EMOTE_NOT_FOUND EMOTE_NOT_READY INVALID_AVATAR_CONFIG MULTIPART_INVALID STORAGE_UNAVAILABLE AUTH_UNAVAILABLE INTERNAL NETWORK_ERROR CORS_REFUSED HTTP_502 SOMETHING_NEW';
+    const englishTexts = new Set(Object.values(en));
+    for (const lang of ['de', 'fr', 'es']) {
+      const t = stringsFor(lang);
+      for (const code of codes.split(' ')) {
+        const text = errorMessage(t, code, { max: '1 MB', shortcode: 'cat' });
+        expect(englishTexts.has(text), `${lang} ${code} is not English`).to.equal(false);
+        expect(text, `${lang} ${code}`).not.to.match(/[{}]|_/);
+      }
+    }
     const de = stringsFor('de');
-    expect(errorMessage(de, 'INVALID_AVATAR_CONFIG', 'topType must be one of…')).to.equal(de.errorConfig);
-    expect(errorMessage(de, 'NETWORK_ERROR', 'x')).to.equal('Die Verbindung ist fehlgeschlagen.');
-    expect(errorMessage(de, 'RATE_LIMITED', 'x')).to.equal(de.errorRateLimited);
-    expect(errorMessage(de, 'SOMETHING_ELSE', 'the server said so')).to.equal('the server said so');
+    expect(errorMessage(de, 'INVALID_AVATAR_CONFIG')).to.equal(de.errorConfig);
+    expect(errorMessage(de, 'UNAUTHENTICATED')).to.equal(de.errorAuth);
+    expect(errorMessage(de, 'CORS_REFUSED')).to.equal(de.errorCors);
+    expect(errorMessage(de, 'NETWORK_ERROR')).to.equal(de.errorNetwork);
+    expect(errorMessage(de, 'SHORTCODE_TAKEN', { shortcode: 'cat' })).to.equal('Du hast schon :cat:.');
+    expect(errorMessage(de, 'INTERNAL')).to.equal(de.errorServer);
   });
 });

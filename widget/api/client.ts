@@ -150,10 +150,10 @@ export class ApiClient {
       token = await this.options.tokenProvider!();
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new WidgetError('UNAUTHENTICATED', `The token was refused and tokenProvider failed: ${why}`, { status: 401 });
+      throw new WidgetError('UNAUTHENTICATED', `tokenProvider failed: ${why}`, { status: 401 });
     }
     if (typeof token !== 'string' || token === '') {
-      throw new WidgetError('UNAUTHENTICATED', 'The token was refused and tokenProvider gave none', { status: 401 });
+      throw new WidgetError('UNAUTHENTICATED', 'tokenProvider gave no token', { status: 401 });
     }
     this.#refreshed = { hostToken: this.options.getToken(), token };
     this.options.onTokenRefreshed?.(token);
@@ -168,8 +168,26 @@ export class ApiClient {
       return await fetch(this.url(path), { method, headers, body: json === undefined ? null : JSON.stringify(json), signal: signal ?? null });
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
-      throw networkError(error instanceof Error ? error.message : undefined);
+      throw (await this.#refusedByCors())
+        ? new WidgetError('CORS_REFUSED', `CORS: ${location.origin} is not allowed`)
+        : networkError(error instanceof Error ? error.message : undefined);
     }
+  }
+
+  /**
+   * fetch() says only "Failed to fetch" both offline and when CORS refuses this page's origin. Online, a
+   * cross-origin server that answers a no-cors GET /healthz (an opaque response needs no CORS) is up:
+   * then the refusal was CORS.
+   */
+  async #refusedByCors(): Promise<boolean> {
+    return (
+      navigator.onLine &&
+      new URL(this.url('/'), location.href).origin !== location.origin &&
+      fetch(this.url('/healthz'), { mode: 'no-cors' }).then(
+        () => true,
+        () => false,
+      )
+    );
   }
 
   async #read<T>(response: Response, signal?: AbortSignal): Promise<T> {
@@ -185,7 +203,7 @@ export class ApiClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new WidgetError('INVALID_RESPONSE', `HTTP ${response.status} with a body that is not JSON`, { status: response.status });
+      throw new WidgetError('INVALID_RESPONSE', `HTTP ${response.status}: not JSON`, { status: response.status });
     }
   }
 }

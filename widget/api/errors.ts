@@ -37,7 +37,7 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
 /** Builds the error for a failed HTTP response from its already-read body text. */
 export function errorFromResponse(status: number, bodyText: string, retryAfterHeader: string | null): WidgetError {
   let code = status === 401 ? 'UNAUTHENTICATED' : `HTTP_${status}`;
-  let message = `The server answered ${status}`;
+  let message = `HTTP ${status}`;
   try {
     const body: unknown = JSON.parse(bodyText);
     const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
@@ -53,7 +53,7 @@ export function errorFromResponse(status: number, bodyText: string, retryAfterHe
 }
 
 export const networkError = (detail?: string): WidgetError =>
-  new WidgetError('NETWORK_ERROR', detail ? `The server could not be reached (${detail})` : 'The server could not be reached', { retryable: true });
+  new WidgetError('NETWORK_ERROR', `Unreachable (${detail ?? 'network'})`, { retryable: true });
 
 /** What an aborted operation rejects with: the signal's reason, which is an AbortError DOMException by default. */
 export function abortReason(signal: AbortSignal): unknown {

@@ -126,7 +126,7 @@ export async function uploadFile<T extends object = object>(
   const started = await client.request<{ processing_state: ProcessingState }>('POST', `/v1/uploads/${id}/complete`, { signal });
   const file = await waitForProcessing(client, upload.file_id, started.processing_state, options);
   if (file.processing_state === 'failed') {
-    const { code, message } = file.error ?? { code: 'PROCESSING_FAILED', message: 'The image could not be processed' };
+    const { code, message } = file.error ?? { code: 'PROCESSING_FAILED', message: 'Processing failed' };
     throw new WidgetError(code, message, { retryable: false });
   }
   return upload;
@@ -218,7 +218,7 @@ async function waitForProcessing(client: ApiClient, fileId: string, state: Proce
   for (;;) {
     if (current === 'ready' || current === 'failed') return file ?? (await client.request<FileView>('GET', path, { signal }));
     if (Date.now() + interval > deadline) {
-      throw new WidgetError('PROCESSING_TIMEOUT', 'Processing takes too long; try again later', { retryable: true });
+      throw new WidgetError('PROCESSING_TIMEOUT', 'Processing timed out', { retryable: true });
     }
     await wait(interval, signal);
     interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
@@ -235,7 +235,7 @@ async function waitForPromotion(client: ApiClient, fileId: string, signal?: Abor
     const detail = avatarDetail(await currentUser(client, signal));
     if (detail?.file_id === fileId) return detail;
     if (Date.now() + interval > deadline) {
-      throw new WidgetError('AVATAR_SUPERSEDED', 'Another avatar change took the place of this one', { retryable: false });
+      throw new WidgetError('AVATAR_SUPERSEDED', 'Superseded by another change', { retryable: false });
     }
     await wait(interval, signal);
     interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);

@@ -3,7 +3,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { uploadAvatar } from '../api/upload.ts';
 import type { Crop } from '../crop-geometry.ts';
 import { emit, type AvatarChangedDetail, type UploadProgressDetail } from '../events.ts';
-import { createImageWorker } from '../worker/client.ts';
+import { sharedImageWorker } from '../worker/client.ts';
 
 interface Host extends ReactiveControllerHost, HTMLElement {
   readonly client: import('../api/client.ts').ApiClient;
@@ -15,10 +15,6 @@ interface Host extends ReactiveControllerHost, HTMLElement {
 export type SaveResult =
   | { ok: true; detail: AvatarChangedDetail }
   | { ok: false; aborted: boolean; offline: boolean; error: { code: string; message: string; retryable: boolean } };
-
-let worker: ReturnType<typeof createImageWorker> | null = null;
-/** One worker per page, created on first use. */
-const imageWorker = () => (worker ??= createImageWorker());
 
 export class UploadController implements ReactiveController {
   progress: { loaded: number; total: number } | null = null;
@@ -48,7 +44,7 @@ export class UploadController implements ReactiveController {
     try {
       this.host._setStatus(t.processing);
       this.report({ phase: 'processing', loaded: 0, total: 1 });
-      const processed = await imageWorker().processImage(file, options);
+      const processed = await sharedImageWorker().processImage(file, options);
       abort.signal.throwIfAborted();
       this.report({ phase: 'processing', loaded: 1, total: 1 });
       this.host._setStatus(t.uploading);

@@ -65,3 +65,16 @@ export function createImageWorker(): ImageWorkerClient {
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
 }
+
+let shared: ImageWorkerClient | null = null;
+/** One worker per page, created on first use. */
+export const sharedImageWorker = (): ImageWorkerClient => (shared ??= createImageWorker());
+
+/** True when `file` does not decode as an image (a text file named .png, a truncated JPEG…). */
+export const undecodable = (file: Blob): Promise<boolean> =>
+  sharedImageWorker()
+    .probe(file)
+    .then(
+      () => false,
+      (error: Error) => error.name === 'DecodeError',
+    );
