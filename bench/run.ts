@@ -11,8 +11,9 @@ import { browserBench } from './browser.ts';
 import { cartoonBench } from './cartoon.ts';
 import { serverBench } from './server.ts';
 import { servingBench } from './serving.ts';
+import { webhooksBench } from './webhooks.ts';
 
-const MODULES: BenchModule[] = [serverBench, cartoonBench, servingBench, browserBench];
+const MODULES: BenchModule[] = [serverBench, cartoonBench, servingBench, webhooksBench, browserBench];
 /** BENCH_ONLY=serving (or a comma-separated list of module names) runs only those modules. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
 

@@ -40,17 +40,18 @@ const live = new Set<{ proc: ChildProcess; dataDir: string }>();
 process.on('exit', () => {
   for (const { proc, dataDir } of live) {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => process.exit(130));
 }
 
-export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+/** `dataDir`: start on an existing data dir (e.g. to restart), which is then left in place on stop. */
+export async function startBenchServer(env: Record<string, string>, opts: { dataDir?: string; jwtSecret?: string } = {}): Promise<BenchServer> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm run bench does)`);
-  const dataDir = await mkdtemp(join(tmpdir(), 'avatar-bench-'));
-  const jwtSecret = randomBytes(32).toString('hex');
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'avatar-bench-')));
+  const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
   const proc = spawn(process.execPath, [cli, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
     cwd: root,
     env: {
@@ -65,7 +66,8 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const entry = { proc, dataDir };
+  // A data dir we were given is not ours to remove.
+  const entry = { proc, dataDir: opts.dataDir === undefined ? dataDir : '' };
   live.add(entry);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
 
@@ -98,7 +100,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    await rm(dataDir, { recursive: true, force: true });
+    if (entry.dataDir) await rm(entry.dataDir, { recursive: true, force: true });
     live.delete(entry);
   };
 

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { noiseJpegUpTo, photoJpeg12mp, photoWebp1600 } from './images.ts';
 import type { BenchModule, SectionResult } from './report.ts';
 import { latencyBenchmark } from './server-latency.ts';
-import { memoryBenchmark } from './server-memory.ts';
+import { directUploadMemoryBenchmark, memoryBenchmark } from './server-memory.ts';
 import { throughputBenchmark } from './server-throughput.ts';
 import { CROPPED_MAX, FLOOR_SIZE, webpFor } from './server-work.ts';
 import { MiB } from './stats.ts';
@@ -12,6 +12,8 @@ import { MiB } from './stats.ts';
 const LATENCY_RUNS = 7;
 const THROUGHPUT_IMAGES = 8;
 const MEMORY_CLIENTS = 20;
+/** Issue 13 measured 30 concurrent 5 MiB multipart uploads. */
+const DIRECT_UPLOAD_CLIENTS = 30;
 /** The server's default AVATAR_MAX_AVATAR_BYTES; the memory test's bodies stay within it. */
 const DEFAULT_MAX_AVATAR_BYTES = 5 * MiB;
 
@@ -36,15 +38,18 @@ export const serverBench: BenchModule = {
     const throughput = await throughputBenchmark(jpeg, THROUGHPUT_IMAGES, env);
     log(`memory: ${MEMORY_CLIENTS} concurrent PUTs of ${noise.description} (${noise.bytes.length} bytes)`);
     const memory = await memoryBenchmark(noise, MEMORY_CLIENTS);
+    log(`memory: ${DIRECT_UPLOAD_CLIENTS} concurrent one-request uploads, raw then multipart`);
+    const direct = await directUploadMemoryBenchmark(noise, DIRECT_UPLOAD_CLIENTS);
 
     return {
       name: 'server',
-      figures: [...latency.figures, ...throughput.figures, ...memory.figures],
+      figures: [...latency.figures, ...throughput.figures, ...memory.figures, ...direct.figures],
       notes: [
         `inputs: ${jpeg.description} ${jpeg.bytes.length} bytes; ${webp.description} ${webp.bytes.length} bytes; ${noise.description} ${noise.bytes.length} bytes`,
         ...latency.notes,
         ...throughput.notes,
         ...memory.notes,
+        ...direct.notes,
       ],
       details: {
         webp_options: { floor: webpFor(FLOOR_SIZE), cropped: webpFor(CROPPED_MAX), '512': webpFor(512), '64': webpFor(64) },
@@ -52,6 +57,7 @@ export const serverBench: BenchModule = {
         latency: latency.details,
         throughput: throughput.details,
         memory: memory.details,
+        direct_uploads: direct.details,
       },
     };
   },

@@ -9,27 +9,28 @@ import { ApiError, invalidRequest, renderError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { avatarConfigRoutes } from './routes/avatar-config.ts';
 import { devRoutes } from './routes/dev.ts';
+import { editorSessionRoutes } from './routes/editor-sessions.ts';
 import { emoteRoutes } from './routes/emotes.ts';
 import { fileRoutes } from './routes/files.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { userRoutes } from './routes/users.ts';
 import { widgetRoutes } from './routes/widget.ts';
 
 /** JSON bodies are small; anything bigger is refused before it is read. */
 export const JSON_BODY_LIMIT = 64 * 1024;
-const MULTIPART_OVERHEAD = 64 * 1024;
 
 /** The method a request is for: a preflight asks on behalf of the one in Access-Control-Request-Method. */
 const readMethod = (c: Context) => (c.req.method === 'OPTIONS' ? c.req.header('access-control-request-method')?.toUpperCase() : c.req.method);
 
-/** Routes anyone may call from any origin: public reads and the presigned PUT (authorised by its signature). */
+/** Routes anyone may call from any origin: public reads, the presigned PUT and upload links (authorised by their signatures). */
 function isPublic(c: Context): boolean {
   const path = c.req.path;
   return (
     /^\/v1\/users\/[^/]+\/avatar(\/image)?$/.test(path) && !path.startsWith('/v1/users/me/') ||
-    /^\/v1\/uploads\/[^/]+\/content$/.test(path) ||
+    /^\/v1\/uploads\/[^/]+\/(content|image)$/.test(path) ||
     (readMethod(c) === 'GET' && /^\/v1\/emotes\/(?!trash$|quota$)[^/]+(\/url)?$/.test(path)) ||
     (readMethod(c) === 'GET' && /^\/v1\/avatar-config\/(options|preview\.svg)$/.test(path)) ||
     path.startsWith('/cdn/') ||
@@ -48,15 +49,17 @@ function corsPolicy(allowedOrigins: string[]): MiddlewareHandler {
   });
 }
 
-/** Every route that takes a body has a limit: raw uploads are bounded by their own length checks. */
-function bodyLimits(deps: Deps): MiddlewareHandler {
+/**
+ * Every route that takes a body has a limit. Uploads stream to storage, never buffered here: the presigned PUT
+ * enforces its exact length, one-request uploads and upload links their own limits (routes/request-body.ts).
+ */
+function bodyLimits(): MiddlewareHandler {
   const json = limitBody(JSON_BODY_LIMIT);
-  const upload = limitBody(deps.config.maxAvatarBytes + MULTIPART_OVERHEAD);
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
-    if (/^\/v1\/uploads\/[^/]+\/content$/.test(c.req.path)) return next(); // streamed, exact length enforced
-    const isDirectUpload = c.req.method === 'POST' && /^\/v1\/(users\/me|admin\/users\/[^/]+)\/avatar$/.test(c.req.path);
-    return (isDirectUpload ? upload : json)(c, next);
+    if (/^\/v1\/uploads\/[^/]+\/(content|image)$/.test(c.req.path)) return next();
+    if (c.req.method === 'POST' && /^\/v1\/(users\/me|admin\/users\/[^/]+)\/avatar$/.test(c.req.path)) return next();
+    return json(c, next);
   };
 }
 
@@ -67,9 +70,9 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
     },
   });
   const corsMiddleware = corsPolicy(deps.config.allowedOrigins);
-  // /cdn sets its own (static) CORS headers: see routes/ops.ts.
+  // /cdn is answered before Hono with its own (static) CORS headers: see routes/cdn.ts.
   app.use('*', (c, next) => (c.req.path.startsWith('/cdn/') ? next() : corsMiddleware(c, next)));
-  app.use('*', bodyLimits(deps));
+  app.use('*', bodyLimits());
 
   uploadRoutes(app, deps);
   fileRoutes(app, deps);
@@ -78,6 +81,8 @@ export function createApp(deps: Deps): OpenAPIHono<AuthEnv> {
   emoteRoutes(app, deps);
   messageRoutes(app, deps);
   adminRoutes(app, deps);
+  webhookRoutes(app, deps); // after adminRoutes: its /v1/admin/* middleware must run first
+  editorSessionRoutes(app, deps); // after adminRoutes, likewise
   if (deps.config.dev) devRoutes(app, deps);
   opsRoutes(app, deps);
   widgetRoutes(app);

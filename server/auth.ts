@@ -1,9 +1,10 @@
-// User tokens (HS256 JWT), the admin key, and the middleware that puts the caller on the context.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Who is calling: the middleware that puts a verified user (tokens.ts) or the admin on the context.
+import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
+import type { Tokens } from './tokens.ts';
 
-export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+export { USER_ID } from './tokens.ts';
 
 export type AuthEnv = { Variables: { userId: string } };
 export type OptionalAuthEnv = { Variables: { userId: string | null } };
@@ -14,42 +15,6 @@ function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
-}
-
-function hmac(secret: string, data: string): string {
-  return createHmac('sha256', secret).update(data).digest('base64url');
-}
-
-function decodeJson(part: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function signUserToken(secret: string, userId: string, expiresAt: number): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ sub: userId, exp: expiresAt, iat: Math.floor(Date.now() / 1000) })).toString('base64url');
-  return `${header}.${payload}.${hmac(secret, `${header}.${payload}`)}`;
-}
-
-/** Returns the user id of a valid token; throws 401 otherwise. Only HS256 is accepted, and `exp` is required. */
-export function verifyUserToken(secret: string, token: string, now: number): string {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw unauthenticated('Malformed token');
-  const [headerPart, payloadPart, signature] = parts as [string, string, string];
-  const header = decodeJson(headerPart);
-  if (!header || header.alg !== 'HS256') throw unauthenticated('Token must be signed with HS256');
-  if (!safeEqual(signature, hmac(secret, `${headerPart}.${payloadPart}`))) throw unauthenticated('Token signature is invalid');
-  const payload = decodeJson(payloadPart);
-  if (!payload) throw unauthenticated('Malformed token');
-  if (typeof payload.exp !== 'number') throw unauthenticated('Token has no exp claim');
-  if (payload.exp <= now) throw unauthenticated('Token has expired');
-  if (typeof payload.nbf === 'number' && payload.nbf > now) throw unauthenticated('Token is not valid yet');
-  if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw unauthenticated('Token sub must be 1-128 characters of A-Za-z0-9_.:@-');
-  return payload.sub;
 }
 
 function bearer(header: string | undefined): string | null {
@@ -65,24 +30,24 @@ function basicPassword(header: string | undefined): string | null {
   return colon === -1 ? null : decoded.slice(colon + 1);
 }
 
-export function requireUser(secret: string, clock: () => number): MiddlewareHandler<AuthEnv> {
+export function requireUser(tokens: Tokens): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (!token) throw unauthenticated('Authorization: Bearer <token> is required');
-    c.set('userId', verifyUserToken(secret, token, clock()));
+    c.set('userId', await tokens.verify(token));
     await next();
   };
 }
 
 /** Admin key as Bearer or as the Basic-auth password. A valid user token gets 403, anything else 401. */
-export function requireAdmin(adminKey: string, jwtSecret: string, clock: () => number): MiddlewareHandler {
+export function requireAdmin(adminKey: string, tokens: Tokens): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const presented = bearer(header) ?? basicPassword(header);
     if (presented !== null && safeEqual(presented, adminKey)) return next();
     if (presented !== null) {
       try {
-        verifyUserToken(jwtSecret, presented, clock());
+        await tokens.verify(presented);
       } catch {
         throw unauthenticated('Admin key is invalid');
       }
@@ -93,7 +58,7 @@ export function requireAdmin(adminKey: string, jwtSecret: string, clock: () => n
 }
 
 /** For routes anyone may call: a valid token identifies the caller, a bad one is still 401, none means anonymous. */
-export function optionalUser(secret: string, clock: () => number): MiddlewareHandler<OptionalAuthEnv> {
+export function optionalUser(tokens: Tokens): MiddlewareHandler<OptionalAuthEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header === undefined) {
@@ -102,7 +67,7 @@ export function optionalUser(secret: string, clock: () => number): MiddlewareHan
     }
     const token = bearer(header);
     if (!token) throw unauthenticated('Authorization must be Bearer <token>');
-    c.set('userId', verifyUserToken(secret, token, clock()));
+    c.set('userId', await tokens.verify(token));
     await next();
   };
 }

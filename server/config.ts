@@ -3,13 +3,34 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TokenSettings } from './tokens.ts';
+import { parseSecret } from './webhooks/sign.ts';
+import { parseWebhookUrl, WebhookUrlError } from './webhooks/target.ts';
+
+/** Where objects live: the data dir's folder (default), or an S3-compatible bucket. */
+export type StorageSettings =
+  | { kind: 'local' }
+  | {
+      kind: 's3';
+      bucket: string;
+      region: string;
+      endpoint: string | undefined;
+      forcePathStyle: boolean;
+      /** Absent: the AWS SDK's default chain (AWS_* env, profile, instance role). */
+      credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+      /** Base URL of the CDN in front of the bucket; the bucket's own URL when unset. */
+      cdnUrl: string | undefined;
+    };
 
 export interface Config {
+  storage: StorageSettings;
   host: string;
   port: number;
   dataDir: string;
   dev: boolean;
   jwtSecret: string;
+  /** How user tokens are verified: the shared secret, and the identity provider's keys when configured. */
+  tokens: TokenSettings;
   adminKey: string;
   /** Base for every URL the server hands out; null means "the address we listen on". */
   publicUrl: string | null;
@@ -33,7 +54,22 @@ export interface Config {
   processingTimeoutSeconds: number;
   cleanupGraceSeconds: number;
   jobConcurrency: number;
+  /** DATABASE_URL: PostgreSQL (null: SQLite in dataDir), and its connection pool size. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /**
+   * How long a claim of a process that stopped renewing it (it died) keeps others off: a running job, and an
+   * upload URL whose PUT was cut off. Renewed every third of it while the work goes on.
+   */
+  jobLeaseSeconds: number;
   logLevel: 'info' | 'debug';
+  /** AVATAR_WEBHOOK_URL: an endpoint from configuration (null: none), signed with webhookSecret (whsec_…). */
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  /** Seconds to wait before each retry of a failed webhook delivery; its length is the number of retries. */
+  webhookRetrySchedule: number[];
+  /** Webhooks may go to loopback and private addresses (and over plain http, only to those): dev and tests. */
+  webhookAllowPrivate: boolean;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -125,9 +161,85 @@ function origins(name: string, raw: string | undefined): string[] {
   });
 }
 
+function storageSettings(env: Env): StorageSettings {
+  const kind = read(env, 'AVATAR_STORAGE') ?? 'local';
+  if (kind === 'local') return { kind };
+  if (kind !== 's3') throw new ConfigError('AVATAR_STORAGE', `must be "local" or "s3", got "${kind}"`);
+  const bucket = read(env, 'AVATAR_S3_BUCKET');
+  if (!bucket) throw new ConfigError('AVATAR_S3_BUCKET', 'is required with AVATAR_STORAGE=s3');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('AVATAR_S3_BUCKET', `is not a valid bucket name: "${bucket}"`);
+  const accessKeyId = read(env, 'AVATAR_S3_ACCESS_KEY_ID');
+  const secretAccessKey = read(env, 'AVATAR_S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError(accessKeyId === undefined ? 'AVATAR_S3_ACCESS_KEY_ID' : 'AVATAR_S3_SECRET_ACCESS_KEY', 'must be set together with its pair (or neither, for the AWS default credentials)');
+  }
+  return {
+    kind,
+    bucket,
+    region: read(env, 'AVATAR_S3_REGION') ?? 'us-east-1',
+    endpoint: url('AVATAR_S3_ENDPOINT', read(env, 'AVATAR_S3_ENDPOINT')) ?? undefined,
+    forcePathStyle: bool('AVATAR_S3_FORCE_PATH_STYLE', read(env, 'AVATAR_S3_FORCE_PATH_STYLE')),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    cdnUrl: url('AVATAR_CDN_URL', read(env, 'AVATAR_CDN_URL')) ?? undefined,
+  };
+}
+
 function sizes(name: string, raw: string | undefined): number[] {
   const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => integer(name, s, 0, 16, 2048));
   return [...new Set([...STANDARD_AVATAR_SIZES, ...extra])].sort((a, b) => b - a);
+}
+
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000];
+
+function retrySchedule(name: string, raw: string | undefined): number[] {
+  if (raw === undefined) return DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.length > 20 || parts.some((s) => !/^\d{1,9}$/.test(s) || Number(s) < 1 || Number(s) > 7 * 24 * 3600)) {
+    throw new ConfigError(name, `must be up to 20 comma-separated whole numbers of seconds from 1 to 604800, got "${raw}"`);
+  }
+  return parts.map(Number);
+}
+
+function webhookSettings(env: Env, dev: boolean) {
+  const allowRaw = read(env, 'AVATAR_WEBHOOK_ALLOW_PRIVATE');
+  const webhookAllowPrivate = allowRaw === undefined ? dev : bool('AVATAR_WEBHOOK_ALLOW_PRIVATE', allowRaw);
+  const webhookUrl = read(env, 'AVATAR_WEBHOOK_URL') ?? null;
+  const webhookSecret = read(env, 'AVATAR_WEBHOOK_SECRET') ?? null;
+  if (webhookUrl !== null) {
+    try {
+      parseWebhookUrl(webhookUrl, { allowPrivate: webhookAllowPrivate });
+    } catch (err) {
+      if (err instanceof WebhookUrlError) throw new ConfigError('AVATAR_WEBHOOK_URL', err.message);
+      throw err;
+    }
+    if (webhookSecret === null) throw new ConfigError('AVATAR_WEBHOOK_SECRET', 'is required with AVATAR_WEBHOOK_URL: whsec_ followed by the base64 of 24 to 64 random bytes');
+  }
+  if (webhookSecret !== null) {
+    const key = parseSecret(webhookSecret);
+    if (typeof key === 'string') throw new ConfigError('AVATAR_WEBHOOK_SECRET', key);
+  }
+  return {
+    webhookUrl,
+    webhookSecret,
+    webhookRetrySchedule: retrySchedule('AVATAR_WEBHOOK_RETRY_SCHEDULE', read(env, 'AVATAR_WEBHOOK_RETRY_SCHEDULE')),
+    webhookAllowPrivate,
+  };
+}
+
+/** DATABASE_URL: a postgres:// (or postgresql://) URL with a host, or unset for SQLite. */
+function postgresUrl(name: string, raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    throw new ConfigError(name, 'must be a postgres:// URL (or unset for SQLite)');
+  }
+  if (!parsed.hostname) throw new ConfigError(name, 'must name a host: postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+  return raw;
 }
 
 interface DevSecrets { jwtSecret: string; adminKey: string }
@@ -159,15 +271,9 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
   const host = flags.host ?? read(env, 'AVATAR_HOST') ?? '127.0.0.1';
   const dataDir = resolve(flags['data-dir'] ?? read(env, 'AVATAR_DATA_DIR') ?? './data');
 
-  const databaseUrl = read(env, 'DATABASE_URL');
-  if (databaseUrl !== undefined) {
-    if (/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL', 'PostgreSQL is not supported by this version yet; unset it to use SQLite');
-    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL (or unset for SQLite)');
-  }
-  // Better to refuse than to start and silently never deliver.
-  if (read(env, 'AVATAR_WEBHOOK_URL') !== undefined) throw new ConfigError('AVATAR_WEBHOOK_URL', 'webhooks are not supported by this version yet; unset it');
-  const storage = read(env, 'AVATAR_STORAGE') ?? 'local';
-  if (storage !== 'local') throw new ConfigError('AVATAR_STORAGE', `"${storage}" is not supported by this version yet; use "local"`);
+  const databaseUrl = postgresUrl('DATABASE_URL', read(env, 'DATABASE_URL'));
+  const webhooks = webhookSettings(env, dev);
+  const storage = storageSettings(env);
 
   let jwtSecret = read(env, 'AVATAR_JWT_SECRET');
   let adminKey = read(env, 'AVATAR_ADMIN_KEY');
@@ -181,6 +287,17 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
   if (!adminKey) throw new ConfigError('AVATAR_ADMIN_KEY', 'is required (at least 16 characters), or run with --dev');
   if (adminKey.length < 16) throw new ConfigError('AVATAR_ADMIN_KEY', 'must be at least 16 characters');
 
+  const userClaim = read(env, 'AVATAR_JWT_USER_CLAIM') ?? 'sub';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(userClaim)) throw new ConfigError('AVATAR_JWT_USER_CLAIM', `must be a claim name, got "${userClaim}"`);
+  const tokens: TokenSettings = {
+    jwtSecret,
+    jwksUrl: url('AVATAR_JWT_JWKS_URL', read(env, 'AVATAR_JWT_JWKS_URL')) ?? undefined,
+    issuer: read(env, 'AVATAR_JWT_ISSUER'),
+    audience: read(env, 'AVATAR_JWT_AUDIENCE'),
+    userClaim,
+    jwksCooldownSeconds: integer('AVATAR_JWT_JWKS_COOLDOWN_SECONDS', read(env, 'AVATAR_JWT_JWKS_COOLDOWN_SECONDS'), 30, 0, 3600),
+  };
+
   const logLevel = read(env, 'AVATAR_LOG_LEVEL') ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new ConfigError('AVATAR_LOG_LEVEL', 'must be info or debug');
 
@@ -190,7 +307,9 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     port,
     dataDir,
     dev,
+    storage,
     jwtSecret,
+    tokens,
     adminKey,
     publicUrl: url('AVATAR_PUBLIC_URL', read(env, 'AVATAR_PUBLIC_URL')),
     allowedOrigins: allowedOrigins.length === 0 && dev ? ['*'] : allowedOrigins,
@@ -208,6 +327,11 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     processingTimeoutSeconds: integer('AVATAR_PROCESSING_TIMEOUT_SECONDS', read(env, 'AVATAR_PROCESSING_TIMEOUT_SECONDS'), 30, 1, 3600),
     cleanupGraceSeconds: integer('AVATAR_CLEANUP_GRACE_SECONDS', read(env, 'AVATAR_CLEANUP_GRACE_SECONDS'), 300, 0),
     jobConcurrency: integer('AVATAR_JOB_CONCURRENCY', read(env, 'AVATAR_JOB_CONCURRENCY'), availableParallelism(), 1, 64),
+    databaseUrl,
+    // The sweepers hold one connection for their lock while they work on another (db/dialect.ts runAlone).
+    databasePoolSize: integer('AVATAR_DATABASE_POOL_SIZE', read(env, 'AVATAR_DATABASE_POOL_SIZE'), 10, 2, 1000),
+    jobLeaseSeconds: integer('AVATAR_JOB_LEASE_SECONDS', read(env, 'AVATAR_JOB_LEASE_SECONDS'), 60, 1, 3600),
     logLevel,
+    ...webhooks,
   };
 }

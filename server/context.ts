@@ -5,6 +5,9 @@ import type { JobQueue } from './jobs/queue.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ReadSigner, UploadSigner } from './signing.ts';
 import type { Storage } from './storage/index.ts';
+import type { Tokens } from './tokens.ts';
+import type { UploadReservations } from './upload-reservations.ts';
+import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface Logger {
   info(line: string): void;
@@ -17,11 +20,17 @@ export interface Deps {
   db: Db;
   storage: Storage;
   jobs: JobQueue;
+  /** Sends recorded webhook events: call kick() after committing a transaction that recorded some. */
+  webhooks: WebhookDispatcher;
+  /** Verifies user tokens (HS256 secret, and the identity provider's keys when configured) and signs ours. */
+  tokens: Tokens;
   signer: UploadSigner;
   /** Signs read URLs of private objects. */
   readSigner: ReadSigner;
-  /** Per-user limit on creating uploads. */
+  /** Per-user limit on creating uploads (shared by all processes on PostgreSQL). */
   uploadLimiter: RateLimiter;
+  /** Originals being written by a PUT: one writer per upload (across processes on PostgreSQL). */
+  uploadReservations: UploadReservations;
   log: Logger;
   /** Unix seconds. */
   clock: () => number;

@@ -1,6 +1,7 @@
 // The one funnel for failures: routes and services throw ApiError; app.onError renders every error body.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { StorageError } from './storage/index.ts';
 import { z } from 'zod';
 
 export class ApiError extends Error {
@@ -40,5 +41,7 @@ export function renderError(err: unknown, c: Context, log: (line: string) => voi
     return c.json(errorBody(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_REQUEST', err.message || 'Bad request'), status);
   }
   log(`error: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  // Object storage that stayed unreachable through its retries: nothing was changed, the caller may try again.
+  if (err instanceof StorageError) return c.json(errorBody('STORAGE_UNAVAILABLE', 'The image storage cannot be reached; try again shortly'), 503);
   return c.json(errorBody('INTERNAL', 'Something went wrong on the server; try again'), 500);
 }

@@ -1,15 +1,23 @@
-// Per-key fixed-window counter, in memory (one process). Scale-out will need a shared store behind the same shape.
+// Per-key fixed-window counters: in memory for the one process of a SQLite site, in a table every process
+// shares on PostgreSQL (a user's uploads count the same whichever process they reach).
+import { sql } from 'kysely';
+import type { Db } from './db/index.ts';
 import { ApiError } from './errors.ts';
 
 export interface RateLimiter {
   /** Counts one hit for `key`; throws 429 RATE_LIMITED with Retry-After when over the limit. */
-  hit(key: string, now: number): void;
+  hit(key: string, now: number): Promise<void>;
+}
+
+function rateLimited(windowStart: number, windowSeconds: number, now: number): ApiError {
+  const retryAfter = Math.max(1, windowStart + windowSeconds - now);
+  return new ApiError(429, 'RATE_LIMITED', `Too many uploads; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
 }
 
 export function createRateLimiter(limit: number, windowSeconds: number): RateLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   return {
-    hit(key, now) {
+    async hit(key, now) {
       let window = windows.get(key);
       if (!window || now >= window.start + windowSeconds) {
         // Forget expired windows now and then, so the map stays as small as the set of active users.
@@ -17,11 +25,38 @@ export function createRateLimiter(limit: number, windowSeconds: number): RateLim
         window = { start: now, count: 0 };
         windows.set(key, window);
       }
-      if (window.count >= limit) {
-        const retryAfter = Math.max(1, window.start + windowSeconds - now);
-        throw new ApiError(429, 'RATE_LIMITED', `Too many uploads; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
-      }
+      if (window.count >= limit) throw rateLimited(window.start, windowSeconds, now);
       window.count++;
+    },
+  };
+}
+
+/**
+ * The same limit kept in the rate_limit_windows table: one upsert per hit opens a new window or counts in the
+ * current one, atomically, so hits on different processes at once are all counted. Expired windows are
+ * deleted now and then (at most once a window per process).
+ */
+export function createSharedRateLimiter(db: Db, limit: number, windowSeconds: number): RateLimiter {
+  let prunedAt = 0;
+  return {
+    async hit(key, now) {
+      const expired = sql<boolean>`rate_limit_windows.window_start + ${windowSeconds} <= ${now}`;
+      const window = await db
+        .insertInto('rate_limit_windows')
+        .values({ key, window_start: now, hits: 1 })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            window_start: sql<number>`case when ${expired} then ${now} else rate_limit_windows.window_start end`,
+            hits: sql<number>`case when ${expired} then 1 else rate_limit_windows.hits + 1 end`,
+          }),
+        )
+        .returning(['window_start', 'hits'])
+        .executeTakeFirstOrThrow();
+      if (now >= prunedAt + windowSeconds) {
+        prunedAt = now;
+        await db.deleteFrom('rate_limit_windows').where('window_start', '<=', now - windowSeconds).execute();
+      }
+      if (window.hits > limit) throw rateLimited(window.window_start, windowSeconds, now);
     },
   };
 }

@@ -2,6 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { USER_ID } from './auth.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
+import { EVENT_TYPES } from './webhooks/outbox.ts';
+import { MAX_URL_LENGTH as MAX_WEBHOOK_URL_LENGTH } from './webhooks/target.ts';
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string().openapi({ example: 'FILE_NOT_FOUND' }), message: z.string() }) })
@@ -179,6 +181,40 @@ export const TokenBody = z
 
 export const TokenSchema = z.object({ token: z.string(), expires_at: z.number().int() }).openapi('Token');
 
+// ---- Programmatic creation and editor sessions (/v1/admin/avatars/new, /v1/admin/sessions) ----
+
+export const AvatarLinkBody = z
+  .object({
+    user_id: z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-'),
+    set_as_avatar: z.boolean().optional().openapi({ description: 'default true: the photo becomes the avatar once ready' }),
+    ...CropFields,
+  })
+  .openapi('AvatarLinkRequest');
+
+export const AvatarLinkCreated = z
+  .object({
+    file_id: z.string(),
+    upload_url: z.string().openapi({ description: 'Signed, single use: POST multipart/form-data with the photo in the field "image", or PUT the raw image' }),
+    upload_method: z.literal('POST'),
+    expires_at: z.number().int(),
+  })
+  .openapi('AvatarLinkCreated');
+
+export const EditorSessionBody = z
+  .object({
+    user_id: z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-'),
+    type: z.enum(['edit-existing', 'create']).openapi({ description: 'Both open the editor for the user. edit-existing: on their current avatar (an avatar still processing is awaited and shown; without one the editor opens empty). create: for choosing a new avatar' }),
+    ttl_seconds: z.number().int().min(1).max(86_400).optional().openapi({ description: 'default 3600; the page and its token expire together' }),
+    return_url: z.string().min(1).max(2048).optional().openapi({ description: 'http(s), its origin one of AVATAR_ALLOWED_ORIGINS: where the page goes after a save' }),
+  })
+  .openapi('EditorSessionRequest');
+
+export const EditorSessionCreated = z
+  .object({ session_id: z.string(), url: z.string().openapi({ description: 'The editor page: open it, or frame it on an allowed origin' }), expires_at: z.number().int() })
+  .openapi('EditorSession');
+
+export const EditorSessionParam = z.object({ session_id: z.string().openapi({ param: { name: 'session_id', in: 'path' } }) });
+
 export const EmoteSchema = z
   .object({
     id: z.string(),
@@ -222,3 +258,72 @@ export const ParsedMessage = z
     inline_emotes: z.array(z.object({ shortcode: z.string(), asset_id: z.string(), start_index: z.number().int(), end_index: z.number().int() })),
   })
   .openapi('ParsedMessage');
+
+// ---- Webhooks (/v1/admin/webhooks…) ----
+
+const WebhookEventName = z.enum(EVENT_TYPES);
+
+export const CreateWebhookBody = z
+  .object({
+    url: z.string().min(1).max(MAX_WEBHOOK_URL_LENGTH).openapi({ example: 'https://backend.example.com/hooks/avatars', description: 'https; http and loopback/private addresses only with AVATAR_WEBHOOK_ALLOW_PRIVATE=1' }),
+    events: z.array(WebhookEventName).min(1).optional().openapi({ description: 'Event types to receive; omitted: every event, including types added later' }),
+    description: z.string().max(500).optional(),
+  })
+  .openapi('CreateWebhook');
+
+export const WebhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(WebhookEventName).nullable().openapi({ description: 'null: every event' }),
+    description: z.string().nullable(),
+    source: z.enum(['api', 'config']).openapi({ description: '"config": from AVATAR_WEBHOOK_URL (cannot be deleted here)' }),
+    created_at: z.number().int(),
+  })
+  .openapi('Webhook');
+
+export const WebhookCreated = WebhookSchema.extend({
+  secret: z.string().openapi({ description: 'whsec_<base64>: verify deliveries with it (Standard Webhooks). Shown only here.' }),
+}).openapi('WebhookCreated');
+
+export const WebhookList = z.object({ webhooks: z.array(WebhookSchema) }).openapi('WebhookList');
+
+export const WebhookIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const DeliveryParams = WebhookIdParam.extend({ delivery_id: z.string().min(1).max(64).openapi({ param: { name: 'delivery_id', in: 'path' } }) });
+
+export const DeliveryListQuery = z.object({
+  limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: '1-200, default 50' }),
+  cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' } }),
+});
+
+const DeliveryAttempt = z.object({
+  attempt: z.number().int(),
+  at: z.number().int(),
+  response_code: z.number().int().nullable(),
+  error: z.string().nullable().openapi({ description: 'CODE: detail (HTTP_500, TIMEOUT, REDIRECT_NOT_FOLLOWED, ADDRESS_FORBIDDEN, ECONNREFUSED, …)' }),
+  duration_ms: z.number().int(),
+  response_excerpt: z.string().nullable().openapi({ description: 'At most the first 256 characters of the answer' }),
+});
+
+export const DeliverySchema = z
+  .object({
+    id: z.string(),
+    event_id: z.string().openapi({ description: 'The webhook-id header: the same on every attempt' }),
+    event_type: z.string(),
+    user_id: z.string().nullable(),
+    state: z.enum(['pending', 'sending', 'succeeded', 'failed']),
+    attempt_count: z.number().int(),
+    response_code: z.number().int().nullable().openapi({ description: 'Of the last attempt' }),
+    error: z.string().nullable().openapi({ description: 'Of the last attempt' }),
+    duration_ms: z.number().int().nullable().openapi({ description: 'Of the last attempt' }),
+    next_attempt_at: z.number().int().nullable().openapi({ description: 'When a pending delivery is sent (next retry)' }),
+    attempts: z.array(DeliveryAttempt).openapi({ description: 'The last 20 attempts, oldest first' }),
+    created_at: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi('WebhookDelivery');
+
+export const DeliveryList = z.object({ deliveries: z.array(DeliverySchema), next_cursor: z.string().nullable() }).openapi('WebhookDeliveryList');
+
+export const TestEventSent = z.object({ event_id: z.string(), delivery_id: z.string() }).openapi('WebhookTestSent');

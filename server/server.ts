@@ -1,19 +1,25 @@
 // Assembles a running server from a Config: database, storage, jobs, HTTP. The CLI and the benchmark use it.
-import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { createApp } from './app.ts';
 import { answerClientErrorsAsJson } from './client-errors.ts';
 import { ConfigError, type Config } from './config.ts';
 import { createLogger, unixNow, type Deps } from './context.ts';
+import { isPostgres } from './db/dialect.ts';
 import { openDatabase } from './db/index.ts';
 import { createJobQueue } from './jobs/queue.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimiter, createSharedRateLimiter } from './rate-limit.ts';
+import { createCdnListener } from './routes/cdn.ts';
 import { startGarbageSweeper } from './services/cleanup.ts';
 import { createRenderJobHandler } from './services/processing.ts';
 import { createReadSigner, createUploadSigner } from './signing.ts';
-import { createLocalStorage } from './storage/local.ts';
+import { createStorage } from './storage/create.ts';
+import { createTokens } from './tokens.ts';
+import { createLocalReservations, createSharedReservations } from './upload-reservations.ts';
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { syncConfigEndpoint } from './webhooks/endpoints.ts';
 
 const SWEEP_INTERVAL_SECONDS = 60;
 
@@ -37,32 +43,40 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Every upload is a different image, so libvips' operation cache would only hold memory.
   sharp.cache(false);
   const log = createLogger(config.logLevel);
-  const db = await openDatabase(config.dataDir);
+  const db = await openDatabase({ ...config, log });
+  const shared = isPostgres(db); // several processes may share a PostgreSQL database
   const clock = unixNow;
+  await syncConfigEndpoint(db, config, clock());
   let listeningUrl = '';
   const deps: Deps = {
     config,
     db,
-    storage: createLocalStorage(config.dataDir),
-    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, clock, log }),
+    storage: createStorage(config, clock, log),
+    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, clock, log }),
+    webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
+    tokens: createTokens(config.tokens, clock),
     signer: createUploadSigner(config.jwtSecret),
     readSigner: createReadSigner(config.jwtSecret),
-    uploadLimiter: createRateLimiter(config.uploadRateLimitPerMinute, 60),
+    uploadLimiter: shared ? createSharedRateLimiter(db, config.uploadRateLimitPerMinute, 60) : createRateLimiter(config.uploadRateLimitPerMinute, 60),
+    uploadReservations: shared ? createSharedReservations({ db, leaseSeconds: config.jobLeaseSeconds, clock, log }) : createLocalReservations(),
     log,
     clock,
     baseUrl: () => config.publicUrl ?? listeningUrl,
   };
   const app = createApp(deps);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
+  // /cdn/ bytes are answered by a plain listener in front of Hono's (routes/cdn.ts); everything else goes to Hono.
+  const server = createServer(createCdnListener(deps, getRequestListener(app.fetch, { hostname: config.host })));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
+    server.listen(config.port, config.host, () => resolve());
   });
-  answerClientErrorsAsJson(server as Server);
+  answerClientErrorsAsJson(server);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   listeningUrl = `http://${host}:${port}`;
 
   await deps.jobs.start(createRenderJobHandler(deps));
+  await deps.webhooks.start();
   const stopSweeper = startGarbageSweeper(deps, Math.min(SWEEP_INTERVAL_SECONDS, Math.max(1, config.cleanupGraceSeconds)));
 
   return {
@@ -71,7 +85,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.jobs.stop();
+      await deps.webhooks.stop();
       await stopSweeper();
+      await deps.storage.close();
       await db.destroy();
     },
   };

@@ -1,5 +1,7 @@
-// Schema migrations, run at start-up. Written with Kysely's schema builder so they also run on PostgreSQL.
+// Schema migrations, run at start-up. Written with Kysely's schema builder so they also run on PostgreSQL:
+// `integer` there is bigint and autoIncrement() an identity (db/dialect.ts); booleans are 0/1 integers.
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { isPostgres, sequenceName, type SequencedTable } from './dialect.ts';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -160,8 +162,121 @@ const renditionSources: Migration = {
   },
 };
 
+/**
+ * Webhooks: endpoints, the outbox of events, and one delivery per (event, endpoint). An event and its
+ * deliveries are written in the transaction of the change they report. `seq` orders deliveries by creation.
+ */
+const webhooks: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('webhook_endpoints')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('events', 'text')
+      .addColumn('description', 'text')
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('webhook_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text')
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('seq', 'integer', (c) => c.notNull().unique())
+      .addColumn('event_id', 'text', (c) => c.notNull().references('webhook_events.id'))
+      .addColumn('endpoint_id', 'text', (c) => c.notNull().references('webhook_endpoints.id'))
+      .addColumn('user_id', 'text')
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'integer')
+      .addColumn('lease_until', 'integer')
+      .addColumn('last_status', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('last_duration_ms', 'integer')
+      .addColumn('attempt_log', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'integer', (c) => c.notNull())
+      .execute();
+    // Due deliveries are claimed in creation order (state, seq); the next wake-up is the earliest retry (state, next_attempt_at).
+    await db.schema.createIndex('webhook_deliveries_queue').on('webhook_deliveries').columns(['state', 'seq']).execute();
+    await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['state', 'next_attempt_at']).execute();
+    await db.schema.createIndex('webhook_deliveries_endpoint').on('webhook_deliveries').columns(['endpoint_id', 'seq']).execute();
+    await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
+  },
+};
+
+/** Hosted editor sessions (POST /v1/admin/sessions): stored by the SHA-256 of their id, never the id itself. */
+const editorSessions: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('editor_sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('return_url', 'text')
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('expires_at', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('editor_sessions_expires').on('editor_sessions').column('expires_at').execute();
+  },
+};
+
+/**
+ * What N server processes on one PostgreSQL database share (issue 12):
+ * - jobs.lease_until: a running job is its claimer's until then; the claimer renews it while the job runs, and
+ *   a job whose lease ran out (its process died) is claimed by another.
+ * - rate_limit_windows: the per-user upload limit's current window (SQLite keeps it in memory).
+ * - upload_reservations: originals being written by a PUT, so a second PUT on any process is refused.
+ * - PostgreSQL: a sequence per `seq` column, starting after the rows already there.
+ */
+const scaleOut: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('jobs').addColumn('lease_until', 'integer').execute();
+
+    await db.schema
+      .createTable('rate_limit_windows')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('window_start', 'integer', (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rate_limit_windows_start').on('rate_limit_windows').column('window_start').execute();
+
+    await db.schema
+      .createTable('upload_reservations')
+      .addColumn('file_id', 'text', (c) => c.primaryKey())
+      .addColumn('holder', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'integer', (c) => c.notNull())
+      .execute();
+
+    if (isPostgres(db)) {
+      const tables: SequencedTable[] = ['renditions', 'emotes', 'webhook_deliveries'];
+      for (const table of tables) {
+        const name = sequenceName(table);
+        await sql`create sequence ${sql.id(name)} as bigint`.execute(db);
+        await sql`select setval(${sql.lit(name)}, coalesce(max(seq), 0) + 1, false) from ${sql.table(table)}`.execute(db);
+      }
+    }
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '0001_initial': initial, '0002_emotes': emotes, '0003_rendition_sources': renditionSources };
+    return {
+      '0001_initial': initial,
+      '0002_emotes': emotes,
+      '0003_rendition_sources': renditionSources,
+      '0004_webhooks': webhooks,
+      '0005_editor_sessions': editorSessions,
+      '0006_scale_out': scaleOut,
+    };
   },
 };

@@ -76,7 +76,10 @@ export interface JobsTable {
   kind: 'render';
   rendition_id: string;
   state: JobState;
+  /** Claims so far: a claim is (id, attempts), so a claimer whose lease was taken over changes nothing. */
   attempts: number;
+  /** While running: until when the job is its claimer's (renewed as it runs); then any process may claim it. */
+  lease_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -108,6 +111,84 @@ export interface GarbageTable {
   delete_after: number;
 }
 
+/** Where a webhook endpoint comes from: the admin API, or AVATAR_WEBHOOK_URL (synchronised at start). */
+export type WebhookEndpointSource = 'api' | 'config';
+export type WebhookDeliveryState = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  /** JSON array of event types, or null for every event (types added later included). */
+  events: string | null;
+  description: string | null;
+  /** whsec_<base64>: the key deliveries are signed with. */
+  secret: string;
+  source: WebhookEndpointSource;
+  created_at: number;
+}
+
+/** One event, as sent: `id` is the webhook-id header, `body` the exact JSON that is signed. */
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  user_id: string | null;
+  body: string;
+  created_at: number;
+}
+
+/** One event to one endpoint, and how sending it went. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  /** Creation order: deliveries of one (endpoint, user) go out in it; list cursors are positions in it. */
+  seq: number;
+  event_id: string;
+  endpoint_id: string;
+  /** The event's user, copied here so per-user ordering needs no join. */
+  user_id: string | null;
+  state: WebhookDeliveryState;
+  /** Attempts finished (an attempt cut off by a crash is not counted, and is made again). */
+  attempts: number;
+  /** When a pending delivery is due. */
+  next_attempt_at: number | null;
+  /** While sending: when another claimer may take it over (its sender presumed dead). */
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  /** JSON array of the most recent attempts, oldest first. */
+  attempt_log: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A hosted editor page for one user (POST /v1/admin/sessions). */
+export interface EditorSessionsTable {
+  /** SHA-256 (base64url) of the session id: the id is a bearer credential, so it is not kept. */
+  id_hash: string;
+  user_id: string;
+  type: 'edit-existing' | 'create';
+  /** Where the page goes after a save (an allowed origin), or null. */
+  return_url: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** The current fixed window of a per-key rate limit, shared by every process (PostgreSQL). */
+export interface RateLimitWindowsTable {
+  key: string;
+  window_start: number;
+  hits: number;
+}
+
+/** An original being written by a PUT: at most one writer per file across processes (PostgreSQL). */
+export interface UploadReservationsTable {
+  file_id: string;
+  /** Random per reservation: only its holder renews or releases it. */
+  holder: string;
+  /** Renewed while the bytes arrive; past it, a writer that died no longer blocks the upload URL. */
+  expires_at: number;
+}
+
 export interface Database {
   files: FilesTable;
   renditions: RenditionsTable;
@@ -116,6 +197,12 @@ export interface Database {
   jobs: JobsTable;
   garbage: GarbageTable;
   emotes: EmotesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  editor_sessions: EditorSessionsTable;
+  rate_limit_windows: RateLimitWindowsTable;
+  upload_reservations: UploadReservationsTable;
 }
 
 export type FileRow = Selectable<FilesTable>;
@@ -127,3 +214,6 @@ export type NewVariant = Insertable<VariantsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EmoteRow = Selectable<EmotesTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type EditorSessionRow = Selectable<EditorSessionsTable>;

@@ -5,6 +5,8 @@
 import sharp, { type Channels, type Metadata } from 'sharp';
 import { createLimiter } from './limiter.ts';
 import { ENCODES_AT_ONCE, ImageError, withDeadline, type Crop, type ImageProbe, type PipelineLimits } from './pipeline.ts';
+import type { ImageFormat } from './sniff.ts';
+import { decodeInput } from './strict-decode.ts';
 
 export type EmoteSize = 'full' | '256' | '128' | '64';
 
@@ -154,14 +156,15 @@ const secondsLeft = (deadline: number) => Math.max(1, Math.ceil((deadline - Date
  * the output. For an animation every frame is cropped and resized the same way (sharp does this per
  * frame), and the raw strip is kept so the smaller sizes are derived from it rather than decoded again.
  */
-async function decode(bytes: Buffer, region: Crop, full: Size, animation: Animation | null, limits: PipelineLimits, deadline: number): Promise<RawFrames> {
+async function decode(bytes: Buffer, format: ImageFormat, region: Crop, full: Size, animation: Animation | null, limits: PipelineLimits, deadline: number): Promise<RawFrames> {
+  // Strict enough to refuse every truncation and corruption libvips reports (see strict-decode.ts).
+  const { input, failOn } = decodeInput(bytes, format);
   const { data, info } = await sharp(
-    bytes,
+    input,
     animation
       ? // Frames as stored: sharp cannot rotate a multi-page image by 90° (see renderEmoteVariants).
-        { animated: true, limitInputPixels: limits.maxPixels, failOn: 'error' }
-      : // 'error' refuses truncated and corrupt data but tolerates the benign warnings many cameras cause.
-        { pages: 1, autoOrient: true, limitInputPixels: limits.maxPixels, failOn: 'error' },
+        { animated: true, limitInputPixels: limits.maxPixels, failOn }
+      : { pages: 1, autoOrient: true, limitInputPixels: limits.maxPixels, failOn },
   )
     // Frees the worker thread if the race in withDeadline has already given up on it.
     .timeout({ seconds: secondsLeft(deadline) })
@@ -174,7 +177,8 @@ async function decode(bytes: Buffer, region: Crop, full: Size, animation: Animat
   const height = info.height / pages;
   // The frames delivered must be the frames the header announced, or the delays read from it would
   // not line up. (A GIF cut short is not caught here or anywhere in libvips: like a browser, its
-  // decoder shows the frames that arrived, the last one partly drawn, and announces just those.)
+  // decoder shows the frames that arrived, the last one partly drawn, and announces just those; the
+  // probe refuses it from its structure, see gif-structure.ts.)
   if (info.width !== full.width || height !== full.height || pages !== (animation?.pages ?? 1)) {
     throw new ImageError('IMAGE_INVALID', 'The image data is corrupt or truncated');
   }
@@ -228,7 +232,7 @@ export async function renderEmoteVariants(bytes: Buffer, probe: ImageProbe, crop
     const region = regionOf(animation ?? probe, crop);
     const source = { width: region.w, height: region.h };
     const sizes = EMOTE_SIZES.map(({ size, box }) => ({ size, ...fitInside(source, box) }));
-    const frames = await decode(bytes, region, sizes[0]!, animation, limits, deadline);
+    const frames = await decode(bytes, probe.format, region, sizes[0]!, animation, limits, deadline);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
     const limit = createLimiter(ENCODES_AT_ONCE);
     const encodes = new Map<string, Promise<Encoded>>();

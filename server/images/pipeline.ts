@@ -1,18 +1,16 @@
 // Untrusted upload → validated probe → WebP avatar variants. Every failure is an ImageError so the
 // render job can record a code the client understands instead of crashing.
 import sharp, { type Channels, type Metadata } from 'sharp';
+import { embeddedFileKind } from './embedded-files.ts';
+import { ImageError } from './errors.ts';
+import { imageEnd } from './image-end.ts';
 import { createLimiter } from './limiter.ts';
-import { containsMarkup, formatFromMime, sniffImageFormat, type ImageFormat } from './sniff.ts';
+import { containsMarkup } from './markup.ts';
+import { formatFromMime, sniffImageFormat, type ImageFormat } from './sniff.ts';
+import { decodeInput } from './strict-decode.ts';
+import { checkTrailingData } from './trailing-data.ts';
 
-export class ImageError extends Error {
-  constructor(
-    readonly code: 'IMAGE_INVALID' | 'IMAGE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'CROP_INVALID',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
+export { ImageError };
 
 export interface PipelineLimits {
   maxPixels: number;
@@ -73,7 +71,12 @@ export async function probeImage(bytes: Buffer, declaredMime: string, limits: Pi
   if (!declared) throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
   const format = sniffImageFormat(bytes);
   if (format !== declared) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${FORMAT_NAME[declared]} image`);
+  // Polyglots and broken structure, from the bytes alone (issue 13): markup or another format anywhere
+  // in the file, a structure cut short, or data after the image's end that no phone or camera appends.
   if (containsMarkup(bytes)) throw new ImageError('IMAGE_INVALID', 'The image contains embedded HTML or script');
+  const embedded = embeddedFileKind(bytes);
+  if (embedded) throw new ImageError('IMAGE_INVALID', `The image also contains ${embedded}`);
+  checkTrailingData(bytes, imageEnd(bytes, format), format);
 
   let metadata: Metadata;
   try {
@@ -123,12 +126,13 @@ interface RawSquare {
  * The one full decode: orient, take the first frame, crop, cap at CROPPED_MAX, convert to sRGB,
  * and hand back raw pixels. Nothing but pixels survives, so no EXIF/GPS/XMP/ICC can reach the output.
  */
-async function decodeSquare(bytes: Buffer, square: Crop, limits: PipelineLimits): Promise<RawSquare> {
+async function decodeSquare(bytes: Buffer, format: ImageFormat, square: Crop, limits: PipelineLimits): Promise<RawSquare> {
   const side = Math.min(square.w, CROPPED_MAX);
-  const { data, info } = await sharp(bytes, {
+  // Strict enough to refuse every truncation and corruption libvips reports (see strict-decode.ts).
+  const { input, failOn } = decodeInput(bytes, format);
+  const { data, info } = await sharp(input, {
     limitInputPixels: limits.maxPixels,
-    // 'error' refuses truncated and corrupt data but tolerates the benign warnings many cameras cause.
-    failOn: 'error',
+    failOn,
     autoOrient: true,
     pages: 1,
   })
@@ -204,7 +208,7 @@ export async function renderAvatarVariants(
 ): Promise<AvatarVariant[]> {
   const square = squareOf(probe, crop);
   return withDeadline(limits.timeoutSeconds, async (signal) => {
-    const raw = await decodeSquare(bytes, square, limits);
+    const raw = await decodeSquare(bytes, probe.format, square, limits);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
     return encodeVariants(raw, sizes, signal);
   });

@@ -50,19 +50,5 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
-// Tag names require a delimiter after them (as browsers do): a bare 4-byte `<svg` would otherwise
-// turn up by chance in roughly one of every few thousand large compressed photos.
-const MARKUP = /<(?:script|html|svg|iframe|body)[\s/>]|<!doctype|<\?xml|javascript:|onerror\s*=|onload\s*=/i;
-const SCAN_WINDOW = 64 * 1024;
-
-/**
- * Finds HTML/SVG/script text inside image bytes — the mark of a polyglot that some browser or
- * sniffing proxy could render as a document. Head and tail are where such payloads are put
- * (comment segments, appended data). latin1 turns every byte into exactly one character, so binary
- * data cannot swallow a token the way a UTF-8 decode with replacement characters could.
- */
-export function containsMarkup(bytes: Uint8Array): boolean {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const windows = buffer.length <= 2 * SCAN_WINDOW ? [buffer] : [buffer.subarray(0, SCAN_WINDOW), buffer.subarray(-SCAN_WINDOW)];
-  return windows.some((window) => MARKUP.test(window.toString('latin1')));
-}
+// The markup check lives in markup.ts (it scans the whole file); re-exported for existing importers.
+export { containsMarkup } from './markup.ts';

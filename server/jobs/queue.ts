@@ -1,11 +1,16 @@
 // Persisted processing jobs. A job row is written in the same transaction as the work it stands for, so a
-// crash never loses one; jobs that were running when the process died are queued again at start.
+// crash never loses one. A claimed job carries a lease that its process renews while the job runs; a job whose
+// lease ran out (its process died or hung) is claimed again, by any process sharing the database.
 import { sql, type Transaction } from 'kysely';
+import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { Database, JobRow } from '../db/schema.ts';
 
 /** A job that fails this many times for reasons other than the image itself is given up. */
 export const MAX_ATTEMPTS = 3;
+
+/** How often a process sharing PostgreSQL looks for jobs queued by others and for leases that ran out. */
+const POLL_MS = 1000;
 
 export interface JobHandler {
   run(job: JobRow): Promise<void>;
@@ -18,7 +23,7 @@ export interface JobQueue {
   enqueue(trx: Transaction<Database>, renditionId: string, now: number): Promise<void>;
   /** Starts work on queued jobs, up to the concurrency limit. */
   kick(): void;
-  /** Re-queues jobs left running by a dead process and starts working. */
+  /** Starts working (on SQLite, first re-queues the jobs the previous process left running). */
   start(handler: JobHandler): Promise<void>;
   /** Stops taking jobs and waits for the running ones. */
   stop(): Promise<void>;
@@ -29,43 +34,94 @@ export interface JobQueue {
 interface QueueOptions {
   db: Db;
   concurrency: number;
+  /** Seconds a claim holds without being renewed (AVATAR_JOB_LEASE_SECONDS). */
+  leaseSeconds: number;
   clock: () => number;
   log: { debug(line: string): void; error(line: string): void };
 }
 
-export function createJobQueue({ db, concurrency, clock, log }: QueueOptions): JobQueue {
+const describe = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
+
+export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: QueueOptions): JobQueue {
+  // Processes share a PostgreSQL database; a SQLite file has one.
+  const shared = isPostgres(db);
   let handler: JobHandler | null = null;
-  let active = 0;
   let stopping = false;
   let claiming = false;
   let claimAgain = false;
+  let active = 0;
+  /** Jobs running here whose leases are renewed until they end (not one taken over meanwhile). */
+  const leased = new Map<number, JobRow>();
   const inFlight = new Set<Promise<void>>();
+  let renewTimer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
 
-  // SQLite has one writer, so the UPDATE … WHERE id = (SELECT …) claim is atomic.
-  // PostgreSQL will need FOR UPDATE SKIP LOCKED in the sub-select.
+  /**
+   * Takes the oldest job that is queued, or running on a lease that ran out, for this process. On PostgreSQL
+   * the pick is FOR UPDATE SKIP LOCKED, so claimers in any process each get a different job; SQLite's single
+   * writer makes UPDATE … WHERE id = (SELECT …) atomic as it is.
+   */
   async function claim(): Promise<JobRow | undefined> {
     const now = clock();
     return db
       .updateTable('jobs')
-      .set({ state: 'running', attempts: sql`attempts + 1`, updated_at: now })
-      .where('id', '=', (eb) => eb.selectFrom('jobs').select('id').where('state', '=', 'queued').orderBy('id').limit(1))
+      .set({ state: 'running', attempts: sql`attempts + 1`, lease_until: now + leaseSeconds, updated_at: now })
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'running'), w.or([w('lease_until', 'is', null), w('lease_until', '<', now)])])]))
+          .orderBy('id')
+          .limit(1)
+          .$if(shared, (q) => q.forUpdate().skipLocked()),
+      )
       .returningAll()
       .executeTakeFirst();
   }
 
+  /** Ends this claim of the job; a claim taken over meanwhile (its lease ran out) is left to its new owner. */
   async function finish(job: JobRow, state: 'done' | 'failed' | 'queued') {
-    await db.updateTable('jobs').set({ state, updated_at: clock() }).where('id', '=', job.id).execute();
+    const ended = await db
+      .updateTable('jobs')
+      .set({ state, lease_until: null, updated_at: clock() })
+      .where('id', '=', job.id)
+      .where('attempts', '=', job.attempts)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    if (ended.numUpdatedRows === 0n) log.error(`job ${job.id} attempt ${job.attempts}: its lease ran out and another process took it over`);
+  }
+
+  /** Extends the leases of the jobs running here; one that was taken over is no longer renewed. */
+  async function renewLeases() {
+    const until = clock() + leaseSeconds;
+    for (const job of leased.values()) {
+      const renewed = await db
+        .updateTable('jobs')
+        .set({ lease_until: until })
+        .where('id', '=', job.id)
+        .where('attempts', '=', job.attempts)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      if (renewed.numUpdatedRows === 0n) leased.delete(job.id);
+    }
   }
 
   async function runOne(job: JobRow) {
     const current = handler!;
+    // Claimed more often than it may be tried: every earlier claimer died while running it, and it may be
+    // what kills them. Give it up instead of crash-looping.
+    if (job.attempts > MAX_ATTEMPTS) {
+      await current.giveUp(job, new Error('the process stopped during every attempt')).catch((e: unknown) => log.error(`job ${job.id} give-up failed: ${describe(e)}`));
+      await finish(job, 'failed');
+      return;
+    }
     try {
       await current.run(job);
       await finish(job, 'done');
     } catch (error) {
-      log.error(`job ${job.id} attempt ${job.attempts} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      log.error(`job ${job.id} attempt ${job.attempts} failed: ${describe(error)}`);
       if (job.attempts >= MAX_ATTEMPTS) {
-        await current.giveUp(job, error).catch((e: unknown) => log.error(`job ${job.id} give-up failed: ${String(e)}`));
+        await current.giveUp(job, error).catch((e: unknown) => log.error(`job ${job.id} give-up failed: ${describe(e)}`));
         await finish(job, 'failed');
       } else {
         await finish(job, 'queued');
@@ -87,11 +143,15 @@ export function createJobQueue({ db, concurrency, clock, log }: QueueOptions): J
           const job = await claim();
           if (!job) break;
           active++;
-          const work = runOne(job).finally(() => {
-            active--;
-            inFlight.delete(work);
-            if (!stopping) void pump();
-          });
+          leased.set(job.id, job);
+          const work = runOne(job)
+            .catch((error: unknown) => log.error(`job ${job.id}: ${describe(error)}`))
+            .finally(() => {
+              active--;
+              leased.delete(job.id);
+              inFlight.delete(work);
+              if (!stopping) void pump();
+            });
           inFlight.add(work);
         }
       } while (claimAgain && !stopping);
@@ -104,25 +164,35 @@ export function createJobQueue({ db, concurrency, clock, log }: QueueOptions): J
 
   return {
     async enqueue(trx, renditionId, now) {
-      await trx.insertInto('jobs').values({ kind: 'render', rendition_id: renditionId, state: 'queued', attempts: 0, created_at: now, updated_at: now }).execute();
+      await trx
+        .insertInto('jobs')
+        .values({ kind: 'render', rendition_id: renditionId, state: 'queued', attempts: 0, lease_until: null, created_at: now, updated_at: now })
+        .execute();
     },
     kick() {
       void pump();
     },
     async start(jobHandler) {
       handler = jobHandler;
-      // A job that was running every time the process died may be what kills it: give it up instead of crash-looping.
-      const doomed = await db.selectFrom('jobs').selectAll().where('state', '=', 'running').where('attempts', '>=', MAX_ATTEMPTS).execute();
-      for (const job of doomed) {
-        await jobHandler.giveUp(job, new Error('the process stopped during every attempt'));
-        await finish(job, 'failed');
+      // One process owns a SQLite file, so a job marked running was cut off when the last one stopped: take it
+      // again now, not when its lease runs out. (On PostgreSQL it may be another live process's.)
+      if (!shared) await db.updateTable('jobs').set({ state: 'queued', lease_until: null, updated_at: clock() }).where('state', '=', 'running').execute();
+      renewTimer = setInterval(() => {
+        renewLeases().catch((error: unknown) => log.error(`job queue: renewing leases: ${describe(error)}`));
+      }, Math.max(250, (leaseSeconds * 1000) / 3));
+      renewTimer.unref();
+      if (shared) {
+        // Other processes enqueue jobs (and die) without telling this one.
+        pollTimer = setInterval(() => void pump(), POLL_MS);
+        pollTimer.unref();
       }
-      await db.updateTable('jobs').set({ state: 'queued', updated_at: clock() }).where('state', '=', 'running').execute();
       void pump();
     },
     async stop() {
       stopping = true;
+      clearInterval(pollTimer);
       await Promise.allSettled([...inFlight]);
+      clearInterval(renewTimer);
     },
     running: () => active,
   };

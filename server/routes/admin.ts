@@ -1,24 +1,25 @@
-// /v1/admin/*: widget tokens for host backends, and avatar changes on behalf of a user.
+// /v1/admin/*: widget tokens for host backends, avatar changes on behalf of a user, and upload links for
+// backend-only avatars (POST /v1/admin/avatars/new).
 import { createRoute } from '@hono/zod-openapi';
-import { requireAdmin, signUserToken } from '../auth.ts';
+import { requireAdmin } from '../auth.ts';
 import type { Deps } from '../context.ts';
-import { AvatarConfigBody, AvatarConfigUpdated, ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
+import { AvatarConfigBody, AvatarConfigUpdated, AvatarLinkBody, AvatarLinkCreated, ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
 import { removeAvatar, setAvatarFromFile } from '../services/avatars.ts';
 import { setConfigAvatar } from '../services/config-avatars.ts';
-import { directUpload } from '../services/uploads.ts';
-import { directUploadBody, readDirectUpload } from './direct-upload.ts';
+import { createUploadLink } from '../services/upload-links.ts';
+import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
 import { adminSecurity, type App } from './env.ts';
 
 export const DEFAULT_TOKEN_TTL = 3600;
 
 /** A user token that expires after `ttlSeconds`. */
-export function issueToken(deps: Deps, userId: string, ttlSeconds = DEFAULT_TOKEN_TTL) {
+export async function issueToken(deps: Deps, userId: string, ttlSeconds = DEFAULT_TOKEN_TTL) {
   const expiresAt = deps.clock() + ttlSeconds;
-  return { token: signUserToken(deps.config.jwtSecret, userId, expiresAt), expires_at: expiresAt };
+  return { token: await deps.tokens.sign(userId, expiresAt), expires_at: expiresAt };
 }
 
 export function adminRoutes(app: App, deps: Deps) {
-  const admin = requireAdmin(deps.config.adminKey, deps.config.jwtSecret, deps.clock);
+  const admin = requireAdmin(deps.config.adminKey, deps.tokens);
   app.use('/v1/admin/*', admin);
 
   app.openapi(
@@ -31,9 +32,9 @@ export function adminRoutes(app: App, deps: Deps) {
       request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
       responses: { 200: json(TokenSchema, 'The token'), ...errors(400, 401, 403) },
     }),
-    (c) => {
+    async (c) => {
       const { user_id, ttl_seconds } = c.req.valid('json');
-      return c.json(issueToken(deps, user_id, ttl_seconds), 200);
+      return c.json(await issueToken(deps, user_id, ttl_seconds), 200);
     },
   );
 
@@ -60,11 +61,11 @@ export function adminRoutes(app: App, deps: Deps) {
     summary: 'One-request upload on behalf of the user',
     security: adminSecurity,
     request: { params: UserIdParam, body: directUploadBody },
-    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 403, 411, 413, 415, 429) },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 403, 413, 415, 429) },
   });
   app.post('/v1/admin/users/:user_id/avatar', async (c) => {
     const { user_id } = UserIdParam.parse({ user_id: c.req.param('user_id') });
-    return c.json(await directUpload(deps, user_id, await readDirectUpload(c)), 202);
+    return c.json(await receiveDirectUpload(c, deps, user_id), 202);
   });
 
   app.openapi(
@@ -94,5 +95,18 @@ export function adminRoutes(app: App, deps: Deps) {
       responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 403, 429) },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.req.valid('param').user_id, c.req.valid('json').data), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/avatars/new',
+      tags: ['Admin'],
+      summary: 'A signed, single-use upload URL for a new photo of the user (multipart field "image", or a raw PUT); processing starts when the bytes arrive',
+      security: adminSecurity,
+      request: { body: { required: true, content: { 'application/json': { schema: AvatarLinkBody } } } },
+      responses: { 201: json(AvatarLinkCreated, 'Upload URL created'), ...errors(400, 401, 403, 429) },
+    }),
+    async (c) => c.json(await createUploadLink(deps, c.req.valid('json')), 201),
   );
 }

@@ -19,7 +19,7 @@ const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'";
 const OPTIONS_BODY = JSON.stringify({ ...CARTOON_OPTIONS, defaults: CARTOON_DEFAULTS });
 
 export function avatarConfigRoutes(app: App, deps: Deps) {
-  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+  const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({

@@ -15,9 +15,9 @@ export function devRoutes(app: App, deps: Deps) {
       request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
       responses: { 200: json(TokenSchema, 'The token'), ...errors(400) },
     }),
-    (c) => {
+    async (c) => {
       const { user_id, ttl_seconds } = c.req.valid('json');
-      return c.json(issueToken(deps, user_id, ttl_seconds), 200);
+      return c.json(await issueToken(deps, user_id, ttl_seconds), 200);
     },
   );
 }

@@ -1,64 +1,101 @@
-// Reads a one-request avatar upload: multipart/form-data field `avatar` (+ crop fields), or a raw image/* body.
+// One-request uploads, read as they stream in: multipart/form-data (one file part plus text fields, through
+// multipart.ts) or a raw image/* body (text fields in the query). The bytes go to storage while they arrive
+// (`stage`); the caller then creates or completes the file. Used by POST /v1/users/me/avatar, its admin twin,
+// and the upload links of POST /v1/admin/avatars/new.
 import type { Context } from 'hono';
-import { Readable } from 'node:stream';
+import type { Deps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import type { CropFields } from '../services/files.ts';
-import type { DirectUpload } from '../services/uploads.ts';
-import { contentLength, requestBody } from './uploads.ts';
+import { squareCrop, type CropFields } from '../services/files.ts';
+import { commitDirectUpload, discardImage, stageDirectUpload, type IncomingImage, type StoredImage } from '../services/uploads.ts';
+import { readMultipart } from './multipart.ts';
+import { readRawBody, requestBodyOf } from './request-body.ts';
 
 const CROP_FIELDS = ['crop_x', 'crop_y', 'crop_w', 'crop_h'] as const;
 
-function cropFrom(read: (name: string) => unknown): CropFields {
+/** The crop fields of a form or query, parsed at the edge (whole numbers; absent or empty means not given). */
+function cropFrom(fields: Record<string, string | undefined>): CropFields {
   const crop: CropFields = {};
   for (const name of CROP_FIELDS) {
-    const value = read(name);
+    const value = fields[name];
     if (value === undefined || value === '') continue;
-    if (typeof value !== 'string' || !/^\d{1,7}$/.test(value)) throw new ApiError(400, 'INVALID_REQUEST', `${name}: must be a whole number`);
+    if (!/^\d{1,7}$/.test(value)) throw new ApiError(400, 'INVALID_REQUEST', `${name}: must be a whole number`);
     crop[name] = Number(value);
   }
   return crop;
 }
 
-export async function readDirectUpload(c: Context): Promise<DirectUpload> {
-  const type = (c.req.header('content-type') ?? '').toLowerCase();
-  if (type.startsWith('multipart/form-data')) {
-    // Multipart is buffered (bounded by the route's body limit); raw bodies stream.
-    const form = await c.req.parseBody();
-    const file = form.avatar;
-    if (!(file instanceof File)) throw new ApiError(400, 'INVALID_REQUEST', 'avatar: a file field named "avatar" is required');
-    return {
-      contentType: file.type,
-      filename: file.name || 'avatar',
-      body: Readable.from(Buffer.from(await file.arrayBuffer())),
-      sizeBytes: file.size,
-      ...cropFrom((name) => form[name]),
-    };
-  }
-  if (type.startsWith('image/')) {
-    return {
-      contentType: type,
-      filename: 'avatar',
-      body: requestBody(c.req.raw) ?? Readable.from([]),
-      sizeBytes: contentLength(c.req.header('content-length')),
-      ...cropFrom((name) => c.req.query(name)),
-    };
-  }
-  throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with an "avatar" field, or a raw image body');
+const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+
+export interface ImageUploadSpec {
+  /** The multipart field the file comes in. */
+  fileField: string;
+  /** Text fields: multipart fields, or query parameters with a raw body. */
+  fields: readonly string[];
+  maxBytes: number;
+  /** Takes the image as it streams in (storing it); must read it to the end or reject. */
+  stage(image: IncomingImage): Promise<StoredImage>;
+  /** Undoes `stage` when the rest of a multipart body is refused. */
+  discard(stored: StoredImage): Promise<void>;
 }
 
-/** OpenAPI description of the one-request upload body. */
-export const directUploadBody = {
-  content: {
-    'multipart/form-data': {
-      schema: {
-        type: 'object' as const,
-        required: ['avatar'],
-        properties: {
-          avatar: { type: 'string' as const, format: 'binary' },
-          ...Object.fromEntries(CROP_FIELDS.map((name) => [name, { type: 'integer' as const }])),
+/** Reads the image of a one-request upload into storage; resolves once the whole request has been read. */
+export async function readImageUpload(c: Context, spec: ImageUploadSpec): Promise<{ stored: StoredImage; fields: Record<string, string> }> {
+  const request = requestBodyOf(c);
+  if (isMultipart(c)) {
+    const form = await readMultipart(request, { fileField: spec.fileField, fields: spec.fields, maxFileBytes: spec.maxBytes, onFile: spec.stage, discard: spec.discard });
+    return { stored: form.file, fields: form.fields };
+  }
+  if (request.contentType.toLowerCase().startsWith('image/')) {
+    const fields: Record<string, string> = {};
+    for (const name of spec.fields) {
+      const value = c.req.query(name);
+      if (value !== undefined) fields[name] = value;
+    }
+    const stored = await readRawBody(request, spec.maxBytes, (body) => spec.stage({ contentType: request.contentType, filename: null, body }));
+    return { stored, fields };
+  }
+  throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with a "${spec.fileField}" file field, or a raw image body`);
+}
+
+/** POST /v1/users/me/avatar and its admin twin: field `avatar` (+ crop fields), or a raw body (crop in the query). */
+export async function receiveDirectUpload(c: Context, deps: Deps, userId: string) {
+  // A raw body's crop is known before its bytes: a bad one is refused unread.
+  if (!isMultipart(c)) squareCrop(cropFrom(c.req.query()));
+  const { stored, fields } = await readImageUpload(c, {
+    fileField: 'avatar',
+    fields: CROP_FIELDS,
+    maxBytes: deps.config.maxAvatarBytes,
+    stage: (image) => stageDirectUpload(deps, userId, image),
+    discard: (image) => discardImage(deps, image),
+  });
+  let crop: CropFields;
+  try {
+    crop = cropFrom(fields);
+  } catch (err) {
+    await discardImage(deps, stored);
+    throw err;
+  }
+  return commitDirectUpload(deps, userId, stored, crop);
+}
+
+/** OpenAPI description of a one-request upload body whose file field is `fileField`. */
+export function imageUploadBody(fileField: string, withCrop: boolean) {
+  return {
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object' as const,
+          required: [fileField],
+          properties: {
+            [fileField]: { type: 'string' as const, format: 'binary' },
+            ...(withCrop ? Object.fromEntries(CROP_FIELDS.map((name) => [name, { type: 'integer' as const }])) : {}),
+          },
         },
       },
+      'image/*': { schema: { type: 'string' as const, format: 'binary' } },
     },
-    'image/*': { schema: { type: 'string' as const, format: 'binary' } },
-  },
-};
+  };
+}
+
+/** OpenAPI description of the one-request avatar upload body. */
+export const directUploadBody = imageUploadBody('avatar', true);

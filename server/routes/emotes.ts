@@ -14,8 +14,8 @@ import { userSecurity, type App } from './env.ts';
 const viewerOf = (c: Context) => (c.get('userId') as string | null | undefined) ?? null;
 
 export function emoteRoutes(app: App, deps: Deps) {
-  const auth = requireUser(deps.config.jwtSecret, deps.clock);
-  const maybeAuth = optionalUser(deps.config.jwtSecret, deps.clock);
+  const auth = requireUser(deps.tokens);
+  const maybeAuth = optionalUser(deps.tokens);
 
   // Fixed paths first: /v1/emotes/trash must not be read as an emote id.
   for (const trash of [false, true]) {

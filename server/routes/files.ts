@@ -30,7 +30,7 @@ export function fileRoutes(app: App, deps: Deps) {
       tags: ['Uploads'],
       summary: 'An uploaded file and its processing state (owner only)',
       security: userSecurity,
-      middleware: [requireUser(deps.config.jwtSecret, deps.clock)] as const,
+      middleware: [requireUser(deps.tokens)] as const,
       request: { params: FileIdParam },
       responses: { 200: json(FileSchema, 'The file'), ...errors(401, 404) },
     }),

@@ -17,7 +17,7 @@ export function messageRoutes(app: App, deps: Deps) {
       tags: ['Emotes'],
       summary: 'Resolve :shortcode: in a message against your ready emotes (UTF-16 indices, end exclusive)',
       security: userSecurity,
-      middleware: [requireUser(deps.config.jwtSecret, deps.clock)] as const,
+      middleware: [requireUser(deps.tokens)] as const,
       request: { body: { required: true, content: { 'application/json': { schema: Body } } } },
       responses: { 200: json(ParsedMessage, 'The message and its inline emotes'), ...errors(400, 401) },
     }),

@@ -1,20 +1,11 @@
-// Operations and serving: /healthz, /readyz, /openapi.json, /docs, and the variant bytes under /cdn/.
+// Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are in routes/cdn.ts.)
 import { createRoute, z } from '@hono/zod-openapi';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import { createTtlCache } from '../ttl-cache.ts';
 import type { Deps } from '../context.ts';
 import { pingDatabase } from '../db/index.ts';
-import { ApiError, notFound } from '../errors.ts';
-import { emoteOfVariantKey } from '../services/emotes.ts';
-import { PUBLIC_KEY } from '../storage/index.ts';
 import { json } from '../schemas.ts';
+import { documentCdnRoute } from './cdn.ts';
 import { renderDocsPage } from './docs-page.ts';
 import type { App } from './env.ts';
-
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-const SMALL_OBJECT_BYTES = 64 * 1024;
-const smallObjects = createTtlCache<Buffer>(60_000, 32 * 1024 * 1024);
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {
@@ -76,61 +67,6 @@ export function opsRoutes(app: App, deps: Deps) {
     return c.html(renderDocsPage(openApiDocument(app)));
   });
 
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/cdn/{key}',
-    tags: ['Operations'],
-    summary: 'Variant bytes (content-addressed keys, immutable)',
-    request: { params: z.object({ key: z.string().openapi({ param: { name: 'key', in: 'path' } }) }) },
-    responses: { 200: { description: 'The image', content: { 'image/webp': { schema: z.string().openapi({ format: 'binary' }) } } }, 304: { description: 'Not modified' }, 404: { description: 'No such object' } },
-  });
-  app.get('/cdn/*', async (c) => {
-    const key = c.req.path.slice('/cdn/'.length);
-    const hash = PUBLIC_KEY.exec(key)?.[1];
-    if (!hash) throw notFound('NOT_FOUND', 'Object');
-    const etag = `"${hash}"`;
-    // Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL.
-    const access = await emoteOfVariantKey(deps, key);
-    const emote = access?.emote;
-    if (!access || (emote && emote.deleted_at !== null)) throw notFound('NOT_FOUND', 'Object');
-    let cacheControl = IMMUTABLE;
-    if (emote && !emote.public) {
-      const expiresAt = Number(c.req.query('expires') ?? NaN);
-      if (!deps.readSigner.verify(key, expiresAt, c.req.query('signature') ?? '')) throw new ApiError(403, 'URL_INVALID', 'This private image needs a valid signed URL');
-      const remaining = expiresAt - deps.clock();
-      if (remaining <= 0) throw new ApiError(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
-      cacheControl = `private, max-age=${remaining}`;
-    }
-    c.header('Cache-Control', cacheControl);
-    c.header('ETag', etag);
-    // Set here rather than by the CORS middleware, which would cost every /cdn response its fast path.
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Access-Control-Expose-Headers', 'ETag');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Content-Security-Policy', "default-src 'none'; sandbox");
-    // "*" matches any current representation (RFC 9110 §13.1.2); weak tags compare equal to ours.
-    if (c.req.header('if-none-match')?.split(',').some((tag) => ['*', etag].includes(tag.trim().replace(/^W\//, '')))) return c.body(null, 304);
-    c.header('Content-Type', 'image/webp');
-    // Small variants (emotes, small avatars) are served from memory: keys are content-addressed, so an entry
-    // never goes stale; the TTL only bounds how long a garbage-collected object can still be served.
-    const small = smallObjects.get(key);
-    if (small) return c.body(new Uint8Array(small), 200);
-    const object = await deps.storage.get(key);
-    if (!object) throw notFound('NOT_FOUND', 'Object');
-    if (object.size <= SMALL_OBJECT_BYTES) {
-      const bytes = await buffer(object.body);
-      smallObjects.set(key, bytes, bytes.byteLength);
-      return c.body(new Uint8Array(bytes), 200);
-    }
-    c.header('Content-Length', String(object.size));
-    return c.body(Readable.toWeb(object.body) as ReadableStream, 200);
-  });
-  // Browsers preflight a conditional GET (If-None-Match): answer it here, /cdn skips the CORS middleware.
-  app.options('/cdn/*', (c) => {
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Access-Control-Allow-Methods', 'GET, HEAD');
-    c.header('Access-Control-Allow-Headers', 'If-None-Match');
-    c.header('Access-Control-Max-Age', '600');
-    return c.body(null, 204);
-  });
+  // The bytes under /cdn/ are answered in front of Hono (routes/cdn.ts); documented here with the rest.
+  documentCdnRoute(app);
 }

@@ -1,23 +1,17 @@
-// POST /v1/uploads, the presigned PUT, POST /v1/uploads/{file_id}/complete.
+// POST /v1/uploads, the presigned PUT, POST /v1/uploads/{file_id}/complete, and the upload links of
+// POST /v1/admin/avatars/new (POST or PUT /v1/uploads/{file_id}/image).
 import { createRoute, z } from '@hono/zod-openapi';
-import { Readable } from 'node:stream';
 import { requireUser } from '../auth.ts';
 import type { Deps } from '../context.ts';
 import { CreateUploadBody, FileIdParam, ProcessingAccepted, UploadContentQuery, UploadCreated, errors, json } from '../schemas.ts';
+import { commitLinkUpload, discardLinkUpload, openUploadLink, stageLinkUpload } from '../services/upload-links.ts';
 import { completeUpload, createUpload, receiveUpload } from '../services/uploads.ts';
+import { imageUploadBody, readImageUpload } from './direct-upload.ts';
 import { userSecurity, type App } from './env.ts';
-
-/** Content-Length as a number, or null when absent or malformed (the stored length is checked anyway). */
-export function contentLength(header: string | undefined): number | null {
-  return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
-}
-
-export function requestBody(raw: Request): Readable | null {
-  return raw.body ? Readable.fromWeb(raw.body as import('node:stream/web').ReadableStream) : null;
-}
+import { contentLength, requestBody } from './request-body.ts';
 
 export function uploadRoutes(app: App, deps: Deps) {
-  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+  const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({
@@ -60,6 +54,30 @@ export function uploadRoutes(app: App, deps: Deps) {
       body: requestBody(c.req.raw),
     });
     return c.body(null, 204);
+  });
+
+  // An upload link, authorised by its signature alone: the image as a multipart POST (field "image") or a raw
+  // PUT, streamed to storage; processing starts once the whole request has arrived.
+  for (const method of ['post', 'put'] as const) {
+    app.openAPIRegistry.registerPath({
+      method,
+      path: '/v1/uploads/{file_id}/image',
+      tags: ['Uploads'],
+      summary: 'Upload link (POST /v1/admin/avatars/new): the photo as multipart field "image", or a raw image body; single use',
+      request: { params: FileIdParam, query: UploadContentQuery, body: imageUploadBody('image', false) },
+      responses: { 202: json(ProcessingAccepted, 'Received; processing'), ...errors(400, 403, 409, 413, 415) },
+    });
+  }
+  app.on(['POST', 'PUT'], '/v1/uploads/:file_id/image', async (c) => {
+    const file = await openUploadLink(deps, { fileId: c.req.param('file_id'), expires: c.req.query('expires') ?? '', signature: c.req.query('signature') ?? '' });
+    const { stored } = await readImageUpload(c, {
+      fileField: 'image',
+      fields: [],
+      maxBytes: deps.config.maxAvatarBytes,
+      stage: (image) => stageLinkUpload(deps, file, image),
+      discard: (image) => discardLinkUpload(deps, image),
+    });
+    return c.json(await commitLinkUpload(deps, file, stored), 202);
   });
 
   app.openapi(

@@ -8,15 +8,14 @@ import {
   AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
 } from '../schemas.ts';
 import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
-import { directUpload } from '../services/uploads.ts';
-import { cdnUrl } from '../services/urls.ts';
-import { directUploadBody, readDirectUpload } from './direct-upload.ts';
+import { variantUrl } from '../services/urls.ts';
+import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
 import { userSecurity, type App } from './env.ts';
 
 const SHORT_CACHE = 'public, max-age=60';
 
 export function userRoutes(app: App, deps: Deps) {
-  const auth = requireUser(deps.config.jwtSecret, deps.clock);
+  const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({
@@ -72,9 +71,9 @@ export function userRoutes(app: App, deps: Deps) {
     summary: 'One-request upload: multipart field "avatar" (+ crop fields) or a raw image body (crop fields in the query)',
     security: userSecurity,
     request: { body: directUploadBody },
-    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 411, 413, 415, 429) },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 413, 415, 429) },
   });
-  app.post('/v1/users/me/avatar', auth, async (c) => c.json(await directUpload(deps, c.get('userId'), await readDirectUpload(c)), 202));
+  app.post('/v1/users/me/avatar', auth, async (c) => c.json(await receiveDirectUpload(c, deps, c.get('userId')), 202));
 
   app.openapi(
     createRoute({
@@ -144,7 +143,7 @@ export function userRoutes(app: App, deps: Deps) {
         throw err;
       });
       c.header('Cache-Control', SHORT_CACHE);
-      if (found) return c.redirect(cdnUrl(deps, found.variant.key), 302);
+      if (found) return c.redirect(variantUrl(deps, found.variant.key), 302);
       if (fallback === '404') throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
       const pixels = size === 'cropped' ? 512 : Number(size);
       const svg = fallback === 'initials' && name ? initialsSvg(name, userId, pixels) : identiconSvg(userId, pixels);

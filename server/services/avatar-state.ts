@@ -1,12 +1,18 @@
 // Transitions of a user's avatar pointer. Every change bumps the version, so clients can tell avatars apart.
 import type { Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
+import { serializeOn } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { objectKeys } from '../storage/index.ts';
 
 type Trx = Transaction<Database>;
 
+/**
+ * Every change of a user's avatar pointers runs through here first: they are read and then written, so on
+ * PostgreSQL the user's changes (an upload's request, a job's promotion) take turns (db/dialect.ts).
+ */
 async function ensureUser(trx: Trx, userId: string) {
+  await serializeOn(trx, `avatar:${userId}`);
   await trx
     .insertInto('users')
     .values({ id: userId, avatar_rendition_id: null, avatar_version: 0, avatar_updated_at: null, requested_rendition_id: null })
@@ -47,6 +53,7 @@ export async function setAvatar(trx: Trx, deps: Deps, userId: string, renditionI
 
 /** Called when a rendition becomes ready: it is promoted only if it is still the newest request. */
 export async function promoteIfRequested(trx: Trx, deps: Deps, userId: string, renditionId: string, now: number) {
+  await serializeOn(trx, `avatar:${userId}`);
   const user = await trx.selectFrom('users').select('requested_rendition_id').where('id', '=', userId).executeTakeFirst();
   if (user?.requested_rendition_id === renditionId) await setAvatar(trx, deps, userId, renditionId, now);
 }
@@ -56,6 +63,15 @@ export async function scheduleGarbage(trx: Trx, deps: Deps, renditionId: string,
   await trx
     .insertInto('garbage')
     .values({ prefix: objectKeys.renditionPrefix(renditionId), delete_after: now + deps.config.cleanupGraceSeconds })
+    .onConflict((oc) => oc.column('prefix').doNothing())
+    .execute();
+}
+
+/** Queues one object (a failed upload's original) for deletion after the grace period. */
+export async function scheduleObjectDeletion(trx: Trx, deps: Deps, key: string, now: number) {
+  await trx
+    .insertInto('garbage')
+    .values({ prefix: key, delete_after: now + deps.config.cleanupGraceSeconds })
     .onConflict((oc) => oc.column('prefix').doNothing())
     .execute();
 }

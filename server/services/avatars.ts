@@ -5,7 +5,8 @@ import { ApiError } from '../errors.ts';
 import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from './renditions.ts';
 import { ownedFile, squareCrop, type CropFields } from './files.ts';
-import { cdnUrl } from './urls.ts';
+import { variantUrl } from './urls.ts';
+import { avatarReady, avatarRemoved } from './webhook-events.ts';
 
 export const DEFAULT_SIZE = '256';
 export const PREVIEW_SIZE = '64';
@@ -54,7 +55,7 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
   if (!found) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
   const { user, variant } = found;
   return {
-    url: cdnUrl(deps, variant.key),
+    url: variantUrl(deps, variant.key),
     expires_at: null,
     size,
     width: variant.width,
@@ -69,7 +70,7 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
 export async function describeAvatar(deps: Deps, user: UserRow) {
   if (!user.avatar_rendition_id) return null;
   const rendition = await deps.db.selectFrom('renditions').select(['file_id', 'config']).where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
-  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, cdnUrl(deps, v.key)]));
+  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, variantUrl(deps, v.key)]));
   const common = { version: user.avatar_version, url: urls[DEFAULT_SIZE] ?? null, urls, updated_at: user.avatar_updated_at ?? 0 };
   if (rendition.config === null) return { file_id: rendition.file_id, source: 'upload' as const, ...common };
   return { file_id: null, source: 'config' as const, config: JSON.parse(rendition.config) as Record<string, string>, ...common };
@@ -87,14 +88,29 @@ export async function setAvatarFromFile(deps: Deps, userId: string, fileId: stri
   if (file.upload_type !== 'profile_pic') throw new ApiError(400, 'FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'FILE_NOT_READY', `The file is ${file.state}, not ready`);
   const renditionId = file.rendition_id;
-  await deps.db.transaction().execute((trx) => setAvatar(trx, deps, userId, renditionId, deps.clock()));
+  await deps.db.transaction().execute(async (trx) => {
+    await setAvatar(trx, deps, userId, renditionId, deps.clock());
+    await avatarReady(trx, deps, userId, renditionId, file.id);
+  });
+  deps.webhooks.kick();
 }
 
 /** DELETE …/avatar: idempotent; also cancels a pending promotion. The file stays and can be set again. */
 export async function removeAvatar(deps: Deps, userId: string) {
   const user = await userRow(deps, userId);
   if (!user?.avatar_rendition_id && !user?.requested_rendition_id) return;
-  await deps.db.transaction().execute((trx) => setAvatar(trx, deps, userId, null, deps.clock()));
+  await deps.db.transaction().execute(async (trx) => {
+    // Re-read in the transaction: only an avatar that was there is reported removed.
+    const removed = await trx
+      .selectFrom('users')
+      .innerJoin('renditions', 'renditions.id', 'users.avatar_rendition_id')
+      .select('renditions.file_id')
+      .where('users.id', '=', userId)
+      .executeTakeFirst();
+    await setAvatar(trx, deps, userId, null, deps.clock());
+    if (removed) await avatarRemoved(trx, deps, userId, removed);
+  });
+  deps.webhooks.kick();
 }
 
 /** Queues a new rendition of the current avatar's file with another crop; the old one is served until it is ready. */

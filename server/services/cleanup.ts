@@ -1,6 +1,8 @@
-// Deletes superseded renditions once their grace period is over: rows first (in one transaction), then objects.
+// Deletes superseded renditions (and failed uploads' originals) once their grace period is over: rows first
+// (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
 import type { Deps } from '../context.ts';
+import { isPostgres, runAlone } from '../db/dialect.ts';
 import { forgetVariantAccess, purgeTrash } from './emotes.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
@@ -33,7 +35,9 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
       });
     }
     forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
-    await deps.storage.deletePrefix(prefix);
+    // A row names a prefix (a rendition's variants, ending in '/') or one object (a failed upload's original).
+    if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
+    else await deps.storage.delete(prefix);
     await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
   }
   return due.length;
@@ -44,21 +48,24 @@ export const STALE_TEMP_MS = 15 * 60 * 1000;
 
 /**
  * Purges the emote trash, sweeps garbage and stale temp files now and then every `intervalSeconds`; the
- * timer never keeps the process alive. The first pass removes every temp file older than this process:
- * none of its writes can have started before it did, so they are leftovers of a process that was killed.
+ * timer never keeps the process alive. With SQLite, the first pass removes every temp file older than this
+ * process: the file is its alone, so none of its writes can have started before it did, and older ones are
+ * leftovers of a process that was killed. Processes sharing PostgreSQL may share a folder too, so there only
+ * temp files untouched for STALE_TEMP_MS are removed, and one process at a time sweeps (an advisory lock).
  */
 export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => void {
   let running: Promise<unknown> = Promise.resolve();
-  let tempBefore = performance.timeOrigin;
-  const tick = () => {
+  const shared = isPostgres(deps.db);
+  let tempBefore = shared ? Date.now() - STALE_TEMP_MS : performance.timeOrigin;
+  const sweep = async () => {
     // Purging the trash schedules objects as garbage; the sweep right after deletes those already due.
-    running = purgeTrash(deps)
-      .then(() => sweepGarbage(deps))
-      .then(() => deps.storage.removeStaleTemp(tempBefore))
-      .then(() => {
-        tempBefore = Date.now() - STALE_TEMP_MS;
-      })
-      .catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
+    await purgeTrash(deps);
+    await sweepGarbage(deps);
+    await deps.storage.removeStaleTemp(tempBefore);
+    tempBefore = Date.now() - STALE_TEMP_MS;
+  };
+  const tick = () => {
+    running = runAlone(deps.db, 'avatar-server:sweeper', sweep).catch((e: unknown) => deps.log.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
   };
   tick();
   const timer = setInterval(tick, intervalSeconds * 1000);

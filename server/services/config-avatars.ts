@@ -10,6 +10,7 @@ import { setAvatar } from './avatar-state.ts';
 import { describeAvatar, userRow } from './avatars.ts';
 import { pipelineLimits } from './processing.ts';
 import { insertConfigRendition, storeVariants } from './renditions.ts';
+import { avatarReady } from './webhook-events.ts';
 
 /** Validated options (omitted keys take their defaults), or 400 INVALID_AVATAR_CONFIG naming the key. */
 export function cartoonConfig(input: unknown): CartoonConfig {
@@ -28,11 +29,12 @@ export function cartoonConfig(input: unknown): CartoonConfig {
  */
 export async function setConfigAvatar(deps: Deps, userId: string, input: unknown) {
   const config = cartoonConfig(input);
-  deps.uploadLimiter.hit(userId, deps.clock()); // drawing costs CPU like an upload does
+  await deps.uploadLimiter.hit(userId, deps.clock()); // drawing costs CPU like an upload does
   const renditionId = newId('r');
   const prefix = objectKeys.renditionPrefix(renditionId);
-  // Drawing ends within the processing timeout, so the sweep cannot take objects still being written.
-  const deleteAfter = deps.clock() + deps.config.processingTimeoutSeconds + deps.config.cleanupGraceSeconds;
+  // Drawing ends within the processing timeout (storing the variants after it, well within a second one), so
+  // the sweep cannot take objects still being written; the check in the final transaction makes sure of it.
+  const deleteAfter = deps.clock() + 2 * deps.config.processingTimeoutSeconds + deps.config.cleanupGraceSeconds;
   await deps.db.insertInto('garbage').values({ prefix, delete_after: deleteAfter }).execute();
   deps.log.debug(`cartoon started ${renditionId} ${userId}`);
   let rows;
@@ -53,7 +55,9 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
     await insertConfigRendition(trx, renditionId, config, now);
     await trx.insertInto('variants').values(rows).execute();
     await setAvatar(trx, deps, userId, renditionId, now);
+    await avatarReady(trx, deps, userId, renditionId, null);
   });
+  deps.webhooks.kick();
   deps.log.debug(`cartoon finished ${renditionId} ${userId}`);
   const user = await userRow(deps, userId);
   return { message: 'AVATAR_HAS_BEEN_UPDATED' as const, avatar: user ? await describeAvatar(deps, user) : null };

@@ -1,11 +1,13 @@
 // Emotes: shortcodes, visibility, quota, the trash, and URLs (signed for private emotes).
 import { sql, type Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
+import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/dialect.ts';
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { createTtlCache } from '../ttl-cache.ts';
-import { cdnUrl, signedCdnUrl } from './urls.ts';
+import { privateVariantUrl, variantUrl } from './urls.ts';
+import { emoteDeleted } from './webhook-events.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 export const EMOTE_SIZES = ['full', '256', '128', '64'] as const;
@@ -23,11 +25,9 @@ export function checkShortcode(shortcode: unknown): string {
   return shortcode;
 }
 
-/** True for a unique-constraint violation (SQLite now; PostgreSQL's 23505 later). */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}
+/** The partial unique index of migration 0002 that keeps a user's shortcodes (outside the trash) unique. */
+const SHORTCODE_INDEX: UniqueIndex = { name: 'emotes_owner_shortcode', table: 'emotes', columns: ['owner_id', 'shortcode_key'] };
+const isShortcodeTaken = (err: unknown) => violatesUnique(err, SHORTCODE_INDEX);
 
 const shortcodeTaken = (shortcode: string) => new ApiError(409, 'SHORTCODE_TAKEN', `You already have an emote called :${shortcode}:`);
 
@@ -43,6 +43,8 @@ async function usage(db: Deps['db'] | Trx, ownerId: string) {
 }
 
 async function checkQuota(deps: Deps, trx: Trx, ownerId: string, addBytes: number) {
+  // Counted and then inserted: two uploads of one user at once must not both fit in the last free place.
+  await serializeOn(trx, `emotes:${ownerId}`);
   const used = await usage(trx, ownerId);
   const { emoteQuota, emoteQuotaBytes } = deps.config;
   if (used.count + 1 > emoteQuota) throw new ApiError(409, 'EMOTE_QUOTA_EXCEEDED', `You can have at most ${emoteQuota} emotes`);
@@ -72,7 +74,7 @@ export async function insertEmote(deps: Deps, trx: Trx, emote: NewEmote, now: nu
         id,
         owner_id: emote.ownerId,
         file_id: emote.fileId,
-        seq: sql<number>`(select coalesce(max(seq), 0) + 1 from emotes)`,
+        seq: nextSeq(trx, 'emotes'),
         name: emote.name,
         shortcode: emote.shortcode,
         shortcode_key: emote.shortcode.toLowerCase(),
@@ -86,7 +88,7 @@ export async function insertEmote(deps: Deps, trx: Trx, emote: NewEmote, now: nu
       })
       .execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw shortcodeTaken(emote.shortcode);
+    if (isShortcodeTaken(err)) throw shortcodeTaken(emote.shortcode);
     throw err;
   }
   return id;
@@ -167,10 +169,9 @@ export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) 
   const file = await deps.db.selectFrom('files').select(['state', 'rendition_id']).where('id', '=', emote.file_id).executeTakeFirstOrThrow();
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${file.state}, not ready`);
   const variant = await deps.db.selectFrom('variants').select('key').where('rendition_id', '=', file.rendition_id).where('size', '=', size).executeTakeFirstOrThrow();
-  if (emote.public) return { url: cdnUrl(deps, variant.key), expires_at: null };
+  if (emote.public) return { url: variantUrl(deps, variant.key), expires_at: null };
   const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;
-  const signature = deps.readSigner.sign(variant.key, expiresAt);
-  return { url: signedCdnUrl(deps, variant.key, expiresAt, signature), expires_at: expiresAt };
+  return { url: await privateVariantUrl(deps, variant.key, expiresAt), expires_at: expiresAt };
 }
 
 export async function updateEmote(deps: Deps, id: string, viewer: string, changes: { shortcode?: string | undefined; public?: boolean | undefined }) {
@@ -188,7 +189,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
       .where('id', '=', id)
       .execute();
   } catch (err) {
-    if (isUniqueViolation(err) && shortcode) throw shortcodeTaken(shortcode);
+    if (isShortcodeTaken(err) && shortcode) throw shortcodeTaken(shortcode);
     throw err;
   }
   forgetVariantAccess();
@@ -200,8 +201,12 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) return;
   const now = deps.clock();
-  await deps.db.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    const moved = await trx.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    if (moved.numUpdatedRows > 0n) await emoteDeleted(trx, deps, emote);
+  });
   forgetVariantAccess();
+  deps.webhooks.kick();
 }
 
 /** Takes an emote out of the trash; its shortcode and quota must still be free. */
@@ -214,7 +219,7 @@ export async function restoreEmote(deps: Deps, id: string, viewer: string) {
         await trx.updateTable('emotes').set({ deleted_at: null, updated_at: deps.clock() }).where('id', '=', id).execute();
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw shortcodeTaken(emote.shortcode);
+      if (isShortcodeTaken(err)) throw shortcodeTaken(emote.shortcode);
       throw err;
     }
     forgetVariantAccess();
@@ -236,8 +241,9 @@ export async function readyEmotesByShortcode(deps: Deps, ownerId: string) {
 type VariantAccess = { emote: { public: number; deleted_at: number | null } | null } | null;
 
 /**
- * /cdn asks this for every request, so answers are cached briefly; every change of an emote's visibility in
- * this process clears the cache (other processes, once there are several, see it within the TTL).
+ * /cdn asks this for every request, so answers are cached briefly, per process; every change of an emote's
+ * visibility clears the cache of the process that made it. Other processes sharing the database see the
+ * change within the TTL (5 s): the bound on how long a deleted or newly private emote may still be served.
  */
 const accessCache = createTtlCache<{ access: VariantAccess }>(5000, 10_000);
 export const forgetVariantAccess = () => accessCache.clear();

@@ -3,11 +3,13 @@ import type { Deps } from '../context.ts';
 import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
 import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
+import { imageOnly } from '../images/image-end.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { objectKeys } from '../storage/index.ts';
-import { promoteIfRequested, scheduleGarbage } from './avatar-state.ts';
+import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
 import { storedCrop } from './files.ts';
 import { storeVariants } from './renditions.ts';
+import { avatarFailed, avatarReady, emoteFailed, emoteReady } from './webhook-events.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
   const { maxPixels, maxFrames, processingTimeoutSeconds } = deps.config;
@@ -22,26 +24,42 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
   return { rendition, file };
 }
 
-/** Marks a rendition failed; the file fails with it only if this was its first rendition (not a recrop). */
+/**
+ * Marks a rendition failed; the file fails with it only if this was its first rendition (not a recrop).
+ * Either way the owner's backend hears of it (avatar.failed / emote.failed).
+ */
 async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
   await deps.storage.deletePrefix(objectKeys.renditionPrefix(rendition.id));
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).execute();
-    await trx
+    const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
+    const file = rendition.file_id === null ? undefined : await trx.selectFrom('files').select(['owner_id', 'upload_type']).where('id', '=', rendition.file_id).executeTakeFirst();
+    if (marked.numUpdatedRows > 0n && file && rendition.file_id !== null) {
+      if (file.upload_type === 'emote') await emoteFailed(trx, deps, rendition.file_id, { code, message });
+      else await avatarFailed(trx, deps, file.owner_id, rendition.file_id, { code, message });
+    }
+    const fileFailed = await trx
       .updateTable('files')
       .set({ state: 'failed', error_code: code, error_message: message, updated_at: now })
       .where('id', '=', rendition.file_id)
       .where('state', '=', 'processing')
-      .execute();
+      .executeTakeFirst();
+    // A file that never became an image keeps its error for GET /v1/files, but not its bytes.
+    if (fileFailed.numUpdatedRows > 0n && rendition.file_id !== null) await scheduleObjectDeletion(trx, deps, objectKeys.original(rendition.file_id), now);
     await trx.updateTable('users').set({ requested_rendition_id: null }).where('requested_rendition_id', '=', rendition.id).execute();
   });
+  deps.webhooks.kick();
 }
 
 async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   const limits = pipelineLimits(deps);
   const original = await deps.storage.getBytes(objectKeys.original(file.id));
   if (!original) throw new ImageError('IMAGE_INVALID', 'The uploaded bytes are missing');
+  // Only the image is kept (issue 13): data after its end (a motion photo's video, padding, or an
+  // appended archive that the probe below refuses) is cut from the stored original, so no polyglot is
+  // ever at rest. The probe still sees everything that was uploaded.
+  const image = imageOnly(original);
+  if (image.length < original.length) await deps.storage.put(objectKeys.original(file.id), image);
   const probe = await probeImage(original, file.content_type, limits);
   if (file.width === null) {
     await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
@@ -77,9 +95,18 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       .set({ state: 'ready', ...(isNewest ? { rendition_id: rendition.id } : {}), width: probe.width, height: probe.height, error_code: null, error_message: null, updated_at: now })
       .where('id', '=', file.id)
       .execute();
-    if (file.upload_type === 'emote') await trx.updateTable('emotes').set({ animated: animated ? 1 : 0, updated_at: now }).where('file_id', '=', file.id).execute();
-    else await promoteIfRequested(trx, deps, file.owner_id, rendition.id, now);
+    if (file.upload_type === 'emote') {
+      await trx.updateTable('emotes').set({ animated: animated ? 1 : 0, updated_at: now }).where('file_id', '=', file.id).execute();
+      await emoteReady(trx, deps, file.id, rendition.id);
+    } else {
+      await promoteIfRequested(trx, deps, file.owner_id, rendition.id, now);
+      // An older recrop finishing after a newer one is garbage already: nobody needs to hear of it.
+      if (isNewest || (await trx.selectFrom('users').select('id').where('avatar_rendition_id', '=', rendition.id).executeTakeFirst())) {
+        await avatarReady(trx, deps, file.owner_id, rendition.id, file.id);
+      }
+    }
   });
+  deps.webhooks.kick();
 }
 
 export function createRenderJobHandler(deps: Deps): JobHandler {

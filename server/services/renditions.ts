@@ -1,17 +1,15 @@
 // A rendition is one picture made from a source plus its variants: a crop of a file (rendered by a job)
 // or a cartoon config (drawn in its request).
 import { createHash } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
+import { nextSeq } from '../db/dialect.ts';
 import type { Database, NewVariant } from '../db/schema.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
 import { objectKeys } from '../storage/index.ts';
 import { newId } from '../ids.ts';
 import { cropColumns, type Crop } from './files.ts';
 import { requestAvatar } from './avatar-state.ts';
-
-// SQLite has one writer, so max+1 inside the transaction is unique. PostgreSQL will use a sequence.
-const nextSeq = () => sql<number>`(select coalesce(max(seq), 0) + 1 from renditions)`;
 
 /**
  * Inserts a rendition and its job in the caller's transaction; call deps.jobs.kick() after commit.
@@ -25,7 +23,7 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
       id,
       file_id: fileId,
       config: null,
-      seq: nextSeq(),
+      seq: nextSeq(trx, 'renditions'),
       ...cropColumns(crop),
       state: 'processing',
       created_at: now,
@@ -40,9 +38,12 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
 export async function insertConfigRendition(trx: Transaction<Database>, id: string, config: Record<string, string>, now: number) {
   await trx
     .insertInto('renditions')
-    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(), ...cropColumns(null), state: 'ready', created_at: now })
+    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(trx, 'renditions'), ...cropColumns(null), state: 'ready', created_at: now })
     .execute();
 }
+
+/** Variant keys are content-addressed: a CDN or browser may keep them for ever. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Writes a rendition's variants under content-addressed keys; returns their rows, for the caller to insert. */
 export async function storeVariants(deps: Deps, renditionId: string, variants: readonly AvatarVariant[]): Promise<NewVariant[]> {
@@ -50,7 +51,7 @@ export async function storeVariants(deps: Deps, renditionId: string, variants: r
   for (const variant of variants) {
     const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
     const key = objectKeys.variant(renditionId, variant.size, hash);
-    await deps.storage.put(key, variant.data);
+    await deps.storage.put(key, variant.data, { contentType: variant.contentType, cacheControl: IMMUTABLE });
     rows.push({ rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType });
   }
   return rows;

@@ -25,7 +25,7 @@ export interface NewUpload extends CropFields {
 }
 
 /** The canonical MIME type for an accepted declared type; 415 otherwise. */
-function acceptedMime(declared: string): string {
+export function acceptedMime(declared: string): string {
   const format = formatFromMime(declared);
   if (!format) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
   return MIME_BY_FORMAT[format];
@@ -36,8 +36,17 @@ function checkSize(deps: Deps, sizeBytes: number, uploadType: NewUpload['upload_
   if (sizeBytes > max) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
 }
 
-async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: string, upload: NewUpload, contentType: string, crop: Crop | null): Promise<string> {
-  const id = newId('f');
+export async function insertFile(
+  deps: Deps,
+  db: Db | Transaction<Database>,
+  userId: string,
+  upload: NewUpload,
+  contentType: string,
+  crop: Crop | null,
+  /** The id of bytes already stored (a one-request upload): the row is created received. */
+  storedAs: string | null = null,
+): Promise<string> {
+  const id = storedAs ?? newId('f');
   const now = deps.clock();
   await db
     .insertInto('files')
@@ -51,7 +60,7 @@ async function insertFile(deps: Deps, db: Db | Transaction<Database>, userId: st
       ...cropColumns(crop),
       set_as_avatar: upload.upload_type === 'profile_pic' && upload.set_as_avatar !== false ? 1 : 0,
       state: 'awaiting_upload',
-      received: 0,
+      received: storedAs ? 1 : 0,
       error_code: null,
       error_message: null,
       width: null,
@@ -71,7 +80,7 @@ export async function createUpload(deps: Deps, userId: string, upload: NewUpload
   // Emotes keep their aspect ratio, so their crop is any rectangle; avatars are square.
   const crop = isEmote ? cropRect(upload) : squareCrop(upload);
   const shortcode = isEmote ? checkShortcode(upload.shortcode) : null;
-  deps.uploadLimiter.hit(userId, deps.clock());
+  await deps.uploadLimiter.hit(userId, deps.clock());
   // The file and its emote are created together: a taken shortcode or a full quota leaves nothing behind.
   const { fileId, emoteId } = await deps.db.transaction().execute(async (trx) => {
     const id = await insertFile(deps, trx, userId, upload, contentType, crop);
@@ -80,31 +89,68 @@ export async function createUpload(deps: Deps, userId: string, upload: NewUpload
     return { fileId: id, emoteId: await insertEmote(deps, trx, emote, deps.clock()) };
   });
   const expiresAt = deps.clock() + deps.config.uploadUrlTtlSeconds;
+  // With S3 the bytes go straight to the bucket, through a URL bound to this type and length.
+  const presigned = await deps.storage.presignPut(objectKeys.original(fileId), {
+    contentType,
+    contentLength: upload.size_bytes,
+    expiresInSeconds: deps.config.uploadUrlTtlSeconds,
+  });
   const signature = deps.signer.sign({ fileId, contentType, sizeBytes: upload.size_bytes, expiresAt });
   return {
     file_id: fileId,
-    upload_url: uploadUrl(deps, fileId, expiresAt, signature),
+    upload_url: presigned?.url ?? uploadUrl(deps, fileId, expiresAt, signature),
     upload_method: 'PUT' as const,
-    upload_headers: { 'Content-Type': contentType },
-    expires_at: expiresAt,
+    upload_headers: presigned ? { ...presigned.headers, 'Content-Type': contentType } : { 'Content-Type': contentType },
+    expires_at: presigned?.expiresAt ?? expiresAt,
     ...(emoteId ? { emote_id: emoteId } : {}),
   };
 }
 
-/** Files whose bytes are being written by this process: a second concurrent PUT must not overwrite them. */
-const receiving = new Set<string>();
+/**
+ * Bytes PUT straight to the bucket (S3) are not seen by this server: check the object (size and type) and
+ * record it as received. An object that does not match is deleted; nothing is processed from it.
+ */
+async function receivedInBucket(deps: Deps, file: FileRow): Promise<boolean> {
+  const head = await deps.storage.head(objectKeys.original(file.id));
+  if (!head) return false;
+  const type = (head.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (head.size !== file.size_bytes || type !== file.content_type) {
+    await deps.storage.delete(objectKeys.original(file.id));
+    throw new ApiError(400, 'SIZE_MISMATCH', `The uploaded object is ${head.size} bytes of ${type || 'unknown type'}; ${file.size_bytes} bytes of ${file.content_type} were announced`);
+  }
+  await deps.db.updateTable('files').set({ received: 1, updated_at: deps.clock() }).where('id', '=', file.id).where('received', '=', 0).execute();
+  return true;
+}
+
+/**
+ * Reserves a file's original for one writer until `releaseOriginal` (deps.uploadReservations: across processes on
+ * PostgreSQL): 409 while another request writes it, or once it has been received (re-read after reserving, so
+ * a request that checked before the previous writer finished cannot overwrite its bytes).
+ */
+export async function reserveOriginal(deps: Deps, fileId: string): Promise<void> {
+  if (!(await deps.uploadReservations.reserve(fileId))) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload is already being received');
+  const current = await deps.db.selectFrom('files').select('received').where('id', '=', fileId).executeTakeFirst().catch(async (err: unknown) => {
+    await deps.uploadReservations.release(fileId);
+    throw err;
+  });
+  if (current?.received) {
+    await deps.uploadReservations.release(fileId);
+    throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+  }
+}
+
+export const releaseOriginal = (deps: Deps, fileId: string) => deps.uploadReservations.release(fileId);
 
 /** Stores the original's bytes exactly once; a body of the wrong length stores nothing. */
 async function storeOriginal(deps: Deps, file: FileRow, body: Readable | null, declaredLength: number | null) {
   if (declaredLength !== null && declaredLength !== file.size_bytes) {
     throw new ApiError(400, 'SIZE_MISMATCH', `The body is ${declaredLength} bytes but ${file.size_bytes} were announced`);
   }
-  if (receiving.has(file.id)) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload is already being received');
-  receiving.add(file.id);
+  await reserveOriginal(deps, file.id);
   try {
     await writeOriginal(deps, file, body);
   } finally {
-    receiving.delete(file.id);
+    await releaseOriginal(deps, file.id);
   }
 }
 
@@ -152,7 +198,7 @@ export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
 }
 
 /** Starts processing a received file (once); returns its state. */
-async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['state']> {
+export async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['state']> {
   if (file.state !== 'awaiting_upload') return file.state;
   const now = deps.clock();
   const started = await deps.db.transaction().execute(async (trx) => {
@@ -177,35 +223,67 @@ async function startProcessing(deps: Deps, file: FileRow): Promise<FileRow['stat
 
 export async function completeUpload(deps: Deps, userId: string, fileId: string) {
   const file = await ownedFile(deps, userId, fileId);
-  if (!file.received) throw new ApiError(409, 'UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
-  return { file_id: file.id, processing_state: await startProcessing(deps, file) };
+  const direct = deps.config.storage.kind === 's3' && file.state === 'awaiting_upload';
+  const received = Boolean(file.received) || (direct && (await receivedInBucket(deps, file)));
+  if (!received) throw new ApiError(409, 'UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
+  return { file_id: file.id, processing_state: await startProcessing(deps, { ...file, received: 1 }) };
 }
 
-export interface DirectUpload extends CropFields {
+/** An image arriving in a request: the type it was sent as, the client's file name, the bytes as they stream in. */
+export interface IncomingImage {
+  contentType: string;
+  filename: string | null;
+  body: Readable;
+}
+
+/** An image's bytes, stored as the original of `fileId`; its size is known only now that they are. */
+export interface StoredImage {
+  fileId: string;
   contentType: string;
   filename: string;
-  body: Readable;
-  /** Known for buffered multipart parts and raw bodies that send Content-Length. */
-  sizeBytes: number | null;
+  sizeBytes: number;
 }
 
-/** POST /v1/users/me/avatar: create, receive and complete in one request; the avatar is promoted when ready. */
-export async function directUpload(deps: Deps, userId: string, upload: DirectUpload) {
-  const contentType = acceptedMime(upload.contentType);
-  if (upload.sizeBytes === null) throw new ApiError(411, 'LENGTH_REQUIRED', 'Send Content-Length (or use multipart/form-data)');
-  if (upload.sizeBytes === 0) throw new ApiError(400, 'INVALID_REQUEST', 'The image is empty');
-  checkSize(deps, upload.sizeBytes);
-  const crop = squareCrop(upload);
-  deps.uploadLimiter.hit(userId, deps.clock());
-  const newFile = { upload_type: 'profile_pic' as const, filename: upload.filename, content_type: contentType, size_bytes: upload.sizeBytes, set_as_avatar: true };
-  const fileId = await insertFile(deps, deps.db, userId, newFile, contentType, crop);
-  const file = await ownedFile(deps, userId, fileId);
+/** Streams an image into `fileId`'s original, at most `maxAvatarBytes` (413 FILE_TOO_LARGE past them, nothing stored). */
+export async function storeImage(deps: Deps, fileId: string, image: IncomingImage, contentType: string): Promise<StoredImage> {
+  const max = deps.config.maxAvatarBytes;
   try {
-    await storeOriginal(deps, file, upload.body, upload.sizeBytes);
+    const sizeBytes = await deps.storage.put(objectKeys.original(fileId), image.body, { maxBytes: max });
+    return { fileId, contentType, filename: image.filename ?? 'avatar', sizeBytes };
   } catch (err) {
-    // Nothing useful was stored: leave no half-created file behind.
-    await deps.db.deleteFrom('files').where('id', '=', fileId).execute();
+    if (err instanceof ObjectTooLargeError) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
     throw err;
   }
-  return { file_id: fileId, processing_state: await startProcessing(deps, { ...file, received: 1 }) };
+}
+
+/** Deletes stored bytes that no file row will claim (the rest of their request was refused). */
+export const discardImage = (deps: Deps, stored: StoredImage) => deps.storage.delete(objectKeys.original(stored.fileId));
+
+/**
+ * POST /v1/users/me/avatar, step 1: refuses a type that is not an accepted image (415) or an exhausted allowance
+ * (429), then streams the bytes into a new file's original. No file row exists until `commitDirectUpload`.
+ */
+export async function stageDirectUpload(deps: Deps, userId: string, image: IncomingImage): Promise<StoredImage> {
+  const contentType = acceptedMime(image.contentType);
+  await deps.uploadLimiter.hit(userId, deps.clock());
+  return storeImage(deps, newId('f'), image, contentType);
+}
+
+/**
+ * Step 2, once the whole request was read: the file row (with the stored size) and its processing; the avatar is
+ * promoted when ready. Whatever is refused here (an empty image, a bad crop) leaves nothing behind.
+ */
+export async function commitDirectUpload(deps: Deps, userId: string, stored: StoredImage, fields: CropFields) {
+  let file: FileRow;
+  try {
+    if (stored.sizeBytes === 0) throw new ApiError(400, 'INVALID_REQUEST', 'The image is empty');
+    const crop = squareCrop(fields);
+    const newFile = { upload_type: 'profile_pic' as const, filename: stored.filename, content_type: stored.contentType, size_bytes: stored.sizeBytes, set_as_avatar: true };
+    await insertFile(deps, deps.db, userId, newFile, stored.contentType, crop, stored.fileId);
+    file = await ownedFile(deps, userId, stored.fileId);
+  } catch (err) {
+    await discardImage(deps, stored);
+    throw err;
+  }
+  return { file_id: file.id, processing_state: await startProcessing(deps, file) };
 }

@@ -1,12 +1,23 @@
 // Every URL the server hands out is built here, so the base (AVATAR_PUBLIC_URL) and the paths stay in one place.
 import type { Deps } from '../context.ts';
 
-/** A stored variant served by /cdn (local storage). */
-export const cdnUrl = (deps: Deps, key: string) => `${deps.baseUrl()}/cdn/${key}`;
+/** A public variant: the CDN or bucket URL with S3 storage, else this server's /cdn. Never the app for S3. */
+export const variantUrl = (deps: Deps, key: string) => deps.storage.publicUrl(key) ?? `${deps.baseUrl()}/cdn/${key}`;
 
-/** A private variant's read URL, signed until `expiresAt`. */
-export const signedCdnUrl = (deps: Deps, key: string, expiresAt: number, signature: string) => `${cdnUrl(deps, key)}?expires=${expiresAt}&signature=${signature}`;
+/** A private variant's read URL, valid until `expiresAt`: an S3 presigned GET, or /cdn with our own signature. */
+export async function privateVariantUrl(deps: Deps, key: string, expiresAt: number): Promise<string> {
+  const presigned = await deps.storage.presignGet(key, expiresAt - deps.clock());
+  if (presigned) return presigned;
+  return `${deps.baseUrl()}/cdn/${key}?expires=${expiresAt}&signature=${deps.readSigner.sign(key, expiresAt)}`;
+}
 
 /** The presigned PUT of an upload, verified by the server itself (local storage). */
 export const uploadUrl = (deps: Deps, fileId: string, expiresAt: number, signature: string) =>
   `${deps.baseUrl()}/v1/uploads/${encodeURIComponent(fileId)}/content?expires=${expiresAt}&signature=${signature}`;
+
+/** An upload link (POST /v1/admin/avatars/new): a multipart POST or raw PUT of the image, verified by the server. */
+export const uploadLinkUrl = (deps: Deps, fileId: string, expiresAt: number, signature: string) =>
+  `${deps.baseUrl()}/v1/uploads/${encodeURIComponent(fileId)}/image?expires=${expiresAt}&signature=${signature}`;
+
+/** The hosted editor page of a session (POST /v1/admin/sessions). */
+export const editorUrl = (deps: Deps, sessionId: string) => `${deps.baseUrl()}/editor/${sessionId}`;

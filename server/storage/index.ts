@@ -1,4 +1,5 @@
-// Object storage seam: the local folder now, S3-compatible later. Keys are '/'-separated, never user-chosen.
+// Object storage seam: the local folder (local.ts) or an S3-compatible bucket (s3.ts). Keys are '/'-separated,
+// never user-chosen.
 import type { Readable } from 'node:stream';
 
 export interface PutOptions {
@@ -6,6 +7,35 @@ export interface PutOptions {
   maxBytes?: number;
   /** Refuse (and store nothing) unless the body is exactly this long. */
   exactBytes?: number;
+  /** Sent back as `Content-Type` by the bucket or CDN (S3). The local driver ignores it: /cdn sets its own. */
+  contentType?: string;
+  /** Sent back as `Cache-Control` by the bucket or CDN (S3). The local driver ignores it: /cdn sets its own. */
+  cacheControl?: string;
+}
+
+/** What HEAD tells about a stored object. */
+export interface ObjectHead {
+  size: number;
+  /** The stored `Content-Type`; null when the driver does not keep one (local). */
+  contentType: string | null;
+}
+
+export interface PresignOptions {
+  /** The only `Content-Type` the upload may be sent with. */
+  contentType: string;
+  /** The only body length the upload may have. */
+  contentLength: number;
+  expiresInSeconds: number;
+}
+
+/** A PUT the client sends straight to the storage, which itself refuses another type, length, or a late or altered URL. */
+export interface PresignedPut {
+  url: string;
+  method: 'PUT';
+  /** Headers the client must send as they are (they are part of the signature). */
+  headers: Record<string, string>;
+  /** Unix seconds. */
+  expiresAt: number;
 }
 
 export interface StoredObject {
@@ -29,6 +59,25 @@ export interface Storage {
    * since `before` (ms since the epoch). Returns how many went.
    */
   removeStaleTemp(before: number): Promise<number>;
+  /** Size and type of a stored object, or null when there is none (used by `complete` after a presigned PUT). */
+  head(key: string): Promise<ObjectHead | null>;
+  /**
+   * A presigned PUT bound to the type and length, or null when the driver has none (local: the app signs and
+   * receives uploads itself, see signing.ts).
+   */
+  presignPut(key: string, opts: PresignOptions): Promise<PresignedPut | null>;
+  /**
+   * A presigned GET (private emotes), or null when the app signs its own read URLs (local: /cdn). Only for
+   * keys matching PUBLIC_KEY: S3 throws for any other (originals are never handed out).
+   */
+  presignGet(key: string, expiresInSeconds: number): Promise<string | null>;
+  /**
+   * Where a public object is read from (the CDN, else the bucket), or null when the app serves it (local:
+   * /cdn). Only for keys matching PUBLIC_KEY: S3 throws for any other.
+   */
+  publicUrl(key: string): string | null;
+  /** Releases connections; the storage is not used afterwards. */
+  close(): Promise<void>;
 }
 
 /** Thrown by put() when the body is longer than maxBytes; nothing is stored. */
@@ -42,6 +91,16 @@ export class ObjectTooLargeError extends Error {
 export class ObjectLengthError extends Error {
   constructor(readonly expected: number, readonly actual: number) {
     super(`object is ${actual} bytes, expected ${expected}`);
+  }
+}
+
+/**
+ * The storage service failed (unreachable, timed out, throttled or 5xx after the retries, access denied):
+ * a server-side fault to answer with a 5xx, never the client's.
+ */
+export class StorageError extends Error {
+  constructor(readonly operation: string, readonly key: string, options: { cause: unknown }) {
+    super(`storage ${operation} ${key} failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
   }
 }
 

@@ -1,11 +1,11 @@
 // Local-folder storage: objects are files under DATA_DIR/objects, written to a temp file and renamed into place.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ObjectLengthError, ObjectTooLargeError, type PutOptions, type Storage, type StoredObject } from './index.ts';
+import { ObjectLengthError, ObjectTooLargeError, type ObjectHead, type PutOptions, type Storage, type StoredObject } from './index.ts';
 
 export function createLocalStorage(dataDir: string): Storage {
   const root = resolve(dataDir, 'objects');
@@ -27,6 +27,7 @@ export function createLocalStorage(dataDir: string): Storage {
       let length = 0;
       const limit = Math.min(opts.maxBytes ?? Infinity, opts.exactBytes ?? Infinity);
       const tooLong = () => (opts.exactBytes !== undefined ? new ObjectLengthError(opts.exactBytes, length) : new ObjectTooLargeError(limit));
+      let file: WriteStream | null = null;
       try {
         if (body instanceof Uint8Array) {
           length = body.byteLength;
@@ -41,12 +42,16 @@ export function createLocalStorage(dataDir: string): Storage {
               else done(null, chunk);
             },
           });
-          await pipeline(body, counter, createWriteStream(temp));
+          file = createWriteStream(temp);
+          await pipeline(body, counter, file);
         }
         if (opts.exactBytes !== undefined && length !== opts.exactBytes) throw new ObjectLengthError(opts.exactBytes, length);
         await rename(temp, target);
         return length;
       } catch (err) {
+        // A pipeline can fail before its file is even open (a body that errors at once): removed before the open
+        // completes, the temp file would reappear. Wait until the stream has let go of it.
+        if (file && !file.closed) await new Promise<void>((settle) => file!.once('close', () => settle()));
         await rm(temp, { force: true });
         throw err;
       }
@@ -116,5 +121,21 @@ export function createLocalStorage(dataDir: string): Storage {
       await writeFile(probe, 'ok');
       await unlink(probe);
     },
+
+    async head(key: string): Promise<ObjectHead | null> {
+      try {
+        const info = await stat(pathOf(key));
+        return info.isFile() ? { size: info.size, contentType: null } : null;
+      } catch (err) {
+        if (notFound(err)) return null;
+        throw err;
+      }
+    },
+
+    // The app signs, receives and serves objects itself (signing.ts, /cdn): nothing to presign or point at.
+    presignPut: async () => null,
+    presignGet: async () => null,
+    publicUrl: () => null,
+    close: async () => {},
   };
 }

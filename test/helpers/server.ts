@@ -1,5 +1,6 @@
 // Starts the real avatar-server as a child process on 127.0.0.1 with a port it picks itself,
-// and gives tests small helpers to talk to it over HTTP.
+// and gives tests small helpers to talk to it over HTTP. With AVATAR_TEST_DATABASE=postgres (npm run
+// test:server:pg) every server gets a fresh database on the test PostgreSQL instead of a SQLite file.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -7,13 +8,33 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testPostgres } from './postgres.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliSource = join(root, 'server', 'cli.ts');
 
+/** The database engine this test run puts servers on. */
+export const TEST_DATABASE: 'sqlite' | 'postgres' = process.env.AVATAR_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** PostgreSQL databases of this process's servers, by data dir: a restart on the same dir finds its data. */
+const databases = new Map<string, string>();
+
+/** The DATABASE_URL for a server on `dataDir` in this run (null: SQLite in the data dir). */
+async function databaseFor(dataDir: string): Promise<string | null> {
+  if (TEST_DATABASE !== 'postgres') return null;
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = await (await testPostgres()).createDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}
+
 export interface RunningServer {
   url: string;
   dataDir: string;
+  /** DATABASE_URL of the server (null: SQLite, avatar.db in dataDir). */
+  databaseUrl: string | null;
   jwtSecret: string;
   adminKey: string;
   proc: ChildProcess;
@@ -41,6 +62,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'avatar-test-')));
   const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
   const adminKey = opts.adminKey ?? randomBytes(24).toString('hex');
+  const databaseUrl = opts.env && 'DATABASE_URL' in opts.env ? opts.env.DATABASE_URL || null : await databaseFor(dataDir);
   const args = ['--import', 'tsx', cliSource, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir];
   if (opts.dev !== false) args.push('--dev');
   args.push(...(opts.args ?? []));
@@ -52,6 +74,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       AVATAR_JWT_SECRET: jwtSecret,
       AVATAR_ADMIN_KEY: adminKey,
       AVATAR_LOG_LEVEL: 'debug',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,12 +109,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
   };
 
-  const listening = await waitForLine(/^listening on http:\/\/\S+$/);
+  // A loaded machine can be slow to start a server; one that never starts must not outlive the test file.
+  const listening = await waitForLine(/^listening on http:\/\/\S+$/, 60_000).catch((err: unknown) => {
+    proc.kill('SIGKILL');
+    throw err;
+  });
   const url = listening.replace(/^listening on /, '').trim();
 
   return {
     url,
     dataDir,
+    databaseUrl,
     jwtSecret,
     adminKey,
     proc,
@@ -100,7 +128,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     async stop({ keepData = false } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
-      if (!keepData && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!keepData && !opts.dataDir) {
+        await rm(dataDir, { recursive: true, force: true });
+        const database = databases.get(dataDir);
+        if (database) {
+          databases.delete(dataDir);
+          await (await testPostgres()).dropDatabase(database);
+        }
+      }
     },
     async kill() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import * as fixtures from '../fixtures/images.ts';
 import { BLUE, GREEN, RED, jpeg, png } from '../fixtures/images.ts';
+import { queryValue } from '../helpers/database.ts';
 import {
   api, expectError, fetchBytes, listFiles, signJwt, startServer, userToken, waitUntil,
   type ApiResponse, type RunningServer,
@@ -799,14 +799,7 @@ describe('emote quota limits (AVATAR_EMOTE_QUOTA=2, AVATAR_EMOTE_QUOTA_BYTES=100
   after(() => server?.stop());
 
   /** Rows of the user's uploads in the database: what "nothing left behind" means. */
-  function fileRows(user: string): number {
-    const db = new Database(join(server.dataDir, 'avatar.db'), { readonly: true });
-    try {
-      return (db.prepare('select count(*) as n from files where owner_id = ?').get(user) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  }
+  const fileRows = (user: string) => queryValue(server, 'select count(*) as n from files where owner_id = ?', user);
 
   it('the quota endpoint reports the configured limits', async () => {
     assert.deepEqual(await c.quota('fresh'), { used_count: 0, used_bytes: 0, ...QUOTA });
@@ -816,7 +809,7 @@ describe('emote quota limits (AVATAR_EMOTE_QUOTA=2, AVATAR_EMOTE_QUOTA_BYTES=100
     const user = 'countfull';
     const a = await c.placeholder(user, 'one', 100);
     const b = await c.placeholder(user, 'two', 100);
-    const before = { quota: await c.quota(user), ids: await c.ids(user), files: fileRows(user) };
+    const before = { quota: await c.quota(user), ids: await c.ids(user), files: await fileRows(user) };
     assert.deepEqual(before.quota, { used_count: 2, used_bytes: 200, ...QUOTA });
     assert.equal(before.files, 2);
 
@@ -826,7 +819,7 @@ describe('emote quota limits (AVATAR_EMOTE_QUOTA=2, AVATAR_EMOTE_QUOTA_BYTES=100
     assert.deepEqual(await c.quota(user), before.quota);
     assert.deepEqual(await c.ids(user), before.ids);
     assert.deepEqual(await c.ids(user, true), []);
-    assert.equal(fileRows(user), before.files, 'a refused create left a file row behind');
+    assert.equal(await fileRows(user), before.files, 'a refused create left a file row behind');
 
     // Deleting frees a slot at once, and the refused shortcode was never taken.
     assert.equal((await c.del(user, a)).status, 204);
@@ -840,12 +833,12 @@ describe('emote quota limits (AVATAR_EMOTE_QUOTA=2, AVATAR_EMOTE_QUOTA_BYTES=100
     await c.placeholder(user, 'big', 6000);
     expectError(await c.createEmote(user, { shortcode: 'over', sizeBytes: 4001 }), 409, 'EMOTE_QUOTA_EXCEEDED');
     assert.deepEqual(await c.quota(user), { used_count: 1, used_bytes: 6000, ...QUOTA });
-    assert.equal(fileRows(user), 1);
+    assert.equal(await fileRows(user), 1);
     assert.equal((await c.createEmote(user, { shortcode: 'exact', sizeBytes: 4000 })).status, 201);
     assert.deepEqual(await c.quota(user), { used_count: 2, used_bytes: 10_000, ...QUOTA });
     // One emote alone larger than the budget (though under the 1 MiB file limit).
     expectError(await c.createEmote('bytesalone', { shortcode: 'huge', sizeBytes: 10_001 }), 409, 'EMOTE_QUOTA_EXCEEDED');
-    assert.equal(fileRows('bytesalone'), 0);
+    assert.equal(await fileRows('bytesalone'), 0);
   });
 
   it('restore fails with 409 EMOTE_QUOTA_EXCEEDED when the count is full, and works once a slot is free', async () => {

@@ -85,7 +85,7 @@ test('formatFromMime accepts exactly the five image types, ignoring case and par
   assert.equal(formatFromMime('text/html'), null);
 });
 
-test('containsMarkup finds markup at the start and end of a file but not in compressed middles', () => {
+test('containsMarkup finds markup anywhere in a file, in any case, but not tag names glued to other letters', () => {
   const big = () => Buffer.alloc(300 * 1024, 0x41);
   const withText = (at: number, text: string) => {
     const bytes = big();
@@ -95,8 +95,8 @@ test('containsMarkup finds markup at the start and end of a file but not in comp
   assert.equal(containsMarkup(big()), false);
   assert.equal(containsMarkup(withText(10, '<SCRIPT>')), true);
   assert.equal(containsMarkup(withText(300 * 1024 - 20, 'x onerror=alert(1)')), true);
-  // Only the first and last 64 KiB are scanned.
-  assert.equal(containsMarkup(withText(150 * 1024, '<script>')), false);
+  // The whole file is scanned, not only its first and last 64 KiB (issue 13).
+  assert.equal(containsMarkup(withText(150 * 1024, '<script>')), true);
   // A tag name glued to other letters is not markup (keeps random compressed bytes from matching).
   assert.equal(containsMarkup(withText(10, '<svgA')), false);
   assert.equal(containsMarkup(withText(10, '<svg/onload')), true);
@@ -141,10 +141,12 @@ test('an animation with more frames than allowed is IMAGE_TOO_LARGE', async () =
 
 // --- render ---
 
-test('a truncated JPEG passes the header probe but fails to render as IMAGE_INVALID', async () => {
+test('a truncated JPEG is refused by the probe from its structure, and by the decode if it gets that far', async () => {
   const bytes = await fixtures.truncatedJpeg();
-  const probe = await probeImage(bytes, 'image/jpeg', limits);
-  await rejectsWithImageError(renderAvatarVariants(bytes, probe, null, SIZES, limits), 'IMAGE_INVALID', /corrupt or truncated/);
+  await rejectsWithImageError(probeImage(bytes, 'image/jpeg', limits), 'IMAGE_INVALID', /truncated/);
+  // The decode is strict on its own too: given the intact image's probe, the cut data still fails.
+  const probe = await probeImage(await fixtures.jpeg(640, 480), 'image/jpeg', limits);
+  await rejectsWithImageError(renderAvatarVariants(bytes, probe, null, SIZES, limits), 'IMAGE_INVALID', /truncated/);
 });
 
 test('EXIF orientation 6 is applied and every metadata block is stripped', async () => {

@@ -1,0 +1,244 @@
+// /cdn/: variant bytes for local storage. A plain node:http listener in front of Hono's answers GET, HEAD and
+// OPTIONS itself: the objects are immutable (content-addressed keys), so there is nothing for the middleware chain
+// to do, and its cost per request was most of the cost of serving a small emote. Every header set is built once
+// per object; small objects live in memory with theirs. Other methods fall through to Hono (404 NOT_FOUND).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { z } from '@hono/zod-openapi';
+import type { Deps } from '../context.ts';
+import { errorBody } from '../errors.ts';
+import { emoteOfVariantKey } from '../services/emotes.ts';
+import { PUBLIC_KEY } from '../storage/index.ts';
+import { createTtlCache } from '../ttl-cache.ts';
+import type { App } from './env.ts';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+const PREFIX = '/cdn/';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Objects up to this size are kept in memory (avatars' small sizes, emotes), up to the total below. */
+const SMALL_OBJECT_BYTES = 64 * 1024;
+const SMALL_OBJECTS_TOTAL_BYTES = 32 * 1024 * 1024;
+/**
+ * Keys are content-addressed, so a cached object never goes stale; whether it may still be served is the access
+ * check's decision on every request. The TTL only bounds how long the bytes of a deleted object stay in memory.
+ */
+const SMALL_OBJECT_TTL_MS = 60_000;
+/** What an entry costs beyond its bytes (key, header arrays). */
+const ENTRY_OVERHEAD_BYTES = 512;
+/** A verified (key, expires, signature) stays verified: the HMAC is deterministic. The memo saves it per request. */
+const VERIFIED_URLS = 10_000;
+const VERIFIED_URL_TTL_MS = 10 * 60_000;
+
+/** Flat [name, value, name, value, …], as res.writeHead takes it without building a header object. */
+type HeaderList = string[];
+
+/** Where the Cache-Control value sits in every list below, so a private answer swaps in its own. */
+const CACHE_CONTROL_AT = 5;
+
+/** The headers of 200 and 304 answers alike (Hono's order: lower case, sorted). */
+function commonHeaders(etag: string, withType: boolean): HeaderList {
+  return [
+    'access-control-allow-origin', '*',
+    'access-control-expose-headers', 'ETag',
+    'cache-control', IMMUTABLE,
+    'content-security-policy', "default-src 'none'; sandbox",
+    ...(withType ? ['content-type', 'image/webp'] : []),
+    'etag', etag,
+    'x-content-type-options', 'nosniff',
+  ];
+}
+
+const okHeaders = (etag: string, size: number): HeaderList => [...commonHeaders(etag, true), 'content-length', String(size)];
+
+/** The same headers with a private emote's Cache-Control (its signed URL's remaining lifetime). */
+function withCacheControl(headers: HeaderList, cacheControl: string | null): HeaderList {
+  if (cacheControl === null) return headers;
+  const copy = headers.slice();
+  copy[CACHE_CONTROL_AT] = cacheControl;
+  return copy;
+}
+
+/** Browsers preflight a conditional GET (If-None-Match). */
+const PREFLIGHT: HeaderList = [
+  'access-control-allow-headers', 'If-None-Match',
+  'access-control-allow-methods', 'GET, HEAD',
+  'access-control-allow-origin', '*',
+  'access-control-max-age', '600',
+];
+
+/** An error answer in the one error shape, built once ({"error":{"code","message"}}, as app.onError renders it). */
+function errorAnswer(status: number, code: string, message: string) {
+  const body = Buffer.from(JSON.stringify(errorBody(code, message)));
+  return { status, body, headers: ['Content-Type', 'application/json', 'Content-Length', String(body.byteLength)] };
+}
+type ErrorAnswer = ReturnType<typeof errorAnswer>;
+
+const NOT_FOUND = errorAnswer(404, 'NOT_FOUND', 'Object not found');
+const URL_INVALID = errorAnswer(403, 'URL_INVALID', 'This private image needs a valid signed URL');
+const URL_EXPIRED = errorAnswer(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
+const INTERNAL = errorAnswer(500, 'INTERNAL', 'Something went wrong on the server; try again');
+
+/** "*" matches any current representation (RFC 9110 §13.1.2); weak tags compare equal to ours. */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(',').some((tag) => {
+    const bare = tag.trim().replace(/^W\//, '');
+    return bare === '*' || bare === etag;
+  });
+}
+
+function decodeQueryPart(raw: string): string {
+  if (!/[%+]/.test(raw)) return raw;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/** The first value of `name` in a query string ('' when it has no '='), decoded as URLSearchParams would. */
+function queryParam(query: string, name: string): string | undefined {
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    if (decodeQueryPart(eq === -1 ? part : part.slice(0, eq)) === name) return eq === -1 ? '' : decodeQueryPart(part.slice(eq + 1));
+  }
+  return undefined;
+}
+
+/** An object we have seen and may serve: its ETag, its 304 headers and, when small, its bytes with their headers. */
+interface Variant {
+  etag: string;
+  notModified: HeaderList;
+  small: { bytes: Buffer; ok: HeaderList } | null;
+}
+
+/** A key that passed PUBLIC_KEY: its ETag is the content hash in it. */
+function newVariant(key: string): Variant {
+  const etag = `"${PUBLIC_KEY.exec(key)?.[1] ?? ''}"`;
+  return { etag, notModified: commonHeaders(etag, false), small: null };
+}
+
+type Access = Awaited<ReturnType<typeof emoteOfVariantKey>>;
+
+/**
+ * The request listener for the whole server: /cdn/ GET, HEAD and OPTIONS are answered here, everything else goes
+ * to `next` (Hono's listener). The caches live in this closure, so two servers in one process share nothing.
+ */
+export function createCdnListener(deps: Deps, next: RequestListener): RequestListener {
+  const variants = createTtlCache<Variant>(SMALL_OBJECT_TTL_MS, SMALL_OBJECTS_TOTAL_BYTES);
+  const verifiedUrls = createTtlCache<number>(VERIFIED_URL_TTL_MS, VERIFIED_URLS);
+
+  function send(res: ServerResponse, status: number, headers: HeaderList, body?: Buffer) {
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  const sendError = (req: IncomingMessage, res: ServerResponse, answer: ErrorAnswer) =>
+    send(res, answer.status, answer.headers, req.method === 'HEAD' ? undefined : answer.body);
+
+  /** As app.onError does for an unknown error: logged with its stack, answered as 500 INTERNAL. */
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
+    const path = (req.url ?? '').split('?')[0];
+    deps.log.error(`error: ${req.method} ${path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (res.headersSent) res.destroy();
+    else sendError(req, res, INTERNAL);
+  }
+
+  /** The expiry of a correctly signed URL for `key`, or null. */
+  function signedExpiry(key: string, query: string): number | null {
+    const memo = `${key}?${query}`;
+    const known = verifiedUrls.get(memo);
+    if (known !== undefined) return known;
+    const expiresAt = Number(queryParam(query, 'expires') ?? NaN);
+    if (!deps.readSigner.verify(key, expiresAt, queryParam(query, 'signature') ?? '')) return null;
+    verifiedUrls.set(memo, expiresAt);
+    return expiresAt;
+  }
+
+  function remember(key: string, variant: Variant) {
+    variants.set(key, variant, ENTRY_OVERHEAD_BYTES + (variant.small?.bytes.byteLength ?? 0));
+    return variant;
+  }
+
+  /** Not in memory: from storage; small objects stay in memory with their headers. */
+  async function serveFromStorage(req: IncomingMessage, res: ServerResponse, key: string, variant: Variant, cacheControl: string | null) {
+    const object = await deps.storage.get(key);
+    if (!object) return sendError(req, res, NOT_FOUND);
+    if (object.size <= SMALL_OBJECT_BYTES) {
+      const bytes = await buffer(object.body);
+      const small = { bytes, ok: okHeaders(variant.etag, bytes.byteLength) };
+      remember(key, { ...variant, small });
+      return send(res, 200, withCacheControl(small.ok, cacheControl), req.method === 'HEAD' ? undefined : bytes);
+    }
+    res.writeHead(200, withCacheControl(okHeaders(variant.etag, object.size), cacheControl));
+    if (req.method === 'HEAD') {
+      object.body.destroy();
+      res.end();
+      return;
+    }
+    pipeline(object.body, res, (err) => {
+      // A client that goes away mid-body is not an error of ours; a storage read failing is.
+      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error(`error: GET ${PREFIX}${key}: ${err.stack ?? err.message}`);
+    });
+  }
+
+  /** Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL. */
+  function answer(req: IncomingMessage, res: ServerResponse, key: string, query: string, access: Access, seen: Variant | undefined) {
+    const emote = access?.emote;
+    if (!access || (emote && emote.deleted_at !== null)) return sendError(req, res, NOT_FOUND);
+    let cacheControl: string | null = null; // the immutable, public one
+    if (emote && !emote.public) {
+      const expiresAt = signedExpiry(key, query);
+      if (expiresAt === null) return sendError(req, res, URL_INVALID);
+      const remaining = expiresAt - deps.clock();
+      if (remaining <= 0) return sendError(req, res, URL_EXPIRED);
+      cacheControl = `private, max-age=${remaining}`;
+    }
+    const variant = seen ?? remember(key, newVariant(key));
+    if (matchesEtag(req.headers['if-none-match'], variant.etag)) return send(res, 304, withCacheControl(variant.notModified, cacheControl));
+    if (variant.small) return send(res, 200, withCacheControl(variant.small.ok, cacheControl), req.method === 'HEAD' ? undefined : variant.small.bytes);
+    serveFromStorage(req, res, key, variant, cacheControl).catch((err: unknown) => fail(req, res, err));
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (!url.startsWith(PREFIX)) return next(req, res);
+    const method = req.method;
+    if (method === 'OPTIONS') return send(res, 204, PREFLIGHT);
+    if (method !== 'GET' && method !== 'HEAD') return next(req, res);
+    const queryAt = url.indexOf('?');
+    const key = queryAt === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, queryAt);
+    const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
+    // Only variant keys are public. The pattern admits no '%', '.' outside the extension or '/' beyond its own,
+    // so encoded or dotted paths never reach storage; a key seen before was checked then.
+    const seen = variants.get(key);
+    if (!seen && !PUBLIC_KEY.test(key)) return sendError(req, res, NOT_FOUND);
+    // The access check (whose answers are cached and forgotten whenever an emote's visibility changes or the
+    // garbage sweep deletes objects) decides on every request, so bytes in memory never outlive their right to be served.
+    emoteOfVariantKey(deps, key).then(
+      (access) => {
+        try {
+          answer(req, res, key, query, access, seen);
+        } catch (err) {
+          fail(req, res, err);
+        }
+      },
+      (err: unknown) => fail(req, res, err),
+    );
+  };
+}
+
+/** /cdn/ is not a Hono route (see createCdnListener), but /openapi.json documents it like one. */
+export function documentCdnRoute(app: App) {
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/cdn/{key}',
+    tags: ['Operations'],
+    summary: 'Variant bytes (content-addressed keys, immutable)',
+    request: { params: z.object({ key: z.string().openapi({ param: { name: 'key', in: 'path' } }) }) },
+    responses: { 200: { description: 'The image', content: { 'image/webp': { schema: z.string().openapi({ format: 'binary' }) } } }, 304: { description: 'Not modified' }, 404: { description: 'No such object' } },
+  });
+}

@@ -1,0 +1,55 @@
+// Hosted editor sessions: POST /v1/admin/sessions creates one; GET /editor/{session_id} is its page, embeddable as
+// an iframe on the allowed origins only. Mount after adminRoutes: its /v1/admin/* middleware must run first.
+import { createRoute, z } from '@hono/zod-openapi';
+import { randomBytes } from 'node:crypto';
+import type { Deps } from '../context.ts';
+import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
+import { createEditorSession, openEditorSession } from '../services/editor-sessions.ts';
+import { editorPageHtml, pageHeaders, sessionErrorPage } from './editor-page.ts';
+import { adminSecurity, type App } from './env.ts';
+
+const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+
+export function editorSessionRoutes(app: App, deps: Deps) {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/sessions',
+      tags: ['Admin'],
+      summary: 'A hosted editor page for one user (open it, or frame it on an allowed origin); it tells the opener by postMessage',
+      security: adminSecurity,
+      request: { body: { required: true, content: { 'application/json': { schema: EditorSessionBody } } } },
+      responses: { 201: json(EditorSessionCreated, 'Session created'), ...errors(400, 401, 403) },
+    }),
+    async (c) => c.json(await createEditorSession(deps, c.req.valid('json')), 201),
+  );
+
+  // An HTML page, not JSON: described in the document, routed by hand.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/editor/{session_id}',
+    tags: ['Editor'],
+    summary: "A session's editor page: <avatar-editor> for its user; posts {type: \"avatar-changed\", detail} to the opener or parent after a save",
+    request: { params: EditorSessionParam },
+    responses: { 200: html('The editor'), 404: html('Unknown session'), 410: html('Expired session') },
+  });
+  app.get('/editor/:session_id', async (c) => {
+    const opened = await openEditorSession(deps, c.req.param('session_id'));
+    const { allowedOrigins } = deps.config;
+    const ownOrigin = new URL(deps.baseUrl()).origin;
+    if (opened.state !== 'open') {
+      const page = sessionErrorPage(opened.state);
+      return c.body(page.html, page.status, pageHeaders(allowedOrigins, ownOrigin, null));
+    }
+    const nonce = randomBytes(16).toString('base64');
+    const { session, token } = opened;
+    const body = editorPageHtml({
+      nonce,
+      token,
+      type: session.type,
+      returnUrl: session.return_url,
+      messageOrigins: allowedOrigins.includes('*') ? null : allowedOrigins,
+    });
+    return c.body(body, 200, pageHeaders(allowedOrigins, ownOrigin, nonce));
+  });
+}

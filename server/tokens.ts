@@ -1,0 +1,108 @@
+// User tokens, verified with jose: HS256 with the shared AVATAR_JWT_SECRET (what this server issues itself),
+// and, when AVATAR_JWT_JWKS_URL is set, the asymmetric tokens a host's identity provider issues, checked
+// against its published keys (fetched, cached and refreshed on rotation by jose).
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ApiError } from './errors.ts';
+
+export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/** Asymmetric algorithms an identity provider's keys may use; never "none", never HS* with a public key. */
+const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export interface TokenSettings {
+  jwtSecret: string;
+  jwksUrl?: string | undefined;
+  /** Checked on identity-provider (JWKS) tokens when set. */
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** The claim that holds the user id (default "sub"). */
+  userClaim: string;
+  /** Shortest time between two fetches of the key set (jose refetches when a token names an unknown key). */
+  jwksCooldownSeconds: number;
+}
+
+export interface Tokens {
+  /** The user id of a valid token; 401 UNAUTHENTICATED otherwise (503 when the identity provider's keys cannot be fetched). */
+  verify(token: string): Promise<string>;
+  /** An HS256 token for `userId` that expires at `expiresAt` (Unix seconds). */
+  sign(userId: string, expiresAt: number): Promise<string>;
+}
+
+const unauthenticated = (why: string) => new ApiError(401, 'UNAUTHENTICATED', why);
+const keysUnavailable = () => new ApiError(503, 'AUTH_UNAVAILABLE', "The identity provider's keys could not be fetched; try again");
+
+/** The identity provider's key set, where a failure to fetch it is told apart from a token that names no known key. */
+function remoteKeySet(url: string, cooldownSeconds: number): JWTVerifyGetKey {
+  const keys = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, timeoutDuration: 5000 });
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw keysUnavailable();
+    }
+  };
+}
+
+/** Why a token was refused, in words a host developer can act on (never the token itself). */
+function refusal(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof errors.JWTExpired) return unauthenticated('Token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'exp') return unauthenticated('Token has no exp claim');
+    if (error.claim === 'nbf') return unauthenticated('Token is not valid yet');
+    return unauthenticated(`Token ${error.claim} claim is not accepted`);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return unauthenticated('Token algorithm is not accepted');
+  if (error instanceof errors.JWKSNoMatchingKey) return unauthenticated('Token is signed with an unknown key');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return unauthenticated('Token signature is invalid');
+  return unauthenticated('Malformed token');
+}
+
+function userIdOf(payload: JWTPayload, claim: string): string {
+  const value = payload[claim];
+  if (typeof value !== 'string' || !USER_ID.test(value)) throw unauthenticated(`Token ${claim} must be 1-128 characters of A-Za-z0-9_.:@-`);
+  return value;
+}
+
+/** `clock` gives Unix seconds, so tests and the server agree on "now". */
+export function createTokens(settings: TokenSettings, clock: () => number): Tokens {
+  const secret = new TextEncoder().encode(settings.jwtSecret);
+  const remoteKeys = settings.jwksUrl ? remoteKeySet(settings.jwksUrl, settings.jwksCooldownSeconds) : null;
+  return {
+    async verify(token) {
+      try {
+        const now = new Date(clock() * 1000);
+        const common = { currentDate: now, requiredClaims: ['exp'] };
+        // The header is read only to pick the key; the library then checks the algorithm against the allow-list.
+        const alg = headerAlg(token);
+        if (alg === 'HS256' || !remoteKeys) {
+          const { payload } = await jwtVerify(token, secret, { ...common, algorithms: ['HS256'] });
+          return userIdOf(payload, settings.userClaim);
+        }
+        const { payload } = await jwtVerify(token, remoteKeys, {
+          ...common,
+          algorithms: JWKS_ALGORITHMS,
+          ...(settings.issuer ? { issuer: settings.issuer } : {}),
+          ...(settings.audience ? { audience: settings.audience } : {}),
+        });
+        return userIdOf(payload, settings.userClaim);
+      } catch (error) {
+        throw refusal(error);
+      }
+    },
+    sign(userId, expiresAt) {
+      return new SignJWT({ sub: userId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(clock()).setExpirationTime(expiresAt).sign(secret);
+    },
+  };
+}
+
+/** The "alg" of a compact JWS, or null when the header cannot be read (the verifier then refuses it). */
+function headerAlg(token: string): string | null {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    return header !== null && typeof header === 'object' && 'alg' in header && typeof header.alg === 'string' ? header.alg : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,227 @@
+// Sends due deliveries from the outbox: claims them in batches (claim.ts: oldest first, one at a time per
+// (endpoint, user)), sends up to `concurrency` at once, and records every attempt. A failed attempt is retried
+// on the configured schedule (with jitter), then the delivery is failed. A delivery cut off by a crash is sent
+// again after the restart, with the same webhook-id: delivery is at least once. Old finished ones are purged.
+import { isPostgres } from '../db/dialect.ts';
+import type { Db } from '../db/index.ts';
+import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
+import { createClaimer, orderingKey, type Claimed } from './claim.ts';
+import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
+import { createSender, type SendResult, type Sender } from './send.ts';
+import { parseSecret, signatureHeaders } from './sign.ts';
+import type { TargetPolicy } from './target.ts';
+
+export interface WebhookDispatcher {
+  /** Sends what is due now; call after committing a transaction that recorded events. */
+  kick(): void;
+  /** Takes back deliveries a dead process was sending, then starts sending. */
+  start(): Promise<void>;
+  /** Stops claiming and waits for the requests in flight. */
+  stop(): Promise<void>;
+}
+
+/** One finished attempt, as the deliveries listing shows it. */
+export interface AttemptRecord {
+  attempt: number;
+  /** Unix seconds when it started. */
+  at: number;
+  response_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+}
+
+export const DEFAULT_CONCURRENCY = 16;
+export const SEND_TIMEOUT_MS = 10_000;
+/** Attempts kept per delivery in its log (the counters keep the full count). */
+const LOGGED_ATTEMPTS = 20;
+/** Wake up at least this often, for deliveries written by another process. */
+const POLL_MS = 10_000;
+const JITTER = 0.2;
+const PURGE_EVERY_MS = 3600_000;
+
+interface DispatcherOptions {
+  db: Db;
+  /** Seconds to wait before each retry; its length is the number of retries. */
+  retrySchedule: number[];
+  policy: TargetPolicy;
+  log: { debug(line: string): void; info(line: string): void; error(line: string): void };
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** When the retry after attempt `attempt` is due (Unix seconds), or null when there is none left. */
+export function nextAttemptAt(schedule: number[], attempt: number, nowMs: number, random = Math.random): number | null {
+  const delay = schedule[attempt - 1];
+  if (delay === undefined) return null;
+  return Math.ceil(nowMs / 1000 + delay * (1 - JITTER + 2 * JITTER * random()));
+}
+
+export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatcher {
+  const { db, retrySchedule, policy, log } = opts;
+  const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
+  const sender: Sender = createSender({ policy, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS });
+  /** Ordering keys claimed by this process (queued or being sent): no second delivery of one is claimed. */
+  const busy = new Set<string>();
+  /** Claimed deliveries waiting for a free slot, oldest first. */
+  const claimedQueue: Claimed[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let started = false;
+  let stopping = false;
+  let claiming: Promise<void> | null = null;
+  let claimAgain = false;
+  let wakeTimer: NodeJS.Timeout | undefined;
+  const claim = createClaimer(db, busy);
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let purging: Promise<unknown> = Promise.resolve();
+
+  function purge() {
+    purging = purgeOutbox(db, nowSeconds() - RETENTION_SECONDS).catch((e: unknown) => log.error(`webhook purge: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  async function record(delivery: WebhookDeliveryRow, startedAt: number, result: SendResult) {
+    const attempt = delivery.attempts + 1;
+    const entry: AttemptRecord = {
+      attempt,
+      at: startedAt,
+      response_code: result.status,
+      error: result.error,
+      duration_ms: result.durationMs,
+      response_excerpt: result.excerpt,
+    };
+    const attemptLog = [...(JSON.parse(delivery.attempt_log) as AttemptRecord[]), entry].slice(-LOGGED_ATTEMPTS);
+    const retryAt = result.ok ? null : nextAttemptAt(retrySchedule, attempt, Date.now());
+    const state: WebhookDeliveryState = result.ok ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
+    const now = nowSeconds();
+    // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone.
+    await db
+      .updateTable('webhook_deliveries')
+      .set({
+        state,
+        attempts: attempt,
+        next_attempt_at: retryAt,
+        lease_until: null,
+        last_status: result.status,
+        last_error: result.error,
+        last_duration_ms: result.durationMs,
+        attempt_log: JSON.stringify(attemptLog),
+        updated_at: now,
+      })
+      .where('id', '=', delivery.id)
+      .where('state', '=', 'sending')
+      .where('lease_until', '=', delivery.lease_until)
+      .execute();
+    const outcome = result.ok ? String(result.status) : result.error;
+    const line = `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`;
+    if (state === 'failed') log.info(line);
+    else log.debug(line);
+  }
+
+  async function deliver({ delivery, body, url, secret }: Claimed) {
+    const startedAt = nowSeconds();
+    const key = parseSecret(secret);
+    const result: SendResult =
+      typeof key === 'string'
+        ? { ok: false, status: null, error: `SECRET_INVALID: the endpoint's secret ${key}`, durationMs: 0, excerpt: null }
+        : await sender.send(url, signatureHeaders(key, delivery.event_id, startedAt, body), body);
+    await record(delivery, startedAt, result);
+  }
+
+  /** Sends a claimed delivery; its key stays reserved (since the claim) until the attempt is recorded. */
+  function launch(claimed: Claimed) {
+    const key = orderingKey(claimed.delivery);
+    const work = deliver(claimed)
+      .catch((err: unknown) => log.error(`webhook ${claimed.delivery.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`))
+      .finally(() => {
+        busy.delete(key);
+        inFlight.delete(work);
+        if (!stopping) void pump();
+      });
+    inFlight.add(work);
+  }
+
+  /** Sleeps until the next retry falls due (or POLL_MS at most); kicks and finished sends wake it earlier. */
+  async function scheduleWake() {
+    clearTimeout(wakeTimer);
+    if (stopping) return;
+    const now = nowSeconds();
+    const next = await db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '>', now)
+      .executeTakeFirst();
+    const at = next?.at === null || next?.at === undefined ? null : Number(next.at);
+    const delay = at === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, at * 1000 - Date.now()) + 5);
+    wakeTimer = setTimeout(() => void pump(), delay);
+    wakeTimer.unref();
+  }
+
+  function pump(): Promise<void> {
+    if (!started || stopping) return Promise.resolve();
+    // One claimer at a time; a kick during a claim asks for another pass.
+    if (claiming) {
+      claimAgain = true;
+      return claiming;
+    }
+    claiming = claimLoop().finally(() => {
+      claiming = null;
+    });
+    return claiming;
+  }
+
+  async function claimLoop() {
+    try {
+      do {
+        claimAgain = false;
+        while (!stopping && inFlight.size < concurrency) {
+          // A whole batch per claim, started as slots free up: one claim's queries serve many sends.
+          if (claimedQueue.length === 0) claimedQueue.push(...(await claim(concurrency, nowSeconds())));
+          const next = claimedQueue.shift();
+          if (!next) break;
+          launch(next);
+        }
+        // A kick while this ran (even while the wake-up is being set) means another pass. With every slot
+        // busy there is no need for a timer: each finished send pumps again.
+        if (!claimAgain && inFlight.size < concurrency) await scheduleWake();
+      } while (claimAgain && !stopping);
+    } catch (error) {
+      log.error(`webhook dispatcher: ${error instanceof Error ? error.message : String(error)}`);
+      wakeTimer = setTimeout(() => void pump(), 1000);
+      wakeTimer.unref();
+    }
+  }
+
+  return {
+    kick() {
+      void pump();
+    },
+    async start() {
+      // One process owns a SQLite file, so whatever is marked sending was cut off by a crash: send it again now.
+      // On PostgreSQL it may be another live process's: a dead sender's deliveries are claimed when their lease runs out.
+      if (!isPostgres(db)) {
+        const now = nowSeconds();
+        await db.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, lease_until: null, updated_at: now }).where('state', '=', 'sending').execute();
+      }
+      started = true;
+      void pump();
+      purge();
+      purgeTimer = setInterval(purge, PURGE_EVERY_MS);
+      purgeTimer.unref();
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(wakeTimer);
+      clearInterval(purgeTimer);
+      await purging;
+      await claiming;
+      // Claimed but not started: back to the queue, to be sent first by the next process.
+      const unsent = claimedQueue.splice(0).map((c) => c.delivery.id);
+      if (unsent.length) await db.updateTable('webhook_deliveries').set({ state: 'pending', lease_until: null }).where('id', 'in', unsent).where('state', '=', 'sending').execute();
+      await Promise.allSettled([...inFlight]);
+      sender.close();
+    },
+  };
+}

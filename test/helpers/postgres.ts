@@ -1,0 +1,221 @@
+// A throwaway PostgreSQL server for tests: initdb into a temp dir, postgres on 127.0.0.1 and a free port (trust
+// auth, fsync off), one database per test server, stopped and deleted afterwards. As root the server runs as the
+// `postgres` OS user (PostgreSQL refuses root); as anyone else, as that user.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface TestPostgres {
+  /** postgres://postgres@127.0.0.1:PORT/postgres: the maintenance database, for creating others. */
+  adminUrl: string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(prefix?: string): Promise<string>;
+  /** Drops a database made by createDatabase (connections to it are ended). */
+  dropDatabase(url: string): Promise<void>;
+  /** Fast shutdown, then the data dir is deleted. */
+  stop(): Promise<void>;
+  /** The same, synchronously (immediate shutdown), for an exit handler. */
+  stopNow(): void;
+}
+
+/** The PostgreSQL server binaries: 15 where Debian puts it, else pg_config's, else the newest installed. */
+export function postgresBinDir(): string | null {
+  const has = (dir: string) => existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'));
+  if (process.env.AVATAR_TEST_PG_BINDIR) return process.env.AVATAR_TEST_PG_BINDIR;
+  if (has('/usr/lib/postgresql/15/bin')) return '/usr/lib/postgresql/15/bin';
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (has(dir)) return dir;
+  } catch {
+    // no pg_config on PATH
+  }
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)) : [];
+  const newest = versions.map(Number).sort((a, b) => b - a).map((v) => `/usr/lib/postgresql/${v}/bin`).find(has);
+  return newest ?? null;
+}
+
+/** uid/gid to run the server as: the `postgres` user when we are root, ourselves otherwise. */
+function serverUser(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    throw new Error('test PostgreSQL: running as root needs a `postgres` OS user (apt-get install postgresql creates it)');
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url: string, proc: ChildProcess, output: () => string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`test PostgreSQL exited before it was ready:\n${output()}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+    }
+    if (Date.now() > deadline) throw new Error(`test PostgreSQL was not ready within ${timeoutMs} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs one statement on the maintenance database. */
+async function admin(adminUrl: string, statement: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('test PostgreSQL: no server binaries (looked in /usr/lib/postgresql/*/bin and pg_config --bindir); .ci/run installs them, or `apt-get install postgresql`');
+  const user = serverUser();
+  const dir = mkdtempSync(join(tmpdir(), 'avatar-pg-'));
+  const dataDir = join(dir, 'data');
+  if (user) chownSync(dir, user.uid, user.gid);
+  const asServerUser = user ? { uid: user.uid, gid: user.gid } : {};
+  // The server's own environment: no PG* variables of ours leak into it, and HOME is somewhere it may read.
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, LC_ALL: 'C' };
+
+  const init = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions'], {
+    ...asServerUser,
+    env,
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  if (init.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`test PostgreSQL: initdb failed (${init.status}):\n${init.stdout}\n${init.stderr}`);
+  }
+
+  // A port may be taken between choosing and binding it: try a few.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn(
+      join(bin, 'postgres'),
+      [
+        '-D', dataDir, '-k', dir, '-p', String(port), '-h', '127.0.0.1',
+        // Throwaway data: durability off for speed; enough connections for several servers with pools each.
+        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+        '-c', 'max_connections=400', '-c', 'shared_buffers=32MB', '-c', 'log_min_messages=warning',
+      ],
+      { ...asServerUser, env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    // The server must not keep a test process alive: it is stopped by stop() or at exit.
+    proc.unref();
+    (proc.stdout as unknown as { unref(): void }).unref();
+    (proc.stderr as unknown as { unref(): void }).unref();
+    const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    try {
+      await waitForServer(adminUrl, proc, () => output);
+    } catch (err) {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+      if (attempt < 3 && /could not bind|Address already in use/.test(output)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+
+    let stopped: Promise<void> | null = null;
+    return {
+      adminUrl,
+      async createDatabase(prefix = 'avatar_test') {
+        const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+        await admin(adminUrl, `create database "${name}"`);
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      },
+      async dropDatabase(url) {
+        const name = new URL(url).pathname.slice(1);
+        await admin(adminUrl, `drop database if exists "${name}" with (force)`);
+      },
+      stop() {
+        stopped ??= (async () => {
+          // SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing is written that we would keep.
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGINT');
+          const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+          rmSync(dir, { recursive: true, force: true });
+        })();
+        return stopped;
+      },
+      stopNow() {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          proc.kill('SIGQUIT'); // immediate shutdown: no checkpoint, the data is thrown away anyway
+          const deadline = Date.now() + 10_000;
+          // The child cannot be reaped here (no event loop), so its pid file tells when it is gone.
+          while (Date.now() < deadline && existsSync(join(dataDir, 'postmaster.pid'))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        }
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** The environment variable through which a wrapper (with-postgres.ts) hands one server to every test file. */
+export const SHARED_POSTGRES_ENV = 'AVATAR_TEST_POSTGRES_URL';
+
+let shared: Promise<Pick<TestPostgres, 'adminUrl' | 'createDatabase' | 'dropDatabase'>> | null = null;
+
+/**
+ * The PostgreSQL server of this test run: the wrapper's (npm run test:server:pg) when there is one, else one
+ * started for this process on first use and stopped when the process exits.
+ */
+export function testPostgres(): Promise<Pick<TestPostgres, 'adminUrl' | 'createDatabase' | 'dropDatabase'>> {
+  shared ??= (async () => {
+    const adminUrl = process.env[SHARED_POSTGRES_ENV];
+    if (adminUrl) {
+      return {
+        adminUrl,
+        async createDatabase(prefix = 'avatar_test') {
+          const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+          await admin(adminUrl, `create database "${name}"`);
+          const url = new URL(adminUrl);
+          url.pathname = `/${name}`;
+          return url.href;
+        },
+        async dropDatabase(url: string) {
+          await admin(adminUrl, `drop database if exists "${new URL(url).pathname.slice(1)}" with (force)`);
+        },
+      };
+    }
+    const server = await startPostgres();
+    stopAtExit(server);
+    return server;
+  })();
+  return shared;
+}
+
+/**
+ * node:test gives a file no async teardown of its own, so a server started for one file is stopped when the
+ * process exits: synchronously, as an exit handler must.
+ */
+function stopAtExit(server: TestPostgres) {
+  process.once('exit', () => server.stopNow());
+}
