@@ -32,9 +32,18 @@ function compactTemplates(): Plugin {
       let at = 0;
       for (const { start, end, css } of quasis.sort((a, b) => a.start - b.start)) {
         let text = code.slice(start, end).replace(/[ \t]*\n\s*/g, (ws) => '\n'.repeat(ws.split('\n').length - 1));
-        if (css) text = text.replace(/([:;,]) +/g, '$1').replace(/ *> */g, '>').replace(/ +\{/g, '{').replace(/='([\w-]+)'\]/g, '=$1]').replace(/([\s:,(])0\.(\d)/g, '$1.$2');
-        out += code.slice(at, start) + text;
-        at = end;
+        let lines = '';
+        if (css) {
+          text = text.replace(/([:;,]) +/g, '$1').replace(/ *> */g, '>').replace(/ +\{/g, '{').replace(/='([\w-]+)'\]/g, '=$1]').replace(/([\s:,(])0\.(\d)/g, '$1.$2');
+          // Comments and the line breaks next to { } ; , go too; their line breaks move just past the quasi's
+          // closing ` or ${, so the code after it keeps its line numbers.
+          const before = text.split('\n').length;
+          text = text.replace(/\/\*[^]*?\*\//g, (c) => '\n'.repeat(c.split('\n').length - 1)).replace(/\s*([{};,])\s*/g, '$1').replace(/;}/g, '}').replace(/ (!important|\/) ?/g, '$1');
+          lines = '\n'.repeat(before - text.split('\n').length);
+        }
+        const close = code.startsWith('${', end) ? 2 : 1;
+        out += code.slice(at, start) + text + code.slice(end, end + close) + lines;
+        at = end + close;
       }
       return { code: out + code.slice(at), map: null };
     },
@@ -72,7 +81,18 @@ export default defineConfig(({ command }) => ({
         codeSplitting: false,
         // Our own underscore members are internal (Lit state, controller hooks): short names for them. Nothing
         // outside this file reads them, and nothing inside by a string (Lit's changed-property keys included).
-        minify: { compress: true, mangle: true, codegen: true, mangleProps: { include: /^_[A-Za-z]/ } },
+        // cropperjs v2's $-members (its elements' methods and statics) likewise: it never reads one by a string,
+        // and its attributes map to plain camelCase names. Lit's own are _$…, matched by neither rule. The ones
+        // crop-area.ts calls keep their names, so the widget still drives cropper elements a host page defined.
+        minify: {
+          compress: true,
+          mangle: true,
+          codegen: true,
+          mangleProps: {
+            include: /^_[A-Za-z]|^\$[a-z]/,
+            reserved: ['$name', '$define', '$ready', '$change', '$image', '$getTransform', '$zoom', '$move', '$rotate'],
+          },
+        },
         // Nothing downstream needs the bundler's annotations; licences are kept in node_modules, as before.
         comments: false,
       },

@@ -26,7 +26,7 @@ const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 const MAX_EMOTE_BYTES = 1024 * 1024;
 const PREVIEW_SIZES = [96, 48, 32];
 /** The emote panel's parts, styled from the page through <avatar-editor>::part(). */
-const EMOTE_PANEL_PARTS = 'emotes, emote-list, quota, trash, cropper, toolbar, progress, status, button, choose, upload, cancel, delete, restore';
+const EMOTE_PANEL_PARTS = 'emotes,emote-list,quota,trash,cropper,toolbar,progress,status,button,choose,upload,cancel,delete,restore';
 
 type Stage = 'empty' | 'resume' | 'crop' | 'busy';
 type Tab = 'photo' | 'cartoon';
@@ -168,7 +168,7 @@ export class AvatarEditor extends LitElement {
   override willUpdate(changed: PropertyValues<this>) {
     if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
       void this._loadCurrent();
-      void this._drafts.offerResume();
+      void this._drafts._offerResume();
     }
   }
 
@@ -219,7 +219,7 @@ export class AvatarEditor extends LitElement {
       if (result.offline) {
         this._setStatus(this.text.willRetryOnline);
         await this._drafts.save(file, crop, this._rotation, true);
-        void this._drafts.retryWhenOnline(() => this.save());
+        void this._drafts._retryWhenOnline(() => this.save());
       } else {
         await this._drafts.save(file, crop, this._rotation);
         if (!result.aborted) this._fail(result.error.code, result.error.message, result.error.retryable);
@@ -341,7 +341,7 @@ export class AvatarEditor extends LitElement {
     this._savingCartoon = true;
     this._setStatus(this.text.waiting);
     try {
-      const detail = { ...(await saveCartoon(this.client, this._cartoon.chosen())), user_id: this.userId };
+      const detail = { ...(await saveCartoon(this.client, this._cartoon._chosen())), user_id: this.userId };
       this._current = detail.url;
       this._setStatus(this.text.saved);
       emit(this, 'avatar-changed', detail);
@@ -366,7 +366,7 @@ export class AvatarEditor extends LitElement {
   }
 
   private _saveDraftSoon() {
-    this._drafts.saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+    this._drafts._saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
   }
 
   private _rotate(degrees = 90) {
@@ -434,10 +434,10 @@ export class AvatarEditor extends LitElement {
           'cartoon',
           tab,
           renderCartoonBuilder(this._cartoon, t, {
-            client: this.client,
-            busy: this._savingCartoon || this.disabled,
-            onSave: () => this._saveCartoon(),
-            onRetry: () => this._cartoon.load(),
+            _client: this.client,
+            _busy: this._savingCartoon || this.disabled,
+            _onSave: () => this._saveCartoon(),
+            _onRetry: () => this._cartoon.load(),
           }),
         )}
         ${this._uploads.progress
@@ -494,13 +494,13 @@ export class AvatarEditor extends LitElement {
     const busy = this._stage === 'busy';
     return html`
       ${renderCropArea({
-        imageUrl: this._imageUrl ?? '',
-        label: t.cropArea,
-        imageAlt: t.title,
-        busy,
-        square: true,
-        onChange: () => this._saveDraftSoon(),
-        onKeyDown: (event) => this._onCropKey(event),
+        _imageUrl: this._imageUrl ?? '',
+        _label: t.cropArea,
+        _imageAlt: t.title,
+        _busy: busy,
+        _square: true,
+        _onChange: () => this._saveDraftSoon(),
+        _onKeyDown: (event) => this._onCropKey(event),
       })}
       <div class="row" part="toolbar">
         <button type="button" part="button" @click=${() => this._zoom(KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>

@@ -1,6 +1,7 @@
 // <avatar-image user-id size default>: any user's avatar from the public endpoint, refreshed when an
 // <avatar-editor> on the page reports that this user's avatar changed or was removed.
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
+import { css } from './styles.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { AvatarChangedDetail, AvatarRemovedDetail } from './events.ts';
 
@@ -54,21 +55,21 @@ export class AvatarImage extends LitElement {
     this._version = 0;
   }
 
-  private readonly onChange = (event: Event) => {
+  private readonly _onChange = (event: Event) => {
     const detail = (event as CustomEvent<AvatarChangedDetail | AvatarRemovedDetail>).detail;
     if (detail.user_id === this.userId) this._version = 'version' in detail ? detail.version : this._version + 1;
   };
 
   override connectedCallback() {
     super.connectedCallback();
-    document.addEventListener('avatar-changed', this.onChange);
-    document.addEventListener('avatar-removed', this.onChange);
+    document.addEventListener('avatar-changed', this._onChange);
+    document.addEventListener('avatar-removed', this._onChange);
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    document.removeEventListener('avatar-changed', this.onChange);
-    document.removeEventListener('avatar-removed', this.onChange);
+    document.removeEventListener('avatar-changed', this._onChange);
+    document.removeEventListener('avatar-removed', this._onChange);
   }
 
   /** The /avatar/image URL; `v` changes after an edit so the browser fetches the new redirect. */

@@ -1,7 +1,8 @@
 // The Cartoon tab of <avatar-editor>: a live preview drawn by the server, one control per option (swatches for
 // colours, a list for the rest), Randomize and Save. The state lives in CartoonController; nothing of the
 // drawing is in the widget.
-import { css, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
+import { css } from './styles.ts';
 import type { CartoonController } from './controllers/cartoon-controller.ts';
 import { cartoonPreviewUrl } from './api/avatar-config.ts';
 import type { ApiClient } from './api/client.ts';
@@ -70,11 +71,11 @@ export const cartoonStyles = css`
 `;
 
 export interface CartoonBuilderOptions {
-  client: ApiClient;
-  busy: boolean;
-  onSave: () => void;
+  _client: ApiClient;
+  _busy: boolean;
+  _onSave: () => void;
   /** Tries the options again after a failed load. */
-  onRetry: () => void;
+  _onRetry: () => void;
 }
 
 const label = (t: Strings, key: string) => (t as unknown as Record<string, string | undefined>)[key] ?? humanise(key);
@@ -83,18 +84,18 @@ const valueLabel = (t: Strings, value: string) => (value.toLowerCase() === 'blan
 export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: CartoonBuilderOptions) {
   const { options, config } = cartoon;
   if (!options) {
-    return cartoon.failed ? html`<button type="button" part="button retry" @click=${o.onRetry}>${t.retry}</button>` : nothing;
+    return cartoon._failed ? html`<button type="button" part="button retry" @click=${o._onRetry}>${t.retry}</button>` : nothing;
   }
   const keys = Object.keys(options);
   const choose = (key: string) => (event: Event) => cartoon.set({ [key]: (event.target as HTMLInputElement | HTMLSelectElement).value });
   return html`
     <div class="cartoon">
-      <img src=${cartoon.previewUrl} alt=${t.preview} part="cartoon-preview" />
+      <img src=${cartoon._previewUrl} alt=${t.preview} part="cartoon-preview" />
       <div class="options" part="cartoon-options">
         ${keys.filter((key) => !isColourKey(key)).map(
           (key) => html`<label>
             ${label(t, key)}
-            <select name=${key} @change=${choose(key)} ?disabled=${o.busy}>
+            <select name=${key} @change=${choose(key)} ?disabled=${o._busy}>
               ${options[key]!.map((value) => html`<option value=${value} .selected=${value === config[key]}>${valueLabel(t, value)}</option>`)}
             </select>
           </label>`,
@@ -104,9 +105,9 @@ export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: 
             <legend>${label(t, key)}</legend>
             <div>
               ${options[key]!.map((value) => {
-                const colour = swatchColour(key, value) ?? `url("${cartoonPreviewUrl(o.client, { [key]: value })}")`;
+                const colour = swatchColour(key, value) ?? `url("${cartoonPreviewUrl(o._client, { [key]: value })}")`;
                 const name = valueLabel(t, value);
-                return html`<input type="radio" name=${key} value=${value} aria-label=${name} title=${name} .checked=${value === config[key]} .style=${`--_swatch:${colour}`} @change=${choose(key)} ?disabled=${o.busy} />`;
+                return html`<input type="radio" name=${key} value=${value} aria-label=${name} title=${name} .checked=${value === config[key]} .style=${`--_swatch:${colour}`} @change=${choose(key)} ?disabled=${o._busy} />`;
               })}
             </div>
           </fieldset>`,
@@ -114,8 +115,8 @@ export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: 
       </div>
     </div>
     <div class="row" part="actions">
-      <button type="button" part="button randomize" @click=${() => cartoon.randomize()} ?disabled=${o.busy}>${t.randomize}</button>
-      <button type="button" class="primary" part="button save" @click=${o.onSave} ?disabled=${o.busy}>${t.save}</button>
+      <button type="button" part="button randomize" @click=${() => cartoon.randomize()} ?disabled=${o._busy}>${t.randomize}</button>
+      <button type="button" class="primary" part="button save" @click=${o._onSave} ?disabled=${o._busy}>${t.save}</button>
     </div>
   `;
 }

@@ -1,6 +1,7 @@
 // The crop area both modes share: cropperjs v2's canvas with a movable, resizable selection (square or
 // free), its keyboard (arrows move, + and - zoom) and reading the crop back in image pixels.
-import { css, html } from 'lit';
+import { html } from 'lit';
+import { css } from './styles.ts';
 // Only the elements the template below uses: the shade outside the selection and the grid inside it are CSS
 // (see cropAreaStyles) and the previews are plain images (mirrorSelection), so cropper-shade, cropper-grid,
 // cropper-viewer and cropper-crosshair stay out of the bundle.
@@ -39,37 +40,38 @@ export const cropAreaStyles = css`
   }
 `;
 
+// Underscored like the widget's other internals, so the bundle shortens the names.
 export interface CropAreaOptions {
-  imageUrl: string;
+  _imageUrl: string;
   /** Accessible name of the area, which says what the keys do. */
-  label: string;
-  imageAlt: string;
-  busy: boolean;
+  _label: string;
+  _imageAlt: string;
+  _busy: boolean;
   /** Square keeps the selection's aspect ratio at 1; free lets it be any rectangle. */
-  square: boolean;
+  _square: boolean;
   /** The selection moved or was resized, or the image was zoomed, moved or rotated. */
-  onChange?: () => void;
-  onKeyDown: (event: KeyboardEvent) => void;
+  _onChange?: () => void;
+  _onKeyDown: (event: KeyboardEvent) => void;
 }
 
 export function renderCropArea(o: CropAreaOptions) {
   const onChange = (event: Event) => {
     const root = (event.currentTarget as Element).getRootNode() as ParentNode;
     queueMicrotask(() => mirrorSelection(root)); // the element applies the change after its event
-    o.onChange?.();
+    o._onChange?.();
   };
   return html`
-    <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${o.label} @keydown=${o.onKeyDown}>
-      <cropper-canvas background ?disabled=${o.busy}>
-        <cropper-image src=${o.imageUrl} alt=${o.imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${onChange}></cropper-image>
+    <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${o._label} @keydown=${o._onKeyDown}>
+      <cropper-canvas background ?disabled=${o._busy}>
+        <cropper-image src=${o._imageUrl} alt=${o._imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${onChange}></cropper-image>
         <cropper-handle action="move" plain></cropper-handle>
-        <cropper-selection initial-coverage="0.7" .aspectRatio=${o.square ? 1 : NaN} movable resizable outlined @change=${onChange}>
+        <cropper-selection initial-coverage="0.7" .aspectRatio=${o._square ? 1 : NaN} movable resizable outlined @change=${onChange}>
           <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
           <cropper-handle action="ne-resize"></cropper-handle>
           <cropper-handle action="nw-resize"></cropper-handle>
           <cropper-handle action="se-resize"></cropper-handle>
           <cropper-handle action="sw-resize"></cropper-handle>
-          ${o.square
+          ${o._square
             ? null
             : html`<cropper-handle action="n-resize"></cropper-handle><cropper-handle action="e-resize"></cropper-handle>
                 <cropper-handle action="s-resize"></cropper-handle><cropper-handle action="w-resize"></cropper-handle>`}

@@ -1,7 +1,7 @@
 // <avatar-emote-panel>: the emote mode of <avatar-editor> — create emotes (the file is uploaded as it is, so
 // animations keep their frames, and the server applies the crop), list, rename, make public, delete,
 // restore from the trash, and the quota.
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import type { ApiClient } from './api/client.ts';
 import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, nextFrame, readCrop, renderCropArea, selectWholeImage, shownImage, zoomCropImage } from './crop-area.ts';
 import type { Crop } from './crop-geometry.ts';
@@ -9,7 +9,7 @@ import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmo
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { errorMessage, format, type Strings } from './i18n.ts';
-import { editorStyles } from './styles.ts';
+import { css, editorStyles } from './styles.ts';
 import { undecodable } from './worker/client.ts';
 
 export class AvatarEmotePanel extends LitElement {
@@ -347,12 +347,12 @@ export class AvatarEmotePanel extends LitElement {
     const busy = this._busy;
     return html`
       ${renderCropArea({
-        imageUrl: this._imageUrl ?? '',
-        label: t.emoteCropArea,
-        imageAlt: this._file?.name ?? t.emoteTitle,
-        busy,
-        square: this._square,
-        onKeyDown: (event) => {
+        _imageUrl: this._imageUrl ?? '',
+        _label: t.emoteCropArea,
+        _imageAlt: this._file?.name ?? t.emoteTitle,
+        _busy: busy,
+        _square: this._square,
+        _onKeyDown: (event) => {
           if (applyCropKey(this.renderRoot, event.key)) event.preventDefault();
         },
       })}

@@ -1,7 +1,8 @@
 // <emote-text>: a chat message body with its inline emotes (from POST /v1/messages/parse) as text and images.
 // User text only ever becomes text nodes (Lit text bindings, or textContent/createTextNode in the plain
 // function): never innerHTML. Emote image URLs come from GET /v1/emotes/{id}/url, cached per page.
-import { LitElement, css, html, type PropertyValues } from 'lit';
+import { LitElement, html, type PropertyValues } from 'lit';
+import { css } from './styles.ts';
 import { ApiClient } from './api/client.ts';
 import { resolveEndpoint } from './endpoint.ts';
 
@@ -249,10 +250,10 @@ export class EmoteText extends LitElement {
   /** @internal asset id → resolved URL, for the current endpoint and size. */
   declare private _urls: ReadonlyMap<string, string>;
 
-  private segments: MessageSegment[] = [];
+  private _segments: MessageSegment[] = [];
   /** Bumped when endpoint/token/size change, so late answers for the old ones are dropped. */
-  private generation = 0;
-  private readonly requested = new Set<string>();
+  private _generation = 0;
+  private readonly _requested = new Set<string>();
 
   constructor() {
     super();
@@ -266,36 +267,36 @@ export class EmoteText extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('endpoint') || changed.has('token') || changed.has('size')) {
-      this.generation++;
-      this.requested.clear();
+      this._generation++;
+      this._requested.clear();
       this._urls = new Map();
     }
-    if (changed.has('body') || changed.has('inlineEmotes')) this.segments = splitMessage(this.body, this.inlineEmotes);
-    this.resolveUrls();
+    if (changed.has('body') || changed.has('inlineEmotes')) this._segments = splitMessage(this.body, this.inlineEmotes);
+    this._resolveUrls();
   }
 
   /** Starts a lookup for every emote not resolved or asked for yet; takes already-cached URLs at once. */
-  private resolveUrls(): void {
+  private _resolveUrls(): void {
     let urls: Map<string, string> | undefined;
-    for (const segment of this.segments) {
+    for (const segment of this._segments) {
       if (!('emote' in segment)) continue;
       const id = segment.emote.asset_id;
-      if (this._urls.has(id) || this.requested.has(id)) continue;
+      if (this._urls.has(id) || this._requested.has(id)) continue;
       const cached = cachedEmoteUrl(this.endpoint, id, this.size);
       if (cached) {
         (urls ??= new Map(this._urls)).set(id, cached);
         continue;
       }
-      this.requested.add(id);
-      const generation = this.generation;
+      this._requested.add(id);
+      const generation = this._generation;
       resolveEmoteUrl(this.endpoint, this.token, id, this.size).then(
         (url) => {
-          if (generation !== this.generation) return;
+          if (generation !== this._generation) return;
           this._urls = new Map(this._urls).set(id, url);
         },
         () => {
           // Stays text. Asked again after the cache forgets the failure, on the next update.
-          if (generation === this.generation) this.requested.delete(id);
+          if (generation === this._generation) this._requested.delete(id);
         },
       );
     }
@@ -303,7 +304,7 @@ export class EmoteText extends LitElement {
   }
 
   /** An image that does not load (e.g. its signed URL expired) goes back to text, and its URL is fetched anew next time. */
-  private readonly onImageError = (event: Event) => {
+  private readonly _onImageError = (event: Event) => {
     const img = event.target as HTMLImageElement;
     const id = img.dataset.assetId;
     if (!id || this._urls.get(id) !== img.src) return;
@@ -311,17 +312,17 @@ export class EmoteText extends LitElement {
     const urls = new Map(this._urls);
     urls.delete(id);
     this._urls = urls;
-    this.requested.add(id); // not again for this element until its inputs change: no retry loop
+    this._requested.add(id); // not again for this element until its inputs change: no retry loop
   };
 
   override render() {
-    return this.segments.map((segment) => {
+    return this._segments.map((segment) => {
       if (!('emote' in segment)) return segment.text;
       const { emote } = segment;
       const url = this._urls.get(emote.asset_id);
       if (!url) return segment.text;
       const label = `:${emote.shortcode}:`;
-      return html`<img part="emote" src=${url} alt=${label} title=${label} data-asset-id=${emote.asset_id} decoding="async" draggable="false" @error=${this.onImageError} />`;
+      return html`<img part="emote" src=${url} alt=${label} title=${label} data-asset-id=${emote.asset_id} decoding="async" draggable="false" @error=${this._onImageError} />`;
     });
   }
 }

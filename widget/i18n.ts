@@ -1,92 +1,172 @@
 // Built-in texts. `lang` picks a locale (falling back by language, then to English); `strings` overrides any key.
-const en = {
-  title: 'Profile picture',
-  choose: 'Choose a photo',
-  takePhoto: 'Take a photo',
-  dropHint: 'or drop an image here, or paste one',
-  current: 'Current profile picture',
-  none: 'No profile picture yet',
-  remove: 'Remove',
-  save: 'Save',
-  cancel: 'Cancel',
-  retry: 'Try again',
-  resumePrompt: 'You have an unsaved photo from earlier.',
-  resume: 'Resume',
-  discard: 'Discard',
-  zoomIn: 'Zoom in',
-  zoomOut: 'Zoom out',
-  rotate: 'Rotate',
-  cropArea: 'Crop area. Arrow keys move, + and - zoom, R rotates.',
-  preview: 'Preview',
-  processing: 'Preparing your photo…',
-  uploading: 'Uploading…',
-  waiting: 'Almost done…',
-  saved: 'Profile picture saved.',
-  removed: 'Profile picture removed.',
-  willRetryOnline: 'You are offline. The upload will continue when you are back online.',
-  errorType: 'This file type is not supported. Choose a JPEG, PNG, GIF, WebP or AVIF image.',
-  errorSize: 'This file is too large (at most {max}).',
-  errorDecode: 'This file is not a usable image.',
-  errorNetwork: 'Cannot reach the server. Check your connection.',
-  errorAuth: 'Your session has expired. Reload the page.',
-  errorServer: 'Something went wrong. Try again later.',
-  emoteTitle: 'Emotes',
-  emoteChoose: 'Choose an image',
-  emoteCropArea: 'Crop area. Arrow keys move, + and - zoom.',
-  square: 'Square',
-  shortcode: 'Shortcode',
-  shortcodeHint: '2 to 32 letters, digits or underscores',
-  shortcodeInvalid: 'Use 2 to 32 letters, digits or underscores.',
-  shortcodeTaken: 'You already have :{shortcode}:.',
-  shortcodeFree: ':{shortcode}: is available.',
-  makePublic: 'Public (anyone can use it)',
-  upload: 'Upload emote',
-  yourEmotes: 'Your emotes',
-  noEmotes: 'No emotes yet.',
-  trash: 'Trash',
-  restore: 'Restore',
-  delete: 'Delete',
-  quota: '{count} of {max} emotes, {used} of {maxBytes}',
-  emoteCreated: ':{shortcode}: is ready.',
-  emoteDeleted: ':{shortcode}: moved to the trash.',
-  emoteRestored: ':{shortcode}: restored.',
-  emoteUpdated: ':{shortcode}: updated.',
-  renameLabel: 'Shortcode of {name}',
-  publicLabel: '{name} is public',
-  progress: 'Upload progress',
-  photoTab: 'Photo',
-  cartoonTab: 'Cartoon',
-  randomize: 'Randomize',
-  noOption: 'None',
-  errorConfig: 'Some options are no longer available. Reload the page.',
-  errorRateLimited: 'Too many changes. Try again in a minute.',
-  topType: 'Hair or hat',
-  accessoriesType: 'Accessories',
-  hairColor: 'Hair color',
-  hatColor: 'Hat color',
-  facialHairType: 'Facial hair',
-  facialHairColor: 'Facial hair color',
-  clotheType: 'Clothes',
-  clotheColor: 'Clothes color',
-  graphicType: 'Shirt print',
-  eyeType: 'Eyes',
-  eyebrowType: 'Eyebrows',
-  mouthType: 'Mouth',
-  skinColor: 'Skin',
-  background: 'Background',
-  frame: 'Frame',
-  errorCors: 'This site may not use the avatar server.',
-  errorQuota: 'You have too many emotes.',
-  locale: 'en',
-};
+// Every text's key, one a line, in the order each locale lists its texts: the bundle holds each key once
+// instead of once per locale.
+const KEYS = `title
+choose
+takePhoto
+dropHint
+current
+none
+remove
+save
+cancel
+retry
+resumePrompt
+resume
+discard
+zoomIn
+zoomOut
+rotate
+cropArea
+preview
+processing
+uploading
+waiting
+saved
+removed
+willRetryOnline
+errorType
+errorSize
+errorDecode
+errorNetwork
+errorAuth
+errorServer
+emoteTitle
+emoteChoose
+emoteCropArea
+square
+shortcode
+shortcodeHint
+shortcodeInvalid
+shortcodeTaken
+shortcodeFree
+makePublic
+upload
+yourEmotes
+noEmotes
+trash
+restore
+delete
+quota
+emoteCreated
+emoteDeleted
+emoteRestored
+emoteUpdated
+renameLabel
+publicLabel
+progress
+photoTab
+cartoonTab
+randomize
+noOption
+errorConfig
+errorRateLimited
+topType
+accessoriesType
+hairColor
+hatColor
+facialHairType
+facialHairColor
+clotheType
+clotheColor
+graphicType
+eyeType
+eyebrowType
+mouthType
+skinColor
+background
+frame
+errorCors
+errorQuota
+locale`;
+type Lines<S extends string, Found = never> = S extends `${infer Line}\n${infer Rest}` ? Lines<Rest, Found | Line> : Found | S;
+export type StringKey = Lines<typeof KEYS>;
+export type Strings = Record<StringKey, string>;
 
-export type Strings = typeof en;
-export type StringKey = keyof Strings;
-
-// The other locales list their texts in the order of `en`'s keys, one a line with its key in a comment: the
-// bundle then holds each key once instead of once per locale (0.3 kB gzipped). test/widget/i18n.test.ts
-// checks that every locale has one text per key with the same {placeholders}.
+// Each locale lists its texts in the order of KEYS, one a line with its key in a comment.
+// test/widget/i18n.test.ts checks that every locale has one text per key with the same {placeholders}.
 type Translation = readonly string[];
+
+const en: Translation = [
+  'Profile picture', // title
+  'Choose a photo', // choose
+  'Take a photo', // takePhoto
+  'or drop an image here, or paste one', // dropHint
+  'Current profile picture', // current
+  'No profile picture yet', // none
+  'Remove', // remove
+  'Save', // save
+  'Cancel', // cancel
+  'Try again', // retry
+  'You have an unsaved photo from earlier.', // resumePrompt
+  'Resume', // resume
+  'Discard', // discard
+  'Zoom in', // zoomIn
+  'Zoom out', // zoomOut
+  'Rotate', // rotate
+  'Crop area. Arrow keys move, + and - zoom, R rotates.', // cropArea
+  'Preview', // preview
+  'Preparing your photo…', // processing
+  'Uploading…', // uploading
+  'Almost done…', // waiting
+  'Profile picture saved.', // saved
+  'Profile picture removed.', // removed
+  'You are offline. The upload will continue when you are back online.', // willRetryOnline
+  'This file type is not supported. Choose a JPEG, PNG, GIF, WebP or AVIF image.', // errorType
+  'This file is too large (at most {max}).', // errorSize
+  'This file is not a usable image.', // errorDecode
+  'Cannot reach the server. Check your connection.', // errorNetwork
+  'Your session has expired. Reload the page.', // errorAuth
+  'Something went wrong. Try again later.', // errorServer
+  'Emotes', // emoteTitle
+  'Choose an image', // emoteChoose
+  'Crop area. Arrow keys move, + and - zoom.', // emoteCropArea
+  'Square', // square
+  'Shortcode', // shortcode
+  '2 to 32 letters, digits or underscores', // shortcodeHint
+  'Use 2 to 32 letters, digits or underscores.', // shortcodeInvalid
+  'You already have :{shortcode}:.', // shortcodeTaken
+  ':{shortcode}: is available.', // shortcodeFree
+  'Public (anyone can use it)', // makePublic
+  'Upload emote', // upload
+  'Your emotes', // yourEmotes
+  'No emotes yet.', // noEmotes
+  'Trash', // trash
+  'Restore', // restore
+  'Delete', // delete
+  '{count} of {max} emotes, {used} of {maxBytes}', // quota
+  ':{shortcode}: is ready.', // emoteCreated
+  ':{shortcode}: moved to the trash.', // emoteDeleted
+  ':{shortcode}: restored.', // emoteRestored
+  ':{shortcode}: updated.', // emoteUpdated
+  'Shortcode of {name}', // renameLabel
+  '{name} is public', // publicLabel
+  'Upload progress', // progress
+  'Photo', // photoTab
+  'Cartoon', // cartoonTab
+  'Randomize', // randomize
+  'None', // noOption
+  'Some options are no longer available. Reload the page.', // errorConfig
+  'Too many changes. Try again in a minute.', // errorRateLimited
+  'Hair or hat', // topType
+  'Accessories', // accessoriesType
+  'Hair color', // hairColor
+  'Hat color', // hatColor
+  'Facial hair', // facialHairType
+  'Facial hair color', // facialHairColor
+  'Clothes', // clotheType
+  'Clothes color', // clotheColor
+  'Shirt print', // graphicType
+  'Eyes', // eyeType
+  'Eyebrows', // eyebrowType
+  'Mouth', // mouthType
+  'Skin', // skinColor
+  'Background', // background
+  'Frame', // frame
+  'This site may not use the avatar server.', // errorCors
+  'You have too many emotes.', // errorQuota
+  'en', // locale
+];
 
 const de: Translation = [
   'Profilbild', // title
@@ -331,17 +411,18 @@ const es: Translation = [
   'es', // locale
 ];
 
-const keys = Object.keys(en) as StringKey[];
+const keys = KEYS.split('\n') as StringKey[];
 const locale = (texts: Translation) => Object.fromEntries(keys.map((key, i) => [key, texts[i]!])) as Strings;
+const english = locale(en);
 
-export const LOCALES: Record<string, Strings> = { en, de: locale(de), fr: locale(fr), es: locale(es) };
+export const LOCALES: Record<string, Strings> = { en: english, de: locale(de), fr: locale(fr), es: locale(es) };
 /** The lists as written, for the test that checks their length. */
-export const TRANSLATIONS: Record<string, Translation> = { de, fr, es };
+export const TRANSLATIONS: Record<string, Translation> = { en, de, fr, es };
 
 /** Texts for `lang` (e.g. "de-AT" → de), with `overrides` applied on top. */
 export function stringsFor(lang: string | undefined, overrides: Partial<Strings> = {}): Strings {
   const tag = (lang ?? '').toLowerCase();
-  const base = LOCALES[tag] ?? LOCALES[tag.split('-')[0] ?? ''] ?? en;
+  const base = LOCALES[tag] ?? LOCALES[tag.split('-')[0] ?? ''] ?? english;
   return { ...base, ...overrides };
 }
 

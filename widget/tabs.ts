@@ -1,6 +1,7 @@
 // An ARIA tabs pattern for lit templates: the arrow keys (and Home, End) move to and select the next tab, and
 // only the selected tab is in the tab order; each panel is labelled by its tab.
-import { css, html } from 'lit';
+import { html } from 'lit';
+import { css } from './styles.ts';
 
 export const tabStyles = css`
   [role='tablist'] {

@@ -253,7 +253,9 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     const detail = ((await failed) as CustomEvent<AvatarErrorDetail>).detail;
     expect(detail).to.include({ code: 'NETWORK_ERROR', retryable: true });
     expect(detail.message, 'the event keeps the technical message').not.to.equal(LOCALES.fr!.errorNetwork);
-    await el.updateComplete;
+    // The current-avatar call and the options call both fail, in either order (their retry delays are random):
+    // wait for the options' failure, which offers Try again.
+    await waitUntil(() => root(el).querySelector('button[part~="retry"]'), 'the options failure with Try again', { timeout: 20_000 });
     expect(status(el)).to.equal(LOCALES.fr!.errorNetwork);
     expect(button(el, 'retry').textContent!.trim()).to.equal(LOCALES.fr!.retry);
     await expect(el).to.be.accessible();

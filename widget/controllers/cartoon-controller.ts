@@ -18,49 +18,49 @@ export class CartoonController implements ReactiveController {
   /** The chosen values (may hold a saved cartoon's values before the options arrive). */
   config: CartoonConfig = {};
   /** The server's drawing of `config`; '' until the options are known. */
-  previewUrl = '';
+  _previewUrl = '';
   /** The last load failed; load() may be called again. */
-  failed = false;
-  private loading: Promise<void> | null = null;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  _failed = false;
+  private _loading: Promise<void> | null = null;
+  private _timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly host: Host) {
-    host.addController(this);
+  constructor(private readonly _host: Host) {
+    _host.addController(this);
   }
 
   hostDisconnected() {
-    clearTimeout(this.timer);
+    clearTimeout(this._timer);
   }
 
   /** Fetches the options the first time it is called (again after a failure). */
   load(): Promise<void> {
-    this.loading ??= cartoonOptions(this.host.client).then(
+    this._loading ??= cartoonOptions(this._host.client).then(
       (options) => {
         this.options = options;
-        this.failed = false;
+        this._failed = false;
         const defaults = Object.fromEntries(Object.entries(options).map(([key, values]) => [key, values[0]!]));
-        this.set({ ...defaults, ...this.chosen(options) });
+        this.set({ ...defaults, ...this._chosen(options) });
       },
       (error: unknown) => {
-        this.loading = null;
-        this.failed = true;
-        this.host._failWith(error); // updates the host, which shows Try again
+        this._loading = null;
+        this._failed = true;
+        this._host._failWith(error); // updates the host, which shows Try again
       },
     );
-    return this.loading;
+    return this._loading;
   }
 
   /** Chooses values (a saved cartoon's, or one the user picked) and redraws the preview shortly. */
   set(changes: CartoonConfig) {
     this.config = { ...this.config, ...changes };
-    this.host.requestUpdate();
+    this._host.requestUpdate();
     if (!this.options) return;
-    clearTimeout(this.timer);
+    clearTimeout(this._timer);
     const show = () => {
-      this.previewUrl = cartoonPreviewUrl(this.host.client, this.chosen());
-      this.host.requestUpdate();
+      this._previewUrl = cartoonPreviewUrl(this._host.client, this._chosen());
+      this._host.requestUpdate();
     };
-    if (this.previewUrl) this.timer = setTimeout(show, PREVIEW_DELAY_MS);
+    if (this._previewUrl) this._timer = setTimeout(show, PREVIEW_DELAY_MS);
     else show(); // the first preview at once
   }
 
@@ -71,7 +71,7 @@ export class CartoonController implements ReactiveController {
   }
 
   /** The chosen values the server lists: what is saved (a saved cartoon's retired values drop out). */
-  chosen(options = this.options ?? {}): CartoonConfig {
+  _chosen(options = this.options ?? {}): CartoonConfig {
     return Object.fromEntries(Object.keys(options).flatMap((key) => (options[key]!.includes(this.config[key]!) ? [[key, this.config[key]!]] : [])));
   }
 }

@@ -17,79 +17,79 @@ interface Host extends ReactiveControllerHost, HTMLElement {
 const SAVE_DELAY_MS = 400;
 
 export class DraftController implements ReactiveController {
-  private offered: Draft | null = null;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private online: AbortController | null = null;
+  private _offered: Draft | null = null;
+  private _timer: ReturnType<typeof setTimeout> | undefined;
+  private _online: AbortController | null = null;
 
-  constructor(private readonly host: Host) {
-    host.addController(this);
+  constructor(private readonly _host: Host) {
+    _host.addController(this);
   }
 
   hostDisconnected() {
-    clearTimeout(this.timer);
-    this.online?.abort();
+    clearTimeout(this._timer);
+    this._online?.abort();
   }
 
   /** Drafts belong to one user on one server. */
-  private get namespace(): string | null {
-    return draftNamespace(resolveEndpoint(this.host.endpoint), this.host.token);
+  private get _namespace(): string | null {
+    return draftNamespace(resolveEndpoint(this._host.endpoint), this._host.token);
   }
 
   /** Offers to resume a saved draft; one whose upload failed offline is resumed and retried right away. */
-  async offerResume() {
-    const ns = this.namespace;
-    if (!ns || this.host._file) return;
+  async _offerResume() {
+    const ns = this._namespace;
+    if (!ns || this._host._file) return;
     const draft = await loadDraft(ns).catch(() => undefined);
-    if (!draft || this.host._file) return;
-    this.offered = draft;
+    if (!draft || this._host._file) return;
+    this._offered = draft;
     if (draft.pendingUpload) {
       this.resume();
-      this.retryWhenOnline(() => this.host.save());
+      this._retryWhenOnline(() => this._host.save());
     } else {
-      this.host._setStage('resume');
+      this._host._setStage('resume');
     }
   }
 
   resume() {
-    const draft = this.offered;
-    this.offered = null;
-    if (draft) this.host._show(draft.blob, draft.rotate, draft.crop);
+    const draft = this._offered;
+    this._offered = null;
+    if (draft) this._host._show(draft.blob, draft.rotate, draft.crop);
   }
 
   async discard() {
-    this.offered = null;
+    this._offered = null;
     await this.clear();
-    this.host._setStage('empty');
+    this._host._setStage('empty');
   }
 
   async save(blob: Blob, crop: Crop | null, rotation: number, pendingUpload = false) {
-    const ns = this.namespace;
+    const ns = this._namespace;
     if (!ns) return;
-    clearTimeout(this.timer);
+    clearTimeout(this._timer);
     await saveDraft(ns, { blob, name: blob instanceof File ? blob.name : 'photo', type: blob.type, crop, rotate: rotation, pendingUpload }).catch(() => {
       // Private browsing or a full disk: drafts are a convenience, editing goes on without them.
     });
   }
 
   /** Saves the crop a moment after the user stops changing it. */
-  saveSoon(state: () => { crop: Crop | null; rotation: number }) {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      const file = this.host._file;
+  _saveSoon(state: () => { crop: Crop | null; rotation: number }) {
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => {
+      const file = this._host._file;
       if (file) void this.save(file, state().crop, state().rotation);
     }, SAVE_DELAY_MS);
   }
 
   async clear() {
-    clearTimeout(this.timer);
-    this.online?.abort();
-    const ns = this.namespace;
+    clearTimeout(this._timer);
+    this._online?.abort();
+    const ns = this._namespace;
     if (ns) await clearDraft(ns).catch(() => {});
   }
 
-  retryWhenOnline(retry: () => Promise<void>) {
-    this.online?.abort();
-    const online = (this.online = new AbortController());
+  _retryWhenOnline(retry: () => Promise<void>) {
+    this._online?.abort();
+    const online = (this._online = new AbortController());
     whenOnline(online.signal).then(retry, () => {});
   }
 }

@@ -18,10 +18,10 @@ export type SaveResult =
 
 export class UploadController implements ReactiveController {
   progress: { loaded: number; total: number } | null = null;
-  private abortController: AbortController | null = null;
+  private _abortController: AbortController | null = null;
 
-  constructor(private readonly host: Host) {
-    host.addController(this);
+  constructor(private readonly _host: Host) {
+    _host.addController(this);
   }
 
   hostDisconnected() {
@@ -29,38 +29,38 @@ export class UploadController implements ReactiveController {
   }
 
   abort() {
-    this.abortController?.abort();
+    this._abortController?.abort();
   }
 
-  private report(detail: UploadProgressDetail) {
+  private _report(detail: UploadProgressDetail) {
     this.progress = { loaded: detail.loaded, total: detail.total };
-    this.host.requestUpdate();
-    emit(this.host, 'upload-progress', detail);
+    this._host.requestUpdate();
+    emit(this._host, 'upload-progress', detail);
   }
 
   async run(file: Blob, options: { crop: Crop | null; rotate: number; outputSize: number }): Promise<SaveResult> {
-    const abort = (this.abortController = new AbortController());
-    const t = this.host.text;
+    const abort = (this._abortController = new AbortController());
+    const t = this._host.text;
     try {
-      this.host._setStatus(t.processing);
-      this.report({ phase: 'processing', loaded: 0, total: 1 });
+      this._host._setStatus(t.processing);
+      this._report({ phase: 'processing', loaded: 0, total: 1 });
       const processed = await sharedImageWorker().processImage(file, options);
       abort.signal.throwIfAborted();
-      this.report({ phase: 'processing', loaded: 1, total: 1 });
-      this.host._setStatus(t.uploading);
-      const result = await uploadAvatar(this.host.client, processed.blob, {
+      this._report({ phase: 'processing', loaded: 1, total: 1 });
+      this._host._setStatus(t.uploading);
+      const result = await uploadAvatar(this._host.client, processed.blob, {
         signal: abort.signal,
         onProgress: (p) => {
-          if (p.phase === 'processing') this.host._setStatus(t.waiting);
-          this.report({ phase: p.phase === 'processing' ? 'waiting' : 'upload', loaded: p.loaded, total: p.total });
+          if (p.phase === 'processing') this._host._setStatus(t.waiting);
+          this._report({ phase: p.phase === 'processing' ? 'waiting' : 'upload', loaded: p.loaded, total: p.total });
         },
       });
-      return { ok: true, detail: { ...result, user_id: this.host.userId } };
+      return { ok: true, detail: { ...result, user_id: this._host.userId } };
     } catch (error) {
       const aborted = abort.signal.aborted;
       const e = error as { code?: string; message?: string; retryable?: boolean };
       const code = aborted ? 'ABORTED' : e.code ?? 'PROCESSING_FAILED';
-      if (aborted) this.host._setStatus('');
+      if (aborted) this._host._setStatus('');
       return {
         ok: false,
         aborted,
@@ -68,9 +68,9 @@ export class UploadController implements ReactiveController {
         error: { code, message: e.message ?? String(error), retryable: aborted || (e.retryable ?? false) },
       };
     } finally {
-      this.abortController = null;
+      this._abortController = null;
       this.progress = null;
-      this.host.requestUpdate();
+      this._host.requestUpdate();
     }
   }
 }
