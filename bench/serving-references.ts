@@ -4,9 +4,9 @@
 // If-None-Match rules, so one load generator command line points at any of the three.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '../test/helpers/free-port.ts';
 import { sleep } from './stats.ts';
 
 /** One object as our /cdn/ serves it: its path (no query), the file holding its bytes, and the headers sent. */
@@ -111,17 +111,6 @@ export function findNginx(): { path: string } | { missing: string } {
     if (!probe.error) return { path };
   }
   return { missing: 'nginx is not installed (apt-get install nginx-light)' };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** A value for an nginx config: single-quoted, so ';', '{' and spaces are literal. */

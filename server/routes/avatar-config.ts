@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../auth.ts';
 import type { Deps } from '../context.ts';
+import { matchesEtag } from '../etag.ts';
 import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from '../images/cartoon/options.ts';
 import { renderCartoonSvg } from '../images/cartoon/render.ts';
 import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
@@ -56,7 +57,7 @@ export function avatarConfigRoutes(app: App, deps: Deps) {
       c.header('ETag', etag);
       c.header('X-Content-Type-Options', 'nosniff');
       c.header('Content-Security-Policy', PREVIEW_CSP);
-      if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === etag)) return c.body(null, 304) as never;
+      if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304) as never;
       c.header('Content-Type', 'image/svg+xml; charset=utf-8');
       return c.body(svg, 200) as never;
     },

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { z } from '@hono/zod-openapi';
+import { matchesEtag } from '../etag.ts';
 import type { Deps } from '../context.ts';
 import { errorBody } from '../errors.ts';
 import { emoteOfVariantKey } from '../services/emotes.ts';
@@ -79,16 +80,6 @@ const NOT_FOUND = errorAnswer(404, 'NOT_FOUND', 'Object not found');
 const URL_INVALID = errorAnswer(403, 'URL_INVALID', 'This private image needs a valid signed URL');
 const URL_EXPIRED = errorAnswer(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
 const INTERNAL = errorAnswer(500, 'INTERNAL', 'Something went wrong on the server; try again');
-
-/** "*" matches any current representation (RFC 9110 §13.1.2); weak tags compare equal to ours. */
-function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  if (ifNoneMatch === etag) return true;
-  return ifNoneMatch.split(',').some((tag) => {
-    const bare = tag.trim().replace(/^W\//, '');
-    return bare === '*' || bare === etag;
-  });
-}
 
 function decodeQueryPart(raw: string): string {
   if (!/[%+]/.test(raw)) return raw;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { matchesEtag } from '../etag.ts';
 import { ApiError } from '../errors.ts';
 import type { App } from './env.ts';
 
@@ -64,7 +65,7 @@ export function widgetRoutes(app: App) {
     c.header('ETag', etag);
     c.header('Vary', 'Accept-Encoding');
     c.header('X-Content-Type-Options', 'nosniff');
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+    if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304);
     c.header('Content-Type', 'text/javascript; charset=utf-8');
     if (encoding !== 'identity') c.header('Content-Encoding', encoding);
     return c.body(new Uint8Array(found.bodies[encoding]), 200);

@@ -4,10 +4,10 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.ts';
 
 export interface TestPostgres {
   /** postgres://postgres@127.0.0.1:PORT/postgres: the maintenance database, for creating others. */
@@ -47,17 +47,6 @@ function serverUser(): { uid: number; gid: number } | null {
   } catch {
     throw new Error('test PostgreSQL: running as root needs a `postgres` OS user (apt-get install postgresql creates it)');
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForServer(url: string, proc: ChildProcess, output: () => string, timeoutMs = 30_000) {
