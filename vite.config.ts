@@ -17,20 +17,23 @@ function compactTemplates(): Plugin {
     enforce: 'pre',
     transform(code, id) {
       if (!/[\\/]widget[\\/].*\.ts$/.test(id) || !/\b(?:html|css|svg)`/.test(code)) return null;
-      const quasis: Array<{ start: number; end: number; css: boolean }> = [];
+      // A quasi's span is its text alone (ESTree), or also its delimiters (` } ${) as this parser gives it: then
+      // nothing past the span is copied with it, or a nested template's closing ` would bring the } after it twice.
+      const quasis: Array<{ start: number; end: number; css: boolean; delimited: boolean }> = [];
       const visit = (node: unknown): void => {
         if (!node || typeof node !== 'object') return;
         if (Array.isArray(node)) return node.forEach(visit);
-        const n = node as { type?: string; tag?: { type: string; name?: string }; quasi?: { quasis: Array<{ start: number; end: number }> } };
+        const n = node as { type?: string; tag?: { type: string; name?: string }; quasi?: { start: number; quasis: Array<{ start: number; end: number }> } };
         if (n.type === 'TaggedTemplateExpression' && n.tag?.type === 'Identifier' && TAGS.has(n.tag.name ?? '')) {
-          for (const q of n.quasi!.quasis) quasis.push({ start: q.start, end: q.end, css: n.tag.name === 'css' });
+          const delimited = n.quasi!.quasis[0]!.start === n.quasi!.start;
+          for (const q of n.quasi!.quasis) quasis.push({ start: q.start, end: q.end, css: n.tag.name === 'css', delimited });
         }
         for (const value of Object.values(node)) visit(value);
       };
       visit(this.parse(code, { lang: 'ts' }));
       let out = '';
       let at = 0;
-      for (const { start, end, css } of quasis.sort((a, b) => a.start - b.start)) {
+      for (const { start, end, css, delimited } of quasis.sort((a, b) => a.start - b.start)) {
         let text = code.slice(start, end).replace(/[ \t]*\n\s*/g, (ws) => '\n'.repeat(ws.split('\n').length - 1));
         let lines = '';
         if (css) {
@@ -41,7 +44,7 @@ function compactTemplates(): Plugin {
           text = text.replace(/\/\*[^]*?\*\//g, (c) => '\n'.repeat(c.split('\n').length - 1)).replace(/\s*([{};,])\s*/g, '$1').replace(/;}/g, '}').replace(/ (!important|\/) ?/g, '$1');
           lines = '\n'.repeat(before - text.split('\n').length);
         }
-        const close = code.startsWith('${', end) ? 2 : 1;
+        const close = delimited ? 0 : code.startsWith('${', end) ? 2 : 1;
         out += code.slice(at, start) + text + code.slice(end, end + close) + lines;
         at = end + close;
       }

@@ -52,6 +52,10 @@ export interface Config {
   uploadRateLimitPerMinute: number;
   uploadUrlTtlSeconds: number;
   processingTimeoutSeconds: number;
+  /**
+   * How long superseded objects (and failed uploads' originals) stay before they are deleted, and how long past
+   * its URL's expiry an upload that never got its bytes is kept before it is deleted with its emote.
+   */
   cleanupGraceSeconds: number;
   jobConcurrency: number;
   /** DATABASE_URL: PostgreSQL (null: SQLite in dataDir), and its connection pool size. */

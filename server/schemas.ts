@@ -224,6 +224,10 @@ export const EmoteSchema = z
     size_bytes: z.number().int(),
     mime_type: z.string(),
     processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']),
+    error: z
+      .object({ code: z.string().openapi({ example: 'IMAGE_INVALID' }), message: z.string() })
+      .optional()
+      .openapi({ description: 'Why processing failed (only when processing_state is failed). A failed emote holds neither quota nor shortcode; delete it.' }),
     public: z.boolean(),
     animated: z.boolean(),
     created_at: z.number().int(),

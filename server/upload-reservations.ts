@@ -9,6 +9,8 @@ export interface UploadReservations {
   reserve(fileId: string): Promise<boolean>;
   /** Ends this process's reservation of the file (a no-op when it holds none). */
   release(fileId: string): Promise<void>;
+  /** True while some request (on any process) is writing the file's original: its bytes are arriving. */
+  writing(fileId: string): Promise<boolean>;
 }
 
 export function createLocalReservations(): UploadReservations {
@@ -21,6 +23,9 @@ export function createLocalReservations(): UploadReservations {
     },
     async release(fileId) {
       receiving.delete(fileId);
+    },
+    async writing(fileId) {
+      return receiving.has(fileId);
     },
   };
 }
@@ -90,6 +95,10 @@ export function createSharedReservations({ db, leaseSeconds, clock, log }: Share
       if (holder === undefined) return;
       held.delete(fileId);
       await db.deleteFrom('upload_reservations').where('file_id', '=', fileId).where('holder', '=', holder).execute();
+    },
+    async writing(fileId) {
+      const row = await db.selectFrom('upload_reservations').select('file_id').where('file_id', '=', fileId).where('expires_at', '>=', clock()).executeTakeFirst();
+      return row !== undefined;
     },
   };
 }

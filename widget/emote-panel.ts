@@ -45,7 +45,7 @@ export class AvatarEmotePanel extends LitElement {
         align-items: center;
       }
       li > label {
-        grid-area: 2 / 2 / 3 / 4;
+        grid-column: 2 / 4; /* the next row, under the name */
       }
       img {
         width: 32px;
@@ -177,9 +177,8 @@ export class AvatarEmotePanel extends LitElement {
     const e = error as { code?: string; message?: string; retryable?: boolean };
     const code = e.code ?? 'NETWORK_ERROR';
     const message = e.message ?? String(error);
-    this._status = { text: errorMessage(this.text, code, { shortcode: this._shortcode, max: formatBytes(this.maxBytes, this.text.locale) }), error: true };
     console.warn(`<avatar-editor> ${code}: ${message}`);
-    emit(this, 'avatar-error', { code, message, retryable: e.retryable ?? false });
+    this._reject(code, message, errorMessage(this.text, code, { shortcode: this._shortcode, max: formatBytes(this.maxBytes, this.text.locale) }), e.retryable);
   }
 
   /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
@@ -189,7 +188,7 @@ export class AvatarEmotePanel extends LitElement {
 
   private _taken(shortcode: string, except?: string) {
     const key = shortcode.toLowerCase();
-    return this._emotes.some((e) => e.id !== except && e.shortcode.toLowerCase() === key);
+    return this._emotes.some((e) => e.id !== except && !e.error && e.shortcode.toLowerCase() === key); // a failed emote holds no shortcode
   }
 
   /** Format as the user types; availability (against their own emotes) when they leave the field. */
@@ -220,9 +219,10 @@ export class AvatarEmotePanel extends LitElement {
     }
   }
 
-  private _reject(code: string, message: string) {
-    this._status = { text: message, error: true };
-    emit(this, 'avatar-error', { code, message, retryable: false });
+  /** Shows `text` as an error and tells the page (`message`: the technical words, the user's when there are none). */
+  private _reject(code: string, message: string, text = message, retryable = false) {
+    this._status = { text, error: true };
+    emit(this, 'avatar-error', { code, message, retryable });
   }
 
   /** Creates the emote from the chosen file; resolves once the server reports it ready. */
@@ -299,7 +299,7 @@ export class AvatarEmotePanel extends LitElement {
               spellcheck="false"
               maxlength="32"
               .value=${this._shortcode}
-              aria-invalid=${this._shortcodeMessage?.invalid ? 'true' : 'false'}
+              aria-invalid=${Boolean(this._shortcodeMessage?.invalid)}
               aria-describedby="shortcode-message"
               @input=${(e: Event) => {
                 this._shortcode = (e.target as HTMLInputElement).value;
@@ -320,14 +320,17 @@ export class AvatarEmotePanel extends LitElement {
         <ul part="emote-list" aria-labelledby="emote-list-label">
           ${this._emotes.map(
             (e) => html`<li>
-              ${this._urls[e.id] ? html`<img src=${this._urls[e.id]} alt=${`:${e.shortcode}:`} />` : html`<span aria-hidden="true">⌛</span>`}
-              <input
-                type="text"
-                aria-label=${format(t.renameLabel, { name: `:${e.shortcode}:` })}
-                .value=${e.shortcode}
-                @change=${(ev: Event) => this._change(e, { shortcode: (ev.target as HTMLInputElement).value }, ev.target as HTMLInputElement)}
-              />
-              <label><input type="checkbox" .checked=${e.public} aria-label=${format(t.publicLabel, { name: `:${e.shortcode}:` })} @change=${(ev: Event) => this._change(e, { public: (ev.target as HTMLInputElement).checked })} /> ${t.makePublic}</label>
+              ${this._urls[e.id] ? html`<img src=${this._urls[e.id]} alt=${`:${e.shortcode}:`} />` : html`<span aria-hidden="true">${e.error ? '⚠' : '⌛'}</span>`}
+              ${e.error
+                ? // A failed emote: why, in the user's words, and its Delete; nothing else applies to it.
+                  html`<span class="error">:${e.shortcode}: ${errorMessage(t, e.error.code)}</span>`
+                : html`<input
+                      type="text"
+                      aria-label=${format(t.renameLabel, { name: `:${e.shortcode}:` })}
+                      .value=${e.shortcode}
+                      @change=${(ev: Event) => this._change(e, { shortcode: (ev.target as HTMLInputElement).value }, ev.target as HTMLInputElement)}
+                    />
+                    <label><input type="checkbox" .checked=${e.public} aria-label=${format(t.publicLabel, { name: `:${e.shortcode}:` })} @change=${(ev: Event) => this._change(e, { public: (ev.target as HTMLInputElement).checked })} /> ${t.makePublic}</label>`}
               <button type="button" part="button delete" aria-label=${`${t.delete} :${e.shortcode}:`} @click=${() => this._act(() => deleteEmote(this.client, e.id).then(() => e), 'emoteDeleted', 'emote-deleted')}>${t.delete}</button>
             </li>`,
           )}

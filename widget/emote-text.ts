@@ -4,6 +4,7 @@
 import { LitElement, html, type PropertyValues } from 'lit';
 import { css } from './styles.ts';
 import { ApiClient } from './api/client.ts';
+import { SHORTCODE } from './api/emotes.ts';
 import { resolveEndpoint } from './endpoint.ts';
 
 /** One entry of `inline_emotes`: `body.slice(start_index, end_index)` is `:shortcode:` (UTF-16 indices, end exclusive). */
@@ -15,8 +16,6 @@ export interface InlineEmote {
 }
 
 export type MessageSegment = { text: string } | { emote: InlineEmote; text: string };
-
-const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 
 function validEntry(entry: unknown, body: string): entry is InlineEmote {
   if (typeof entry !== 'object' || entry === null) return false;
@@ -58,8 +57,7 @@ export function splitMessage(body: string, inlineEmotes: readonly InlineEmote[] 
 function emoteImage(emote: InlineEmote, url: string): HTMLImageElement {
   const img = document.createElement('img');
   img.className = 'emote';
-  img.alt = `:${emote.shortcode}:`;
-  img.title = `:${emote.shortcode}:`;
+  img.alt = img.title = `:${emote.shortcode}:`;
   img.decoding = 'async';
   img.draggable = false;
   // CSSOM, not a style attribute: allowed under a strict style-src CSP.

@@ -147,7 +147,7 @@ export const editorStyles = css`
     min-height: 1.4em;
     margin: 0.5rem 0;
   }
-  .status.error {
+  .error {
     color: var(--_error);
   }
   progress {

@@ -268,6 +268,19 @@ const scaleOut: Migration = {
   },
 };
 
+/**
+ * Abandoned and failed uploads (issue 13):
+ * - files_awaiting_upload: the periodic sweep of uploads never sent finds them without reading every file.
+ * - A failed emote no longer holds its shortcode (services/emotes.ts releaseFailedShortcode): emotes that
+ *   failed before this release theirs now.
+ */
+const abandonedUploads: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('files_awaiting_upload').on('files').column('created_at').where(sql.ref('state'), '=', 'awaiting_upload').execute();
+    await sql`update emotes set shortcode_key = '!failed:' || id where file_id in (select id from files where state = 'failed')`.execute(db);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -277,6 +290,7 @@ export const migrations: MigrationProvider = {
       '0004_webhooks': webhooks,
       '0005_editor_sessions': editorSessions,
       '0006_scale_out': scaleOut,
+      '0007_abandoned_uploads': abandonedUploads,
     };
   },
 };

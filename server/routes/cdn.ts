@@ -9,8 +9,8 @@ import { z } from '@hono/zod-openapi';
 import { matchesEtag } from '../etag.ts';
 import type { Deps } from '../context.ts';
 import { errorBody } from '../errors.ts';
-import { emoteOfVariantKey } from '../services/emotes.ts';
-import { PUBLIC_KEY } from '../storage/index.ts';
+import { cachedVariantAccess, emoteOfVariantKey } from '../services/emotes.ts';
+import { VARIANT_KEY } from '../storage/index.ts';
 import { createTtlCache } from '../ttl-cache.ts';
 import type { App } from './env.ts';
 
@@ -106,9 +106,9 @@ interface Variant {
   small: { bytes: Buffer; ok: HeaderList } | null;
 }
 
-/** A key that passed PUBLIC_KEY: its ETag is the content hash in it. */
+/** A key that passed VARIANT_KEY: its ETag is the content hash in it. */
 function newVariant(key: string): Variant {
-  const etag = `"${PUBLIC_KEY.exec(key)?.[1] ?? ''}"`;
+  const etag = `"${VARIANT_KEY.exec(key)?.[2] ?? ''}"`;
   return { etag, notModified: commonHeaders(etag, false), small: null };
 }
 
@@ -203,12 +203,22 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     const queryAt = url.indexOf('?');
     const key = queryAt === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, queryAt);
     const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
-    // Only variant keys are public. The pattern admits no '%', '.' outside the extension or '/' beyond its own,
+    // Only variant keys are served (private ones with a signature). The pattern admits no '%', '.' outside the extension or '/' beyond its own,
     // so encoded or dotted paths never reach storage; a key seen before was checked then.
     const seen = variants.get(key);
-    if (!seen && !PUBLIC_KEY.test(key)) return sendError(req, res, NOT_FOUND);
+    if (!seen && !VARIANT_KEY.test(key)) return sendError(req, res, NOT_FOUND);
     // The access check (whose answers are cached and forgotten whenever an emote's visibility changes or the
     // garbage sweep deletes objects) decides on every request, so bytes in memory never outlive their right to be served.
+    // A cached answer is used at once: no promise to wait for on the hot path.
+    const cached = cachedVariantAccess(key);
+    if (cached) {
+      try {
+        answer(req, res, key, query, cached.access, seen);
+      } catch (err) {
+        fail(req, res, err);
+      }
+      return;
+    }
     emoteOfVariantKey(deps, key).then(
       (access) => {
         try {

@@ -67,11 +67,11 @@ export async function scheduleGarbage(trx: Trx, deps: Deps, renditionId: string,
     .execute();
 }
 
-/** Queues one object (a failed upload's original) for deletion after the grace period. */
-export async function scheduleObjectDeletion(trx: Trx, deps: Deps, key: string, now: number) {
+/** Queues one object (a failed upload's original, a moved variant) for deletion after the grace period (or `graceSeconds`). */
+export async function scheduleObjectDeletion(trx: Trx, deps: Deps, key: string, now: number, graceSeconds = deps.config.cleanupGraceSeconds) {
   await trx
     .insertInto('garbage')
-    .values({ prefix: key, delete_after: now + deps.config.cleanupGraceSeconds })
+    .values({ prefix: key, delete_after: now + graceSeconds })
     .onConflict((oc) => oc.column('prefix').doNothing())
     .execute();
 }

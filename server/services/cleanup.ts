@@ -1,9 +1,13 @@
 // Deletes superseded renditions (and failed uploads' originals) once their grace period is over: rows first
 // (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
+// Also deletes uploads that never got their bytes (with their emotes), once their URL is long expired.
 import type { Deps } from '../context.ts';
 import { isPostgres, runAlone } from '../db/dialect.ts';
+import type { FileRow } from '../db/schema.ts';
+import { objectKeys } from '../storage/index.ts';
 import { forgetVariantAccess, purgeTrash } from './emotes.ts';
+import { receivedInBucket } from './uploads.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 
@@ -35,19 +39,70 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
       });
     }
     forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
-    // A row names a prefix (a rendition's variants, ending in '/') or one object (a failed upload's original).
-    if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
+    // A row names a rendition (its variants, public and private), another prefix (ending in '/') or one object
+    // (a failed upload's original, a variant moved to the other access).
+    if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);
+    else if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
     else await deps.storage.delete(prefix);
     await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
   }
   return due.length;
 }
 
+/**
+ * Bytes PUT straight to the bucket (S3) are only recorded by `complete`: ask the bucket before taking an upload
+ * for unsent, and record what is there (as `complete` would), so it is asked once. Bytes that do not match the
+ * upload are deleted by the check, and the upload counts as never sent.
+ */
+async function sentToBucket(deps: Deps, file: FileRow): Promise<boolean> {
+  if (deps.config.storage.kind !== 's3') return false;
+  return receivedInBucket(deps, file).catch(() => false);
+}
+
+/**
+ * Deletes uploads created and never sent (an emote's, a photo's, an upload link's): their URL expired more
+ * than the grace period ago, no bytes arrived, none are arriving. Without this an abandoned emote upload
+ * would hold its quota and its shortcode for ever. The grace period (AVATAR_CLEANUP_GRACE_SECONDS, 300 s
+ * by default: as long as Node lets a request run) outlasts a PUT that began just before the URL expired.
+ * An upload whose bytes arrived but which was never completed stays: `complete` has no deadline.
+ */
+export async function sweepAbandonedUploads(deps: Deps): Promise<number> {
+  // Every upload URL (presigned PUT and upload link alike) expires uploadUrlTtlSeconds after its file was made.
+  const cutoff = deps.clock() - deps.config.uploadUrlTtlSeconds - deps.config.cleanupGraceSeconds;
+  const candidates = await deps.db
+    .selectFrom('files')
+    .selectAll()
+    .where('state', '=', 'awaiting_upload')
+    .where('received', '=', 0)
+    .where('created_at', '<', cutoff)
+    .orderBy('created_at')
+    .limit(1000) // the rest in the next passes
+    .execute();
+  let swept = 0;
+  for (const file of candidates) {
+    if ((await deps.uploadReservations.writing(file.id)) || (await sentToBucket(deps, file))) continue;
+    const gone = await deps.db.transaction().execute(async (trx) => {
+      // Locked, so bytes arriving right now (a PUT marking it received) wait for this and then find no file.
+      let still = trx.selectFrom('files').select('id').where('id', '=', file.id).where('state', '=', 'awaiting_upload').where('received', '=', 0);
+      if (isPostgres(trx)) still = still.forUpdate();
+      if (!(await still.executeTakeFirst())) return false;
+      await trx.deleteFrom('emotes').where('file_id', '=', file.id).execute();
+      await trx.deleteFrom('files').where('id', '=', file.id).execute();
+      // Normally there is no object; a write cut off by a crash may have left one. The garbage sweep after this deletes it.
+      await trx.insertInto('garbage').values({ prefix: objectKeys.original(file.id), delete_after: deps.clock() }).onConflict((oc) => oc.column('prefix').doNothing()).execute();
+      return true;
+    });
+    if (gone) swept++;
+  }
+  if (swept) deps.log.debug(`cleanup: deleted ${swept} upload(s) never sent`);
+  return swept;
+}
+
 /** A temp file not written to for this long belongs to an upload that died (requests time out well before). */
 export const STALE_TEMP_MS = 15 * 60 * 1000;
 
 /**
- * Purges the emote trash, sweeps garbage and stale temp files now and then every `intervalSeconds`; the
+ * Purges the emote trash and uploads never sent, sweeps garbage and stale temp files now and then every `intervalSeconds`; the
  * timer never keeps the process alive. With SQLite, the first pass removes every temp file older than this
  * process: the file is its alone, so none of its writes can have started before it did, and older ones are
  * leftovers of a process that was killed. Processes sharing PostgreSQL may share a folder too, so there only
@@ -58,8 +113,9 @@ export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => 
   const shared = isPostgres(deps.db);
   let tempBefore = shared ? Date.now() - STALE_TEMP_MS : performance.timeOrigin;
   const sweep = async () => {
-    // Purging the trash schedules objects as garbage; the sweep right after deletes those already due.
+    // Purging the trash and abandoned uploads schedules objects as garbage; the sweep right after deletes those already due.
     await purgeTrash(deps);
+    await sweepAbandonedUploads(deps);
     await sweepGarbage(deps);
     await deps.storage.removeStaleTemp(tempBefore);
     tempBefore = Date.now() - STALE_TEMP_MS;

@@ -6,6 +6,7 @@ import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { createTtlCache } from '../ttl-cache.ts';
+import { placeEmoteVariants } from './emote-objects.ts';
 import { privateVariantUrl, variantUrl } from './urls.ts';
 import { emoteDeleted } from './webhook-events.ts';
 
@@ -31,13 +32,15 @@ const isShortcodeTaken = (err: unknown) => violatesUnique(err, SHORTCODE_INDEX);
 
 const shortcodeTaken = (shortcode: string) => new ApiError(409, 'SHORTCODE_TAKEN', `You already have an emote called :${shortcode}:`);
 
-/** Usage counts only emotes outside the trash, so deleting frees quota at once. */
+/** Usage counts only emotes outside the trash that have not failed, so deleting (or failing) frees quota at once. */
 async function usage(db: Deps['db'] | Trx, ownerId: string) {
   const row = await db
     .selectFrom('emotes')
-    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('size_bytes'), sql<number>`0`).as('bytes')])
-    .where('owner_id', '=', ownerId)
-    .where('deleted_at', 'is', null)
+    .innerJoin('files', 'files.id', 'emotes.file_id')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.coalesce(eb.fn.sum<number>('emotes.size_bytes'), sql<number>`0`).as('bytes')])
+    .where('emotes.owner_id', '=', ownerId)
+    .where('emotes.deleted_at', 'is', null)
+    .where('files.state', '!=', 'failed')
     .executeTakeFirstOrThrow();
   return { count: Number(row.count), bytes: Number(row.bytes) };
 }
@@ -61,6 +64,22 @@ export interface NewEmote {
   public: boolean;
   sizeBytes: number;
   mimeType: string;
+}
+
+/**
+ * A failed emote keeps its shortcode for display, but no longer holds it: its key becomes one that no shortcode
+ * can be (shortcodes have no '!'), unique per emote, so the partial unique index lets the name be used again.
+ */
+const FAILED_KEY_PREFIX = '!failed:';
+const failedShortcodeKey = (emoteId: string) => `${FAILED_KEY_PREFIX}${emoteId}`;
+
+/** Called in the transaction that marks an emote's file failed. */
+export async function releaseFailedShortcode(trx: Trx, fileId: string) {
+  await trx
+    .updateTable('emotes')
+    .set((eb) => ({ shortcode_key: sql<string>`${sql.lit(FAILED_KEY_PREFIX)} || ${eb.ref('id')}` }))
+    .where('file_id', '=', fileId)
+    .execute();
 }
 
 /** Inserts the emote for a new emote upload in the caller's transaction: quota first, then the shortcode. */
@@ -94,10 +113,10 @@ export async function insertEmote(deps: Deps, trx: Trx, emote: NewEmote, now: nu
   return id;
 }
 
-type EmoteWithState = EmoteRow & { state: FileRow['state'] };
+type EmoteWithState = EmoteRow & Pick<FileRow, 'state' | 'error_code' | 'error_message'>;
 
 function emoteQuery(deps: Deps) {
-  return deps.db.selectFrom('emotes').innerJoin('files', 'files.id', 'emotes.file_id').selectAll('emotes').select('files.state as state');
+  return deps.db.selectFrom('emotes').innerJoin('files', 'files.id', 'emotes.file_id').selectAll('emotes').select(['files.state as state', 'files.error_code', 'files.error_message']);
 }
 
 export function emoteView(e: EmoteWithState) {
@@ -109,6 +128,8 @@ export function emoteView(e: EmoteWithState) {
     size_bytes: e.size_bytes,
     mime_type: e.mime_type,
     processing_state: e.state,
+    // Why a failed emote failed, as GET /v1/files tells it for its file.
+    ...(e.state === 'failed' && e.error_code ? { error: { code: e.error_code, message: e.error_message ?? '' } } : {}),
     public: Boolean(e.public),
     animated: Boolean(e.animated),
     created_at: e.created_at,
@@ -178,11 +199,13 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) throw emoteNotFound();
   const shortcode = changes.shortcode === undefined ? undefined : checkShortcode(changes.shortcode);
+  // A failed emote may be renamed, but still holds no shortcode.
+  const shortcodeKey = emote.state === 'failed' ? failedShortcodeKey(id) : shortcode?.toLowerCase();
   try {
     await deps.db
       .updateTable('emotes')
       .set({
-        ...(shortcode === undefined ? {} : { shortcode, shortcode_key: shortcode.toLowerCase() }),
+        ...(shortcode === undefined ? {} : { shortcode, shortcode_key: shortcodeKey }),
         ...(changes.public === undefined ? {} : { public: changes.public ? 1 : 0 }),
         updated_at: deps.clock(),
       })
@@ -192,6 +215,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
     if (isShortcodeTaken(err) && shortcode) throw shortcodeTaken(shortcode);
     throw err;
   }
+  if (changes.public !== undefined) await placeEmoteVariants(deps, emote.file_id);
   forgetVariantAccess();
   return emoteView(await visibleEmote(deps, id, viewer));
 }
@@ -209,13 +233,13 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
   deps.webhooks.kick();
 }
 
-/** Takes an emote out of the trash; its shortcode and quota must still be free. */
+/** Takes an emote out of the trash; its shortcode and quota must still be free (a failed emote uses neither). */
 export async function restoreEmote(deps: Deps, id: string, viewer: string) {
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) {
     try {
       await deps.db.transaction().execute(async (trx) => {
-        await checkQuota(deps, trx, viewer, emote.size_bytes);
+        if (emote.state !== 'failed') await checkQuota(deps, trx, viewer, emote.size_bytes);
         await trx.updateTable('emotes').set({ deleted_at: null, updated_at: deps.clock() }).where('id', '=', id).execute();
       });
     } catch (err) {
@@ -247,6 +271,9 @@ type VariantAccess = { emote: { public: number; deleted_at: number | null } | nu
  */
 const accessCache = createTtlCache<{ access: VariantAccess }>(5000, 10_000);
 export const forgetVariantAccess = () => accessCache.clear();
+
+/** The cached answer of emoteOfVariantKey, without waiting (undefined: not cached, ask). */
+export const cachedVariantAccess = (key: string) => accessCache.get(key);
 
 /** Who may read a variant object. Emotes in the trash are not served. */
 export async function emoteOfVariantKey(deps: Deps, key: string): Promise<VariantAccess> {

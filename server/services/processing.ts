@@ -7,8 +7,10 @@ import { imageOnly } from '../images/image-end.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { objectKeys } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
+import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';
 import { storedCrop } from './files.ts';
-import { storeVariants } from './renditions.ts';
+import { visibilityOfFile, placeEmoteVariants } from './emote-objects.ts';
+import { deleteRenditionObjects, storeVariants } from './renditions.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from './webhook-events.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
@@ -29,7 +31,7 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
  * Either way the owner's backend hears of it (avatar.failed / emote.failed).
  */
 async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
-  await deps.storage.deletePrefix(objectKeys.renditionPrefix(rendition.id));
+  await deleteRenditionObjects(deps, rendition.id);
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
     const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
@@ -44,8 +46,12 @@ async function fail(deps: Deps, rendition: RenditionRow, code: string, message: 
       .where('id', '=', rendition.file_id)
       .where('state', '=', 'processing')
       .executeTakeFirst();
-    // A file that never became an image keeps its error for GET /v1/files, but not its bytes.
-    if (fileFailed.numUpdatedRows > 0n && rendition.file_id !== null) await scheduleObjectDeletion(trx, deps, objectKeys.original(rendition.file_id), now);
+    // A file that never became an image keeps its error for GET /v1/files, but not its bytes; its emote keeps its
+    // error too, but no longer its shortcode (and no longer counts against the quota: emotes.ts usage()).
+    if (fileFailed.numUpdatedRows > 0n && rendition.file_id !== null) {
+      await scheduleObjectDeletion(trx, deps, objectKeys.original(rendition.file_id), now);
+      if (file?.upload_type === 'emote') await releaseFailedShortcode(trx, rendition.file_id);
+    }
     await trx.updateTable('users').set({ requested_rendition_id: null }).where('requested_rendition_id', '=', rendition.id).execute();
   });
   deps.webhooks.kick();
@@ -72,7 +78,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
 
   // Objects first, rows after: a crash in between leaves objects under this rendition's prefix only,
   // and the re-run starts by clearing that prefix.
-  const rows = await storeVariants(deps, rendition.id, variants);
+  const rows = await storeVariants(deps, rendition.id, variants, await visibilityOfFile(deps, file.id));
 
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
@@ -106,6 +112,8 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       }
     }
   });
+  // The emote's visibility may have changed while it was rendered: its objects follow.
+  if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) forgetVariantAccess();
   deps.webhooks.kick();
 }
 
@@ -116,7 +124,7 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
       if (!loaded) return;
       const { rendition, file } = loaded;
       deps.log.debug(`job started ${job.id} ${file.id}`);
-      await deps.storage.deletePrefix(objectKeys.renditionPrefix(rendition.id));
+      await deleteRenditionObjects(deps, rendition.id);
       try {
         await render(deps, rendition, file);
         deps.log.debug(`job finished ${job.id} ${file.id} ready`);

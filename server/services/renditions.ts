@@ -6,7 +6,7 @@ import type { Deps } from '../context.ts';
 import { nextSeq } from '../db/dialect.ts';
 import type { Database, NewVariant } from '../db/schema.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
-import { objectKeys } from '../storage/index.ts';
+import { objectKeys, type VariantVisibility } from '../storage/index.ts';
 import { newId } from '../ids.ts';
 import { cropColumns, type Crop } from './files.ts';
 import { requestAvatar } from './avatar-state.ts';
@@ -42,15 +42,23 @@ export async function insertConfigRendition(trx: Transaction<Database>, id: stri
     .execute();
 }
 
-/** Variant keys are content-addressed: a CDN or browser may keep them for ever. */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Deletes every object of a rendition, public and private. */
+export async function deleteRenditionObjects(deps: Deps, renditionId: string) {
+  for (const prefix of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(prefix);
+}
 
-/** Writes a rendition's variants under content-addressed keys; returns their rows, for the caller to insert. */
-export async function storeVariants(deps: Deps, renditionId: string, variants: readonly AvatarVariant[]): Promise<NewVariant[]> {
+/** Variant keys are content-addressed: a CDN or browser may keep them for ever. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * Writes a rendition's variants under content-addressed keys (under private/ for a private emote); returns their
+ * rows, for the caller to insert.
+ */
+export async function storeVariants(deps: Deps, renditionId: string, variants: readonly AvatarVariant[], access: VariantVisibility = 'public'): Promise<NewVariant[]> {
   const rows: NewVariant[] = [];
   for (const variant of variants) {
     const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
-    const key = objectKeys.variant(renditionId, variant.size, hash);
+    const key = objectKeys.variant(renditionId, variant.size, hash, access);
     await deps.storage.put(key, variant.data, { contentType: variant.contentType, cacheControl: IMMUTABLE });
     rows.push({ rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType });
   }

@@ -110,7 +110,7 @@ export async function createUpload(deps: Deps, userId: string, upload: NewUpload
  * Bytes PUT straight to the bucket (S3) are not seen by this server: check the object (size and type) and
  * record it as received. An object that does not match is deleted; nothing is processed from it.
  */
-async function receivedInBucket(deps: Deps, file: FileRow): Promise<boolean> {
+export async function receivedInBucket(deps: Deps, file: FileRow): Promise<boolean> {
   const head = await deps.storage.head(objectKeys.original(file.id));
   if (!head) return false;
   const type = (head.contentType ?? '').split(';')[0]!.trim().toLowerCase();

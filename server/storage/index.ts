@@ -68,12 +68,12 @@ export interface Storage {
   presignPut(key: string, opts: PresignOptions): Promise<PresignedPut | null>;
   /**
    * A presigned GET (private emotes), or null when the app signs its own read URLs (local: /cdn). Only for
-   * keys matching PUBLIC_KEY: S3 throws for any other (originals are never handed out).
+   * variant keys (VARIANT_KEY): S3 throws for any other (originals are never handed out).
    */
   presignGet(key: string, expiresInSeconds: number): Promise<string | null>;
   /**
    * Where a public object is read from (the CDN, else the bucket), or null when the app serves it (local:
-   * /cdn). Only for keys matching PUBLIC_KEY: S3 throws for any other.
+   * /cdn). Only for public variant keys (under variants/): S3 throws for any other.
    */
   publicUrl(key: string): string | null;
   /** Releases connections; the storage is not used afterwards. */
@@ -104,11 +104,26 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * Who may read a variant object straight from the bucket or CDN: public ones live under variants/ (the prefix a
+ * bucket policy or CDN exposes), private emotes' under private/ (read only through signed URLs).
+ */
+export type VariantVisibility = 'public' | 'private';
+
+const VARIANT_ROOT: Record<VariantVisibility, string> = { public: 'variants', private: 'private' };
+
 export const objectKeys = {
   original: (fileId: string) => `originals/${fileId}`,
+  /** The prefix that names a rendition (in garbage rows); its objects are under renditionPrefixes. */
   renditionPrefix: (renditionId: string) => `variants/${renditionId}/`,
-  variant: (renditionId: string, size: string, hash: string) => `variants/${renditionId}/${size}-${hash}.webp`,
+  renditionPrefixes: (renditionId: string) => [`variants/${renditionId}/`, `private/${renditionId}/`],
+  variant: (renditionId: string, size: string, hash: string, visibility: VariantVisibility = 'public') =>
+    `${VARIANT_ROOT[visibility]}/${renditionId}/${size}-${hash}.webp`,
+  /** The same variant's key under the other visibility. */
+  withVisibility: (key: string, visibility: VariantVisibility) => key.replace(/^[a-z]+\//, `${VARIANT_ROOT[visibility]}/`),
 };
 
-/** Only variant keys are public; originals are never served. */
-export const PUBLIC_KEY = /^variants\/[A-Za-z0-9_-]{1,64}\/[a-z0-9]{1,16}-([a-f0-9]{16,64})\.webp$/;
+/** Variant keys, public or private (group 1: which; group 2: the content hash). Originals are never served. */
+export const VARIANT_KEY = /^(variants|private)\/[A-Za-z0-9_-]{1,64}\/[a-z0-9]{1,16}-([a-f0-9]{16,64})\.webp$/;
+
+export const visibilityOfKey = (key: string): VariantVisibility => (key.startsWith('private/') ? 'private' : 'public');

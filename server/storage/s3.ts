@@ -7,8 +7,8 @@ import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import {
   ObjectLengthError,
   ObjectTooLargeError,
-  PUBLIC_KEY,
   StorageError,
+  VARIANT_KEY,
   type ObjectHead,
   type PresignOptions,
   type PutOptions,
@@ -77,9 +77,10 @@ function bucketUrl(options: S3StorageOptions): string {
 const isNotFound = (err: unknown) =>
   (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 404 || (err as Error | null)?.name === 'NoSuchKey';
 
-/** Refuses keys that must never leave the server (originals). */
-function publicKey(key: string): string {
-  if (!PUBLIC_KEY.test(key)) throw new Error(`not a public object key: ${key}`);
+/** Refuses keys that must never leave the server (originals), and private variants where only public ones may go. */
+function variantKey(key: string, access: 'public' | 'any'): string {
+  const match = VARIANT_KEY.exec(key);
+  if (!match || (access === 'public' && match[1] !== 'variants')) throw new Error(`not a ${access === 'public' ? 'public' : 'variant'} object key: ${key}`);
   return key;
 }
 
@@ -130,7 +131,10 @@ export function createS3Storage(options: S3StorageOptions): Storage {
           debug: () => {},
           info: () => {},
           warn: (...args: unknown[]) => logError(format(...args)),
-          error: (...args: unknown[]) => logError(format(...args)),
+          // A missing object is an answer (exists, head, get), not a fault worth a log line.
+          error: (...args: unknown[]) => {
+            if (!isNotFound((args[0] as { error?: unknown } | null)?.error)) logError(format(...args));
+          },
         },
       });
       return { sdk, presigner, client };
@@ -334,7 +338,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     async presignGet(key: string, expiresInSeconds: number) {
-      publicKey(key);
+      variantKey(key, 'any');
       checkLifetime(expiresInSeconds);
       return call('PresignGet', key, ({ client, sdk, presigner }) =>
         presigner.getSignedUrl(client, new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), {
@@ -345,7 +349,7 @@ export function createS3Storage(options: S3StorageOptions): Storage {
     },
 
     publicUrl(key: string) {
-      return `${publicBase}/${encodeKey(publicKey(key))}`;
+      return `${publicBase}/${encodeKey(variantKey(key, 'public'))}`;
     },
 
     async close() {

@@ -173,7 +173,7 @@ export const SHARED_POSTGRES_ENV = 'AVATAR_TEST_POSTGRES_URL';
 let shared: Promise<Pick<TestPostgres, 'adminUrl' | 'createDatabase' | 'dropDatabase'>> | null = null;
 
 /**
- * The PostgreSQL server of this test run: the wrapper's (npm run test:server:pg) when there is one, else one
+ * The PostgreSQL server of this test run: the wrapper's (npm run test:server:scale-out) when there is one, else one
  * started for this process on first use and stopped when the process exits.
  */
 export function testPostgres(): Promise<Pick<TestPostgres, 'adminUrl' | 'createDatabase' | 'dropDatabase'>> {

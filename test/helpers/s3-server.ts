@@ -7,6 +7,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -90,6 +91,62 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<Run
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** The environment variable through which a wrapper (with-postgres.ts --s3) hands one S3 server to every test file. */
+export const SHARED_S3_ENV = 'AVATAR_TEST_S3_ENDPOINT';
+
+type S3Endpoint = Pick<RunningS3, 'endpoint' | 'region' | 'credentials'>;
+
+/** The wrapper's S3 server (its built-in keys and region): one per test run, a bucket per test server. */
+export function sharedS3(): S3Endpoint {
+  const endpoint = process.env[SHARED_S3_ENV];
+  if (!endpoint) throw new Error(`AVATAR_TEST_STORAGE=s3 needs an S3 server: run the tests under test/helpers/with-postgres.ts --s3`);
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } };
+}
+
+/** A plain SDK client on the server, to look at buckets from outside the app. */
+export const rawClient = (s3: S3Endpoint) =>
+  new S3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+
+export async function createBucket(s3: S3Endpoint, bucket: string): Promise<void> {
+  const client = rawClient(s3);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Every key in `bucket` starting with `prefix`, sorted. */
+export async function listBucket(s3: S3Endpoint, bucket: string, prefix = ''): Promise<string[]> {
+  const client = rawClient(s3);
+  const keys: string[] = [];
+  try {
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    client.destroy();
+  }
+  return keys.sort();
+}
+
+/** An object's bytes, or null when there is none. */
+export async function readBucketObject(s3: S3Endpoint, bucket: string, key: string): Promise<Buffer | null> {
+  const client = rawClient(s3);
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return null;
+    throw err;
+  } finally {
+    client.destroy();
+  }
 }
 
 export type Fault =

@@ -1,14 +1,16 @@
 // Starts the real avatar-server as a child process on 127.0.0.1 with a port it picks itself,
-// and gives tests small helpers to talk to it over HTTP. With AVATAR_TEST_DATABASE=postgres (npm run
-// test:server:pg) every server gets a fresh database on the test PostgreSQL instead of a SQLite file.
+// and gives tests small helpers to talk to it over HTTP. With AVATAR_TEST_DATABASE=postgres every server gets
+// a fresh database on the test PostgreSQL instead of a SQLite file, and with AVATAR_TEST_STORAGE=s3 a bucket
+// of its own on the test S3 server instead of the data dir's folder (npm run test:server:scale-out: both).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testPostgres } from './postgres.ts';
+import { createBucket, listBucket, readBucketObject, sharedS3 } from './s3-server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliSource = join(root, 'server', 'cli.ts');
@@ -30,6 +32,87 @@ async function databaseFor(dataDir: string): Promise<string | null> {
   return url;
 }
 
+/** The object storage this test run puts servers on. */
+export const TEST_STORAGE: 'local' | 's3' = process.env.AVATAR_TEST_STORAGE === 's3' ? 's3' : 'local';
+
+/** S3 buckets of this process's servers, by data dir: processes on one data dir (started together too) share one. */
+const buckets = new Map<string, Promise<string>>();
+
+/** The storage settings for a server on `dataDir` in this run (none: the data dir's folder). */
+async function storageEnvFor(dataDir: string): Promise<Record<string, string>> {
+  if (TEST_STORAGE !== 's3') return {};
+  const s3 = sharedS3();
+  let created = buckets.get(dataDir);
+  if (!created) {
+    const name = `t-${randomBytes(8).toString('hex')}`;
+    created = createBucket(s3, name).then(() => name);
+    buckets.set(dataDir, created);
+  }
+  const bucket = await created;
+  return {
+    AVATAR_STORAGE: 's3',
+    AVATAR_S3_BUCKET: bucket,
+    AVATAR_S3_ENDPOINT: s3.endpoint,
+    AVATAR_S3_REGION: s3.region,
+    AVATAR_S3_FORCE_PATH_STYLE: '1',
+    AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  };
+}
+
+/** The objects a test server stored, seen from outside it, whichever storage it runs on. */
+export interface StoredObjects {
+  kind: 'local' | 's3';
+  /** Every key starting with `prefix`, sorted. */
+  keys(prefix?: string): Promise<string[]>;
+  /** An object's bytes, or null when there is none. */
+  read(key: string): Promise<Buffer | null>;
+  exists(key: string): Promise<boolean>;
+  /** Where the handed-out URLs of public variants start: this server's /cdn/, or the bucket. */
+  publicBase: string;
+  /** The object key a handed-out variant URL (public or signed) reads. */
+  keyOfUrl(url: string): string;
+  /** The status of a successful PUT to an upload_url: the server's 204, or the bucket's 200. */
+  putStatus: 204 | 200;
+}
+
+function storedObjects(serverUrl: string, dataDir: string, env: Record<string, string>): StoredObjects {
+  const keyAfter = (base: string) => (url: string) => {
+    assert.ok(url.startsWith(base), `${url} starts with ${base}`);
+    return decodeURIComponent(url.slice(base.length).split('?')[0]!);
+  };
+  if (env.AVATAR_STORAGE === 's3') {
+    const s3 = {
+      endpoint: env.AVATAR_S3_ENDPOINT!,
+      region: env.AVATAR_S3_REGION!,
+      credentials: { accessKeyId: env.AVATAR_S3_ACCESS_KEY_ID!, secretAccessKey: env.AVATAR_S3_SECRET_ACCESS_KEY! },
+    };
+    const bucket = env.AVATAR_S3_BUCKET!;
+    return {
+      kind: 's3',
+      keys: (prefix = '') => listBucket(s3, bucket, prefix),
+      read: (key) => readBucketObject(s3, bucket, key),
+      exists: async (key) => (await listBucket(s3, bucket, key)).includes(key),
+      publicBase: `${s3.endpoint}/${bucket}/`,
+      keyOfUrl: keyAfter(`${s3.endpoint}/${bucket}/`),
+      putStatus: 200,
+    };
+  }
+  const root = join(dataDir, 'objects');
+  return {
+    kind: 'local',
+    keys: async (prefix = '') => (await listFiles(root)).filter((key) => key.startsWith(prefix)),
+    read: (key) => readFile(join(root, key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    }),
+    exists: (key) => access(join(root, key)).then(() => true, () => false),
+    publicBase: `${serverUrl}/cdn/`,
+    keyOfUrl: keyAfter(`${serverUrl}/cdn/`),
+    putStatus: 204,
+  };
+}
+
 export interface RunningServer {
   url: string;
   dataDir: string;
@@ -37,6 +120,8 @@ export interface RunningServer {
   databaseUrl: string | null;
   jwtSecret: string;
   adminKey: string;
+  /** The objects it stored: in the data dir's folder, or in its bucket. */
+  objects: StoredObjects;
   proc: ChildProcess;
   /** Every line the process has printed so far (stdout and stderr). */
   lines: string[];
@@ -63,6 +148,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
   const adminKey = opts.adminKey ?? randomBytes(24).toString('hex');
   const databaseUrl = opts.env && 'DATABASE_URL' in opts.env ? opts.env.DATABASE_URL || null : await databaseFor(dataDir);
+  const storageEnv = opts.env && 'AVATAR_STORAGE' in opts.env ? {} : await storageEnvFor(dataDir);
   const args = ['--import', 'tsx', cliSource, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir];
   if (opts.dev !== false) args.push('--dev');
   args.push(...(opts.args ?? []));
@@ -75,6 +161,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       AVATAR_ADMIN_KEY: adminKey,
       AVATAR_LOG_LEVEL: 'debug',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...storageEnv,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,6 +209,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     databaseUrl,
     jwtSecret,
     adminKey,
+    objects: storedObjects(url, dataDir, { ...storageEnv, ...opts.env }),
     proc,
     lines,
     waitForLine,

@@ -301,8 +301,9 @@ describe('operations', () => {
 
 describe('readiness with broken storage', () => {
   let server: RunningServer;
+  // The local folder, broken below by hand; an unreachable S3 storage is tested in storage.test.ts.
   before(async () => {
-    server = await startServer();
+    server = await startServer({ env: { AVATAR_STORAGE: 'local' } });
   });
   after(async () => {
     await server?.stop();

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jpeg, png } from '../fixtures/images.ts';
-import { api, expectError, listFiles, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
+import { api, expectError, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
 const now = () => Math.floor(Date.now() / 1000);
@@ -146,8 +146,11 @@ describe('backend-only avatars: POST /v1/admin/avatars/new and its upload URL', 
       token: userToken(server, userId),
       json: { upload_type: 'profile_pic', filename: 'p.jpg', content_type: 'image/jpeg', size_bytes: photo.byteLength },
     });
-    const presignedAsLink = presigned.json.upload_url.replace('/content?', '/image?');
-    expectError(await api(server, 'PUT', presignedAsLink, { body: new Uint8Array(photo), headers: { 'content-type': 'image/jpeg' } }), 403, 'UPLOAD_URL_INVALID');
+    // (With S3 the presigned PUT is the bucket's, signed by other means: there is no app signature to move.)
+    if (server.objects.kind === 'local') {
+      const presignedAsLink = presigned.json.upload_url.replace('/content?', '/image?');
+      expectError(await api(server, 'PUT', presignedAsLink, { body: new Uint8Array(photo), headers: { 'content-type': 'image/jpeg' } }), 403, 'UPLOAD_URL_INVALID');
+    }
 
     // The real URL still works afterwards.
     assert.equal((await api(server, 'POST', link.upload_url, { body: form(photo) })).status, 202);
@@ -169,7 +172,7 @@ describe('backend-only avatars: POST /v1/admin/avatars/new and its upload URL', 
     expectError(await api(server, 'POST', link.upload_url, { body: form(new Uint8Array(0)) }), 400, 'INVALID_REQUEST');
     const file = await api(server, 'GET', `/v1/files/${link.file_id}`, { token: userToken(server, userId) });
     assert.equal(file.json.processing_state, 'awaiting_upload', 'nothing was received');
-    assert.ok(!(await listFiles(join(server.dataDir, 'objects', 'originals'))).includes(link.file_id), 'nothing was stored');
+    assert.equal(await server.objects.exists(`originals/${link.file_id}`), false, 'nothing was stored');
     assert.equal((await api(server, 'POST', link.upload_url, { body: form(photo) })).status, 202);
     assert.equal((await waitForFile(server, userToken(server, userId), link.file_id)).processing_state, 'ready');
   });

@@ -2,13 +2,11 @@
 // the signed-in user's own avatar (set, one-request upload, remove, recrop), auth and CORS.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { jpeg, png, truncatedJpeg, twelveMegapixelJpeg, webp } from '../fixtures/images.ts';
 import { queryDb } from '../helpers/database.ts';
 import {
-  api, expectError, fetchBytes, listFiles, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer, type UploadOptions,
+  api, expectError, fetchBytes, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer, type UploadOptions,
 } from '../helpers/server.ts';
 
 const SIZES = ['cropped', '1600', '512', '256', '128', '64'];
@@ -62,7 +60,7 @@ describe('avatars', () => {
     assert.equal(res.json.content_type, 'image/webp');
     assert.ok(Number.isInteger(res.json.version) && res.json.version >= 1, `version ${res.json.version}`);
     assert.ok(Number.isInteger(res.json.updated_at) && res.json.updated_at >= before - 1, `updated_at ${res.json.updated_at}`);
-    assert.ok(res.json.url.startsWith(`${server.url}/cdn/`), res.json.url);
+    assert.ok(res.json.url.startsWith(server.objects.publicBase), res.json.url);
 
     // The source is 1800×1700, so the centred square is 1700: `cropped` keeps it, 1600 and below are real downscales.
     const expected: Record<string, number> = { cropped: 1700, '1600': 1600, '512': 512, '256': 256, '128': 128, '64': 64 };
@@ -129,7 +127,16 @@ describe('avatars', () => {
     const fileId = await readyUpload(server, token, await jpeg(200, 200));
     const { json: avatar } = await getAvatar(server, 'serve');
 
-    const image = await fetchBytes(avatar.url, { origin: 'https://example.com' });
+    // The URL handed out (the bucket's with S3) serves the bytes with the type and immutable caching…
+    const handedOut = await fetchBytes(avatar.url);
+    assert.equal(handedOut.status, 200);
+    assert.equal(handedOut.headers.get('content-type'), 'image/webp');
+    assert.equal(handedOut.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    // …and so does /cdn, which also answers revalidation and sends the security headers.
+    const variantKey = server.objects.keyOfUrl(avatar.url);
+    const cdnUrl = `${server.url}/cdn/${variantKey}`;
+    const image = await fetchBytes(cdnUrl, { origin: 'https://example.com' });
+    assert.ok(image.bytes.equals(handedOut.bytes), 'the same bytes');
     assert.equal(image.status, 200);
     assert.equal(image.headers.get('content-type'), 'image/webp');
     assert.equal(image.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -141,17 +148,16 @@ describe('avatars', () => {
     assert.ok(etag && /^(W\/)?"[^"]+"$/.test(etag), `quoted ETag, got ${etag}`);
     assert.equal((await dimensions(image.bytes)).format, 'webp');
 
-    const revalidated = await fetchBytes(avatar.url, { 'if-none-match': etag });
+    const revalidated = await fetchBytes(cdnUrl, { 'if-none-match': etag });
     assert.equal(revalidated.status, 304);
     assert.equal(revalidated.bytes.length, 0);
-    const otherTag = await fetchBytes(avatar.url, { 'if-none-match': '"something-else"' });
+    const otherTag = await fetchBytes(cdnUrl, { 'if-none-match': '"something-else"' });
     assert.equal(otherTag.status, 200);
     // RFC 9110: "*" matches any current representation; in a list, and weak forms match too.
-    for (const tag of ['*', ` *`, `"a", ${etag}`, `W/${etag}`]) assert.equal((await fetchBytes(avatar.url, { 'if-none-match': tag })).status, 304, tag);
+    for (const tag of ['*', ` *`, `"a", ${etag}`, `W/${etag}`]) assert.equal((await fetchBytes(cdnUrl, { 'if-none-match': tag })).status, 304, tag);
 
     // The original is stored (for recrop) but there is no way to fetch it.
-    assert.ok(existsSync(join(server.dataDir, 'objects', 'originals', fileId)), 'the original is kept on disk');
-    const variantKey = avatar.url.slice(`${server.url}/cdn/`.length);
+    assert.ok(await server.objects.exists(`originals/${fileId}`), 'the original is kept');
     const renditionId = variantKey.split('/')[1];
     for (const path of [
       `/cdn/originals/${fileId}`,
@@ -580,9 +586,8 @@ describe('recrop cleanup (AVATAR_CLEANUP_GRACE_SECONDS=1)', () => {
     const token = userToken(server, 'cleaned');
     const fileId = await readyUpload(server, token, await jpeg(300, 300));
     const old = await me(server, token);
-    const oldKeys = Object.values(old.json.avatar.urls as Record<string, string>).map((url) => url.slice(`${server.url}/cdn/`.length));
-    const objects = join(server.dataDir, 'objects');
-    for (const key of oldKeys) assert.ok(existsSync(join(objects, key)), `${key} exists before the recrop`);
+    const oldKeys = Object.values(old.json.avatar.urls as Record<string, string>).map(server.objects.keyOfUrl);
+    for (const key of oldKeys) assert.ok(await server.objects.exists(key), `${key} exists before the recrop`);
 
     const res = await api(server, 'POST', '/v1/users/me/avatar/recrop', { token, json: { crop_x: 50, crop_y: 50, crop_w: 150 } });
     assert.equal(res.status, 202, res.text);
@@ -592,13 +597,13 @@ describe('recrop cleanup (AVATAR_CLEANUP_GRACE_SECONDS=1)', () => {
     }, 'the recropped avatar');
     assert.ok(fresh.json.avatar.version > old.json.avatar.version);
 
-    await waitUntil(async () => oldKeys.every((key) => !existsSync(join(objects, key))), 'the old objects to be deleted', 20_000);
+    await waitUntil(async () => (await server.objects.keys('variants/')).every((key) => !oldKeys.includes(key)), 'the old objects to be deleted', 20_000);
     assert.equal((await fetchBytes(old.json.avatar.urls['256'])).status, 404);
     for (const url of Object.values(fresh.json.avatar.urls as Record<string, string>)) assert.equal((await fetchBytes(url)).status, 200, url);
     // The original stays for the next recrop; nothing but the new rendition is left under variants/.
-    assert.ok(existsSync(join(objects, 'originals', fileId)));
-    const newKeys = Object.values(fresh.json.avatar.urls as Record<string, string>).map((url) => url.slice(`${server.url}/cdn/`.length));
-    assert.deepEqual((await listFiles(join(objects, 'variants'))).map((path) => `variants/${path}`), newKeys.sort());
+    assert.ok(await server.objects.exists(`originals/${fileId}`));
+    const newKeys = Object.values(fresh.json.avatar.urls as Record<string, string>).map(server.objects.keyOfUrl);
+    assert.deepEqual(await server.objects.keys('variants/'), newKeys.sort());
   });
 
   test("a failed upload keeps its error but its original is deleted after the grace period", async () => {
@@ -608,8 +613,7 @@ describe('recrop cleanup (AVATAR_CLEANUP_GRACE_SECONDS=1)', () => {
     const file = await waitForFile(server, token, fileId);
     assert.equal(file.processing_state, 'failed');
     assert.equal(file.error.code, 'IMAGE_INVALID');
-    const original = join(server.dataDir, 'objects', 'originals', fileId);
-    await waitUntil(async () => !existsSync(original), 'the failed original to be deleted', 20_000);
+    await waitUntil(async () => !(await server.objects.exists(`originals/${fileId}`)), 'the failed original to be deleted', 20_000);
     const after = await api(server, 'GET', `/v1/files/${fileId}`, { token });
     assert.equal(after.json.processing_state, 'failed', 'the file and its error stay readable');
     assert.equal(after.json.error.code, 'IMAGE_INVALID');

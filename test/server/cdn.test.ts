@@ -2,7 +2,8 @@
 // listener in front of Hono's. What the Hono route did, it still does: HEAD, the CORS preflight, If-None-Match
 // including "*", signed private URLs (valid, tampered, expired), the JSON errors, other methods going to Hono,
 // encoded or dotted paths refused, big objects streamed; and bytes held in memory stop being served as soon as the
-// object is deleted. One server: short private-URL lifetime, garbage swept every second.
+// object is deleted. One server: short private-URL lifetime, garbage swept every second. It stores to the local
+// folder whatever the run's storage: with S3 the URLs handed out point at the bucket or CDN, not at /cdn.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
@@ -76,7 +77,7 @@ describe('/cdn: variant bytes in front of Hono', () => {
   }
 
   before(async () => {
-    server = await startServer({ env: { AVATAR_UPLOAD_RATE_LIMIT: '1000000', AVATAR_EMOTE_URL_TTL_SECONDS: String(URL_TTL), AVATAR_CLEANUP_GRACE_SECONDS: '1' } });
+    server = await startServer({ env: { AVATAR_UPLOAD_RATE_LIMIT: '1000000', AVATAR_EMOTE_URL_TTL_SECONDS: String(URL_TTL), AVATAR_CLEANUP_GRACE_SECONDS: '1', AVATAR_STORAGE: 'local' } });
     const pub = await readyEmote('owner', 'open', true);
     const priv = await readyEmote('owner', 'closed', false);
     publicUrl = (await emoteUrl('owner', pub)).url;

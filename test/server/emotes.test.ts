@@ -4,14 +4,13 @@
 // the periodic trash purge. Three server processes: the main one (short URL lifetime), one with a tiny
 // quota, and one that purges the trash at once.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import * as fixtures from '../fixtures/images.ts';
 import { BLUE, GREEN, RED, jpeg, png } from '../fixtures/images.ts';
 import { queryValue } from '../helpers/database.ts';
 import {
-  api, expectError, fetchBytes, listFiles, signJwt, startServer, userToken, waitUntil,
+  api, expectError, fetchBytes, signJwt, startServer, userToken, waitUntil,
   type ApiResponse, type RunningServer,
 } from '../helpers/server.ts';
 
@@ -74,7 +73,7 @@ function clientOf(server: () => RunningServer) {
     const created = await createEmote(user, { ...opts, shortcode, sizeBytes: bytes.byteLength });
     assert.equal(created.status, 201, created.text);
     const put = await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) });
-    assert.equal(put.status, 204, await put.text());
+    assert.equal(put.status, server().objects.putStatus, await put.text());
     const done = await api(server(), 'POST', `/v1/uploads/${created.json.file_id}/complete`, { token: token(user) });
     assert.equal(done.status, 202, done.text);
     return { emoteId: created.json.emote_id as string, fileId: created.json.file_id as string };
@@ -132,7 +131,8 @@ async function variantImage(target: string) {
   const res = await fetchBytes(target);
   assert.equal(res.status, 200, `GET ${target}: ${res.status} ${res.bytes.toString('utf8').slice(0, 200)}`);
   assert.equal(res.headers.get('content-type'), 'image/webp');
-  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  // /cdn adds nosniff (a bucket or CDN sends what it is configured to).
+  if (new URL(target).pathname.startsWith('/cdn/')) assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   const meta = await sharp(res.bytes, { animated: true }).metadata();
   assert.equal(meta.format, 'webp');
   return { headers: res.headers, width: meta.width, height: meta.pageHeight ?? meta.height, pages: meta.pages ?? 1, bytes: res.bytes };
@@ -158,8 +158,10 @@ describe('emotes API', () => {
   let server: RunningServer;
   const c = clientOf(() => server);
 
+  // On the local folder whatever the run's storage: these tests read variants through the app's /cdn, whose
+  // signed URLs, refusals and trash rules they check. The suites below run on the run's storage (S3 too).
   before(async () => {
-    server = await startServer({ env: { ...NO_RATE_LIMIT, AVATAR_EMOTE_URL_TTL_SECONDS: String(URL_TTL) } });
+    server = await startServer({ env: { ...NO_RATE_LIMIT, AVATAR_EMOTE_URL_TTL_SECONDS: String(URL_TTL), AVATAR_STORAGE: 'local' } });
   });
   after(() => server?.stop());
 
@@ -510,7 +512,8 @@ describe('emotes API', () => {
       const open = await c.url(null, id, '64');
       await variantImage(open.url);
       assert.equal((await c.update('alice', id, { public: false })).status, 200);
-      await expectCdnError(open.url, 403, 'URL_INVALID');
+      // Its objects moved under private/ (a bucket or CDN exposing variants/ no longer has them): the old URL names nothing.
+      await expectCdnError(open.url, 404, 'NOT_FOUND');
       expectError(await c.get(null, `/v1/emotes/${id}/url`), 404, 'EMOTE_NOT_FOUND');
     });
 
@@ -883,10 +886,11 @@ describe('trash purge (AVATAR_EMOTE_TRASH_DAYS=0, AVATAR_CLEANUP_GRACE_SECONDS=0
     const keepUrl = (await c.url(user, keep.id, '64')).url;
     const doomedUrl = (await c.url(user, doomed.id, 'full')).url;
     await variantImage(doomedUrl);
-    const renditionId = /\/cdn\/variants\/([^/]+)\//.exec(doomedUrl)?.[1];
+    const doomedKey = server.objects.keyOfUrl(doomedUrl);
+    const renditionId = doomedKey.split('/')[1];
     assert.ok(renditionId);
     const objectsOfDoomed = async () =>
-      (await listFiles(server.dataDir)).filter((f) => f.includes(`variants/${renditionId}/`) || f.endsWith(`originals/${fileId}`));
+      [...(await server.objects.keys(`variants/${renditionId}/`)), ...(await server.objects.keys(`originals/${fileId}`))];
     assert.ok((await objectsOfDoomed()).length >= 5, 'the original and four variants are stored');
 
     // One that never got its bytes (no rendition, so nothing for the garbage sweep to take with it).
@@ -898,7 +902,7 @@ describe('trash purge (AVATAR_EMOTE_TRASH_DAYS=0, AVATAR_CLEANUP_GRACE_SECONDS=0
     await waitUntil(async () => (await c.ids(user, true)).length === 0, 'the trash to be purged', 10_000);
     expectError(await c.restore(user, doomed.id), 404, 'EMOTE_NOT_FOUND');
     expectError(await c.del(user, doomed.id), 404, 'EMOTE_NOT_FOUND');
-    await expectCdnError(doomedUrl, 404, 'NOT_FOUND');
+    await expectCdnError(`${server.url}/cdn/${doomedKey}`, 404, 'NOT_FOUND');
     await waitUntil(async () => (await objectsOfDoomed()).length === 0, 'the purged emote’s objects to be deleted', 10_000);
     await waitUntil(async () => (await c.get(user, `/v1/files/${fileId}`)).status === 404, 'the purged emote’s file row to go', 10_000);
     expectError(await c.get(user, `/v1/files/${fileId}`), 404, 'FILE_NOT_FOUND');
@@ -911,4 +915,37 @@ describe('trash purge (AVATAR_EMOTE_TRASH_DAYS=0, AVATAR_CLEANUP_GRACE_SECONDS=0
     assert.equal((await c.createEmote(user, { shortcode: 'doomed' })).status, 201);
   });
 
+  it("a private emote's objects live under private/ (never where a bucket policy or CDN exposes variants/); they move when its visibility changes", async () => {
+    const user = 'mover';
+    const emote = await c.readyEmote(user, 'shy');
+    const signed = await c.url(user, emote.id, '64');
+    const renditionId = server.objects.keyOfUrl(signed.url).split('/')[1]!;
+    const where = async () => ({
+      public: await server.objects.keys(`variants/${renditionId}/`),
+      private: await server.objects.keys(`private/${renditionId}/`),
+    });
+    const stored = await where();
+    assert.deepEqual(stored.public, [], 'nothing under variants/');
+    assert.equal(stored.private.length, 4, JSON.stringify(stored));
+    assert.ok(server.objects.keyOfUrl(signed.url).startsWith('private/'), signed.url);
+    await variantImage(signed.url);
+
+    // Made public: copies under variants/, served at an immutable URL; the private ones go after the grace period.
+    assert.equal((await c.update(user, emote.id, { public: true })).status, 200);
+    const shown = await c.url(user, emote.id, '64');
+    assert.equal(shown.expires_at, null);
+    assert.ok(server.objects.keyOfUrl(shown.url).startsWith(`variants/${renditionId}/`), shown.url);
+    await variantImage(shown.url);
+    assert.equal((await where()).public.length, 4);
+    await waitUntil(async () => (await where()).private.length === 0 || undefined, 'the private copies to be swept', 10_000);
+
+    // Made private again: the public copies are gone by the time the change is answered.
+    assert.equal((await c.update(user, emote.id, { public: false })).status, 200);
+    assert.deepEqual((await where()).public, [], 'no public copy left');
+    assert.equal((await where()).private.length, 4);
+    await expectCdnError(`${server.url}/cdn/${server.objects.keyOfUrl(shown.url)}`, 404, 'NOT_FOUND');
+    const hidden = await c.url(user, emote.id, '64');
+    assert.ok(hidden.expires_at !== null && server.objects.keyOfUrl(hidden.url).startsWith('private/'), hidden.url);
+    await variantImage(hidden.url);
+  });
 });

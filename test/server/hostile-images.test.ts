@@ -2,8 +2,6 @@
 // every format, while real camera files and what phones append to their photos still go through.
 // Pipeline-level checks call the image layer directly; the last block goes through a real server.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { renderEmoteVariants } from '../../server/images/emote-pipeline.ts';
@@ -346,7 +344,7 @@ describe('over HTTP', () => {
   after(async () => {
     await server?.stop();
   });
-  const original = (fileId: string) => readFile(join(server.dataDir, 'objects', 'originals', fileId));
+  const original = async (fileId: string) => (await server.objects.read(`originals/${fileId}`)) ?? Buffer.alloc(0);
 
   test('a motion photo is processed to ready and only its JPEG part is kept as the original', async () => {
     const token = userToken(server, `motion-${process.pid}`);

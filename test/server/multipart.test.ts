@@ -101,7 +101,7 @@ describe('one-request uploads: streamed multipart/form-data and raw bodies', () 
   /** Every files row, straight from the database. */
   const fileRows = () =>
     queryDb<{ id: string; owner_id: string; filename: string; state: string; received: number; size_bytes: number }>(server, 'select id, owner_id, filename, state, received, size_bytes from files');
-  const originals = async () => (await listFiles(join(server.dataDir, 'objects', 'originals'))).sort();
+  const originals = async () => (await server.objects.keys('originals/')).map((key) => key.slice('originals/'.length));
   const temps = () => listFiles(join(server.dataDir, 'tmp'));
 
   test('fields before or after the file: the crop is used, the size is the stored one, the avatar is set', async () => {

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ObjectLengthError, ObjectTooLargeError, StorageError, type Storage } from '../../server/storage/index.ts';
 import { createLocalStorage } from '../../server/storage/local.ts';
 import { createS3Storage, type S3StorageOptions } from '../../server/storage/s3.ts';
-import { closedPort, startFaultProxy, startS3Server, type FaultProxy, type RunningS3 } from '../helpers/s3-server.ts';
+import { closedPort, listBucket, startFaultProxy, startS3Server, type FaultProxy, type RunningS3 } from '../helpers/s3-server.ts';
 import { listFiles, waitUntil } from '../helpers/server.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -49,30 +48,12 @@ function s3Options(s3: RunningS3, extra: Partial<S3StorageOptions> = {}): S3Stor
   return { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, maxAttempts: 3, ...extra };
 }
 
-/** A plain SDK client on the bucket, to look at it from outside the driver. */
-function rawClient(s3: RunningS3) {
-  return new S3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
-}
-
-async function listBucket(s3: RunningS3): Promise<string[]> {
-  const client = rawClient(s3);
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  client.destroy();
-  return keys.sort();
-}
-
 async function s3Harness(): Promise<Harness> {
   const s3 = await startS3Server();
   const storage = createS3Storage(s3Options(s3));
   return {
     storage,
-    allKeys: () => listBucket(s3),
+    allKeys: () => listBucket(s3, s3.bucket),
     async close() {
       await storage.close();
       await s3.stop();
@@ -286,11 +267,11 @@ describe('S3 storage', () => {
     });
 
     it('refuses a body that turns out too long or too short after parts went up, and nothing becomes visible', async () => {
-      const before = await listBucket(s3);
+      const before = await listBucket(s3, s3.bucket);
       await assert.rejects(multipart.put(`originals/f_${unique()}`, stream(...chunksOf(11 * MiB)), { exactBytes: 11 * MiB - 1 }), ObjectLengthError);
       await assert.rejects(multipart.put(`originals/f_${unique()}`, stream(...chunksOf(11 * MiB)), { exactBytes: 11 * MiB + 1 }), ObjectLengthError);
       await assert.rejects(multipart.put(`originals/f_${unique()}`, stream(...chunksOf(11 * MiB)), { maxBytes: 10 * MiB }), ObjectTooLargeError);
-      assert.deepEqual(await listBucket(s3), before);
+      assert.deepEqual(await listBucket(s3, s3.bucket), before);
     });
 
     it('has no temp files to sweep: an unfinished upload is never an object', async () => {
@@ -311,10 +292,13 @@ describe('S3 storage', () => {
       assert.equal(createS3Storage({ bucket: 'b', region: 'eu-west-1' }).publicUrl(key), `https://b.s3.eu-west-1.amazonaws.com/${key}`);
     });
 
-    it('are never made for originals or any other private key', async () => {
+    it('are never made for originals or any other private key; a private variant gets a presigned GET only', async () => {
       assert.throws(() => storage.publicUrl('originals/f_1'), /not a public object key/);
       assert.throws(() => storage.publicUrl('tmp/abc'), /not a public object key/);
-      await assert.rejects(storage.presignGet('originals/f_1', 60), /not a public object key/);
+      await assert.rejects(storage.presignGet('originals/f_1', 60), /not a variant object key/);
+      const privateVariant = variantKey('r1').replace(/^variants\//, 'private/');
+      assert.throws(() => storage.publicUrl(privateVariant), /not a public object key/);
+      assert.match(String(await storage.presignGet(privateVariant, 60)), /X-Amz-Signature=/);
     });
   });
 
@@ -474,11 +458,11 @@ describe('S3 storage', () => {
     it('aborts a multipart upload whose part cannot be written, and nothing becomes visible', async () => {
       const key = `originals/f_${unique()}`;
       const multipart = createS3Storage(s3Options(s3, { endpoint: proxy.url, maxAttempts: 2, partSizeBytes: 5 * MiB }));
-      const before = await listBucket(s3);
+      const before = await listBucket(s3, s3.bucket);
       proxy.inject({ pass: true }, { status: 503, code: 'ServiceUnavailable' }, { status: 503, code: 'ServiceUnavailable' });
       await assert.rejects(multipart.put(key, stream(...chunksOf(6 * MiB)), { exactBytes: 6 * MiB }), (err: unknown) => err instanceof StorageError && /UploadPart/.test(err.message));
       assert.deepEqual(proxy.requests.filter((r) => r.endsWith(`/${s3.bucket}/${key}`)), [`POST /${s3.bucket}/${key}`, `PUT /${s3.bucket}/${key}`, `PUT /${s3.bucket}/${key}`, `DELETE /${s3.bucket}/${key}`]);
-      assert.deepEqual(await listBucket(s3), before);
+      assert.deepEqual(await listBucket(s3, s3.bucket), before);
       await multipart.close();
     });
 

@@ -1,5 +1,7 @@
 // Presigned uploads over HTTP against a real server process: creating an upload, the signed PUT,
-// completing, reading the file back, and what happens to images that must be refused.
+// completing, reading the file back, and what happens to images that must be refused. The first two suites
+// test the PUT this server receives itself (local storage, whatever the run's); the last one, uploads straight
+// to an S3 bucket (a real S3-protocol server started here), checked by HEAD at `complete`.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -8,6 +10,8 @@ import sharp from 'sharp';
 import {
   exifOrientedJpeg, htmlAsPng, jpeg, png, pngBomb20000, polyglot, svg, truncatedJpeg,
 } from '../fixtures/images.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { rawClient, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
 import {
   api, signJwt, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer,
 } from '../helpers/server.ts';
@@ -85,7 +89,7 @@ describe('uploads (default limits)', () => {
   let server: RunningServer;
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ env: { AVATAR_STORAGE: 'local' } });
   });
   after(async () => {
     await server?.stop();
@@ -658,7 +662,7 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
   let server: RunningServer;
 
   before(async () => {
-    server = await startServer({ env: { AVATAR_UPLOAD_RATE_LIMIT: '3', AVATAR_UPLOAD_URL_TTL_SECONDS: '1' } });
+    server = await startServer({ env: { AVATAR_UPLOAD_RATE_LIMIT: '3', AVATAR_UPLOAD_URL_TTL_SECONDS: '1', AVATAR_STORAGE: 'local' } });
   });
   after(async () => {
     await server?.stop();
@@ -705,5 +709,87 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
     // A tampered expired URL is still INVALID (signature is checked first).
     assertError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
     assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+  });
+});
+
+describe('uploads straight to an S3 bucket', () => {
+  let s3: RunningS3;
+  let server: RunningServer;
+
+  before(async () => {
+    s3 = await startS3Server();
+    server = await startServer({
+      env: {
+        AVATAR_STORAGE: 's3',
+        AVATAR_S3_BUCKET: s3.bucket,
+        AVATAR_S3_ENDPOINT: s3.endpoint,
+        AVATAR_S3_REGION: s3.region,
+        AVATAR_S3_FORCE_PATH_STYLE: '1',
+        AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    await s3?.stop();
+  });
+
+  test('upload_url is a presigned PUT of the bucket binding type and length; sent so, complete → ready, served from the bucket', async () => {
+    const token = userToken(server, newUser('s3'));
+    const bytes = await jpeg(300, 200);
+    const before = now();
+    const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
+    const url = new URL(created.upload_url);
+    assert.equal(url.origin, s3.endpoint);
+    assert.equal(url.pathname, `/${s3.bucket}/originals/${created.file_id}`);
+    assert.match(url.searchParams.get('X-Amz-SignedHeaders') ?? '', /content-length;content-type/);
+    assert.equal(created.upload_headers['Content-Type'], 'image/jpeg');
+    assert.ok(created.expires_at >= before + 600 && created.expires_at <= now() + 600, `expires_at ${created.expires_at}`);
+
+    assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+    assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 200);
+    assert.equal((await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token })).status, 202);
+    const file = await waitForFile(server, token, created.file_id);
+    assert.deepEqual([file.processing_state, file.width, file.height], ['ready', 300, 200]);
+    const me = await api(server, 'GET', '/v1/users/me', { token });
+    for (const variantUrl of Object.values(me.json.avatar.urls as Record<string, string>)) {
+      assert.ok(variantUrl.startsWith(`${s3.endpoint}/${s3.bucket}/variants/`), variantUrl);
+      const res = await fetch(variantUrl);
+      assert.equal(res.status, 200, variantUrl);
+      assert.equal(res.headers.get('content-type'), 'image/webp');
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    }
+  });
+
+  test('the bucket refuses another type or length; nothing is received, and the right body still goes through', async () => {
+    const token = userToken(server, newUser('s3-refused'));
+    const bytes = await jpeg(64, 64);
+    const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
+    assert.equal((await put(created.upload_url, bytes, 'image/png')).status, 403);
+    assert.ok((await put(created.upload_url, bytes.subarray(1), 'image/jpeg')).status >= 400);
+    assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+    assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 200);
+    assert.equal((await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token })).status, 202);
+    assert.equal((await waitForFile(server, token, created.file_id)).processing_state, 'ready');
+  });
+
+  test('an object of another size or type put behind the presigned URL\'s back: 400 SIZE_MISMATCH at complete, and it is deleted', async () => {
+    const token = userToken(server, newUser('s3-mismatch'));
+    const bytes = await jpeg(64, 64);
+    const client = rawClient(s3);
+    try {
+      for (const [body, type] of [[bytes.subarray(0, 100), 'image/jpeg'], [bytes, 'image/png']] as const) {
+        const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
+        const key = `originals/${created.file_id}`;
+        await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentType: type }));
+        assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 400, 'SIZE_MISMATCH');
+        assert.equal((await fetch(`${s3.endpoint}/${s3.bucket}/${key}`)).status, 404, 'the object is deleted');
+        const file = await api(server, 'GET', `/v1/files/${created.file_id}`, { token });
+        assert.equal(file.json.processing_state, 'awaiting_upload');
+      }
+    } finally {
+      client.destroy();
+    }
   });
 });

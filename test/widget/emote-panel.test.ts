@@ -1,10 +1,12 @@
 // <avatar-editor mode="emote"> in real Chromium against a real avatar-server.
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { emulateMedia, sendKeys, setViewport } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { Emote } from '../../widget/api/emotes.ts';
 import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
 import { placeSelection, readCrop, shownImage } from '../../widget/crop-area.ts';
+import { LOCALES } from '../../widget/i18n.ts';
 
 const server: { url: string; adminKey: string } = await (await fetch('/__avatar-server.json')).json();
 
@@ -206,4 +208,77 @@ describe('<avatar-editor mode="emote">', () => {
     await panel.updateComplete;
     expect(($('button[type="submit"]') as HTMLButtonElement).disabled).to.equal(true);
   });
+});
+
+/** An emote whose bytes are not an image: the server's processing fails it. Resolves with its id once failed. */
+async function failedEmote(token: string, shortcode: string): Promise<string> {
+  const auth = { authorization: `Bearer ${token}` };
+  const bytes = new TextEncoder().encode('this is text, not a PNG');
+  const created = await fetch(`${server.url}/v1/uploads`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ upload_type: 'emote', filename: `${shortcode}.png`, content_type: 'image/png', size_bytes: bytes.byteLength, shortcode }),
+  });
+  const upload = (await created.json()) as { file_id: string; emote_id: string; upload_url: string; upload_headers: Record<string, string> };
+  expect((await fetch(upload.upload_url, { method: 'PUT', headers: upload.upload_headers, body: bytes })).ok).to.equal(true);
+  expect((await fetch(`${server.url}/v1/uploads/${upload.file_id}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
+  let state = '';
+  await waitUntil(
+    async () => {
+      state = ((await (await fetch(`${server.url}/v1/emotes/${upload.emote_id}`, { headers: auth })).json()) as Emote).processing_state;
+      return state === 'failed';
+    },
+    'the emote to fail',
+    { timeout: 10_000 },
+  );
+  return upload.emote_id;
+}
+
+describe('<avatar-editor mode="emote"> with a failed emote', () => {
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`lists it with its reason in the page's language and a Delete that works from the keyboard (${scheme}, 375 px)`, async () => {
+      await emulateMedia({ colorScheme: scheme });
+      await setViewport({ width: 375, height: 800 });
+      try {
+        const token = await newToken();
+        await failedEmote(token, 'kaputt');
+        const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang="de" .endpoint=${server.url} .token=${token}></avatar-editor>`);
+        const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
+        const root = panel.shadowRoot!;
+        await waitUntil(() => root.querySelector('[part="emote-list"] li'), 'the failed emote listed', { timeout: 5000 });
+        const row = root.querySelector('[part="emote-list"] li')!;
+        const de = LOCALES.de!;
+        expect(row.textContent).to.include(':kaputt:').and.to.include(de.errorDecode);
+        expect(row.textContent).not.to.include('IMAGE_INVALID');
+        // Nothing else applies to it: no rename, no visibility; the quota does not count it.
+        expect(row.querySelector('input')).to.equal(null);
+        expect(root.querySelector('[part="quota"]')!.textContent).to.match(/^0 von 50/);
+        const remove = row.querySelector<HTMLButtonElement>('[part~="delete"]')!;
+        expect(remove.getAttribute('aria-label')).to.equal(`${de.delete} :kaputt:`);
+        const { right } = root.querySelector('section')!.getBoundingClientRect();
+        expect(remove.getBoundingClientRect().right, 'the row fits 375 px').to.be.at.most(right + 0.5);
+        await expect(el).to.be.accessible();
+
+        // Its name is free: the form does not call it taken.
+        const shortcode = root.querySelector<HTMLInputElement>('input[name="shortcode"]')!;
+        shortcode.value = 'kaputt';
+        shortcode.dispatchEvent(new InputEvent('input'));
+        shortcode.dispatchEvent(new FocusEvent('blur'));
+        await panel.updateComplete;
+        expect(shortcode.getAttribute('aria-invalid')).to.equal('false');
+
+        remove.focus();
+        const deleted = oneEvent(panel, 'emote-deleted');
+        await sendKeys({ press: 'Enter' });
+        expect(((await deleted) as CustomEvent<{ emote: Emote }>).detail.emote.shortcode).to.equal('kaputt');
+        await waitUntil(() => root.querySelector('[part~="restore"]') && !root.querySelector('[part="emote-list"] li'), 'the emote moved to the trash', { timeout: 5000 });
+        await waitUntil(() => root.activeElement !== null, 'focus kept in the panel');
+        expect(root.querySelector('[part="status"]')!.textContent).to.equal(de.emoteDeleted.replace('{shortcode}', 'kaputt'));
+        await expect(el).to.be.accessible();
+      } finally {
+        await emulateMedia({ colorScheme: 'light' });
+        await setViewport({ width: 800, height: 600 });
+      }
+    });
+  }
 });

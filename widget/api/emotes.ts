@@ -10,6 +10,8 @@ export interface Emote {
   size_bytes: number;
   mime_type: string;
   processing_state: 'awaiting_upload' | 'processing' | 'ready' | 'failed';
+  /** Why processing failed (a failed emote only). */
+  error?: { code: string; message: string };
   public: boolean;
   animated: boolean;
   created_at: number;

@@ -27,8 +27,8 @@ export const isRetryableStatus = (status: number): boolean => status === 429 || 
 
 /** Retry-After as seconds (delta or HTTP date); undefined when absent or unparsable. */
 export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const value = header.trim();
+  const value = header?.trim();
+  if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
