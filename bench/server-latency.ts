@@ -32,7 +32,7 @@ export interface EndToEndRun {
 }
 
 /** One upload through the real server; readiness seen by polling GET /v1/files/{id}, or from the job's log line. */
-async function endToEndOnce(server: BenchServer, image: BenchImage, user: string, detect: 'poll' | 'log'): Promise<EndToEndRun> {
+export async function endToEndOnce(server: BenchServer, image: BenchImage, user: string, detect: 'poll' | 'log'): Promise<EndToEndRun> {
   const upload = await createUpload(server, server.token(user), image.bytes, image.mime);
   await putBytes(upload, image.bytes);
   const cpuBefore = cpuTimes(server.pid);
@@ -67,12 +67,12 @@ async function endToEndOnce(server: BenchServer, image: BenchImage, user: string
 }
 
 /** Runs as one array per field (compact in the JSON). */
-function columns(runs: EndToEndRun[]): Record<string, number[]> {
+export function columns(runs: EndToEndRun[]): Record<string, number[]> {
   const keys = Object.keys(runs[0] ?? {}) as Array<keyof EndToEndRun>;
   return Object.fromEntries(keys.map((key) => [key, runs.map((run) => round(run[key], 1))]));
 }
 
-function medianOf(runs: EndToEndRun[], key: keyof EndToEndRun): number {
+export function medianOf(runs: EndToEndRun[], key: keyof EndToEndRun): number {
   return round(median(runs.map((r) => r[key])));
 }
 

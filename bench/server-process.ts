@@ -176,7 +176,8 @@ export async function putBytes(upload: CreatedUpload, bytes: Uint8Array): Promis
   const body = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
   const res = await fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body });
   const text = await res.text();
-  if (res.status !== 204) throw new Error(`PUT: ${res.status} ${text}`);
+  // The server's own PUT answers 204; an S3 presigned PUT (AVATAR_STORAGE=s3) answers 200.
+  if (res.status !== 204 && res.status !== 200) throw new Error(`PUT: ${res.status} ${text}`);
 }
 
 export async function complete(server: BenchServer, upload: CreatedUpload): Promise<void> {
@@ -273,6 +274,22 @@ export function sampleRss(pid: number, everyMs = 5): () => { maxRssMb: number; s
 // already 'ready' when it appears. Detecting readiness from it puts no polling load on the server.
 export const jobStarted = (fileId: string) => new RegExp(`^job started \\S+ ${fileId}$`);
 export const jobFinished = (fileId: string) => new RegExp(`^job finished \\S+ ${fileId}( |$)`);
+
+/**
+ * Arrival time of the first line matching `pattern` on any of `servers` (processes sharing one database: any of
+ * them may run a job), and which printed it. Looks every few ms, so no waiter is left on the others.
+ */
+export async function waitForLineOnAny(servers: BenchServer[], pattern: RegExp, timeoutMs = 120_000): Promise<{ at: number; server: BenchServer }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    for (const server of servers) {
+      const at = server.lineTime(pattern);
+      if (at !== undefined) return { at, server };
+    }
+    if (performance.now() > deadline) throw new Error(`no server line matching ${pattern} in ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
 
 /** Waits for every upload's "job finished" line, then checks over HTTP that each is 'ready'. Returns the last line's arrival. */
 export async function readyByLog(server: BenchServer, uploads: CreatedUpload[], timeoutMs = 120_000): Promise<number> {

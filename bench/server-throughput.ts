@@ -4,11 +4,11 @@ import { cpus } from 'node:os';
 import sharp from 'sharp';
 import { figure, round, type Figure } from './report.ts';
 import type { BenchImage } from './images.ts';
-import { complete, createUpload, jobFinished, pollUntilReady, putBytes, startBenchServer, type CreatedUpload } from './server-process.ts';
+import { complete, createUpload, jobFinished, pollUntilReady, putBytes, startBenchServer, waitForLineOnAny, type BenchServer, type CreatedUpload } from './server-process.ts';
 import { floor } from './server-work.ts';
 
 /** Between polling passes over the pending uploads (one request at a time); small next to a run of seconds. */
-const POLL_INTERVAL_MS = 50;
+export const POLL_INTERVAL_MS = 50;
 
 async function floorThroughput(image: BenchImage, count: number, parallel: number): Promise<number> {
   const work = { bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
@@ -26,38 +26,73 @@ async function floorThroughput(image: BenchImage, count: number, parallel: numbe
   return (count * 1000) / (performance.now() - start);
 }
 
+export interface ThroughputRun {
+  images: number;
+  processes: number;
+  elapsed_ms: number;
+  images_per_s: number;
+  by_log_elapsed_ms: number;
+  by_log_images_per_s: number;
+  polls: number;
+  /** Jobs run by each process (by its "job started" lines), in the order of `servers`. */
+  jobs_per_process: number[];
+}
+
+/**
+ * Images/s through already started servers (one, or several processes sharing one database and storage): one
+ * warm-up image per process, then `count` uploads created and PUT (untimed), spread round-robin over the
+ * processes, all completed at once, each polled on the process that took its complete (one request in flight
+ * per process), until every one is ready.
+ */
+export async function measureThroughput(servers: BenchServer[], image: BenchImage, count: number): Promise<ThroughputRun> {
+  // Warm-up: one image through the whole flow on each process.
+  await Promise.all(
+    servers.map(async (server) => {
+      const warm = await createUpload(server, server.token('warm'), image.bytes, image.mime);
+      await putBytes(warm, image.bytes);
+      await complete(server, warm);
+      await pollUntilReady(server, [warm], POLL_INTERVAL_MS);
+    }),
+  );
+
+  // Create and upload everything first (untimed), then complete all at once.
+  const uploads: Array<{ server: BenchServer; upload: CreatedUpload }> = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const server = servers[i % servers.length]!;
+      const upload = await createUpload(server, server.token(`tp-${i}`), image.bytes, image.mime);
+      await putBytes(upload, image.bytes);
+      return { server, upload };
+    }),
+  );
+  const start = performance.now();
+  await Promise.all(uploads.map(({ server, upload }) => complete(server, upload)));
+  const seen = await Promise.all(
+    servers.map((server) => {
+      const mine = uploads.filter((u) => u.server === server).map((u) => u.upload);
+      return mine.length ? pollUntilReady(server, mine, POLL_INTERVAL_MS) : { readyAt: new Map<string, number>(), polls: 0 };
+    }),
+  );
+  const elapsed = Math.max(...seen.flatMap((s) => [...s.readyAt.values()])) - start;
+  // The same end as the servers saw it: the last job's "finished" log line, on whichever process ran it.
+  const finished = await Promise.all(uploads.map(({ upload }) => waitForLineOnAny(servers, jobFinished(upload.fileId))));
+  const lastFinished = Math.max(...finished.map((f) => f.at));
+  return {
+    images: count,
+    processes: servers.length,
+    elapsed_ms: round(elapsed),
+    images_per_s: round((count * 1000) / elapsed, 2),
+    by_log_elapsed_ms: round(lastFinished - start),
+    by_log_images_per_s: round((count * 1000) / (lastFinished - start), 2),
+    polls: seen.reduce((sum, s) => sum + s.polls, 0),
+    jobs_per_process: servers.map((server) => finished.filter((f) => f.server === server).length),
+  };
+}
+
 async function serverThroughput(image: BenchImage, count: number, concurrency: number, env: Record<string, string>) {
   const server = await startBenchServer({ ...env, AVATAR_JOB_CONCURRENCY: String(concurrency) });
   try {
-    // Warm-up: one image through the whole flow.
-    const warm = await createUpload(server, server.token('warm'), image.bytes, image.mime);
-    await putBytes(warm, image.bytes);
-    await complete(server, warm);
-    await pollUntilReady(server, [warm], POLL_INTERVAL_MS);
-
-    // Create and upload everything first (untimed), then complete all at once.
-    const uploads: CreatedUpload[] = await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const upload = await createUpload(server, server.token(`tp-${i}`), image.bytes, image.mime);
-        await putBytes(upload, image.bytes);
-        return upload;
-      }),
-    );
-    const start = performance.now();
-    await Promise.all(uploads.map((upload) => complete(server, upload)));
-    const { readyAt, polls } = await pollUntilReady(server, uploads, POLL_INTERVAL_MS);
-    const elapsed = Math.max(...readyAt.values()) - start;
-    // The same end as the server saw it: the last job's "finished" log line.
-    const lastFinished = Math.max(...(await Promise.all(uploads.map((u) => server.waitForLine(jobFinished(u.fileId))))));
-    return {
-      images: count,
-      concurrency,
-      elapsed_ms: round(elapsed),
-      images_per_s: round((count * 1000) / elapsed, 2),
-      by_log_elapsed_ms: round(lastFinished - start),
-      by_log_images_per_s: round((count * 1000) / (lastFinished - start), 2),
-      polls,
-    };
+    const { images, processes: _processes, jobs_per_process: _jobs, ...run } = await measureThroughput([server], image, count);
+    return { images, concurrency, ...run };
   } finally {
     await server.stop();
   }
