@@ -84,6 +84,26 @@ function originOf(url: string): string {
   return new URL(url.startsWith('blob:') ? url.slice('blob:'.length) : url).origin;
 }
 
+/**
+ * The text of the editor's shadow DOM (nested shadow roots included, styles left out): what a user can read.
+ * Sent as source text: tsx would wrap a function's inner named helpers in a `__name` the page does not have.
+ */
+const VISIBLE_TEXT = `(() => {
+  const texts = [];
+  const walk = (root) => {
+    for (const node of root.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) texts.push(node.textContent);
+      else if (node.nodeName !== 'STYLE') {
+        walk(node);
+        if (node.shadowRoot) walk(node.shadowRoot);
+      }
+    }
+  };
+  walk(document.querySelector('avatar-editor').shadowRoot);
+  return texts.join(' ').replace(/\\s+/g, ' ');
+})()`;
+const visibleText = (page: Page) => page.evaluate<string>(VISIBLE_TEXT);
+
 describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () => {
   let server: RunningServer;
   let pageServer: Server;
@@ -155,11 +175,16 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.match(scriptResponse?.headers()['content-type'] ?? '', /javascript/);
 
     await page.waitForFunction(() => customElements.get('avatar-editor') !== undefined);
+    // The built bundle's templates are compacted at build time (vite.config.ts): none of their delimiters may
+    // leak into what users read (a stray } once did).
+    await page.locator('avatar-editor [part~="choose"]').waitFor();
+    assert.doesNotMatch(await visibleText(page), /[{}$`]/, 'template syntax in the editor\'s text');
     // Playwright's CSS selectors pierce open shadow roots.
     await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
 
     const cropper = page.locator('avatar-editor [part="cropper"]');
     await cropper.waitFor({ state: 'visible' });
+    assert.doesNotMatch(await visibleText(page), /[{}$`]/, 'template syntax in the crop step\'s text');
     const cropBefore = await page.waitForFunction(() => document.querySelector<EditorLike>('avatar-editor')!.currentCrop()).then((h) => h.jsonValue());
     assert.ok(cropBefore, 'no crop once the image is shown');
     assert.ok(cropBefore.w > OUTPUT_SIZE, `initial crop ${JSON.stringify(cropBefore)}`);
