@@ -45,7 +45,7 @@ export class AvatarEmotePanel extends LitElement {
         align-items: center;
       }
       li > label {
-        grid-column: 2 / 4; /* the next row, under the name */
+        grid-area: 2 / 2 / 3 / 4; /* the next row, under the name; placed, so Delete stays on the first */
       }
       img {
         width: 32px;

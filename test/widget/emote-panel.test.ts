@@ -210,10 +210,12 @@ describe('<avatar-editor mode="emote">', () => {
   });
 });
 
-/** An emote whose bytes are not an image: the server's processing fails it. Resolves with its id once failed. */
-async function failedEmote(token: string, shortcode: string): Promise<string> {
+/**
+ * An emote uploaded through the API, resolved with its id once processed: `bytes` that are not an image fail
+ * (the default), a real PNG becomes ready.
+ */
+async function uploadedEmote(token: string, shortcode: string, bytes: Uint8Array = new TextEncoder().encode('this is text, not a PNG')): Promise<string> {
   const auth = { authorization: `Bearer ${token}` };
-  const bytes = new TextEncoder().encode('this is text, not a PNG');
   const created = await fetch(`${server.url}/v1/uploads`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
@@ -222,13 +224,9 @@ async function failedEmote(token: string, shortcode: string): Promise<string> {
   const upload = (await created.json()) as { file_id: string; emote_id: string; upload_url: string; upload_headers: Record<string, string> };
   expect((await fetch(upload.upload_url, { method: 'PUT', headers: upload.upload_headers, body: bytes })).ok).to.equal(true);
   expect((await fetch(`${server.url}/v1/uploads/${upload.file_id}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
-  let state = '';
   await waitUntil(
-    async () => {
-      state = ((await (await fetch(`${server.url}/v1/emotes/${upload.emote_id}`, { headers: auth })).json()) as Emote).processing_state;
-      return state === 'failed';
-    },
-    'the emote to fail',
+    async () => ['failed', 'ready'].includes(((await (await fetch(`${server.url}/v1/emotes/${upload.emote_id}`, { headers: auth })).json()) as Emote).processing_state),
+    'the emote to be processed',
     { timeout: 10_000 },
   );
   return upload.emote_id;
@@ -241,18 +239,30 @@ describe('<avatar-editor mode="emote"> with a failed emote', () => {
       await setViewport({ width: 375, height: 800 });
       try {
         const token = await newToken();
-        await failedEmote(token, 'kaputt');
+        await uploadedEmote(token, 'heil', new Uint8Array(await (await pngFile('heil.png', 40, 40)).arrayBuffer()));
+        await uploadedEmote(token, 'kaputt');
         const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang="de" .endpoint=${server.url} .token=${token}></avatar-editor>`);
         const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
         const root = panel.shadowRoot!;
-        await waitUntil(() => root.querySelector('[part="emote-list"] li'), 'the failed emote listed', { timeout: 5000 });
-        const row = root.querySelector('[part="emote-list"] li')!;
+        await waitUntil(() => root.querySelectorAll('[part="emote-list"] li').length === 2, 'both emotes listed', { timeout: 5000 });
+        const [row, readyRow] = root.querySelectorAll('[part="emote-list"] li') as unknown as [HTMLLIElement, HTMLLIElement];
+        // Both rows alike: Delete on the first line, at the right, its word inside its border.
+        const ends: number[] = [];
+        for (const [li, first] of [[row, row.querySelector('.error')!], [readyRow, readyRow.querySelector('input[type="text"]')!]] as const) {
+          const button = li.querySelector<HTMLButtonElement>('[part~="delete"]')!;
+          const box = button.getBoundingClientRect();
+          const line = first.getBoundingClientRect();
+          expect(box.top + box.height / 2, 'Delete on the first line').to.be.within(line.top, line.bottom);
+          expect(button.scrollWidth, 'its word fits the button').to.be.at.most(button.clientWidth);
+          ends.push(Math.round(box.right));
+        }
+        expect(ends[0], 'the Delete buttons line up').to.equal(ends[1]);
         const de = LOCALES.de!;
         expect(row.textContent).to.include(':kaputt:').and.to.include(de.errorDecode);
         expect(row.textContent).not.to.include('IMAGE_INVALID');
         // Nothing else applies to it: no rename, no visibility; the quota does not count it.
         expect(row.querySelector('input')).to.equal(null);
-        expect(root.querySelector('[part="quota"]')!.textContent).to.match(/^0 von 50/);
+        expect(root.querySelector('[part="quota"]')!.textContent, 'the ready one counts, the failed one not').to.match(/^1 von 50/);
         const remove = row.querySelector<HTMLButtonElement>('[part~="delete"]')!;
         expect(remove.getAttribute('aria-label')).to.equal(`${de.delete} :kaputt:`);
         const { right } = root.querySelector('section')!.getBoundingClientRect();
@@ -271,7 +281,7 @@ describe('<avatar-editor mode="emote"> with a failed emote', () => {
         const deleted = oneEvent(panel, 'emote-deleted');
         await sendKeys({ press: 'Enter' });
         expect(((await deleted) as CustomEvent<{ emote: Emote }>).detail.emote.shortcode).to.equal('kaputt');
-        await waitUntil(() => root.querySelector('[part~="restore"]') && !root.querySelector('[part="emote-list"] li'), 'the emote moved to the trash', { timeout: 5000 });
+        await waitUntil(() => root.querySelector('[part~="restore"]') && root.querySelectorAll('[part="emote-list"] li').length === 1, 'the emote moved to the trash', { timeout: 5000 });
         await waitUntil(() => root.activeElement !== null, 'focus kept in the panel');
         expect(root.querySelector('[part="status"]')!.textContent).to.equal(de.emoteDeleted.replace('{shortcode}', 'kaputt'));
         await expect(el).to.be.accessible();
