@@ -124,7 +124,8 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
       if (!loaded) return;
       const { rendition, file } = loaded;
       deps.log.debug(`job started ${job.id} ${file.id}`);
-      await deleteRenditionObjects(deps, rendition.id);
+      // A run cut off before (a crash, a lost lease) may have left objects under this rendition's prefixes.
+      if (job.attempts > 1) await deleteRenditionObjects(deps, rendition.id);
       try {
         await render(deps, rendition, file);
         deps.log.debug(`job finished ${job.id} ${file.id} ready`);
