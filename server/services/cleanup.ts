@@ -43,7 +43,8 @@ export async function sweepGarbage(deps: Deps): Promise<number> {
     // (a failed upload's original, a variant moved to the other access).
     if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);
     else if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
-    else await deps.storage.delete(prefix);
+    // A variant moved back (an emote made public, private and public again) is in use: it stays.
+    else if (!(await deps.db.selectFrom('variants').select('key').where('key', '=', prefix).executeTakeFirst())) await deps.storage.delete(prefix);
     await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
   }
   return due.length;

@@ -1,16 +1,19 @@
 // Where an emote's variant objects live follows its visibility (objectKeys: variants/ public, private/ not), so a
-// bucket or CDN that exposes variants/ never exposes a private emote. A change of visibility moves the objects.
+// bucket or CDN that exposes variants/ never exposes a private emote, nor one in the trash. A change of visibility
+// (public flag, trash, restore) moves the objects.
 import type { Deps } from '../context.ts';
 import { objectKeys, visibilityOfKey, type VariantVisibility } from '../storage/index.ts';
 import { scheduleObjectDeletion } from './avatar-state.ts';
 import { IMMUTABLE } from './renditions.ts';
 
-export const visibilityOfEmote = (isPublic: number | boolean): VariantVisibility => (isPublic ? 'public' : 'private');
+/** Readable by anyone: public and not in the trash. */
+export const visibilityOfEmote = (emote: { public: number; deleted_at: number | null }): VariantVisibility =>
+  emote.public && emote.deleted_at === null ? 'public' : 'private';
 
-/** The access new variants of this file get: private for a private emote, else public. */
+/** The visibility new variants of this file get: an emote's, else (an avatar) public. */
 export async function visibilityOfFile(deps: Deps, fileId: string): Promise<VariantVisibility> {
-  const emote = await deps.db.selectFrom('emotes').select('public').where('file_id', '=', fileId).executeTakeFirst();
-  return emote ? visibilityOfEmote(emote.public) : 'public';
+  const emote = await deps.db.selectFrom('emotes').select(['public', 'deleted_at']).where('file_id', '=', fileId).executeTakeFirst();
+  return emote ? visibilityOfEmote(emote) : 'public';
 }
 
 /**
@@ -27,13 +30,13 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
       .selectFrom('emotes')
       .innerJoin('files', 'files.id', 'emotes.file_id')
       .innerJoin('variants', 'variants.rendition_id', 'files.rendition_id')
-      .select(['emotes.public', 'variants.rendition_id', 'variants.size', 'variants.key', 'variants.content_type'])
+      .select(['emotes.public', 'emotes.deleted_at', 'variants.rendition_id', 'variants.size', 'variants.key', 'variants.content_type'])
       .where('emotes.file_id', '=', fileId)
       .execute();
-    const misplaced = rows.filter((row) => visibilityOfKey(row.key) !== visibilityOfEmote(row.public));
+    const misplaced = rows.filter((row) => visibilityOfKey(row.key) !== visibilityOfEmote(row));
     if (misplaced.length === 0) break;
     for (const row of misplaced) {
-      const access = visibilityOfEmote(row.public);
+      const access = visibilityOfEmote(row);
       const target = objectKeys.withVisibility(row.key, access);
       const bytes = await deps.storage.getBytes(row.key);
       if (!bytes) continue; // moved (and deleted) by a concurrent call: the next round re-reads
@@ -48,6 +51,8 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
           .where('key', '=', row.key)
           .executeTakeFirst();
         if (updated.numUpdatedRows === 0n) return false;
+        // The target may be due for deletion from an earlier move the other way: it is in use again.
+        await trx.deleteFrom('garbage').where('prefix', '=', target).execute();
         // A row first, so a crash before the delete below still ends with the object gone.
         await scheduleObjectDeletion(trx, deps, row.key, now, access === 'private' ? 0 : deps.config.cleanupGraceSeconds);
         return true;

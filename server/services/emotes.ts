@@ -229,6 +229,7 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
     const moved = await trx.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
     if (moved.numUpdatedRows > 0n) await emoteDeleted(trx, deps, emote);
   });
+  await placeEmoteVariants(deps, emote.file_id);
   forgetVariantAccess();
   deps.webhooks.kick();
 }
@@ -246,6 +247,7 @@ export async function restoreEmote(deps: Deps, id: string, viewer: string) {
       if (isShortcodeTaken(err)) throw shortcodeTaken(emote.shortcode);
       throw err;
     }
+    await placeEmoteVariants(deps, emote.file_id);
     forgetVariantAccess();
   }
   return emoteView(await visibleEmote(deps, id, viewer));

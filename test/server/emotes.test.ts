@@ -647,6 +647,21 @@ describe('emotes API', () => {
       await variantImage(signedUrl);
     });
 
+    it('a public emote in the trash keeps no public copy of its objects; restored, the same URL serves again', async () => {
+      const user = 'binner2';
+      const shown = await c.readyEmote(user, 'shown_objects', undefined, { public: true });
+      const openUrl = (await c.url(user, shown.id, 'full')).url;
+      const renditionId = server.objects.keyOfUrl(openUrl).split('/')[1]!;
+      const publicCopies = () => server.objects.keys(`variants/${renditionId}/`);
+      assert.equal((await publicCopies()).length, 4);
+      assert.equal((await c.del(user, shown.id)).status, 204);
+      assert.deepEqual(await publicCopies(), [], 'gone from variants/ by the time the delete is answered');
+      assert.equal((await server.objects.keys(`private/${renditionId}/`)).length, 4, 'kept under private/ for a restore');
+      assert.equal((await c.restore(user, shown.id)).status, 200);
+      assert.equal((await publicCopies()).length, 4);
+      await variantImage(openUrl);
+    });
+
     it('restore → 200 with the emote back in the list; a no-op outside the trash; 409 SHORTCODE_TAKEN when the shortcode was reused', async () => {
       const user = 'restorer';
       const id = await c.placeholder(user, 'party', 500);
