@@ -214,7 +214,7 @@ describe('<avatar-editor mode="emote">', () => {
  * An emote uploaded through the API, resolved with its id once processed: `bytes` that are not an image fail
  * (the default), a real PNG becomes ready.
  */
-async function uploadedEmote(token: string, shortcode: string, bytes: Uint8Array = new TextEncoder().encode('this is text, not a PNG')): Promise<string> {
+async function uploadedEmote(token: string, shortcode: string, bytes: Uint8Array<ArrayBuffer> = new TextEncoder().encode('this is text, not a PNG')): Promise<string> {
   const auth = { authorization: `Bearer ${token}` };
   const created = await fetch(`${server.url}/v1/uploads`, {
     method: 'POST',
