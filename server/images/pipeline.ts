@@ -185,7 +185,10 @@ export const ENCODES_AT_ONCE = 2;
  * Encodes every size from one raw square, ENCODES_AT_ONCE at a time, largest first (sharp runs each on
  * the libuv pool). Sizes larger than the square are not upscaled; they report the square's true size.
  */
-async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal): Promise<AvatarVariant[]> {
+/** Told of each variant as soon as it is encoded, while the others still are (to start storing it). */
+export type OnVariant = (variant: AvatarVariant) => void;
+
+async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal, onVariant?: OnVariant): Promise<AvatarVariant[]> {
   // Sizes that end up the same side (a small crop, or a 'cropped' of exactly 1600) share one encode.
   const limit = createLimiter(ENCODES_AT_ONCE);
   const encodes = new Map<number, Promise<Encoded>>();
@@ -195,7 +198,13 @@ async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSign
   };
   const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
   targets.sort((a, b) => b[1] - a[1]);
-  return Promise.all(targets.map(async ([size, side]) => ({ size, ...(await encodeOnce(side)) })));
+  return Promise.all(
+    targets.map(async ([size, side]) => {
+      const variant = { size, ...(await encodeOnce(side)) };
+      onVariant?.(variant);
+      return variant;
+    }),
+  );
 }
 
 /** Decodes once, then encodes every size from the same raw square. */
@@ -205,12 +214,13 @@ export async function renderAvatarVariants(
   crop: Crop | null,
   sizes: number[],
   limits: PipelineLimits,
+  onVariant?: OnVariant,
 ): Promise<AvatarVariant[]> {
   const square = squareOf(probe, crop);
   return withDeadline(limits.timeoutSeconds, async (signal) => {
     const raw = await decodeSquare(bytes, probe.format, square, limits);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
-    return encodeVariants(raw, sizes, signal);
+    return encodeVariants(raw, sizes, signal, onVariant);
   });
 }
 

@@ -10,7 +10,7 @@ import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './a
 import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';
 import { storedCrop } from './files.ts';
 import { visibilityOfFile, placeEmoteVariants } from './emote-objects.ts';
-import { deleteRenditionObjects, storeVariants } from './renditions.ts';
+import { deleteRenditionObjects, variantWriter } from './renditions.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from './webhook-events.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
@@ -70,15 +70,24 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   if (file.width === null) {
     await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
   }
+  // Objects first, rows after: a crash in between leaves objects under this rendition's prefixes only, and the
+  // re-run starts by clearing them. Each is stored as soon as it is encoded, while smaller sizes still are.
+  const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file.id));
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
-  const { animated, variants } =
-    file.upload_type === 'emote'
-      ? await renderEmoteVariants(original, probe, storedCrop(rendition), limits)
-      : { animated: false, variants: await renderAvatarVariants(original, probe, storedCrop(rendition), deps.config.avatarSizes, limits) };
-
-  // Objects first, rows after: a crash in between leaves objects under this rendition's prefix only,
-  // and the re-run starts by clearing that prefix.
-  const rows = await storeVariants(deps, rendition.id, variants, await visibilityOfFile(deps, file.id));
+  let animated = false;
+  try {
+    if (file.upload_type === 'emote') {
+      const emote = await renderEmoteVariants(original, probe, storedCrop(rendition), limits);
+      animated = emote.animated;
+      emote.variants.forEach(writer.store);
+    } else {
+      await renderAvatarVariants(original, probe, storedCrop(rendition), deps.config.avatarSizes, limits, writer.store);
+    }
+  } catch (error) {
+    await writer.close().catch(() => {}); // nothing is still being written when the failure path clears the prefixes
+    throw error;
+  }
+  const rows = await writer.close();
 
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {

@@ -50,18 +50,38 @@ export async function deleteRenditionObjects(deps: Deps, renditionId: string) {
 /** Variant keys are content-addressed: a CDN or browser may keep them for ever. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/**
- * Writes a rendition's variants under content-addressed keys (under private/ for a private emote); returns their
- * rows, for the caller to insert.
- */
-export async function storeVariants(deps: Deps, renditionId: string, variants: readonly AvatarVariant[], visibility: VariantVisibility = 'public'): Promise<NewVariant[]> {
-  // Written side by side: with S3 each write is a round trip, and they do not depend on each other.
-  return Promise.all(
-    variants.map(async (variant): Promise<NewVariant> => {
-      const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
-      const key = objectKeys.variant(renditionId, variant.size, hash, visibility);
-      await deps.storage.put(key, variant.data, { contentType: variant.contentType, cacheControl: IMMUTABLE });
-      return { rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType };
-    }),
-  );
+/** Writes one variant under its content-addressed key (under private/ for a private emote); returns its row. */
+export async function storeVariant(deps: Deps, renditionId: string, variant: AvatarVariant, visibility: VariantVisibility = 'public'): Promise<NewVariant> {
+  const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
+  const key = objectKeys.variant(renditionId, variant.size, hash, visibility);
+  await deps.storage.put(key, variant.data, { contentType: variant.contentType, cacheControl: IMMUTABLE });
+  return { rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType };
 }
+
+/**
+ * Stores variants as they are handed over, each write started at once (with S3 each is a round trip, so writing
+ * while later sizes are still encoding saves time). `close` takes no more (an encode ending after a timeout must
+ * not write behind the failure path's back) and resolves with every row once all writes are done, or rejects
+ * with a write's error once none is still running.
+ */
+export function variantWriter(deps: Deps, renditionId: string, visibility: VariantVisibility) {
+  const writes: Array<Promise<NewVariant>> = [];
+  let open = true;
+  return {
+    store(variant: AvatarVariant) {
+      if (!open) return;
+      const write = storeVariant(deps, renditionId, variant, visibility);
+      write.catch(() => {}); // awaited by close(); failing before then is not an unhandled rejection
+      writes.push(write);
+    },
+    async close(): Promise<NewVariant[]> {
+      open = false;
+      await Promise.allSettled(writes);
+      return Promise.all(writes);
+    },
+  };
+}
+
+/** Writes a rendition's variants side by side (with S3 each write is a round trip); returns their rows. */
+export const storeVariants = (deps: Deps, renditionId: string, variants: readonly AvatarVariant[]) =>
+  Promise.all(variants.map((variant) => storeVariant(deps, renditionId, variant)));
