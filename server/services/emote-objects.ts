@@ -36,8 +36,8 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
     const misplaced = rows.filter((row) => visibilityOfKey(row.key) !== visibilityOfEmote(row));
     if (misplaced.length === 0) break;
     for (const row of misplaced) {
-      const access = visibilityOfEmote(row);
-      const target = objectKeys.withVisibility(row.key, access);
+      const visibility = visibilityOfEmote(row);
+      const target = objectKeys.withVisibility(row.key, visibility);
       const bytes = await deps.storage.getBytes(row.key);
       if (!bytes) continue; // moved (and deleted) by a concurrent call: the next round re-reads
       await deps.storage.put(target, bytes, { contentType: row.content_type, cacheControl: IMMUTABLE });
@@ -54,10 +54,10 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
         // The target may be due for deletion from an earlier move the other way: it is in use again.
         await trx.deleteFrom('garbage').where('prefix', '=', target).execute();
         // A row first, so a crash before the delete below still ends with the object gone.
-        await scheduleObjectDeletion(trx, deps, row.key, now, access === 'private' ? 0 : deps.config.cleanupGraceSeconds);
+        await scheduleObjectDeletion(trx, deps, row.key, now, visibility === 'private' ? 0 : deps.config.cleanupGraceSeconds);
         return true;
       });
-      if (moved && access === 'private') await deps.storage.delete(row.key);
+      if (moved && visibility === 'private') await deps.storage.delete(row.key);
       movedAny ||= moved;
     }
   }
