@@ -1,6 +1,6 @@
 // Scale-out (issue 12): the built server on PostgreSQL + S3-compatible storage next to the default SQLite + folder,
 // in the same run. PostgreSQL (test/helpers/postgres.ts: initdb in a temp dir, fsync off) and an S3-protocol
-// server (test/helpers/s3-server.ts: @20minutes/s3rver, in this process) are started here and stopped afterwards.
+// server (test/helpers/s3-server.ts: @20minutes/s3rver, in a process of its own) are started here and stopped afterwards.
 // - complete → ready of the 12 MP JPEG, as the server module's latency bench measures it (endToEndOnce, polled),
 //   one process each on SQLite + folder and on PostgreSQL + S3, both running, measured in alternating rounds so
 //   background load hits both alike. Target: PostgreSQL + S3 within 1.2× of SQLite + folder.
@@ -95,12 +95,12 @@ export const scaleOutBench: BenchModule = {
   name: 'scale-out',
   async run(): Promise<SectionResult> {
     const { startPostgres } = await import('../test/helpers/postgres.ts');
-    const { startS3Server } = await import('../test/helpers/s3-server.ts');
+    const { startS3ServerProcess } = await import('../test/helpers/s3-server.ts');
     log('generating the image; starting PostgreSQL and the S3 server');
     const image = await photoJpeg12mp();
     const env: Record<string, string> = image.bytes.length > DEFAULT_MAX_AVATAR_BYTES ? { AVATAR_MAX_AVATAR_BYTES: String(image.bytes.length) } : {};
     const bootStart = performance.now();
-    const [postgresStarted, s3Started] = await Promise.allSettled([startPostgres(), startS3Server()]);
+    const [postgresStarted, s3Started] = await Promise.allSettled([startPostgres(), startS3ServerProcess()]);
     const postgres: TestPostgres | null = postgresStarted.status === 'fulfilled' ? postgresStarted.value : null;
     const s3: RunningS3 | null = s3Started.status === 'fulfilled' ? s3Started.value : null;
     // Whatever happens (an exception, Ctrl-C), PostgreSQL is not left running: exit handlers run synchronously.
@@ -168,8 +168,8 @@ export const scaleOutBench: BenchModule = {
       ];
       const notes = [
         `PostgreSQL (${bootMs} ms to start together with the S3 server) runs on this machine with fsync and synchronous_commit off; ` +
-          `a fresh database for each PostgreSQL configuration, one bucket for all. The S3 server (s3rver) runs inside the benchmark process, ` +
-          `so its CPU (receiving PUTs, serving the original, storing variants) comes out of the same ${availableParallelism()} cores and the client's event loop`,
+          `a fresh database for each PostgreSQL configuration, one bucket for all. The S3 server (s3rver, a JavaScript server) runs in a process of its own ` +
+          `on this machine, so its CPU (receiving PUTs, serving the original, storing variants) comes out of the same ${availableParallelism()} cores as the server's`,
         `latency: a job queued on PostgreSQL is claimed at once by the process that took the complete; other processes look every 1 s. ` +
           `Job time PostgreSQL + S3 ${pgSplit.job_ms} ms vs SQLite + folder ${sqliteSplit.job_ms} ms; outside the job ${round(pgLat.median - pgSplit.job_ms)} vs ${round(sqliteLat.median - sqliteSplit.job_ms)} ms`,
         `throughput runs one after another (SQLite 1×1, PostgreSQL + S3 1×1, SQLite 1×2, PostgreSQL + S3 2×1): background load may drift between them; ` +

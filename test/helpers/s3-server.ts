@@ -3,7 +3,10 @@
 // presigned query strings, their signed headers and expiry). Unlike S3 it lets unsigned requests through (no
 // bucket policy), and keeps a cut-off PUT as a partial object. Beside it, a fault proxy that answers 5xx,
 // cuts bodies or never answers, to test retries and timeouts against the same server.
+import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -89,6 +92,29 @@ export async function startS3Server(opts: { bucket?: string } = {}): Promise<Run
       server.httpServer?.closeAllConnections();
       await server.close();
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same server in a child process (s3-server-cli.ts), stopped with SIGTERM: for measurements, where it must not share the caller's event loop. */
+export async function startS3ServerProcess(): Promise<RunningS3> {
+  const cli = fileURLToPath(new URL('./s3-server-cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const [line] = await Promise.race([
+    (async () => {
+      for await (const out of createInterface({ input: child.stdout! })) return [out];
+      return [undefined];
+    })(),
+    exited.then(() => [undefined]),
+  ]);
+  if (!line) throw new Error('the S3 server process exited before it was ready');
+  const running = JSON.parse(line) as Omit<RunningS3, 'stop'>;
+  return {
+    ...running,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }
