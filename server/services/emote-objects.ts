@@ -2,6 +2,7 @@
 // bucket or CDN that exposes variants/ never exposes a private emote, nor one in the trash. A change of visibility
 // (public flag, trash, restore) moves the objects.
 import type { Deps } from '../context.ts';
+import type { FileRow } from '../db/schema.ts';
 import { objectKeys, visibilityOfKey, type VariantVisibility } from '../storage/index.ts';
 import { scheduleObjectDeletion } from './avatar-state.ts';
 import { IMMUTABLE } from './renditions.ts';
@@ -11,8 +12,9 @@ export const visibilityOfEmote = (emote: { public: number; deleted_at: number | 
   emote.public && emote.deleted_at === null ? 'public' : 'private';
 
 /** The visibility new variants of this file get: an emote's, else (an avatar) public. */
-export async function visibilityOfFile(deps: Deps, fileId: string): Promise<VariantVisibility> {
-  const emote = await deps.db.selectFrom('emotes').select(['public', 'deleted_at']).where('file_id', '=', fileId).executeTakeFirst();
+export async function visibilityOfFile(deps: Deps, file: Pick<FileRow, 'id' | 'upload_type'>): Promise<VariantVisibility> {
+  if (file.upload_type !== 'emote') return 'public';
+  const emote = await deps.db.selectFrom('emotes').select(['public', 'deleted_at']).where('file_id', '=', file.id).executeTakeFirst();
   return emote ? visibilityOfEmote(emote) : 'public';
 }
 

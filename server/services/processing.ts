@@ -72,7 +72,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   }
   // Objects first, rows after: a crash in between leaves objects under this rendition's prefixes only, and the
   // re-run starts by clearing them. Each is stored as soon as it is encoded, while smaller sizes still are.
-  const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file.id));
+  const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file));
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
   let animated = false;
   try {
