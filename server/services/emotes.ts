@@ -5,6 +5,7 @@ import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/di
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { visibilityOfKey } from '../storage/index.ts';
 import { createTtlCache } from '../ttl-cache.ts';
 import { placeEmoteVariants } from './emote-objects.ts';
 import { privateVariantUrl, variantUrl } from './urls.ts';
@@ -190,7 +191,8 @@ export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) 
   const file = await deps.db.selectFrom('files').select(['state', 'rendition_id']).where('id', '=', emote.file_id).executeTakeFirstOrThrow();
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${file.state}, not ready`);
   const variant = await deps.db.selectFrom('variants').select('key').where('rendition_id', '=', file.rendition_id).where('size', '=', size).executeTakeFirstOrThrow();
-  if (emote.public) return { url: variantUrl(deps, variant.key), expires_at: null };
+  // By where the object is, not only the flag: while a change of visibility moves it, a signed URL reads it.
+  if (emote.public && visibilityOfKey(variant.key) === 'public') return { url: variantUrl(deps, variant.key), expires_at: null };
   const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;
   return { url: await privateVariantUrl(deps, variant.key, expiresAt), expires_at: expiresAt };
 }

@@ -5,15 +5,16 @@ import type { Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../webhooks/outbox.ts';
+import { visibilityOfKey } from '../storage/index.ts';
 import { variantUrl } from './urls.ts';
 
 type Trx = Transaction<Database>;
 
-/** size → URL of a rendition's variants. */
-async function variantUrls(trx: Trx, deps: Deps, renditionId: string): Promise<Record<string, string>> {
-  const variants = await trx.selectFrom('variants').select(['size', 'key']).where('rendition_id', '=', renditionId).execute();
-  return Object.fromEntries(variants.map((v) => [v.size, variantUrl(deps, v.key)]));
-}
+const variantsOf = (trx: Trx, renditionId: string) => trx.selectFrom('variants').select(['size', 'key']).where('rendition_id', '=', renditionId).execute();
+
+/** size → URL of public variants. */
+const urlsOf = (deps: Deps, variants: Array<{ size: string; key: string }>): Record<string, string> =>
+  Object.fromEntries(variants.map((v) => [v.size, variantUrl(deps, v.key)]));
 
 /** The user's avatar version if `renditionId` is their avatar now, else null. */
 async function versionIfAvatar(trx: Trx, userId: string, renditionId: string): Promise<number | null> {
@@ -31,7 +32,7 @@ export async function avatarReady(trx: Trx, deps: Deps, userId: string, renditio
     file_id: fileId,
     version: await versionIfAvatar(trx, userId, renditionId),
     source: fileId === null ? 'config' : 'upload',
-    urls: await variantUrls(trx, deps, renditionId),
+    urls: urlsOf(deps, await variantsOf(trx, renditionId)),
   });
 }
 
@@ -60,6 +61,10 @@ async function emoteOfFile(trx: Trx, fileId: string) {
 export async function emoteReady(trx: Trx, deps: Deps, fileId: string, renditionId: string) {
   const emote = await emoteOfFile(trx, fileId);
   if (!emote) return;
+  // URLs once anyone may read the objects: an emote made public while it was rendered has them moved out of
+  // private/ just after this commit (services/emote-objects.ts).
+  const variants = emote.public ? await variantsOf(trx, renditionId) : [];
+  const readable = variants.length > 0 && variants.every((v) => visibilityOfKey(v.key) === 'public');
   await recordEvent(trx, deps.clock(), 'emote.ready', {
     user_id: emote.owner_id,
     emote_id: emote.id,
@@ -68,7 +73,7 @@ export async function emoteReady(trx: Trx, deps: Deps, fileId: string, rendition
     public: Boolean(emote.public),
     animated: Boolean(emote.animated),
     source: 'upload',
-    ...(emote.public ? { urls: await variantUrls(trx, deps, renditionId) } : {}),
+    ...(readable ? { urls: urlsOf(deps, variants) } : {}),
   });
 }
 
