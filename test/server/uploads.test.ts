@@ -4,7 +4,7 @@
 // to an S3 bucket (a real S3-protocol server started here), checked by HEAD at `complete`.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
@@ -13,7 +13,7 @@ import {
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { rawClient, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
 import {
-  api, signJwt, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer,
+  api, expectError, listFiles, signJwt, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer,
 } from '../helpers/server.ts';
 
 const MiB = 1024 * 1024;
@@ -56,24 +56,6 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
-}
-
-function assertError(res: { status: number; json: any; text: string }, status: number, code: string) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.json?.error?.code, code, res.text);
-  assert.equal(typeof res.json.error.message, 'string');
-  assert.ok(res.json.error.message.length > 0);
-}
-
-/** Every file (not directory) under `dir`, relative paths; [] when the directory does not exist. */
-async function filesUnder(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as any).path, e.name));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }
 
 /** Replaces one hex digit of the signature, keeping its length. */
@@ -155,7 +137,7 @@ describe('uploads (default limits)', () => {
       test(`400 INVALID_REQUEST naming the field: ${name}`, async () => {
         const token = userToken(server, newUser('invalid'));
         const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody(overrides) });
-        assertError(res, 400, 'INVALID_REQUEST');
+        expectError(res, 400, 'INVALID_REQUEST');
         assert.match(res.json.error.message, new RegExp(field), `message should name ${field}: ${res.json.error.message}`);
       });
     }
@@ -167,28 +149,28 @@ describe('uploads (default limits)', () => {
         body: '{"upload_type": "profile_pic", "filename": ',
         headers: { 'content-type': 'application/json' },
       });
-      assertError(malformed, 400, 'INVALID_REQUEST');
+      expectError(malformed, 400, 'INVALID_REQUEST');
       const array = await api(server, 'POST', '/v1/uploads', { token, json: [uploadBody()] });
-      assertError(array, 400, 'INVALID_REQUEST');
+      expectError(array, 400, 'INVALID_REQUEST');
     });
 
     test('415 UNSUPPORTED_MEDIA_TYPE when the body is not sent as JSON', async () => {
       const token = userToken(server, newUser('not-json'));
       const res = await api(server, 'POST', '/v1/uploads', { token, body: JSON.stringify(uploadBody()), headers: { 'content-type': 'text/plain' } });
-      assertError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     test('413 PAYLOAD_TOO_LARGE for a JSON body over 64 KiB', async () => {
       const token = userToken(server, newUser('huge-json'));
       const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ filename: 'x'.repeat(70 * 1024) }) });
-      assertError(res, 413, 'PAYLOAD_TOO_LARGE');
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE');
     });
 
     for (const contentType of ['image/svg+xml', 'text/html', 'application/octet-stream', 'image/bmp']) {
       test(`415 UNSUPPORTED_MEDIA_TYPE for ${contentType}`, async () => {
         const token = userToken(server, newUser('type'));
         const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ content_type: contentType }) });
-        assertError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+        expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
       });
     }
 
@@ -203,7 +185,7 @@ describe('uploads (default limits)', () => {
     test('413 FILE_TOO_LARGE over 5 MiB', async () => {
       const token = userToken(server, newUser('big'));
       const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ size_bytes: 5 * MiB + 1 }) });
-      assertError(res, 413, 'FILE_TOO_LARGE');
+      expectError(res, 413, 'FILE_TOO_LARGE');
     });
 
     const badCrops: Array<[string, Record<string, unknown>]> = [
@@ -216,7 +198,7 @@ describe('uploads (default limits)', () => {
       test(`400 CROP_INVALID: ${name}`, async () => {
         const token = userToken(server, newUser('crop'));
         const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody(crop) });
-        assertError(res, 400, 'CROP_INVALID');
+        expectError(res, 400, 'CROP_INVALID');
       });
     }
 
@@ -255,7 +237,7 @@ describe('uploads (default limits)', () => {
     for (const [name, headers] of cases) {
       test(`401 UNAUTHENTICATED: ${name}`, async () => {
         const res = await api(server, 'POST', '/v1/uploads', { json: uploadBody(), headers: headers(server) });
-        assertError(res, 401, 'UNAUTHENTICATED');
+        expectError(res, 401, 'UNAUTHENTICATED');
       });
     }
 
@@ -269,10 +251,10 @@ describe('uploads (default limits)', () => {
     test('complete and GET /v1/files also require a valid token', async () => {
       const token = userToken(server, newUser('auth'));
       const created = await createUpload(server, token);
-      assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`), 401, 'UNAUTHENTICATED');
-      assertError(await api(server, 'GET', `/v1/files/${created.file_id}`), 401, 'UNAUTHENTICATED');
+      expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`), 401, 'UNAUTHENTICATED');
+      expectError(await api(server, 'GET', `/v1/files/${created.file_id}`), 401, 'UNAUTHENTICATED');
       const forged = signJwt('y'.repeat(64), { sub: newUser('x'), exp: now() + 60 });
-      assertError(await api(server, 'GET', `/v1/files/${created.file_id}`, { token: forged }), 401, 'UNAUTHENTICATED');
+      expectError(await api(server, 'GET', `/v1/files/${created.file_id}`, { token: forged }), 401, 'UNAUTHENTICATED');
     });
   });
 
@@ -311,12 +293,12 @@ describe('uploads (default limits)', () => {
       const token = userToken(server, newUser('tamper-sig'));
       const bytes = await jpeg(32, 32);
       const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
-      assertError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       const url = new URL(created.upload_url);
       url.searchParams.delete('signature');
-      assertError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       url.searchParams.set('signature', '');
-      assertError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       // The untampered URL still works afterwards: nothing was stored by the refused attempts.
       assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 204);
     });
@@ -328,7 +310,7 @@ describe('uploads (default limits)', () => {
       for (const expires of [String(created.expires_at + 3600), String(created.expires_at - 1), 'soon', '']) {
         const url = new URL(created.upload_url);
         url.searchParams.set('expires', expires);
-        assertError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+        expectError(await put(url.toString(), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       }
     });
 
@@ -339,22 +321,22 @@ describe('uploads (default limits)', () => {
       const second = await createUpload(server, token, { size_bytes: bytes.byteLength });
       const swapped = first.upload_url.replace(`/uploads/${encodeURIComponent(first.file_id)}/`, `/uploads/${encodeURIComponent(second.file_id)}/`);
       assert.notEqual(swapped, first.upload_url);
-      assertError(await put(swapped, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(swapped, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       const unknown = first.upload_url.replace(`/uploads/${encodeURIComponent(first.file_id)}/`, '/uploads/f_doesnotexist/');
-      assertError(await put(unknown, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(unknown, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
       // Neither file received anything.
       const state = await api(server, 'POST', `/v1/uploads/${second.file_id}/complete`, { token });
-      assertError(state, 409, 'UPLOAD_NOT_RECEIVED');
+      expectError(state, 409, 'UPLOAD_NOT_RECEIVED');
     });
 
     test('403 UPLOAD_URL_INVALID when the Content-Type differs from the signed one', async () => {
       const token = userToken(server, newUser('ctype'));
       const bytes = await jpeg(32, 32);
       const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
-      assertError(await put(created.upload_url, bytes, 'image/png'), 403, 'UPLOAD_URL_INVALID');
-      assertError(await put(created.upload_url, bytes, 'text/html'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(created.upload_url, bytes, 'image/png'), 403, 'UPLOAD_URL_INVALID');
+      expectError(await put(created.upload_url, bytes, 'text/html'), 403, 'UPLOAD_URL_INVALID');
       const noType = await api(created.upload_url, 'PUT', created.upload_url, { body: bytes });
-      assertError(noType, 403, 'UPLOAD_URL_INVALID');
+      expectError(noType, 403, 'UPLOAD_URL_INVALID');
       assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 204);
     });
 
@@ -363,10 +345,10 @@ describe('uploads (default limits)', () => {
       const bytes = await jpeg(32, 32);
       const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
       assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 204);
-      assertError(await put(created.upload_url, bytes, 'image/jpeg'), 409, 'UPLOAD_ALREADY_RECEIVED');
+      expectError(await put(created.upload_url, bytes, 'image/jpeg'), 409, 'UPLOAD_ALREADY_RECEIVED');
       // A different body of the same length cannot replace the first one either.
       const other = Buffer.alloc(bytes.byteLength, 0xab);
-      assertError(await put(created.upload_url, other, 'image/jpeg'), 409, 'UPLOAD_ALREADY_RECEIVED');
+      expectError(await put(created.upload_url, other, 'image/jpeg'), 409, 'UPLOAD_ALREADY_RECEIVED');
     });
 
     test('two concurrent PUTs: one 204, the other 409, and the stored bytes are the 204 one', async () => {
@@ -377,7 +359,7 @@ describe('uploads (default limits)', () => {
       second.fill(0x42, 100, 200);
       const created = await createUpload(server, token, { size_bytes: first.byteLength });
       const tmpDir = join(server.dataDir, 'tmp');
-      const partsBefore = new Set(await filesUnder(tmpDir));
+      const partsBefore = new Set(await listFiles(tmpDir));
       // The first body is held back after its first half, so the server is mid-write when the second arrives.
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -391,7 +373,7 @@ describe('uploads (default limits)', () => {
         },
       });
       const slow = put(created.upload_url, slowBody, 'image/jpeg');
-      await waitUntil(async () => (await filesUnder(tmpDir)).some((path) => !partsBefore.has(path)), 'the first PUT to start writing');
+      await waitUntil(async () => (await listFiles(tmpDir)).some((path) => !partsBefore.has(path)), 'the first PUT to start writing');
       const fast = await put(created.upload_url, second, 'image/jpeg');
       release();
       const slowRes = await slow;
@@ -411,14 +393,14 @@ describe('uploads (default limits)', () => {
       const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
       const shorter = bytes.subarray(0, bytes.byteLength - 1);
       const longer = Buffer.concat([bytes, Buffer.from([0])]);
-      assertError(await put(created.upload_url, shorter, 'image/jpeg'), 400, 'SIZE_MISMATCH');
-      assertError(await put(created.upload_url, longer, 'image/jpeg'), 400, 'SIZE_MISMATCH');
+      expectError(await put(created.upload_url, shorter, 'image/jpeg'), 400, 'SIZE_MISMATCH');
+      expectError(await put(created.upload_url, longer, 'image/jpeg'), 400, 'SIZE_MISMATCH');
       // Without Content-Length the server finds out while reading.
-      assertError(await put(created.upload_url, streamOf(shorter), 'image/jpeg'), 400, 'SIZE_MISMATCH');
-      assertError(await put(created.upload_url, streamOf(longer), 'image/jpeg'), 400, 'SIZE_MISMATCH');
-      assertError(await put(created.upload_url, new Uint8Array(0), 'image/jpeg'), 400, 'SIZE_MISMATCH');
+      expectError(await put(created.upload_url, streamOf(shorter), 'image/jpeg'), 400, 'SIZE_MISMATCH');
+      expectError(await put(created.upload_url, streamOf(longer), 'image/jpeg'), 400, 'SIZE_MISMATCH');
+      expectError(await put(created.upload_url, new Uint8Array(0), 'image/jpeg'), 400, 'SIZE_MISMATCH');
       // Nothing was half-stored: completing is still refused, then the right body goes in and processes.
-      assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+      expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
       assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 204);
       const done = await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token });
       assert.equal(done.status, 202, done.text);
@@ -456,7 +438,7 @@ describe('uploads (default limits)', () => {
     test('409 UPLOAD_NOT_RECEIVED before the bytes arrive', async () => {
       const token = userToken(server, newUser('not-received'));
       const created = await createUpload(server, token);
-      assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+      expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
       const file = await api(server, 'GET', `/v1/files/${created.file_id}`, { token });
       assert.equal(file.json.processing_state, 'awaiting_upload');
     });
@@ -467,8 +449,8 @@ describe('uploads (default limits)', () => {
       const bytes = await jpeg(32, 32);
       const created = await createUpload(server, owner, { size_bytes: bytes.byteLength });
       assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 204);
-      assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token: stranger }), 404, 'FILE_NOT_FOUND');
-      assertError(await api(server, 'POST', '/v1/uploads/f_nosuchfile/complete', { token: owner }), 404, 'FILE_NOT_FOUND');
+      expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token: stranger }), 404, 'FILE_NOT_FOUND');
+      expectError(await api(server, 'POST', '/v1/uploads/f_nosuchfile/complete', { token: owner }), 404, 'FILE_NOT_FOUND');
       // The stranger's attempt did not start anything: the owner's file is still waiting.
       const file = await api(server, 'GET', `/v1/files/${created.file_id}`, { token: owner });
       assert.equal(file.json.processing_state, 'awaiting_upload');
@@ -502,8 +484,8 @@ describe('uploads (default limits)', () => {
       const owner = userToken(server, newUser('files-owner'));
       const stranger = userToken(server, newUser('files-stranger'));
       const created = await createUpload(server, owner);
-      assertError(await api(server, 'GET', `/v1/files/${created.file_id}`, { token: stranger }), 404, 'FILE_NOT_FOUND');
-      assertError(await api(server, 'GET', '/v1/files/f_nosuchfile', { token: owner }), 404, 'FILE_NOT_FOUND');
+      expectError(await api(server, 'GET', `/v1/files/${created.file_id}`, { token: stranger }), 404, 'FILE_NOT_FOUND');
+      expectError(await api(server, 'GET', '/v1/files/f_nosuchfile', { token: owner }), 404, 'FILE_NOT_FOUND');
     });
 
     test('set_as_avatar false keeps the file out of the avatar', async () => {
@@ -512,7 +494,7 @@ describe('uploads (default limits)', () => {
       const fileId = await uploadImage(server, token, await jpeg(64, 64), { setAsAvatar: false });
       const file = await waitForFile(server, token, fileId);
       assert.equal(file.processing_state, 'ready');
-      assertError(await api(server, 'GET', `/v1/users/${user}/avatar`), 404, 'AVATAR_NOT_FOUND');
+      expectError(await api(server, 'GET', `/v1/users/${user}/avatar`), 404, 'AVATAR_NOT_FOUND');
     });
   });
 
@@ -534,7 +516,7 @@ describe('uploads (default limits)', () => {
       test(`${c.name} → failed ${c.code}; no avatar, no variant objects`, async () => {
         const user = newUser('bad');
         const token = userToken(server, user);
-        const variantsBefore = new Set(await filesUnder(variantsDir()));
+        const variantsBefore = new Set(await listFiles(variantsDir()));
         const fileId = await uploadImage(server, token, await c.bytes(), { contentType: c.contentType, ...(c.crop ? { crop: c.crop } : {}) });
         const file = await waitForFile(server, token, fileId);
         assert.equal(file.processing_state, 'failed', JSON.stringify(file));
@@ -544,12 +526,12 @@ describe('uploads (default limits)', () => {
         // The job ran to its end and said so.
         await server.waitForLine(new RegExp(`^job finished \\S+ ${fileId} failed ${c.code}$`));
         // Nothing half-written: the user still has no avatar and no variant objects appeared.
-        assertError(await api(server, 'GET', `/v1/users/${user}/avatar`), 404, 'AVATAR_NOT_FOUND');
+        expectError(await api(server, 'GET', `/v1/users/${user}/avatar`), 404, 'AVATAR_NOT_FOUND');
         const me = await api(server, 'GET', '/v1/users/me', { token });
         assert.equal(me.status, 200, me.text);
         assert.equal(me.json.avatar, null);
         assert.equal(me.json.avatar_processing, false);
-        const added = (await filesUnder(variantsDir())).filter((path) => !variantsBefore.has(path));
+        const added = (await listFiles(variantsDir())).filter((path) => !variantsBefore.has(path));
         assert.deepEqual(added, []);
         // Completing again does not restart a failed file.
         const again = await api(server, 'POST', `/v1/uploads/${fileId}/complete`, { token });
@@ -570,25 +552,25 @@ describe('uploads (default limits)', () => {
     test('zero bytes → 400 INVALID_REQUEST at creation', async () => {
       const token = userToken(server, newUser('empty'));
       const res = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ size_bytes: 0 }) });
-      assertError(res, 400, 'INVALID_REQUEST');
+      expectError(res, 400, 'INVALID_REQUEST');
       assert.match(res.json.error.message, /size_bytes/);
     });
 
     test('a failed upload does not disturb the existing avatar', async () => {
       const user = newUser('keeps');
       const token = userToken(server, user);
-      const variantsBefore = new Set(await filesUnder(variantsDir()));
+      const variantsBefore = new Set(await listFiles(variantsDir()));
       const good = await uploadImage(server, token, await jpeg(100, 100));
       assert.equal((await waitForFile(server, token, good)).processing_state, 'ready');
       // (The objects check above is meaningful: a ready file does add variant objects there.)
-      const added = (await filesUnder(variantsDir())).filter((path) => !variantsBefore.has(path));
+      const added = (await listFiles(variantsDir())).filter((path) => !variantsBefore.has(path));
       assert.ok(added.length >= 6, `expected variant objects, got ${JSON.stringify(added)}`);
-      const variantsAfterGood = new Set(await filesUnder(variantsDir()));
+      const variantsAfterGood = new Set(await listFiles(variantsDir()));
       const before = await api(server, 'GET', `/v1/users/${user}/avatar`);
       assert.equal(before.status, 200, before.text);
       const bad = await uploadImage(server, token, await truncatedJpeg());
       assert.equal((await waitForFile(server, token, bad)).processing_state, 'failed');
-      assert.deepEqual((await filesUnder(variantsDir())).filter((path) => !variantsAfterGood.has(path)), []);
+      assert.deepEqual((await listFiles(variantsDir())).filter((path) => !variantsAfterGood.has(path)), []);
       const after = await api(server, 'GET', `/v1/users/${user}/avatar`);
       assert.equal(after.status, 200, after.text);
       assert.equal(after.json.url, before.json.url);
@@ -672,7 +654,7 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
     const token = userToken(server, newUser('rate'));
     for (let i = 0; i < 3; i++) await createUpload(server, token);
     const limited = await api(server, 'POST', '/v1/uploads', { token, json: uploadBody() });
-    assertError(limited, 429, 'RATE_LIMITED');
+    expectError(limited, 429, 'RATE_LIMITED');
     const retryAfter = limited.headers.get('retry-after');
     assert.match(retryAfter ?? '', /^\d+$/);
     assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `Retry-After ${retryAfter}`);
@@ -684,7 +666,7 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
   test('invalid requests do not use up the allowance', async () => {
     const token = userToken(server, newUser('rate-invalid'));
     for (let i = 0; i < 5; i++) {
-      assertError(await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ content_type: 'image/svg+xml' }) }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(await api(server, 'POST', '/v1/uploads', { token, json: uploadBody({ content_type: 'image/svg+xml' }) }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     }
     for (let i = 0; i < 3; i++) await createUpload(server, token);
   });
@@ -705,10 +687,10 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
       );
       return code === 'UPLOAD_URL_EXPIRED';
     }, 'the upload URL to expire', 15_000);
-    assertError(await put(created.upload_url, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_EXPIRED');
+    expectError(await put(created.upload_url, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_EXPIRED');
     // A tampered expired URL is still INVALID (signature is checked first).
-    assertError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
-    assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+    expectError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
+    expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
   });
 });
 
@@ -747,7 +729,7 @@ describe('uploads straight to an S3 bucket', () => {
     assert.equal(created.upload_headers['Content-Type'], 'image/jpeg');
     assert.ok(created.expires_at >= before + 600 && created.expires_at <= now() + 600, `expires_at ${created.expires_at}`);
 
-    assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+    expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
     assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 200);
     assert.equal((await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token })).status, 202);
     const file = await waitForFile(server, token, created.file_id);
@@ -768,7 +750,7 @@ describe('uploads straight to an S3 bucket', () => {
     const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
     assert.equal((await put(created.upload_url, bytes, 'image/png')).status, 403);
     assert.ok((await put(created.upload_url, bytes.subarray(1), 'image/jpeg')).status >= 400);
-    assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
+    expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
     assert.equal((await put(created.upload_url, bytes, 'image/jpeg')).status, 200);
     assert.equal((await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token })).status, 202);
     assert.equal((await waitForFile(server, token, created.file_id)).processing_state, 'ready');
@@ -783,7 +765,7 @@ describe('uploads straight to an S3 bucket', () => {
         const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
         const key = `originals/${created.file_id}`;
         await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentType: type }));
-        assertError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 400, 'SIZE_MISMATCH');
+        expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 400, 'SIZE_MISMATCH');
         assert.equal((await fetch(`${s3.endpoint}/${s3.bucket}/${key}`)).status, 404, 'the object is deleted');
         const file = await api(server, 'GET', `/v1/files/${created.file_id}`, { token });
         assert.equal(file.json.processing_state, 'awaiting_upload');
