@@ -29,21 +29,6 @@ function log(line: string) {
   process.stderr.write(`[bench] scale-out: ${line}\n`);
 }
 
-
-/** The environment of a process on PostgreSQL (`databaseUrl`) and the S3 server's bucket. */
-function pgS3Env(databaseUrl: string, s3: RunningS3): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    AVATAR_STORAGE: 's3',
-    AVATAR_S3_BUCKET: s3.bucket,
-    AVATAR_S3_ENDPOINT: s3.endpoint,
-    AVATAR_S3_REGION: s3.region,
-    AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AVATAR_S3_FORCE_PATH_STYLE: 'true',
-  };
-}
-
 /** Starts `count` processes with `env` (sharing a JWT secret, so a token works on any), runs `work`, stops them. */
 async function withServers<T>(count: number, env: Record<string, string>, work: (servers: BenchServer[]) => Promise<T>): Promise<T> {
   const jwtSecret = randomBytes(32).toString('hex');
@@ -95,7 +80,7 @@ export const scaleOutBench: BenchModule = {
   name: 'scale-out',
   async run(): Promise<SectionResult> {
     const { startPostgres } = await import('../test/helpers/postgres.ts');
-    const { startS3ServerProcess } = await import('../test/helpers/s3-server.ts');
+    const { serverStorageEnv, startS3ServerProcess } = await import('../test/helpers/s3-server.ts');
     log('generating the image; starting PostgreSQL and the S3 server');
     const image = await photoJpeg12mp();
     const env: Record<string, string> = image.bytes.length > DEFAULT_MAX_AVATAR_BYTES ? { AVATAR_MAX_AVATAR_BYTES: String(image.bytes.length) } : {};
@@ -109,7 +94,7 @@ export const scaleOutBench: BenchModule = {
     try {
       if (!postgres || !s3) throw postgresStarted.status === 'rejected' ? postgresStarted.reason : (s3Started as PromiseRejectedResult).reason;
       const bootMs = round(performance.now() - bootStart);
-      const pgEnv = async () => ({ ...env, ...pgS3Env(await postgres.createDatabase('avatar_bench'), s3) });
+      const pgEnv = async () => ({ ...env, DATABASE_URL: await postgres.createDatabase('avatar_bench'), ...serverStorageEnv(s3, s3.bucket) });
 
       log(`latency: ${LATENCY_RUNS} rounds of ${image.description}, SQLite + folder and PostgreSQL + S3, one process each`);
       const lat = await latency(image, LATENCY_RUNS, { ...env, AVATAR_JOB_CONCURRENCY: '1' }, { ...(await pgEnv()), AVATAR_JOB_CONCURRENCY: '1' });

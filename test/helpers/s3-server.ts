@@ -131,6 +131,17 @@ export function sharedS3(): S3Endpoint {
   return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } };
 }
 
+/** The environment that puts an avatar-server on `bucket` of this S3 server (path-style, its built-in keys). */
+export const serverStorageEnv = (s3: S3Endpoint, bucket: string): Record<string, string> => ({
+  AVATAR_STORAGE: 's3',
+  AVATAR_S3_BUCKET: bucket,
+  AVATAR_S3_ENDPOINT: s3.endpoint,
+  AVATAR_S3_REGION: s3.region,
+  AVATAR_S3_FORCE_PATH_STYLE: '1',
+  AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+  AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+});
+
 /** A plain SDK client on the server, to look at buckets from outside the app. */
 export const rawClient = (s3: S3Endpoint) =>
   new S3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testPostgres } from './postgres.ts';
-import { createBucket, listBucket, readBucketObject, sharedS3 } from './s3-server.ts';
+import { createBucket, listBucket, readBucketObject, serverStorageEnv, sharedS3 } from './s3-server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliSource = join(root, 'server', 'cli.ts');
@@ -49,15 +49,7 @@ async function storageEnvFor(dataDir: string): Promise<Record<string, string>> {
     buckets.set(dataDir, created);
   }
   const bucket = await created;
-  return {
-    AVATAR_STORAGE: 's3',
-    AVATAR_S3_BUCKET: bucket,
-    AVATAR_S3_ENDPOINT: s3.endpoint,
-    AVATAR_S3_REGION: s3.region,
-    AVATAR_S3_FORCE_PATH_STYLE: '1',
-    AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-  };
+  return serverStorageEnv(s3, bucket);
 }
 
 /** The objects a test server stored, seen from outside it, whichever storage it runs on. */

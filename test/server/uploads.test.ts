@@ -11,7 +11,7 @@ import {
   exifOrientedJpeg, htmlAsPng, jpeg, png, pngBomb20000, polyglot, svg, truncatedJpeg,
 } from '../fixtures/images.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { rawClient, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
+import { rawClient, serverStorageEnv, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
 import {
   api, expectError, listFiles, signJwt, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer,
 } from '../helpers/server.ts';
@@ -700,17 +700,7 @@ describe('uploads straight to an S3 bucket', () => {
 
   before(async () => {
     s3 = await startS3Server();
-    server = await startServer({
-      env: {
-        AVATAR_STORAGE: 's3',
-        AVATAR_S3_BUCKET: s3.bucket,
-        AVATAR_S3_ENDPOINT: s3.endpoint,
-        AVATAR_S3_REGION: s3.region,
-        AVATAR_S3_FORCE_PATH_STYLE: '1',
-        AVATAR_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AVATAR_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      },
-    });
+    server = await startServer({ env: serverStorageEnv(s3, s3.bucket) });
   });
   after(async () => {
     await server?.stop();
