@@ -176,6 +176,15 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     });
   }
 
+  /** answer(), a throw becoming the 500 answer. */
+  function answerOrFail(req: IncomingMessage, res: ServerResponse, key: string, query: string, access: Access, seen: Variant | undefined) {
+    try {
+      answer(req, res, key, query, access, seen);
+    } catch (err) {
+      fail(req, res, err);
+    }
+  }
+
   /** Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL. */
   function answer(req: IncomingMessage, res: ServerResponse, key: string, query: string, access: Access, seen: Variant | undefined) {
     const emote = access?.emote;
@@ -203,30 +212,17 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     const queryAt = url.indexOf('?');
     const key = queryAt === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, queryAt);
     const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
-    // Only variant keys are served (private ones with a signature). The pattern admits no '%', '.' outside the extension or '/' beyond its own,
-    // so encoded or dotted paths never reach storage; a key seen before was checked then.
+    // Only variant keys are served (private ones with a signature). The pattern admits no '%', '.' outside the
+    // extension or '/' beyond its own, so encoded or dotted paths never reach storage; a key seen before was checked then.
     const seen = variants.get(key);
     if (!seen && !VARIANT_KEY.test(key)) return sendError(req, res, NOT_FOUND);
     // The access check (whose answers are cached and forgotten whenever an emote's visibility changes or the
     // garbage sweep deletes objects) decides on every request, so bytes in memory never outlive their right to be served.
     // A cached answer is used at once: no promise to wait for on the hot path.
     const cached = cachedVariantAccess(key);
-    if (cached) {
-      try {
-        answer(req, res, key, query, cached.access, seen);
-      } catch (err) {
-        fail(req, res, err);
-      }
-      return;
-    }
+    if (cached) return answerOrFail(req, res, key, query, cached.access, seen);
     emoteOfVariantKey(deps, key).then(
-      (access) => {
-        try {
-          answer(req, res, key, query, access, seen);
-        } catch (err) {
-          fail(req, res, err);
-        }
-      },
+      (access) => answerOrFail(req, res, key, query, access, seen),
       (err: unknown) => fail(req, res, err),
     );
   };
