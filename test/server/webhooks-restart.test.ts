@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { api, expectError, runCli, startServer, TEST_DATABASE, userToken, waitUntil, type RunningServer } from '../helpers/server.ts';
+import { adminAuth, deliveries, newestSucceeded } from '../helpers/webhook-admin.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const servers: RunningServer[] = [];
@@ -40,13 +41,6 @@ async function receiverOn(port = 0): Promise<Receiver> {
   return receiver;
 }
 
-const adminAuth = (server: RunningServer) => ({ authorization: `Bearer ${server.adminKey}` });
-
-async function deliveries(server: RunningServer, webhookId: string): Promise<any[]> {
-  const res = await api(server, 'GET', `/v1/admin/webhooks/${webhookId}/deliveries`, { headers: adminAuth(server) });
-  assert.equal(res.status, 200, res.text);
-  return res.json.deliveries;
-}
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -78,10 +72,7 @@ describe('webhooks survive SIGKILL', () => {
     const payload = verified(hook.secret, request!);
     assert.equal(payload.type, 'avatar.ready');
     assert.equal(payload.data.user_id, 'lazarus');
-    const [delivered] = await waitUntil(async () => {
-      const list = await deliveries(second, hook.id);
-      return list[0]?.state === 'succeeded' ? list : undefined;
-    }, 'the delivery to succeed after the restart');
+    const [delivered] = await newestSucceeded(second, hook.id, 'the delivery to succeed after the restart');
     assert.ok(delivered.attempt_count >= 2, `${delivered.attempt_count} attempts`);
     assert.equal(delivered.response_code, 204);
   });
@@ -106,10 +97,7 @@ describe('webhooks survive SIGKILL', () => {
     assert.equal(cutOff!.headers['webhook-id'], sent.json.event_id);
     assert.equal(again!.headers['webhook-id'], sent.json.event_id, 'at least once, under the same id');
     assert.equal(verified(hook.secret, again!).type, 'webhook.test');
-    const [delivered] = await waitUntil(async () => {
-      const list = await deliveries(second, hook.id);
-      return list[0]?.state === 'succeeded' ? list : undefined;
-    }, 'the repeated delivery to succeed');
+    const [delivered] = await newestSucceeded(second, hook.id, 'the repeated delivery to succeed');
     assert.equal(delivered.attempt_count, 1, 'the cut-off attempt has no outcome, so it is not counted');
   });
 });
@@ -136,10 +124,7 @@ describe('the endpoint from AVATAR_WEBHOOK_URL', () => {
     const payload = verified(secret, request);
     assert.equal(payload.type, 'avatar.ready');
     assert.equal(payload.data.source, 'config');
-    const [delivery] = await waitUntil(async () => {
-      const listed = await deliveries(first, hook.id);
-      return listed[0]?.state === 'succeeded' ? listed : undefined;
-    }, 'the delivery to be recorded');
+    const [delivery] = await newestSucceeded(first, hook.id, 'the delivery to be recorded');
     assert.equal(delivery.event_id, request.headers['webhook-id']);
 
     // A new URL and secret take effect at the next start; without the variable the endpoint is gone.

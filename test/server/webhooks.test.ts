@@ -6,10 +6,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { api, expectError, startServer, userToken, waitUntil, type ApiResponse, type RunningServer } from '../helpers/server.ts';
+import { adminAuth, deliveries, newestSucceeded } from '../helpers/webhook-admin.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhook-receiver.ts';
 
 const EVENTS = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted'];
-const adminAuth = (server: RunningServer) => ({ authorization: `Bearer ${server.adminKey}` });
 
 async function createWebhook(server: RunningServer, body: unknown) {
   return api(server, 'POST', '/v1/admin/webhooks', { headers: adminAuth(server), json: body });
@@ -19,12 +19,6 @@ async function created(server: RunningServer, body: unknown): Promise<{ id: stri
   const res = await createWebhook(server, body);
   assert.equal(res.status, 201, res.text);
   return res.json;
-}
-
-async function deliveries(server: RunningServer, webhookId: string, query = ''): Promise<any[]> {
-  const res = await api(server, 'GET', `/v1/admin/webhooks/${webhookId}/deliveries${query}`, { headers: adminAuth(server) });
-  assert.equal(res.status, 200, res.text);
-  return res.json.deliveries;
 }
 
 /** Waits until the delivery matches `done` (e.g. has a given state) and returns it. */
@@ -218,10 +212,7 @@ describe('webhook delivery', () => {
     assert.throws(() => verified(hook.secret, { ...request, body: request.body.replace('webhook.test', 'webhook.tEst') }));
     assert.throws(() => verified(hook.secret, { ...request, headers: { ...request.headers, 'webhook-id': 'msg_other' } }));
 
-    const [delivery] = await waitUntil(async () => {
-      const list = await deliveries(server, hook.id);
-      return list[0]?.state === 'succeeded' ? list : undefined;
-    }, 'the delivery to be recorded');
+    const [delivery] = await newestSucceeded(server, hook.id, 'the delivery to be recorded');
     assert.equal(delivery.id, sent.delivery_id);
     assert.equal(delivery.event_id, sent.event_id);
     assert.equal(delivery.event_type, 'webhook.test');
