@@ -1,5 +1,5 @@
 // <avatar-editor> and <avatar-image> in real Chromium against a real avatar-server (started by the test runner).
-import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../widget/index.ts';
 import { loadDraft } from '../../widget/drafts.ts';
 import type { CropperSelection } from '@cropper/elements';
@@ -7,6 +7,7 @@ import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { AvatarImage } from '../../widget/avatar-image.ts';
 import type { AvatarChangedDetail, AvatarErrorDetail, UploadProgressDetail } from '../../widget/events.ts';
 import { newUser, server, tokenFor } from './server.ts';
+import { waitFor } from './fixtures.ts';
 
 /** A photo-like PNG: left half red, right half blue. */
 async function photo(width = 600, height = 400, type = 'image/png'): Promise<File> {
@@ -33,7 +34,7 @@ const status = (el: AvatarEditor) => shadow(el).querySelector('[role="status"]')
 async function openAndWaitForCropper(el: AvatarEditor, file: File) {
   expect(await el.openFile(file)).to.equal(true);
   await el.updateComplete;
-  await waitUntil(() => el.currentCrop() !== null, 'the cropper shows the image', { timeout: 10_000 });
+  await waitFor(() => el.currentCrop() !== null, 'the cropper shows the image');
 }
 
 describe('<avatar-editor>', () => {
@@ -118,13 +119,13 @@ describe('<avatar-editor>', () => {
     expect(previews.map((img) => img.parentElement!.clientWidth)).to.deep.equal([96, 48, 32]);
     const selection = shadow(el).querySelector<CropperSelection>('cropper-selection')!;
     const offsetX = (img: HTMLImageElement) => new DOMMatrix(getComputedStyle(img).transform).e;
-    await waitUntil(() => previews.every((img) => img.style.transform !== ''), 'the previews are placed');
+    await waitFor(() => previews.every((img) => img.style.transform !== ''), 'the previews are placed');
     // Each preview shows the image scaled so that the selection fills it.
     for (const img of previews) expect(parseFloat(img.style.width)).to.be.closeTo((600 * img.parentElement!.clientWidth) / selection.width, 0.5);
     const before = previews.map(offsetX);
     shadow(el).querySelector('[part="cropper"]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, cancelable: true }));
     // The selection moved 10 px right, so each preview's image moves left by 10 px at its scale.
-    await waitUntil(
+    await waitFor(
       () => previews.every((img, i) => Math.abs(offsetX(img) - (before[i]! - (10 * img.parentElement!.clientWidth) / selection.width)) < 0.5),
       'the previews follow the selection',
     );
@@ -196,25 +197,25 @@ describe('<avatar-editor>', () => {
     area.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, cancelable: true }));
     const crop = first.currentCrop()!;
     // Wait for the debounced draft write to land, then re-create the element as a reload would.
-    await waitUntil(async () => (await loadDraft(`${server.url}|${user.id}`))?.crop?.x === crop.x, 'the draft is saved with the moved crop', { timeout: 5000 });
+    await waitFor(async () => (await loadDraft(`${server.url}|${user.id}`))?.crop?.x === crop.x, 'the draft is saved with the moved crop');
     first.remove();
 
     const second = await editorFor(user.token);
-    await waitUntil(() => shadow(second).querySelector('[part~="resume"]'), 'the resume offer', { timeout: 5000 });
+    await waitFor(() => shadow(second).querySelector('[part~="resume"]'), 'the resume offer');
     await expect(second).to.be.accessible();
     shadow(second).querySelector<HTMLButtonElement>('button[part~="resume"]')!.click();
     // The image shows first; the draft's crop is placed once the cropper has laid it out (a frame or two later).
     const near = (a: number, b: number) => Math.abs(a - b) <= 2;
-    await waitUntil(() => {
+    await waitFor(() => {
       const shown = second.currentCrop();
       return shown !== null && near(shown.x, crop.x) && near(shown.w, crop.w);
-    }, 'the draft image in the cropper, with the draft crop', { timeout: 10_000 });
+    }, 'the draft image in the cropper, with the draft crop');
     const restored = second.currentCrop()!;
     expect(Math.abs(restored.x - crop.x)).to.be.at.most(2);
     expect(Math.abs(restored.w - crop.w)).to.be.at.most(2);
 
     second.cancel();
-    await waitUntil(async () => (await loadDraft(`${server.url}|${user.id}`)) === undefined, 'the draft is cleared', { timeout: 5000 });
+    await waitFor(async () => (await loadDraft(`${server.url}|${user.id}`)) === undefined, 'the draft is cleared');
     const third = await editorFor(user.token);
     await third.updateComplete;
     expect(shadow(third).querySelector('[part~="resume"]')).to.equal(null);

@@ -1,12 +1,13 @@
 // The Photo | Cartoon tabs of <avatar-editor> and the cartoon builder, in real Chromium against the real
 // avatar-server (started by the test runner). Keys are pressed through the browser (sendKeys), not dispatched.
-import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { AvatarChangedDetail, AvatarErrorDetail } from '../../widget/events.ts';
 import { LOCALES } from '../../widget/i18n.ts';
 import { newUser, server } from './server.ts';
+import { waitFor } from './fixtures.ts';
 
 type Config = Record<string, string>;
 
@@ -38,13 +39,13 @@ function shownConfig(el: AvatarEditor): Config {
   return shown;
 }
 
-const waitForBuilder = (el: AvatarEditor) => waitUntil(() => root(el).querySelector('select[name="topType"]'), 'the cartoon options are shown', { timeout: 10_000 });
+const waitForBuilder = (el: AvatarEditor) => waitFor(() => root(el).querySelector('select[name="topType"]'), 'the cartoon options are shown');
 
 const sameConfig = (a: Config, b: Config) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 /** The preview settles on what the controls show (it follows them after a short pause). */
 const waitForPreviewOf = (el: AvatarEditor, config: Config) =>
-  waitUntil(() => sameConfig(previewConfig(el), config), `the preview shows ${JSON.stringify(config)}`, { timeout: 5000 });
+  waitFor(() => sameConfig(previewConfig(el), config), `the preview shows ${JSON.stringify(config)}`);
 
 /** Presses Tab until `target` has focus, as a keyboard user would. */
 async function tabTo(el: AvatarEditor, target: () => Element | null, what: string) {
@@ -111,24 +112,24 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     // A list: the arrow key picks the next hairdo.
     await tabTo(el, () => selectFor(el, 'topType'), 'the hairdo list');
     await sendKeys({ press: 'ArrowDown' });
-    await waitUntil(() => selectFor(el, 'topType').value === options.topType![1], 'the next hairdo is chosen');
+    await waitFor(() => selectFor(el, 'topType').value === options.topType![1], 'the next hairdo is chosen');
     // A swatch group: Tab lands on the checked swatch, the arrow key checks the next one.
     await tabTo(el, () => root(el).querySelector('input[name="hairColor"]:checked'), 'the hair colour swatches');
     await sendKeys({ press: 'ArrowRight' });
-    await waitUntil(() => shownConfig(el).hairColor === options.hairColor![1], 'the next hair colour is checked');
+    await waitFor(() => shownConfig(el).hairColor === options.hairColor![1], 'the next hair colour is checked');
     await waitForPreviewOf(el, { ...defaults, topType: options.topType![1]!, hairColor: options.hairColor![1]! });
 
     const beforeRandom = shownConfig(el);
     await tabTo(el, () => button(el, 'randomize'), 'Randomize');
     await sendKeys({ press: 'Enter' });
-    await waitUntil(() => !sameConfig(shownConfig(el), beforeRandom), 'Randomize changes the options');
+    await waitFor(() => !sameConfig(shownConfig(el), beforeRandom), 'Randomize changes the options');
     for (const [key, value] of Object.entries(shownConfig(el))) expect(options[key], key).to.include(value);
     // One more change after Randomize: the eyes list, two steps up from wherever Randomize left it.
     await tabTo(el, () => selectFor(el, 'eyeType'), 'the eyes list');
     const eyes = options.eyeType!;
     const eyesBefore = eyes.indexOf(selectFor(el, 'eyeType').value);
     await sendKeys({ press: eyesBefore === 0 ? 'ArrowDown' : 'ArrowUp' });
-    await waitUntil(() => selectFor(el, 'eyeType').value !== eyes[eyesBefore], 'another eye type is chosen');
+    await waitFor(() => selectFor(el, 'eyeType').value !== eyes[eyesBefore], 'another eye type is chosen');
     const chosen = shownConfig(el);
     await waitForPreviewOf(el, chosen);
 
@@ -154,7 +155,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
 
     el.remove();
     const again = await editorFor(user.token);
-    await waitUntil(() => tabs(again)[1]!.getAttribute('aria-selected') === 'true', 'a cartoon avatar opens on the Cartoon tab', { timeout: 5000 });
+    await waitFor(() => tabs(again)[1]!.getAttribute('aria-selected') === 'true', 'a cartoon avatar opens on the Cartoon tab');
     await waitForBuilder(again);
     expect(shownConfig(again)).to.deep.equal(chosen);
     await waitForPreviewOf(again, chosen);
@@ -173,7 +174,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     await sendKeys({ press: 'ArrowDown' });
     expect(selectFor(el, 'mouthType').value).to.equal(options.mouthType![3]);
     await waitForPreviewOf(el, { ...defaults, mouthType: options.mouthType![3]! });
-    await waitUntil(() => preview(el).complete && preview(el).naturalWidth > 0, 'the preview image loads');
+    await waitFor(() => preview(el).complete && preview(el).naturalWidth > 0, 'the preview image loads');
     el.shape = 'circle';
     await el.updateComplete;
     expect(getComputedStyle(preview(el)).borderRadius).to.equal('50%');
@@ -224,7 +225,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
       await openCartoonTab(el);
       await tabTo(el, () => selectFor(el, 'topType'), 'the hairdo list');
       await sendKeys({ press: 'End' });
-      await waitUntil(() => selectFor(el, 'topType').value === 'RetiredHairdo', 'the retired hairdo is chosen');
+      await waitFor(() => selectFor(el, 'topType').value === 'RetiredHairdo', 'the retired hairdo is chosen');
       expect(selectFor(el, 'topType').selectedOptions[0]!.textContent!.trim()).to.equal('Retired hairdo');
       await tabTo(el, () => button(el, 'save'), 'Save');
       const failed = oneEvent(el, 'avatar-error');
@@ -255,7 +256,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     expect(detail.message, 'the event keeps the technical message').not.to.equal(LOCALES.fr!.errorNetwork);
     // The current-avatar call and the options call both fail, in either order (their retry delays are random):
     // wait for the options' failure, which offers Try again.
-    await waitUntil(() => root(el).querySelector('button[part~="retry"]'), 'the options failure with Try again', { timeout: 20_000 });
+    await waitFor(() => root(el).querySelector('button[part~="retry"]'), 'the options failure with Try again', 20_000);
     expect(status(el)).to.equal(LOCALES.fr!.errorNetwork);
     expect(button(el, 'retry').textContent!.trim()).to.equal(LOCALES.fr!.retry);
     await expect(el).to.be.accessible();
@@ -275,7 +276,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     await el.updateComplete;
     expect(status(el)).to.equal(LOCALES.fr!.errorNetwork);
     // The new endpoint's current-avatar call fails as well (and says so first); Save comes back once its own call gives up.
-    await waitUntil(() => !button(el, 'save').disabled, 'Save is offered again', { timeout: 15_000 });
+    await waitFor(() => !button(el, 'save').disabled, 'Save is offered again', 15_000);
     expect(status(el)).to.equal(LOCALES.fr!.errorNetwork);
   });
 });

@@ -1,5 +1,5 @@
 // <avatar-editor mode="emote"> in real Chromium against a real avatar-server.
-import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { emulateMedia, sendKeys, setViewport } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
@@ -7,6 +7,7 @@ import type { Emote } from '../../widget/api/emotes.ts';
 import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
 import { placeSelection, readCrop, shownImage } from '../../widget/crop-area.ts';
 import { LOCALES } from '../../widget/i18n.ts';
+import { waitFor } from './fixtures.ts';
 
 const server: { url: string; adminKey: string } = await (await fetch('/__avatar-server.json')).json();
 
@@ -32,7 +33,7 @@ async function panelFor(token: string) {
   const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" .endpoint=${server.url} .token=${token}></avatar-editor>`);
   const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
   await panel.updateComplete;
-  await waitUntil(() => panel.shadowRoot!.querySelector('[part="quota"]'), 'the quota is loaded', { timeout: 5000 });
+  await waitFor(() => panel.shadowRoot!.querySelector('[part="quota"]'), 'the quota is loaded');
   return { el, panel, $: <T extends Element>(selector: string) => panel.shadowRoot!.querySelector<T & Element>(selector)! };
 }
 
@@ -65,7 +66,7 @@ async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, fil
   if (file) {
     choose($('input[type="file"]') as HTMLInputElement, file);
     // The file is decoded in the worker before the crop area opens.
-    await waitUntil(() => panel.shadowRoot!.querySelector('cropper-image'), 'the crop area', { timeout: 5000 });
+    await waitFor(() => panel.shadowRoot!.querySelector('cropper-image'), 'the crop area');
   }
   type($('input[name="shortcode"]') as HTMLInputElement, shortcode);
   await panel.updateComplete;
@@ -111,7 +112,7 @@ describe('<avatar-editor mode="emote">', () => {
     const emote = await createVia(panel, $, file, 'wave');
     expect((await heard).detail.emote.id).to.equal(emote.id);
     expect(emote).to.include({ shortcode: 'wave', processing_state: 'ready', public: false, mime_type: 'image/png', size_bytes: file.size });
-    await waitUntil(() => panel.shadowRoot!.querySelector('img[alt=":wave:"]'), 'the emote image in the list', { timeout: 5000 });
+    await waitFor(() => panel.shadowRoot!.querySelector('img[alt=":wave:"]'), 'the emote image in the list');
     expect($('[part="quota"]').textContent).to.match(/^1 of 50/);
     await expect(panel).to.be.accessible();
 
@@ -127,7 +128,7 @@ describe('<avatar-editor mode="emote">', () => {
     const token = await newToken();
     const { panel, $ } = await panelFor(token);
     const emote = await createVia(panel, $, await pngFile('blob.png'), 'blob');
-    await waitUntil(() => panel.shadowRoot!.querySelector('[part="emote-list"] li'), 'the list', { timeout: 5000 });
+    await waitFor(() => panel.shadowRoot!.querySelector('[part="emote-list"] li'), 'the list');
 
     const rename = $('[part="emote-list"] input[type="text"]') as HTMLInputElement;
     const renamed = oneEvent(panel, 'emote-updated');
@@ -135,7 +136,7 @@ describe('<avatar-editor mode="emote">', () => {
     rename.dispatchEvent(new Event('change'));
     expect(((await renamed) as CustomEvent<{ emote: Emote }>).detail.emote.shortcode).to.equal('blobby');
 
-    await waitUntil(() => (panel.shadowRoot!.querySelector('[part="emote-list"] input[type="checkbox"]') as HTMLInputElement | null)?.checked === false, 'the list refreshed');
+    await waitFor(() => (panel.shadowRoot!.querySelector('[part="emote-list"] input[type="checkbox"]') as HTMLInputElement | null)?.checked === false, 'the list refreshed');
     const publicBox = $('[part="emote-list"] input[type="checkbox"]') as HTMLInputElement;
     const madePublic = oneEvent(panel, 'emote-updated');
     publicBox.checked = true;
@@ -147,34 +148,34 @@ describe('<avatar-editor mode="emote">', () => {
     const deleted = oneEvent(panel, 'emote-deleted');
     ($('[part~="delete"]') as HTMLButtonElement).click();
     await deleted;
-    await waitUntil(() => panel.shadowRoot!.querySelector('[part~="restore"]'), 'the emote in the trash', { timeout: 5000 });
+    await waitFor(() => panel.shadowRoot!.querySelector('[part~="restore"]'), 'the emote in the trash');
     expect($('[part="quota"]').textContent).to.match(/^0 of 50/);
     await expect(panel).to.be.accessible();
 
     const restored = oneEvent(panel, 'emote-updated');
     ($('[part~="restore"]') as HTMLButtonElement).click();
     expect(((await restored) as CustomEvent<{ emote: Emote }>).detail.emote.id).to.equal(emote.id);
-    await waitUntil(() => /^1 of 50/.test(panel.shadowRoot!.querySelector('[part="quota"]')!.textContent ?? ''), 'the quota after restore');
+    await waitFor(() => /^1 of 50/.test(panel.shadowRoot!.querySelector('[part="quota"]')!.textContent ?? ''), 'the quota after restore');
   });
 
   it('crops before uploading: the whole image by default, its centred square, or a moved selection', async () => {
     const token = await newToken();
     const { panel, $ } = await panelFor(token);
     choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
-    await waitUntil(() => panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area');
-    await waitUntil(() => shownImage(panel.shadowRoot!), 'the image in the crop area');
+    await waitFor(() => panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area');
+    await waitFor(() => shownImage(panel.shadowRoot!), 'the image in the crop area');
     await expect(panel).to.be.accessible();
     // Nothing is cut off unless the user asks.
-    await waitUntil(() => panel.currentCrop() === null && readCropNow(panel)?.w === 80, 'the whole image selected');
+    await waitFor(() => panel.currentCrop() === null && readCropNow(panel)?.w === 80, 'the whole image selected');
 
     const square = $('input[name="square"]') as HTMLInputElement;
     square.checked = true;
     square.dispatchEvent(new Event('change'));
-    await waitUntil(() => JSON.stringify(panel.currentCrop()) === JSON.stringify({ x: 20, y: 0, w: 40, h: 40 }), 'the centred square (x 20, y 0, 40×40)');
+    await waitFor(() => JSON.stringify(panel.currentCrop()) === JSON.stringify({ x: 20, y: 0, w: 40, h: 40 }), 'the centred square (x 20, y 0, 40×40)');
 
     // Arrow keys move the selection (10 screen pixels; the image is shown larger than its 80 pixels).
     $('[part="cropper"]').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
-    await waitUntil(() => (panel.currentCrop()?.x ?? 20) < 20, 'the selection moved left');
+    await waitFor(() => (panel.currentCrop()?.x ?? 20) < 20, 'the selection moved left');
     const moved = panel.currentCrop()!;
     expect(moved).to.include({ y: 0, w: 40, h: 40 });
 
@@ -187,10 +188,10 @@ describe('<avatar-editor mode="emote">', () => {
     const token = await newToken();
     const { panel, $ } = await panelFor(token);
     choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
-    await waitUntil(() => readCropNow(panel)?.w === 80, 'the whole image selected');
+    await waitFor(() => readCropNow(panel)?.w === 80, 'the whole image selected');
     const { box } = shownImage(panel.shadowRoot!)!;
     placeSelection(panel.shadowRoot!, { left: box.left, top: box.top, width: box.width * 0.75, height: box.height * 0.5 });
-    await waitUntil(() => panel.currentCrop()?.w === 60, 'the selection placed');
+    await waitFor(() => panel.currentCrop()?.w === 60, 'the selection placed');
     expect(panel.currentCrop()).to.deep.equal({ x: 0, y: 0, w: 60, h: 20 });
     const emote = await createVia(panel, $, null, 'strip');
     expect(await servedFullSize(token, emote.id)).to.deep.equal([60, 20]);
@@ -224,10 +225,9 @@ async function uploadedEmote(token: string, shortcode: string, bytes: Uint8Array
   const upload = (await created.json()) as { file_id: string; emote_id: string; upload_url: string; upload_headers: Record<string, string> };
   expect((await fetch(upload.upload_url, { method: 'PUT', headers: upload.upload_headers, body: bytes })).ok).to.equal(true);
   expect((await fetch(`${server.url}/v1/uploads/${upload.file_id}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
-  await waitUntil(
+  await waitFor(
     async () => ['failed', 'ready'].includes(((await (await fetch(`${server.url}/v1/emotes/${upload.emote_id}`, { headers: auth })).json()) as Emote).processing_state),
     'the emote to be processed',
-    { timeout: 10_000 },
   );
   return upload.emote_id;
 }
@@ -244,7 +244,7 @@ describe('<avatar-editor mode="emote"> with a failed emote', () => {
         const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang="de" .endpoint=${server.url} .token=${token}></avatar-editor>`);
         const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
         const root = panel.shadowRoot!;
-        await waitUntil(() => root.querySelectorAll('[part="emote-list"] li').length === 2, 'both emotes listed', { timeout: 5000 });
+        await waitFor(() => root.querySelectorAll('[part="emote-list"] li').length === 2, 'both emotes listed');
         const [row, readyRow] = root.querySelectorAll('[part="emote-list"] li') as unknown as [HTMLLIElement, HTMLLIElement];
         // Both rows alike: Delete on the first line, at the right, its word inside its border.
         const ends: number[] = [];
@@ -281,8 +281,8 @@ describe('<avatar-editor mode="emote"> with a failed emote', () => {
         const deleted = oneEvent(panel, 'emote-deleted');
         await sendKeys({ press: 'Enter' });
         expect(((await deleted) as CustomEvent<{ emote: Emote }>).detail.emote.shortcode).to.equal('kaputt');
-        await waitUntil(() => root.querySelector('[part~="restore"]') && root.querySelectorAll('[part="emote-list"] li').length === 1, 'the emote moved to the trash', { timeout: 5000 });
-        await waitUntil(() => root.activeElement !== null, 'focus kept in the panel');
+        await waitFor(() => root.querySelector('[part~="restore"]') && root.querySelectorAll('[part="emote-list"] li').length === 1, 'the emote moved to the trash');
+        await waitFor(() => root.activeElement !== null, 'focus kept in the panel');
         expect(root.querySelector('[part="status"]')!.textContent).to.equal(de.emoteDeleted.replace('{shortcode}', 'kaputt'));
         await expect(el).to.be.accessible();
       } finally {

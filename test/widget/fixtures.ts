@@ -4,6 +4,23 @@
 //   yellow), JPEG quality 95 with 4:4:4 chroma, then `.withMetadata({ orientation: 6 })` (display rotated 90°
 //   clockwise). Displayed it is 96×160: top-left blue, top-right red, bottom-left yellow, bottom-right green.
 
+import { waitUntil } from '@open-wc/testing';
+
+/**
+ * How long a widget test waits for a condition before failing. Far above what any step takes on a quiet
+ * machine (tens of milliseconds), so that a loaded CI machine (2 cores, a browser, a server and sharp
+ * sharing them) is not a flake; well under the 20 s per-test timeout, so the failure names what was awaited.
+ */
+export const WAIT_TIMEOUT_MS = 10_000;
+
+/**
+ * Polls `condition` (every 50 ms) until it is truthy; rejects naming `what` if it is not within `timeoutMs`.
+ * The one way widget tests wait: never a sleep, never @open-wc's `waitUntil` with its 1 s default.
+ */
+export function waitFor(condition: () => unknown, what: string, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
+  return waitUntil(condition, `waited ${timeoutMs} ms for ${what}`, { timeout: timeoutMs });
+}
+
 export type Rgba = [number, number, number, number];
 
 export const RED: Rgba = [255, 0, 0, 255];
