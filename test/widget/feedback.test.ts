@@ -2,7 +2,7 @@
 // not images stop before the crop step, errors read in the user's language (the technical text stays in the
 // event), a bad token or a refused origin shows on load, focus never falls to <body>, and a pending upload
 // resumes by itself after a reload.
-import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
@@ -10,6 +10,7 @@ import type { AvatarChangedDetail, AvatarErrorDetail } from '../../widget/events
 import { loadDraft, saveDraft } from '../../widget/drafts.ts';
 import { LOCALES } from '../../widget/i18n.ts';
 import { newUser, server, tokenFor } from './server.ts';
+import { waitFor } from './fixtures.ts';
 
 async function png(name = 'photo.png', width = 600, height = 400): Promise<File> {
   const canvas = new OffscreenCanvas(width, height);
@@ -34,8 +35,12 @@ const fr = LOCALES.fr!;
 const status = (root: ShadowRoot) => root.querySelector('[part="status"]')!.textContent!.trim();
 const flaky = (failures: number) => `${location.origin}/__flaky/${failures}/${Math.random().toString(36).slice(2)}`;
 
-/** Counts uncaught errors and unhandled rejections on the page while `run` runs. */
-async function pageErrors(run: () => Promise<void>): Promise<string[]> {
+/**
+ * Counts uncaught errors and unhandled rejections on the page while `run` handles `file`, and until a control
+ * `<img>` given the same file has failed to decode: an image or decode the widget started on it would have
+ * failed by then too, so its late error is counted rather than missed.
+ */
+async function pageErrors(file: File, run: () => Promise<void>): Promise<string[]> {
   const errors: string[] = [];
   const onError = (event: ErrorEvent) => errors.push(event.message);
   const onRejection = (event: PromiseRejectionEvent) => errors.push(String(event.reason));
@@ -43,7 +48,11 @@ async function pageErrors(run: () => Promise<void>): Promise<string[]> {
   window.addEventListener('unhandledrejection', onRejection);
   try {
     await run();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // late errors from a broken image would land here
+    const control = new Image();
+    control.src = URL.createObjectURL(file);
+    const decoded = await control.decode().then(() => true, () => false);
+    URL.revokeObjectURL(control.src);
+    expect(decoded, 'the control image of the same file').to.equal(false);
   } finally {
     window.removeEventListener('error', onError);
     window.removeEventListener('unhandledrejection', onRejection);
@@ -60,7 +69,7 @@ async function editor(token: string, lang = 'en', endpoint = server.url) {
 async function emotePanel(token: string, lang = 'en') {
   const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang=${lang} .endpoint=${server.url} .token=${token}></avatar-editor>`);
   const panel = el.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
-  await waitUntil(() => panel.shadowRoot!.querySelector('[part="quota"]'), 'the quota', { timeout: 5000 });
+  await waitFor(() => panel.shadowRoot!.querySelector('[part="quota"]'), 'the quota');
   return { el, panel, root: panel.shadowRoot! };
 }
 
@@ -69,8 +78,9 @@ describe('a file that is not an image', () => {
     const el = await editor((await newUser()).token, 'de');
     let detail: AvatarErrorDetail | undefined;
     el.addEventListener('avatar-error', (e) => (detail = e.detail));
-    const errors = await pageErrors(async () => {
-      expect(await el.openFile(notAnImage())).to.equal(false);
+    const file = notAnImage();
+    const errors = await pageErrors(file, async () => {
+      expect(await el.openFile(file)).to.equal(false);
       await el.updateComplete;
     });
     expect(errors).to.deep.equal([]);
@@ -81,9 +91,10 @@ describe('a file that is not an image', () => {
 
   it('emote mode: the same', async () => {
     const { el, panel, root } = await emotePanel((await newUser()).token, 'fr');
-    const errors = await pageErrors(async () => {
+    const file = notAnImage();
+    const errors = await pageErrors(file, async () => {
       const refused = oneEvent(el, 'avatar-error');
-      choose(root.querySelector('input[type="file"]')!, notAnImage());
+      choose(root.querySelector('input[type="file"]')!, file);
       expect((await refused).detail.code).to.equal('IMAGE_INVALID');
       await panel.updateComplete;
     });
@@ -111,7 +122,7 @@ describe('errors the server or the network report', () => {
     const tampered = `${(await tokenFor(user.id)).slice(0, -4)}AAAA`;
     const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang="fr" .endpoint=${server.url} .token=${tampered}></avatar-editor>`);
     const root = el.shadowRoot!.querySelector('avatar-emote-panel')!.shadowRoot!;
-    await waitUntil(() => status(root) === fr.errorAuth, 'the localized refusal', { timeout: 5000 });
+    await waitFor(() => status(root) === fr.errorAuth, 'the localized refusal');
   });
 
   it('a server that refuses this page’s origin (CORS) is reported as such, not as offline', async () => {
@@ -150,23 +161,23 @@ describe('focus after each step', () => {
     const root = el.shadowRoot!;
     const fileInput = () => root.querySelector<HTMLInputElement>('input[type="file"]');
     choose(fileInput()!, await png());
-    await waitUntil(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area has focus', { timeout: 5000 });
+    await waitFor(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area has focus');
 
     const changed = oneEvent(el, 'avatar-changed');
     root.querySelector<HTMLButtonElement>('button[part~="save"]')!.click();
     await changed;
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button has focus after Save', { timeout: 5000 });
+    await waitFor(() => root.activeElement === fileInput(), 'the file button has focus after Save');
     expect(status(root)).to.equal(LOCALES.en!.saved);
 
     await el.openFile(await png());
-    await waitUntil(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area again');
+    await waitFor(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area again');
     root.querySelector<HTMLButtonElement>('button[part~="cancel"]')!.click();
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button has focus after Cancel');
+    await waitFor(() => root.activeElement === fileInput(), 'the file button has focus after Cancel');
 
     const removed = oneEvent(el, 'avatar-removed');
     root.querySelector<HTMLButtonElement>('button[part~="remove"]')!.click();
     await removed;
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button has focus after Remove');
+    await waitFor(() => root.activeElement === fileInput(), 'the file button has focus after Remove');
     expect(status(root)).to.equal(LOCALES.en!.removed);
   });
 
@@ -174,22 +185,22 @@ describe('focus after each step', () => {
     const { panel, root } = await emotePanel((await newUser()).token);
     const fileInput = () => root.querySelector<HTMLInputElement>('input[type="file"]')!;
     choose(fileInput(), await png('wave.png', 60, 30));
-    await waitUntil(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area has focus', { timeout: 5000 });
+    await waitFor(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area has focus');
     root.querySelector<HTMLButtonElement>('button[part~="cancel"]')!.click();
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button after Cancel');
+    await waitFor(() => root.activeElement === fileInput(), 'the file button after Cancel');
 
     choose(fileInput(), await png('wave.png', 60, 30));
-    await waitUntil(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area again', { timeout: 5000 });
+    await waitFor(() => root.activeElement?.getAttribute('part') === 'cropper', 'the crop area again');
     const created = oneEvent(panel, 'emote-created');
     root.querySelector<HTMLButtonElement>('button[type="submit"]')!.click();
     await created;
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button after creating', { timeout: 5000 });
+    await waitFor(() => root.activeElement === fileInput(), 'the file button after creating');
 
-    await waitUntil(() => root.querySelector('[part~="delete"]'), 'the listed emote', { timeout: 5000 });
+    await waitFor(() => root.querySelector('[part~="delete"]'), 'the listed emote');
     const deleted = oneEvent(panel, 'emote-deleted');
     root.querySelector<HTMLButtonElement>('[part~="delete"]')!.click();
     await deleted;
-    await waitUntil(() => root.activeElement === fileInput(), 'the file button after deleting', { timeout: 5000 });
+    await waitFor(() => root.activeElement === fileInput(), 'the file button after deleting');
   });
 });
 
@@ -199,10 +210,10 @@ describe('a pending upload after a reload', () => {
     const el = await editor(user.token, 'en', flaky(2)); // two 503s first: the upload takes a while
     el.outputSize = 128;
     await el.openFile(await png());
-    await waitUntil(() => el.currentCrop() !== null, 'the cropper', { timeout: 10_000 });
+    await waitFor(() => el.currentCrop() !== null, 'the cropper');
     const changed = oneEvent(el, 'avatar-changed');
     const saving = el.save();
-    await waitUntil(async () => (await loadDraft(`${el.endpoint}|${user.id}`))?.pendingUpload === true, 'the draft is pending', { timeout: 5000 });
+    await waitFor(async () => (await loadDraft(`${el.endpoint}|${user.id}`))?.pendingUpload === true, 'the draft is pending');
     await saving;
     await changed;
     expect(await loadDraft(`${el.endpoint}|${user.id}`)).to.equal(undefined);
