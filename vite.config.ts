@@ -1,6 +1,7 @@
 // Vite builds the widget (`vite build`: one self-contained ES module, worker and styles inlined) and serves
 // the demo over HTTPS (`vite`: demo/ as the root, the widget imported from source).
 import basicSsl from '@vitejs/plugin-basic-ssl';
+import { minifySync } from 'rolldown/utils';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
@@ -53,9 +54,58 @@ function compactTemplates(): Plugin {
   };
 }
 
+/**
+ * Gives our own underscore members (Lit state, controller hooks) and cropperjs v2's $-members short names, in the
+ * entry and in every lazily loaded chunk alike. Rolldown's own property mangling works on one chunk only; here one
+ * cache of names is shared by all chunks, and no short name is one that any module uses as a real property.
+ * Nothing outside the bundle reads these members, and nothing inside by a string (Lit's changed-property keys
+ * included); Lit's own are _$…, matched by neither rule. The cropper members crop-area.ts calls keep their names,
+ * so the widget still drives cropper elements a host page defined.
+ */
+function manglePrivateMembers(): Plugin {
+  const include = /^_[A-Za-z]|^\$[a-z]/;
+  const keep = ['$name', '$define', '$ready', '$change', '$image', '$getTransform', '$zoom', '$move', '$rotate'];
+  const realNames = new Set<string>();
+  let cache: Record<string, string | false> = {};
+  const collect = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(collect);
+    const n = node as { type?: string; computed?: boolean; property?: { type: string; name?: string }; key?: { type: string; name?: string; value?: unknown } };
+    if (n.type === 'MemberExpression' && !n.computed && n.property?.type === 'Identifier') realNames.add(n.property.name!);
+    if (n.key && !n.computed) {
+      const name = n.key.type === 'Identifier' ? n.key.name : typeof n.key.value === 'string' ? n.key.value : undefined;
+      if (name) realNames.add(name);
+    }
+    if (n.type === 'Literal' && typeof (n as { value?: unknown }).value === 'string') realNames.add((n as { value: string }).value);
+    for (const value of Object.values(node)) collect(value);
+  };
+  return {
+    name: 'mangle-private-members',
+    enforce: 'post',
+    transform(code) {
+      collect(this.parse(code, { lang: 'js' }));
+      return null;
+    },
+    renderChunk(code, chunk) {
+      const reserved = [...keep, ...[...realNames].filter((name) => !include.test(name))];
+      const result = minifySync(chunk.fileName, code, {
+        module: true,
+        compress: false,
+        mangle: false,
+        codegen: { removeWhitespace: false },
+        mangleProps: { include, reserved, cache },
+        sourcemap: true,
+      });
+      if (result.errors.length) this.error(result.errors[0]!.message);
+      cache = result.mangleCache ?? cache;
+      return { code: result.code, map: result.map };
+    },
+  };
+}
+
 export default defineConfig(({ command }) => ({
   root: command === 'serve' ? 'demo' : '.',
-  plugins: command === 'serve' ? [basicSsl()] : [compactTemplates()],
+  plugins: command === 'serve' ? [basicSsl()] : [compactTemplates(), manglePrivateMembers()],
   server: {
     // Listen on every loopback name: the demo's "third-party" page is the same server on another host name.
     host: true,
@@ -71,7 +121,7 @@ export default defineConfig(({ command }) => ({
     // Map files for debugging, but no sourceMappingURL comments (the inlined worker's would point nowhere).
     sourcemap: 'hidden',
     minify: true,
-    // The bundle must work when imported from any origin: no extra chunks, no asset files.
+    // The bundle must work when imported from any origin: no asset files; chunks load relative to the bundle.
     assetsInlineLimit: Number.MAX_SAFE_INTEGER,
     lib: {
       entry: 'widget/index.ts',
@@ -80,22 +130,14 @@ export default defineConfig(({ command }) => ({
     },
     // Lib mode keeps whitespace in ES output; this file is served to browsers as is, so minify it fully.
     rolldownOptions: {
+      // Lets the bundler merge what a lazy chunk shares with the entry into the entry (one request at load) by
+      // exporting it from there.
+      preserveEntrySignatures: 'allow-extension',
       output: {
-        codeSplitting: false,
-        // Our own underscore members are internal (Lit state, controller hooks): short names for them. Nothing
-        // outside this file reads them, and nothing inside by a string (Lit's changed-property keys included).
-        // cropperjs v2's $-members (its elements' methods and statics) likewise: it never reads one by a string,
-        // and its attributes map to plain camelCase names. Lit's own are _$…, matched by neither rule. The ones
-        // crop-area.ts calls keep their names, so the widget still drives cropper elements a host page defined.
-        minify: {
-          compress: true,
-          mangle: true,
-          codegen: true,
-          mangleProps: {
-            include: /^_[A-Za-z]|^\$[a-z]/,
-            reserved: ['$name', '$define', '$ready', '$change', '$image', '$getTransform', '$zoom', '$move', '$rotate'],
-          },
-        },
+        // What the widget loads only when used (a dynamic import()) is a chunk of its own next to the bundle, under a
+        // content-hashed name: the server serves /widget/chunks/* immutable, with CORS * as the bundle itself.
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        minify: { compress: true, mangle: true, codegen: true },
         // Nothing downstream needs the bundler's annotations; licences are kept in node_modules, as before.
         comments: false,
       },

@@ -11,7 +11,7 @@
 //    throwaway node:http server on 127.0.0.1.
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.mjs';
 import { viteBuild } from '../test/helpers/vite-build.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -223,7 +223,12 @@ async function sizeBench() {
     worker: await esbuildAlone(`import './widget/worker/worker.ts';`),
   };
   const served = await servedSize();
-  return { total, attributed, sameAsDist, alone, served };
+  // What loads only when used (emote mode, …): each chunk gzipped alone, as the server sends it.
+  const chunksDir = join(root, 'dist', 'widget', 'chunks');
+  const chunks = existsSync(chunksDir)
+    ? readdirSync(chunksDir).filter((name) => name.endsWith('.js')).map((name) => ({ name, gzip: gzip(readFileSync(join(chunksDir, name))) }))
+    : [];
+  return { total, attributed, sameAsDist, alone, served, chunks };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -364,6 +369,15 @@ export const browserBench: BenchModule = {
         ok: size.total.gzip <= BUDGET_KB * 1000,
         note: `${size.total.bytes} bytes minified, ${size.total.gzip} gzip -9, ${size.total.brotli} brotli`,
       }),
+      ...size.chunks.map(({ name, gzip: bytes }) =>
+        figure({
+          id: `widget_chunk_${name.replace(/-[^-]*\.js$/, '').replace(/\W/g, '_')}_gzip_kb`,
+          label: `  loaded only when used: chunks/${name}, gzip -9`,
+          value: kb(bytes),
+          unit: 'kB',
+          reference: { label: 'the entry (avatar-editor.js)', value: totalKb, unit: 'kB' },
+        }),
+      ),
       figure({
         id: 'widget_gzip_vs_uppy',
         label: 'Widget bundle, gzip (same file)',

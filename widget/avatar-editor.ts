@@ -4,6 +4,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { saveCartoon } from './api/avatar-config.ts';
 import { ApiClient } from './api/client.ts';
+import { networkError } from './api/errors.ts';
 import { avatarDetail, currentUser, removeAvatar as deleteAvatar } from './api/upload.ts';
 import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
 import { CartoonController } from './controllers/cartoon-controller.ts';
@@ -12,7 +13,6 @@ import { UploadController } from './controllers/upload-controller.ts';
 import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, renderPreviews, rotateCropImage, shownImage, zoomCropImage } from './crop-area.ts';
 import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
 import { resolveEndpoint } from './endpoint.ts';
-import './emote-panel.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { errorMessage, stringsFor, type Strings } from './i18n.ts';
@@ -118,6 +118,8 @@ export class AvatarEditor extends LitElement {
   private _ready: Promise<unknown> = Promise.resolve();
   private _rotation = 0;
   private _pendingCrop: { crop: Crop; rotation: number } | null = null;
+  /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
+  private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this);
   private readonly _drafts = new DraftController(this);
   private readonly _cartoon = new CartoonController(this);
@@ -166,10 +168,20 @@ export class AvatarEditor extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>) {
+    // Emote mode is a chunk of its own, loaded the first time it is shown: avatar-only pages never fetch it.
+    if (this.mode === 'emote') this._emotePanel ??= import('./emote-panel.ts').then(() => this.requestUpdate(), (error) => this._failWith(networkError(String(error))));
     if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
       void this._loadCurrent();
       void this._drafts._offerResume();
     }
+  }
+
+  /** Also waits for emote mode's chunk, so `await el.updateComplete` means its panel is there. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (!this._emotePanel) return done;
+    await this._emotePanel;
+    return super.getUpdateComplete();
   }
 
   override disconnectedCallback() {
@@ -412,6 +424,8 @@ export class AvatarEditor extends LitElement {
   override render() {
     const t = this.text;
     if (this.mode === 'emote') {
+      // Created once defined, so it upgrades with its properties set before it connects.
+      if (!customElements.get('avatar-emote-panel')) return html`<p part="status" role="status">${this._status?.text}</p>`;
       return html`<avatar-emote-panel
         exportparts=${EMOTE_PANEL_PARTS}
         .client=${this.client}

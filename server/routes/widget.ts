@@ -1,4 +1,5 @@
-// GET /widget/avatar-editor.js: the whole widget as one ES module (built by `npm run build` into dist/widget).
+// GET /widget/avatar-editor.js: the widget's entry module, and GET /widget/chunks/{name}.js: the parts it loads only
+// when used (emote mode, …). Built by `npm run build` into dist/widget.
 import { z } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -6,33 +7,34 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { matchesEtag } from '../etag.ts';
 import { ApiError } from '../errors.ts';
+import type { Context } from 'hono';
 import type { App } from './env.ts';
 
-// From server/routes (run from source) or dist/server/routes (built), the bundle is in dist/widget.
-const CANDIDATES = ['../../dist/widget/avatar-editor.js', '../../widget/avatar-editor.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+// From server/routes (run from source) or dist/server/routes (built), the build is in dist/widget.
+const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+/** What the bundler names a chunk: chunkFileNames in vite.config.ts, `[name]-[hash].js`. */
+const CHUNK_NAME = /^[A-Za-z0-9_-]{1,100}\.js$/;
 
 type Encoding = 'br' | 'gzip' | 'identity';
 
-interface Bundle {
+interface BuiltFile {
   hash: string;
   bodies: Record<Encoding, Buffer>;
 }
 
-/** Reads the bundle and compresses it once: it is served often and never changes while the process runs. */
-async function loadBundle(): Promise<Bundle | null> {
-  for (const path of CANDIDATES) {
-    const body = await readFile(path).catch(() => null);
-    if (!body) continue;
-    return {
-      hash: createHash('sha256').update(body).digest('hex').slice(0, 32),
-      bodies: {
-        br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-        gzip: gzipSync(body, { level: 9 }),
-        identity: body,
-      },
-    };
-  }
-  return null;
+/** Reads a built file and compresses it once: it never changes while the process runs. */
+async function loadFile(name: string): Promise<BuiltFile | null> {
+  let body: Buffer | null = null;
+  for (const dir of BUILD_DIRS) if ((body = await readFile(dir + name).catch(() => null))) break;
+  if (!body) return null;
+  return {
+    hash: createHash('sha256').update(body).digest('hex').slice(0, 32),
+    bodies: {
+      br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      gzip: gzipSync(body, { level: 9 }),
+      identity: body,
+    },
+  };
 }
 
 function pickEncoding(acceptEncoding: string | undefined): Encoding {
@@ -42,26 +44,24 @@ function pickEncoding(acceptEncoding: string | undefined): Encoding {
   return 'identity';
 }
 
-export function widgetRoutes(app: App) {
-  // Read once: the file only changes with a new build, which means a new process.
-  let bundle: Promise<Bundle | null> | null = null;
+const javascript = { 'text/javascript': { schema: z.string() } };
 
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/widget/avatar-editor.js',
-    tags: ['Widget'],
-    summary: 'The <avatar-editor> widget as one ES module (worker and styles inlined)',
-    responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: z.string() } } }, 304: { description: 'Not modified' } },
-  });
-  app.get('/widget/avatar-editor.js', async (c) => {
-    const found = await (bundle ??= loadBundle());
-    if (!found) {
-      bundle = null; // maybe built later
-      throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
-    }
+export function widgetRoutes(app: App) {
+  // Each file is read once: the build only changes with a new build, which means a new process. A file not built
+  // yet is looked for again next time.
+  const files = new Map<string, Promise<BuiltFile | null>>();
+  const load = async (name: string) => {
+    let file = files.get(name);
+    if (!file) files.set(name, (file = loadFile(name)));
+    const found = await file;
+    if (!found) files.delete(name);
+    return found;
+  };
+
+  const serve = (found: BuiltFile, c: Context, cacheControl: string) => {
     const encoding = pickEncoding(c.req.header('accept-encoding'));
     const etag = `"${found.hash}-${encoding}"`;
-    c.header('Cache-Control', 'public, max-age=300');
+    c.header('Cache-Control', cacheControl);
     c.header('ETag', etag);
     c.header('Vary', 'Accept-Encoding');
     c.header('X-Content-Type-Options', 'nosniff');
@@ -69,5 +69,35 @@ export function widgetRoutes(app: App) {
     c.header('Content-Type', 'text/javascript; charset=utf-8');
     if (encoding !== 'identity') c.header('Content-Encoding', encoding);
     return c.body(new Uint8Array(found.bodies[encoding]), 200);
+  };
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/widget/avatar-editor.js',
+    tags: ['Widget'],
+    summary: 'The <avatar-editor> widget as one ES module (worker and styles inlined); it loads its chunks from /widget/chunks/',
+    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' } },
+  });
+  app.get('/widget/avatar-editor.js', async (c) => {
+    const found = await load('avatar-editor.js');
+    if (!found) throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
+    // The entry keeps its URL across releases, so browsers check it again after a while.
+    return serve(found, c, 'public, max-age=300');
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/widget/chunks/{name}',
+    tags: ['Widget'],
+    summary: 'A part of the widget loaded only when used, under a content-hashed name',
+    request: { params: z.object({ name: z.string().openapi({ example: 'emote-panel-CnaJmI0S.js' }) }) },
+    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' }, 404: { description: 'No such chunk' } },
+  });
+  app.get('/widget/chunks/:name', async (c) => {
+    const name = c.req.param('name');
+    const found = CHUNK_NAME.test(name) ? await load(`chunks/${name}`) : null;
+    if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget chunk ${name}`);
+    // A chunk's name changes with its content: it can be cached for good.
+    return serve(found, c, 'public, max-age=31536000, immutable');
   });
 }

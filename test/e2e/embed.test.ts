@@ -259,4 +259,25 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
 
     assert.deepEqual(consoleErrors, [], 'console errors on the page');
   });
+
+  test('emote mode loads its part of the widget from the avatar server only when shown', async () => {
+    await page.goto(`${pageOrigin}/`);
+    await page.locator('avatar-editor [part~="choose"]').waitFor();
+    const chunkUrl = new RegExp(`^${server.url}/widget/chunks/[A-Za-z0-9_-]+\\.js$`);
+    assert.deepEqual(requests.filter((r) => chunkUrl.test(r.url())).map((r) => r.url()), [], 'avatar mode fetched a chunk');
+
+    await page.evaluate(() => document.querySelector('avatar-editor')!.setAttribute('mode', 'emote'));
+    await page.waitForFunction(() => customElements.get('avatar-emote-panel') !== undefined);
+    await page.locator('avatar-editor [part~="emotes"]').waitFor();
+    const chunks = requests.filter((r) => chunkUrl.test(r.url()));
+    assert.equal(chunks.length, 1, `chunks fetched: ${chunks.map((r) => r.url()).join(', ')}`);
+    const response = await chunks[0]!.response();
+    assert.equal(response?.status(), 200);
+    assert.equal(response?.headers()['access-control-allow-origin'], '*');
+    assert.equal(response?.headers()['cache-control'], 'public, max-age=31536000, immutable');
+    assert.match(response?.headers()['content-type'] ?? '', /javascript/);
+    // The chunk shares the entry's module (its lit, its styles): the entry is not fetched a second time.
+    assert.equal(requests.filter((r) => r.url() === `${server.url}/widget/avatar-editor.js`).length, 2, 'one load per page visit');
+    assert.deepEqual(consoleErrors, [], 'console errors on the page');
+  });
 });
