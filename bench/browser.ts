@@ -24,6 +24,7 @@ import { chromium } from 'playwright-core';
 import type { BrowserBenchApi, RunResult } from './browser-page.ts';
 import { photoJpeg12mp } from './images.ts';
 import { figure, round, type BenchModule, type Figure, type SectionResult } from './report.ts';
+import { editorBench } from './browser-editor.ts';
 import { startBenchServer } from './server-process.ts';
 import { median, summarise } from './stats.ts';
 
@@ -341,6 +342,7 @@ export const browserBench: BenchModule = {
     const size = await sizeBench();
     log(`client processing: ${RUNS} runs each of the worker pipeline, the floor and the naive main-thread path in Chromium`);
     const processing = await processingBench();
+    const editor = await editorBench(log);
 
     const totalKb = kb(size.total.gzip);
     const budget = `≤ ${BUDGET_KB} kB`;
@@ -475,9 +477,10 @@ export const browserBench: BenchModule = {
 
     return {
       name: 'browser',
-      figures,
-      notes,
+      figures: [...figures, ...editor.figures],
+      notes: [...notes, ...editor.notes],
       details: {
+        editor: editor.details,
         bundle: { file: 'dist/widget/avatar-editor.js', ...size.total, fresh_build_same_code: size.sameAsDist },
         in_bundle: size.attributed,
         alone_esbuild: size.alone,

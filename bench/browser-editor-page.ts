@@ -1,0 +1,126 @@
+// Runs on the editor benchmark's page in Chromium (bundled by bench/browser-editor.ts with esbuild), loaded
+// before the widget, which the page embeds as a host app does: one script tag from the avatar server. It only
+// watches: when the person picked (the file input's change), when the crop view is on screen, when Save was
+// clicked, when `avatar-changed` came, and every main-thread long task. In the same page, the floor: decode the
+// same file (handed to a second file input by path), draw the widget's crop into the output square, encode WebP
+// at the widget's quality, in a worker.
+import * as Comlink from 'comlink';
+import type { Crop } from '../widget/crop-geometry.ts';
+import type { FloorWorkerApi } from './browser-floor-worker.ts';
+
+export interface LongTask {
+  start: number;
+  duration: number;
+}
+
+export interface EditorMarks {
+  /** The widget's file input changed (the person picked). */
+  pick: number | null;
+  /** First frame after the cropper shows the picked image with its selection placed. */
+  cropVisible: number | null;
+  /** The Save button was clicked. */
+  save: number | null;
+  /** `avatar-changed` reached the page. */
+  changed: number | null;
+  /** The widget's script finished downloading, and the editor's first render completed. */
+  scriptLoaded: number | null;
+  firstRender: number | null;
+}
+
+export interface EditorBenchPage {
+  marks(): EditorMarks;
+  /** Long tasks that overlap [from, to]. */
+  longTasks(from: number, to: number): LongTask[];
+  /** The crop the widget will upload, in pixels of the (rotated) photo. */
+  crop(): Crop | null;
+  /** Decode + draw + encode of the file in #floor-input, in a worker; ms from call to Blob. */
+  floor(crop: Crop, outputSize: number): Promise<{ ms: number; bytes: number; type: string }>;
+  /** createImageBitmap of the same file alone, in the floor's worker; ms. */
+  decode(): Promise<number>;
+  longTasksSupported(): boolean;
+}
+
+type Editor = HTMLElement & { currentCrop(): Crop | null; updateComplete: Promise<boolean> };
+
+const tasks: LongTask[] = [];
+const supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+if (supported) {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) tasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: 'longtask', buffered: true });
+}
+
+const marks: EditorMarks = { pick: null, cropVisible: null, save: null, changed: null, scriptLoaded: null, firstRender: null };
+const editor = () => document.querySelector('avatar-editor') as Editor;
+const floorWorker = Comlink.wrap<FloorWorkerApi>(new Worker('/floor-worker.js', { type: 'module', name: 'floor' }));
+
+/** True once the cropper shows a loaded image under a placed selection. */
+function cropShown(root: ShadowRoot): boolean {
+  const image = root.querySelector('cropper-image') as (HTMLElement & { $image?: HTMLImageElement }) | null;
+  const selection = root.querySelector('cropper-selection') as (HTMLElement & { width?: number }) | null;
+  const img = image?.$image;
+  return Boolean(img?.complete && img.naturalWidth > 0 && image!.getBoundingClientRect().width > 0 && (selection?.width ?? 0) > 0);
+}
+
+/** From the pick on, checks each frame; the mark is the frame after the one that first showed the crop. */
+function watchForCropView(root: ShadowRoot) {
+  const check = () => {
+    if (!cropShown(root)) return requestAnimationFrame(check);
+    requestAnimationFrame(() => (marks.cropVisible = performance.now()));
+  };
+  requestAnimationFrame(check);
+}
+
+async function watchEditor() {
+  await customElements.whenDefined('avatar-editor');
+  const el = editor();
+  await el.updateComplete;
+  marks.firstRender = performance.now();
+  const script = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('/widget/avatar-editor.js')) as PerformanceResourceTiming | undefined;
+  marks.scriptLoaded = script?.responseEnd ?? null;
+  const root = el.shadowRoot!;
+  root.addEventListener(
+    'change',
+    (event) => {
+      if ((event.target as HTMLInputElement).type !== 'file') return;
+      marks.pick = performance.now();
+      marks.cropVisible = null;
+      watchForCropView(root);
+    },
+    true,
+  );
+  root.addEventListener(
+    'click',
+    (event) => {
+      if ((event.target as Element).closest('[part~="save"]')) marks.save = performance.now();
+    },
+    true,
+  );
+  el.addEventListener('avatar-changed', () => (marks.changed = performance.now()));
+}
+void watchEditor();
+
+function floorFile(): File {
+  const file = (document.getElementById('floor-input') as HTMLInputElement).files?.[0];
+  if (!file) throw new Error('#floor-input has no file');
+  return file;
+}
+
+const api: EditorBenchPage = {
+  marks: () => ({ ...marks }),
+  longTasks: (from, to) => tasks.filter((task) => task.start + task.duration > from && task.start < to),
+  crop: () => editor().currentCrop(),
+  async floor(crop, outputSize) {
+    const start = performance.now();
+    const result = await floorWorker.floor(floorFile(), crop, outputSize);
+    return { ms: performance.now() - start, bytes: result.bytes, type: result.type };
+  },
+  async decode() {
+    const start = performance.now();
+    await floorWorker.decode(floorFile());
+    return performance.now() - start;
+  },
+  longTasksSupported: () => supported,
+};
+
+(globalThis as unknown as { editorBench: EditorBenchPage }).editorBench = api;
