@@ -1,6 +1,7 @@
 // What the app is built from. createApp(deps) never reads env, opens files or starts timers by itself.
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
+import type { FileSettledSignal } from './file-settled.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ReadSigner, UploadSigner } from './signing.ts';
@@ -20,6 +21,8 @@ export interface Deps {
   db: Db;
   storage: Storage;
   jobs: JobQueue;
+  /** Wakes GET /v1/files/{id}?wait=N when a file is ready or failed (in every process on PostgreSQL). */
+  fileSettled: FileSettledSignal;
   /** Sends recorded webhook events: call kick() after committing a transaction that recorded some. */
   webhooks: WebhookDispatcher;
   /** Verifies user tokens (HS256 secret, and the identity provider's keys when configured) and signs ours. */

@@ -6,9 +6,11 @@ import sharp from 'sharp';
 import { createApp } from './app.ts';
 import { answerClientErrorsAsJson } from './client-errors.ts';
 import { ConfigError, type Config } from './config.ts';
+import { sql } from 'kysely';
 import { createLogger, unixNow, type Deps } from './context.ts';
 import { isPostgres } from './db/dialect.ts';
-import { openDatabase } from './db/index.ts';
+import { openDatabase, openListenConnection } from './db/index.ts';
+import { createLocalFileSettled, createSharedFileSettled } from './file-settled.ts';
 import { createJobQueue } from './jobs/queue.ts';
 import { createRateLimiter, createSharedRateLimiter } from './rate-limit.ts';
 import { createCdnListener } from './routes/cdn.ts';
@@ -48,11 +50,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const clock = unixNow;
   await syncConfigEndpoint(db, config, clock());
   let listeningUrl = '';
+  const { databaseUrl } = config;
+  const fileSettled =
+    shared && databaseUrl
+      ? await createSharedFileSettled({
+          connect: () => openListenConnection(databaseUrl),
+          notify: async (channel, payload) => void (await sql`select pg_notify(${channel}, ${payload})`.execute(db)),
+          log,
+        })
+      : createLocalFileSettled();
   const deps: Deps = {
     config,
     db,
     storage: createStorage(config, clock, log),
     jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, clock, log }),
+    fileSettled,
     webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
     tokens: createTokens(config.tokens, clock),
     signer: createUploadSigner(config.jwtSecret),
@@ -83,7 +95,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: listeningUrl,
     deps,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await fileSettled.close(); // long-polls answer now, or closing would wait for them
+      await closed;
       await deps.jobs.stop();
       await deps.webhooks.stop();
       await stopSweeper();

@@ -113,3 +113,11 @@ async function migrate(db: Db) {
 export async function pingDatabase(db: Db): Promise<void> {
   await sql`select 1`.execute(db);
 }
+
+/** A PostgreSQL connection of its own, outside the pool: for LISTEN, which holds its connection for good. */
+export async function openListenConnection(url: string): Promise<pg.Client> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  return client;
+}

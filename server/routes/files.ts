@@ -1,10 +1,10 @@
 // GET /v1/files/{file_id}: the owner's view of an upload and its processing.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../auth.ts';
 import type { Deps } from '../context.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
-import { ownedFile } from '../services/files.ts';
+import { settledFile } from '../services/files.ts';
 import { userSecurity, type App } from './env.ts';
 
 export function fileView(file: FileRow) {
@@ -22,18 +22,38 @@ export function fileView(file: FileRow) {
   };
 }
 
+/** The longest a GET /v1/files/{id}?wait=N may hold (SPEC §3). */
+export const MAX_WAIT_SECONDS = 30;
+
+const WaitQuery = z.object({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .optional()
+    .openapi({
+      param: { name: 'wait', in: 'query' },
+      description: `Long-poll: answer as soon as the file is ready or failed, or after this many seconds (at most ${MAX_WAIT_SECONDS}) with the state as it is. Answers 429 RATE_LIMITED with Retry-After when too many requests are waiting.`,
+      example: 25,
+    }),
+});
+
 export function fileRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/files/{file_id}',
       tags: ['Uploads'],
-      summary: 'An uploaded file and its processing state (owner only)',
+      summary: 'An uploaded file and its processing state (owner only); with ?wait=N, once it is ready or failed',
       security: userSecurity,
       middleware: [requireUser(deps.tokens)] as const,
-      request: { params: FileIdParam },
-      responses: { 200: json(FileSchema, 'The file'), ...errors(401, 404) },
+      request: { params: FileIdParam, query: WaitQuery },
+      responses: { 200: json(FileSchema, 'The file'), ...errors(400, 401, 404, 429) },
     }),
-    async (c) => c.json(fileView(await ownedFile(deps, c.get('userId'), c.req.valid('param').file_id)), 200),
+    async (c) => {
+      const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, c.req.valid('query').wait ?? 0, c.req.raw.signal);
+      return c.json(fileView(file), 200);
+    },
   );
 }

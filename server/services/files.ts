@@ -49,3 +49,37 @@ export async function ownedFile(deps: Deps, userId: string, fileId: string): Pro
   if (!file) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file');
   return file;
 }
+
+/** Still on its way: not yet ready or failed. */
+const inProgress = (file: FileRow) => file.state === 'awaiting_upload' || file.state === 'processing';
+
+/**
+ * The user's own file, once it is ready or failed, or after `waitSeconds` with the state as it is (the long-poll
+ * of GET /v1/files/{id}?wait=N). Whoever stops listening (`signal`) frees the wait at once.
+ */
+export async function settledFile(deps: Deps, userId: string, fileId: string, waitSeconds: number, signal?: AbortSignal): Promise<FileRow> {
+  let file = await ownedFile(deps, userId, fileId);
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (inProgress(file) && !signal?.aborted) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const stop = new AbortController();
+    const waiting = deps.fileSettled.wait(userId, fileId, remaining, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+    if (!waiting) throw new ApiError(429, 'RATE_LIMITED', 'Too many requests are waiting on files; try again in 1 s', { 'Retry-After': '1' });
+    deps.log.debug(`file wait started ${fileId}`);
+    void waiting.then((outcome) => deps.log.debug(`file wait ended ${fileId} ${outcome}`));
+    // Read again now that the waiter is in place: a change that committed in between is not missed.
+    try {
+      file = await ownedFile(deps, userId, fileId);
+    } catch (error) {
+      stop.abort(); // deleted meanwhile
+      throw error;
+    }
+    if (!inProgress(file)) stop.abort();
+    const outcome = await waiting;
+    if (outcome === 'aborted') return file;
+    file = await ownedFile(deps, userId, fileId); // announced, or out of time: the state as it is now
+    if (outcome === 'timeout') return file;
+  }
+  return file;
+}

@@ -33,7 +33,7 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
 async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
   await deleteRenditionObjects(deps, rendition.id);
   const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
+  const failedFile = await deps.db.transaction().execute(async (trx) => {
     const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
     const file = rendition.file_id === null ? undefined : await trx.selectFrom('files').select(['owner_id', 'upload_type']).where('id', '=', rendition.file_id).executeTakeFirst();
     if (marked.numUpdatedRows > 0n && file && rendition.file_id !== null) {
@@ -53,7 +53,9 @@ async function fail(deps: Deps, rendition: RenditionRow, code: string, message: 
       if (file?.upload_type === 'emote') await releaseFailedShortcode(trx, rendition.file_id);
     }
     await trx.updateTable('users').set({ requested_rendition_id: null }).where('requested_rendition_id', '=', rendition.id).execute();
+    return fileFailed.numUpdatedRows > 0n;
   });
+  if (rendition.file_id !== null && failedFile) await deps.fileSettled.announce(rendition.file_id);
   deps.webhooks.kick();
 }
 
@@ -121,6 +123,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       }
     }
   });
+  await deps.fileSettled.announce(file.id);
   // The emote's visibility may have changed while it was rendered: its objects follow.
   if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) forgetVariantAccess();
   deps.webhooks.kick();

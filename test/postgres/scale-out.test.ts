@@ -136,6 +136,24 @@ describe('jobs', () => {
   });
 });
 
+describe('GET /v1/files/{id}?wait=N across processes', () => {
+  test('a wait on one process is answered when another process finishes the file (LISTEN/NOTIFY)', async () => {
+    const c = await cluster({ ...SLOW_RENDER, AVATAR_JOB_CONCURRENCY: '1' });
+    // The job is running on b before a even exists, so a can only learn of the outcome from b.
+    const b = await c.add();
+    const token = userToken(b, 'waits-elsewhere');
+    const fileId = await uploadImage(b, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
+    await b.waitForLine(new RegExp(`^job started \\S+ ${fileId}$`));
+    const a = await c.add();
+    assert.equal((await api(a, 'GET', `/v1/files/${fileId}`, { token })).json.processing_state, 'processing', 'still rendering: the test would prove nothing');
+
+    // Without a notification from b, a would answer "processing" after the full 30 s.
+    const waited = await api(a, 'GET', `/v1/files/${fileId}?wait=30`, { token });
+    assert.equal(waited.json.processing_state, 'ready');
+    assert.deepEqual(jobsStarted(a), [], 'a never rendered it');
+  });
+});
+
 describe('shared limits and guards', () => {
   let a: RunningServer;
   let b: RunningServer;
