@@ -86,6 +86,16 @@ describe('uploadAvatar', () => {
     expect(progress.at(-1)).to.deep.equal({ phase: 'processing', loaded: 1, total: 1 });
   });
 
+  it('learns that processing ended from one long-poll (GET /v1/files/{id}?wait=N), not by polling', async () => {
+    const client = clientFor(await newUserToken());
+    const detail = await uploadAvatar(client, await webp(256));
+    const asked = performance
+      .getEntriesByType('resource')
+      .map((entry) => new URL(entry.name))
+      .filter((url) => url.pathname === `/v1/files/${detail.file_id}`);
+    expect(asked.map((url) => url.search)).to.deep.equal(['?wait=25']);
+  });
+
   it('applies the crop it is given', async () => {
     const client = clientFor(await newUserToken());
     const detail = await uploadAvatar(client, await webp(200), { crop: { x: 10, y: 20, w: 100, h: 100 } });

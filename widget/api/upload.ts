@@ -67,7 +67,7 @@ interface FileView {
   error?: { code: string; message: string };
 }
 
-/** Polling starts fast (small avatars are ready in well under a second) and backs off to a gentle pace. */
+/** Reading /users/me again starts fast and backs off to a gentle pace. */
 const POLL_FIRST_MS = 150;
 const POLL_GROWTH = 1.5;
 const POLL_MAX_MS = 2000;
@@ -207,23 +207,23 @@ function xhrPut(url: string, blob: Blob, headers: Record<string, string>, onLoad
   });
 }
 
-/** Polls the file with growing intervals until it is ready or failed. */
+/** Each long-poll asks the server to hold the answer this long (SPEC §3 allows up to 30 s). */
+const LONG_POLL_SECONDS = 25;
+
+/**
+ * Waits until the file is ready or failed with GET /v1/files/{id}?wait=N: the server answers as soon as it is,
+ * so the widget learns at once, without polling.
+ */
 async function waitForProcessing(client: ApiClient, fileId: string, state: ProcessingState, { signal, processingTimeoutMs }: UploadAvatarOptions): Promise<FileView> {
   const deadline = Date.now() + (processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS);
   const path = `/v1/files/${encodeURIComponent(fileId)}`;
-  let interval = POLL_FIRST_MS;
   // `complete` already tells the state: a file already ready or failed is read at once, without a wait.
-  let current = state;
-  let file: FileView | undefined;
+  let seconds = state === 'ready' || state === 'failed' ? 0 : LONG_POLL_SECONDS;
   for (;;) {
-    if (current === 'ready' || current === 'failed') return file ?? (await client.request<FileView>('GET', path, { signal }));
-    if (Date.now() + interval > deadline) {
-      throw new WidgetError('PROCESSING_TIMEOUT', 'Processing timed out', { retryable: true });
-    }
-    await wait(interval, signal);
-    interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
-    file = await client.request<FileView>('GET', path, { signal });
-    current = file.processing_state;
+    const file = await client.request<FileView>('GET', `${path}?wait=${Math.min(seconds, Math.max(0, Math.ceil((deadline - Date.now()) / 1000)))}`, { signal });
+    if (file.processing_state === 'ready' || file.processing_state === 'failed') return file;
+    if (Date.now() >= deadline) throw new WidgetError('PROCESSING_TIMEOUT', 'Processing timed out', { retryable: true });
+    seconds = LONG_POLL_SECONDS;
   }
 }
 
