@@ -19,7 +19,7 @@ import { errorMessage, stringsFor, type Strings } from './i18n.ts';
 import { editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
-import { undecodable } from './worker/client.ts';
+import { openImage, type ProcessOptions } from './worker/client.ts';
 
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
@@ -198,7 +198,8 @@ export class AvatarEditor extends LitElement {
   async openFile(file: Blob): Promise<boolean> {
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
-    if (await undecodable(file)) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
+    // Decoded once, here, and kept in the worker for Save.
+    if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._show(file, 0, null);
     this._focusNext();
     await this._drafts.save(file, null, 0);
@@ -215,10 +216,11 @@ export class AvatarEditor extends LitElement {
     const file = this._file;
     this._stage = 'busy';
     await this._ready; // a draft resumed for its pending upload is saved with its own crop
-    const crop = this.currentCrop();
+    const options = this._processOptions();
+    const { crop } = options;
     // Pending from now on: a reload before the upload ends resumes it on its own.
     await this._drafts.save(file, crop, this._rotation, true);
-    const result = await this._uploads.run(file, { crop, rotate: this._rotation, outputSize: this.outputSize });
+    const result = await this._uploads.run(file, options);
     if (result.ok) {
       await this._drafts.clear();
       this._finishEditing();
@@ -266,6 +268,11 @@ export class AvatarEditor extends LitElement {
     }
   }
 
+  /** What the worker makes of the photo for the upload: the same object at the crop's settling and at Save. */
+  private _processOptions(): ProcessOptions & { crop: Crop | null } {
+    return { crop: this.currentCrop(), rotate: this._rotation, outputSize: this.outputSize };
+  }
+
   /** The crop in pixels of the rotated image, or null before an image is shown. */
   currentCrop(): Crop | null {
     return readCrop(this.renderRoot, this._rotation, true);
@@ -277,6 +284,7 @@ export class AvatarEditor extends LitElement {
   _show(file: Blob, rotation: number, crop: Crop | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
+    void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
     this._rotation = 0;
     this._pendingCrop = crop ? { crop, rotation } : rotation ? { crop: { x: 0, y: 0, w: 0, h: 0 }, rotation } : null;
     this._imageUrl = URL.createObjectURL(file);
@@ -375,10 +383,17 @@ export class AvatarEditor extends LitElement {
       const image = shownImage(this.renderRoot);
       if (image) placeSelection(this.renderRoot, boxFromCrop(image.box, pending.crop, image.naturalWidth, image.naturalHeight, this._rotation));
     }
+    this._prepareSoon(); // the crop it opens on is one to start on
   }
 
+  /** The crop changed: a draft keeps it, and the worker starts on it once it settles. */
   private _saveDraftSoon() {
     this._drafts._saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+    this._prepareSoon();
+  }
+
+  private _prepareSoon() {
+    if (this._file) this._uploads.prepareSoon(this._file, () => (this._stage === 'crop' ? this._processOptions() : null));
   }
 
   private _rotate(degrees = 90) {

@@ -1,9 +1,11 @@
 // Runs one save: worker processing, then the upload and the wait for the server. Owns progress and cancel.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { uploadAvatar } from '../api/upload.ts';
-import type { Crop } from '../crop-geometry.ts';
 import { emit, type AvatarChangedDetail, type UploadProgressDetail } from '../events.ts';
-import { sharedImageWorker } from '../worker/client.ts';
+import { sharedImageWorker, type ProcessOptions } from '../worker/client.ts';
+
+/** The crop has settled when it has not changed for this long: then the worker starts on it, ahead of Save. */
+const SETTLE_MS = 250;
 
 interface Host extends ReactiveControllerHost, HTMLElement {
   readonly client: import('../api/client.ts').ApiClient;
@@ -19,6 +21,7 @@ export type SaveResult =
 export class UploadController implements ReactiveController {
   progress: { loaded: number; total: number } | null = null;
   private _abortController: AbortController | null = null;
+  private _settle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly _host: Host) {
     _host.addController(this);
@@ -26,6 +29,16 @@ export class UploadController implements ReactiveController {
 
   hostDisconnected() {
     this.abort();
+    clearTimeout(this._settle);
+  }
+
+  /** The crop changed: once it settles, the worker processes it, and Save with the same crop takes that result. */
+  prepareSoon(file: Blob, options: () => ProcessOptions | null) {
+    clearTimeout(this._settle);
+    this._settle = setTimeout(() => {
+      const settled = options();
+      if (settled) sharedImageWorker().prepare(file, settled);
+    }, SETTLE_MS);
   }
 
   abort() {
@@ -38,7 +51,8 @@ export class UploadController implements ReactiveController {
     emit(this._host, 'upload-progress', detail);
   }
 
-  async run(file: Blob, options: { crop: Crop | null; rotate: number; outputSize: number }): Promise<SaveResult> {
+  async run(file: Blob, options: ProcessOptions): Promise<SaveResult> {
+    clearTimeout(this._settle);
     const abort = (this._abortController = new AbortController());
     const t = this._host.text;
     try {

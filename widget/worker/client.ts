@@ -10,8 +10,15 @@ import type { ImageSize, ProcessOptions, ProcessResult } from './process-image.t
 export type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
 export interface ImageWorkerClient {
-  /** Decode, rotate, crop, downscale and encode `input` in the worker. The Blobs cross by reference, not by copy. */
+  /**
+   * Decode, rotate, crop, downscale and encode `input` in the worker. The Blobs cross by reference, not by copy.
+   * A photo opened with open() is not decoded again, and the same options twice give the same result.
+   */
   processImage(input: Blob, options: ProcessOptions): Promise<ProcessResult>;
+  /** Starts processImage(input, options) ahead of time (the crop has settled), so Save finds it done. */
+  prepare(input: Blob, options: ProcessOptions): void;
+  /** Decodes `input` in the worker and keeps it for processImage (one photo at a time). Rejects with DecodeError. */
+  open(input: Blob): Promise<ImageSize>;
   /** Oriented size of `input`. */
   probe(input: Blob): Promise<ImageSize>;
   /** Stops the worker; calls in flight and later calls reject. */
@@ -59,8 +66,22 @@ export function createImageWorker(): ImageWorkerClient {
       worker.postMessage(message);
     });
 
+  // The photo open in the worker, by the Blob the widget holds.
+  let opened: { input: Blob; id: number; size: Promise<ImageSize> } | null = null;
+  let photos = 0;
+  const idOf = (input: Blob) => (opened?.input === input ? opened.id : undefined);
   return {
-    processImage: (input, options) => call('processImage', input, options),
+    processImage: (input, options) => call('processImage', input, options, idOf(input), false),
+    prepare(input, options) {
+      const id = idOf(input);
+      if (id !== undefined) call('processImage', input, options, id, true).catch(() => {}); // Save asks again
+    },
+    open(input) {
+      if (opened?.input === input) return opened.size;
+      const id = ++photos;
+      opened = { input, id, size: call('open', id, input) };
+      return opened.size;
+    },
     probe: (input) => call('probe', input),
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
@@ -69,6 +90,15 @@ export function createImageWorker(): ImageWorkerClient {
 let shared: ImageWorkerClient | null = null;
 /** One worker per page, created on first use. */
 export const sharedImageWorker = (): ImageWorkerClient => (shared ??= createImageWorker());
+
+/** Decodes the photo to edit and keeps it in the worker for Save; false when it does not decode as an image. */
+export const openImage = (file: Blob): Promise<boolean> =>
+  sharedImageWorker()
+    .open(file)
+    .then(
+      () => true,
+      (error: Error) => error.name !== 'DecodeError', // a worker that cannot start fails at Save, with its reason
+    );
 
 /** True when `file` does not decode as an image (a text file named .png, a truncated JPEG…). */
 export const undecodable = (file: Blob): Promise<boolean> =>

@@ -50,7 +50,7 @@ export class DecodeError extends Error {
   }
 }
 
-async function decode(input: Blob): Promise<ImageBitmap> {
+export async function decode(input: Blob): Promise<ImageBitmap> {
   try {
     // 'from-image' applies the EXIF orientation (also Chromium's default, stated here so it never depends on it).
     return await createImageBitmap(input, { imageOrientation: 'from-image' });
@@ -178,24 +178,27 @@ async function encode(canvas: OffscreenCanvas, quality: number, maxBytes: number
   throw new OutputTooLargeError(blob.size, maxBytes);
 }
 
-export async function processImage(input: Blob, options: ProcessOptions): Promise<ProcessResult> {
+/** Rotates, crops, downscales and encodes an already decoded `bitmap` (which stays open: the caller owns it). */
+export async function processBitmap(bitmap: ImageBitmap, options: ProcessOptions): Promise<ProcessResult> {
   const { outputSize } = options;
   if (!Number.isFinite(outputSize) || outputSize < 1) throw new RangeError(`outputSize must be at least 1, got ${outputSize}`);
   const quality = options.quality ?? DEFAULT_QUALITY;
   const turn = normaliseQuarterTurn(options.rotate);
+  const rotated = turn % 180 === 0 ? { width: bitmap.width, height: bitmap.height } : { width: bitmap.height, height: bitmap.width };
+  const crop = clampCrop(options.crop, rotated);
+  // Never upscale: the longest side becomes min(outputSize, crop's longest side).
+  const scale = Math.min(1, Math.floor(outputSize) / Math.max(crop.w, crop.h));
+  const target = { width: Math.max(1, Math.round(crop.w * scale)), height: Math.max(1, Math.round(crop.h * scale)) };
+  const canvas = render(bitmap, crop, turn, target);
+  const blob = await encode(canvas, quality, options.maxOutputBytes);
+  return { blob, type: blob.type, width: canvas.width, height: canvas.height };
+}
 
+export async function processImage(input: Blob, options: ProcessOptions): Promise<ProcessResult> {
   const bitmap = await decode(input);
   try {
-    const rotated = turn % 180 === 0 ? { width: bitmap.width, height: bitmap.height } : { width: bitmap.height, height: bitmap.width };
-    const crop = clampCrop(options.crop, rotated);
-    // Never upscale: the longest side becomes min(outputSize, crop's longest side).
-    const scale = Math.min(1, Math.floor(outputSize) / Math.max(crop.w, crop.h));
-    const target = { width: Math.max(1, Math.round(crop.w * scale)), height: Math.max(1, Math.round(crop.h * scale)) };
-    const canvas = render(bitmap, crop, turn, target);
-    bitmap.close();
-    const blob = await encode(canvas, quality, options.maxOutputBytes);
-    return { blob, type: blob.type, width: canvas.width, height: canvas.height };
+    return await processBitmap(bitmap, options);
   } finally {
-    bitmap.close(); // idempotent
+    bitmap.close();
   }
 }

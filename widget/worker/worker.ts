@@ -1,10 +1,19 @@
 // The dedicated worker's entry: answers the calls of client.ts (see protocol.ts) with the image pipeline.
 // Bundled into the widget as an inlined worker (see client.ts); never imported by main-thread code except
 // for its types.
-import { probe, processImage } from './process-image.ts';
+import type { ProcessOptions } from './process-image.ts';
+import { createImageSession } from './image-session.ts';
+import { probe } from './process-image.ts';
 import type { WorkerAnswer, WorkerCall } from './protocol.ts';
 
-const api = { processImage, probe };
+const session = createImageSession();
+const api = {
+  probe,
+  open: session.open,
+  close: session.close,
+  /** `id`: the open photo's (its decoded bitmap is used); `ahead`: asked for before Save (see image-session.ts). */
+  processImage: (input: Blob, options: ProcessOptions, id?: number, ahead?: boolean) => session.process(input, options, id, ahead),
+};
 
 export type ImageWorkerApi = typeof api;
 
