@@ -1,9 +1,10 @@
 // <avatar-editor>: pick a photo, crop it, and save it as the user's avatar, or build a cartoon (Cartoon tab).
 // Processing happens in a worker, uploading in UploadController, drafts in DraftController, the cartoon's
-// state in CartoonController; this file is the UI.
+// state in CartoonController; this file is the UI. The controllers need only a ReactiveControllerHost with an
+// API client (and a draft namespace): they own their state and the element reads it when it renders.
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { saveCartoon } from './api/avatar-config.ts';
-import { ApiClient } from './api/client.ts';
+import type { ApiClient } from './api/client.ts';
 import { networkError } from './api/errors.ts';
 import { avatarDetail, currentUser, removeAvatar as deleteAvatar } from './api/upload.ts';
 import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
@@ -12,10 +13,12 @@ import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
 import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, renderPreviews, rotateCropImage, shownImage, zoomCropImage } from './crop-area.ts';
 import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
-import { resolveEndpoint } from './endpoint.ts';
+import { clientFor } from './client-for.ts';
+import { draftNamespace } from './drafts.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
-import { errorMessage, stringsFor, type Strings } from './i18n.ts';
+import { stringsFor, type Strings } from './i18n.ts';
+import { noticeText, type Notice } from './notice.ts';
 import { editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
@@ -28,8 +31,10 @@ const PREVIEW_SIZES = [96, 48, 32];
 /** The emote panel's parts, styled from the page through <avatar-editor>::part(). */
 const EMOTE_PANEL_PARTS = 'emotes,emote-list,quota,trash,cropper,toolbar,progress,status,button,choose,upload,cancel,delete,restore';
 
-type Stage = 'empty' | 'resume' | 'crop' | 'busy';
+type Stage = 'empty' | 'crop' | 'busy';
 type Tab = 'photo' | 'cartoon';
+/** What the status line says while a save is under way. */
+const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'waiting' } as const;
 
 
 /**
@@ -76,7 +81,7 @@ export class AvatarEditor extends LitElement {
     strings: { attribute: false },
     tokenProvider: { attribute: false },
     _stage: { state: true },
-    _status: { state: true },
+    _notice: { state: true },
     _current: { state: true },
     _imageUrl: { state: true },
     _dragOver: { state: true },
@@ -99,8 +104,8 @@ export class AvatarEditor extends LitElement {
   declare disabled: boolean;
   /** @internal */
   declare private _stage: Stage;
-  /** @internal */
-  declare private _status: { text: string; error: boolean } | null;
+  /** @internal What the status line says; an error is kept as its code and put into words when shown. */
+  declare private _notice: Notice | null;
   /** @internal */
   declare private _current: string | null;
   /** @internal */
@@ -112,17 +117,18 @@ export class AvatarEditor extends LitElement {
   /** @internal */
   declare private _savingCartoon: boolean;
 
-  /** The photo being edited (read by the draft controller). */
-  _file: Blob | null = null;
+  /** The photo being edited. */
+  private _file: Blob | null = null;
   /** Settles once the photo shown is in the cropper, with a draft's crop placed. */
   private _ready: Promise<unknown> = Promise.resolve();
   private _rotation = 0;
   private _pendingCrop: { crop: Crop; rotation: number } | null = null;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
-  private readonly _uploads = new UploadController(this);
+  private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
   private readonly _drafts = new DraftController(this);
   private readonly _cartoon = new CartoonController(this);
+  private readonly _clients = clientFor(this);
 
   constructor() {
     super();
@@ -136,7 +142,7 @@ export class AvatarEditor extends LitElement {
     this.strings = {};
     this.disabled = false;
     this._stage = 'empty';
-    this._status = null;
+    this._notice = null;
     this._current = null;
     this._imageUrl = null;
     this._dragOver = false;
@@ -150,16 +156,14 @@ export class AvatarEditor extends LitElement {
     return stringsFor(this.lang || document.documentElement.lang || navigator.language, this.strings);
   }
 
-  /** The API client for the current endpoint and token. */
+  /** The API client for the current endpoint and token (the same one until either changes). */
   get client(): ApiClient {
-    return new ApiClient({
-      endpoint: resolveEndpoint(this.endpoint),
-      getToken: () => this.token,
-      tokenProvider: this.tokenProvider,
-      onTokenRefreshed: (token) => {
-        this.token = token;
-      },
-    });
+    return this._clients();
+  }
+
+  /** Where this user's drafts live: one namespace per server and user. */
+  get draftNamespace(): string | null {
+    return draftNamespace(this.client.options.endpoint, this.token);
   }
 
   /** The signed-in user's id, from the token (namespaces drafts, labels events). */
@@ -172,7 +176,7 @@ export class AvatarEditor extends LitElement {
     if (this.mode === 'emote') this._emotePanel ??= import('./emote-panel.ts').then(() => this.requestUpdate(), (error) => this._failWith(networkError(String(error))));
     if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
       void this._loadCurrent();
-      void this._drafts._offerResume();
+      void this._offerDraft();
     }
   }
 
@@ -200,6 +204,7 @@ export class AvatarEditor extends LitElement {
     if (refusal) return this._reject(refusal.code, refusal.message);
     // Decoded once, here, and kept in the worker for Save.
     if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
+    this._drafts.offered = null; // a new photo replaces the draft on offer
     this._show(file, 0, null);
     this._focusNext();
     await this._drafts.save(file, null, 0);
@@ -220,20 +225,21 @@ export class AvatarEditor extends LitElement {
     const { crop } = options;
     // Pending from now on: a reload before the upload ends resumes it on its own.
     await this._drafts.save(file, crop, this._rotation, true);
+    this._notice = null;
     const result = await this._uploads.run(file, options);
     if (result.ok) {
       await this._drafts.clear();
       this._finishEditing();
       this._current = result.detail.urls['256'] ?? result.detail.url;
-      this._setStatus(this.text.saved);
+      this._say('saved');
       this._focusNext();
-      emit(this, 'avatar-changed', result.detail);
+      emit(this, 'avatar-changed', { ...result.detail, user_id: this.userId });
     } else {
       this._stage = 'crop';
       if (result.offline) {
-        this._setStatus(this.text.willRetryOnline);
+        this._say('willRetryOnline');
         await this._drafts.save(file, crop, this._rotation, true);
-        void this._drafts._retryWhenOnline(() => this.save());
+        this._drafts.retryWhenOnline(() => this.save());
       } else {
         await this._drafts.save(file, crop, this._rotation);
         if (!result.aborted) this._fail(result.error.code, result.error.message, result.error.retryable);
@@ -260,7 +266,7 @@ export class AvatarEditor extends LitElement {
     try {
       await deleteAvatar(this.client);
       this._current = null;
-      this._setStatus(this.text.removed);
+      this._say('removed');
       this._focusNext();
       emit(this, 'avatar-removed', { user_id: this.userId });
     } catch (error) {
@@ -278,10 +284,10 @@ export class AvatarEditor extends LitElement {
     return readCrop(this.renderRoot, this._rotation, true);
   }
 
-  // ---- used by the controllers ----
+  // ---- internals ----
 
   /** Shows a photo in the cropper; a draft's crop is restored once the image has loaded. */
-  _show(file: Blob, rotation: number, crop: Crop | null) {
+  private _show(file: Blob, rotation: number, crop: Crop | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
     void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
@@ -289,27 +295,38 @@ export class AvatarEditor extends LitElement {
     this._pendingCrop = crop ? { crop, rotation } : rotation ? { crop: { x: 0, y: 0, w: 0, h: 0 }, rotation } : null;
     this._imageUrl = URL.createObjectURL(file);
     this._stage = 'crop';
-    this._status = null;
+    this._notice = null;
     this._tab = 'photo'; // a pasted or resumed photo shows where it is edited
     // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
     this._ready = this.updateComplete.then(() => this._onImageReady());
   }
 
-  _setStage(stage: Stage) {
-    this._stage = stage;
+  /** Offers the user's saved draft; one whose upload failed offline is resumed and retried right away. */
+  private async _offerDraft() {
+    if (this._file) return;
+    const draft = await this._drafts.find();
+    if (this._file) this._drafts.offered = null; // a photo picked meanwhile wins
+    else if (draft?.pendingUpload) {
+      this._resumeDraft();
+      this._drafts.retryWhenOnline(() => this.save());
+    }
   }
 
-  _setStatus(text: string, error = false) {
-    this._status = { text, error };
+  private _resumeDraft() {
+    const draft = this._drafts.take();
+    if (draft) this._show(draft.blob, draft.rotate, draft.crop);
+  }
+
+  /** Shows an information in the status line. */
+  private _say(key: Notice['key'], values?: Notice['values']) {
+    this._notice = { key, values };
   }
 
   /** Shows and reports an error thrown by the API layer (a WidgetError, or anything else). */
-  _failWith(error: unknown) {
+  private _failWith(error: unknown) {
     const e = error as { code?: string; message?: string; retryable?: boolean };
     this._fail(e.code ?? 'NETWORK_ERROR', e.message ?? String(error), e.retryable ?? true);
   }
-
-  // ---- internals ----
 
   private _reject(code: string, message: string): false {
     this._fail(code, message, false);
@@ -318,7 +335,7 @@ export class AvatarEditor extends LitElement {
 
   /** The user reads the words for `code` in their language; the event and the console carry the technical message. */
   private _fail(code: string, message: string, retryable: boolean) {
-    this._setStatus(errorMessage(this.text, code, { max: formatBytes(this.maxBytes, this.text.locale) }), true);
+    this._notice = { code };
     console.warn(`<avatar-editor> ${code}: ${message}`);
     emit(this, 'avatar-error', { code, message, retryable });
   }
@@ -353,17 +370,17 @@ export class AvatarEditor extends LitElement {
 
   private _selectTab(tab: Tab) {
     this._tab = tab;
-    if (tab === 'cartoon') void this._cartoon.load();
+    if (tab === 'cartoon') this._cartoon.load().catch((error: unknown) => this._failWith(error));
   }
 
   private async _saveCartoon() {
     if (this._savingCartoon || !this._cartoon.options) return;
     this._savingCartoon = true;
-    this._setStatus(this.text.waiting);
+    this._say('waiting');
     try {
-      const detail = { ...(await saveCartoon(this.client, this._cartoon._chosen())), user_id: this.userId };
+      const detail = { ...(await saveCartoon(this.client, this._cartoon.chosen())), user_id: this.userId };
       this._current = detail.url;
-      this._setStatus(this.text.saved);
+      this._say('saved');
       emit(this, 'avatar-changed', detail);
     } catch (error) {
       this._failWith(error);
@@ -388,7 +405,7 @@ export class AvatarEditor extends LitElement {
 
   /** The crop changed: a draft keeps it, and the worker starts on it once it settles. */
   private _saveDraftSoon() {
-    this._drafts._saveSoon(() => ({ crop: this.currentCrop(), rotation: this._rotation }));
+    this._drafts.saveSoon(() => this._file && { file: this._file, crop: this.currentCrop(), rotation: this._rotation });
     this._prepareSoon();
   }
 
@@ -440,7 +457,7 @@ export class AvatarEditor extends LitElement {
     const t = this.text;
     if (this.mode === 'emote') {
       // Created once defined, so it upgrades with its properties set before it connects.
-      if (!customElements.get('avatar-emote-panel')) return html`<p part="status" role="status">${this._status?.text}</p>`;
+      if (!customElements.get('avatar-emote-panel')) return html`<p part="status" role="status">${noticeText(this._notice, t)}</p>`;
       return html`<avatar-emote-panel
         exportparts=${EMOTE_PANEL_PARTS}
         .client=${this.client}
@@ -449,6 +466,8 @@ export class AvatarEditor extends LitElement {
       ></avatar-emote-panel>`;
     }
     const tab = this._tab;
+    const phase = this._uploads.phase;
+    const notice = phase ? { key: PHASE_TEXTS[phase] } : this._notice;
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)}
@@ -456,7 +475,7 @@ export class AvatarEditor extends LitElement {
         ${renderTabPanel(
           'photo',
           tab,
-          html`${this._stage === 'resume' ? this._renderResume(t) : nothing} ${this._stage === 'empty' ? this._renderPicker(t) : nothing}
+          html`${this._stage === 'empty' && this._drafts.offered ? this._renderResume(t) : nothing} ${this._stage === 'empty' && !this._drafts.offered ? this._renderPicker(t) : nothing}
           ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}`,
         )}
         ${renderTabPanel(
@@ -466,13 +485,13 @@ export class AvatarEditor extends LitElement {
             _client: this.client,
             _busy: this._savingCartoon || this.disabled,
             _onSave: () => this._saveCartoon(),
-            _onRetry: () => this._cartoon.load(),
+            _onRetry: () => this._selectTab('cartoon'),
           }),
         )}
         ${this._uploads.progress
           ? html`<progress part="progress" aria-label=${t.progress} max=${this._uploads.progress.total || 1} value=${this._uploads.progress.loaded}></progress>`
           : nothing}
-        <p part="status" class="status ${this._status?.error ? 'error' : ''}" role="status" aria-live="polite">${this._status?.text ?? ''}</p>
+        <p part="status" class="status ${notice?.code ? 'error' : ''}" role="status" aria-live="polite">${noticeText(notice, t, { max: formatBytes(this.maxBytes, t.locale) })}</p>
       </section>
     `;
   }
@@ -489,7 +508,7 @@ export class AvatarEditor extends LitElement {
   private _renderResume(t: Strings) {
     return html`<div class="row" part="resume" role="group" aria-label=${t.resumePrompt}>
       <span>${t.resumePrompt}</span>
-      <button type="button" class="primary" part="button resume" @click=${() => (this._drafts.resume(), this._focusNext())}>${t.resume}</button>
+      <button type="button" class="primary" part="button resume" @click=${() => (this._resumeDraft(), this._focusNext())}>${t.resume}</button>
       <button type="button" part="button discard" @click=${() => this._drafts.discard()}>${t.discard}</button>
     </div>`;
   }

@@ -84,13 +84,13 @@ const valueLabel = (t: Strings, value: string) => (value.toLowerCase() === 'blan
 export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: CartoonBuilderOptions) {
   const { options, config } = cartoon;
   if (!options) {
-    return cartoon._failed ? html`<button type="button" part="button retry" @click=${o._onRetry}>${t.retry}</button>` : nothing;
+    return cartoon.failed ? html`<button type="button" part="button retry" @click=${o._onRetry}>${t.retry}</button>` : nothing;
   }
   const keys = Object.keys(options);
   const choose = (key: string) => (event: Event) => cartoon.set({ [key]: (event.target as HTMLInputElement | HTMLSelectElement).value });
   return html`
     <div class="cartoon">
-      <img src=${cartoon._previewUrl} alt=${t.preview} part="cartoon-preview" />
+      <img src=${cartoon.previewUrl} alt=${t.preview} part="cartoon-preview" />
       <div class="options" part="cartoon-options">
         ${keys.filter((key) => !isColourKey(key)).map(
           (key) => html`<label>

@@ -1,13 +1,12 @@
 // The cartoon being built: the server's options (fetched once), the chosen value of each, and the preview
 // URL, which follows the choices after a short pause so quick changes do not each ask the server to draw.
+// Needs nothing of its host but an API client.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ApiClient } from '../api/client.ts';
 import { cartoonOptions, cartoonPreviewUrl, type CartoonConfig, type CartoonOptions } from '../api/avatar-config.ts';
 
-interface Host extends ReactiveControllerHost {
+export interface CartoonHost extends ReactiveControllerHost {
   readonly client: ApiClient;
-  /** Shows why the options could not be read (and renders again). */
-  _failWith(error: unknown): void;
 }
 
 const PREVIEW_DELAY_MS = 150;
@@ -18,13 +17,13 @@ export class CartoonController implements ReactiveController {
   /** The chosen values (may hold a saved cartoon's values before the options arrive). */
   config: CartoonConfig = {};
   /** The server's drawing of `config`; '' until the options are known. */
-  _previewUrl = '';
+  previewUrl = '';
   /** The last load failed; load() may be called again. */
-  _failed = false;
+  failed = false;
   private _loading: Promise<void> | null = null;
   private _timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly _host: Host) {
+  constructor(private readonly _host: CartoonHost) {
     _host.addController(this);
   }
 
@@ -32,19 +31,20 @@ export class CartoonController implements ReactiveController {
     clearTimeout(this._timer);
   }
 
-  /** Fetches the options the first time it is called (again after a failure). */
+  /** Fetches the options the first time it is called (again after a failure); rejects with why it failed. */
   load(): Promise<void> {
     this._loading ??= cartoonOptions(this._host.client).then(
       (options) => {
         this.options = options;
-        this._failed = false;
+        this.failed = false;
         const defaults = Object.fromEntries(Object.entries(options).map(([key, values]) => [key, values[0]!]));
-        this.set({ ...defaults, ...this._chosen(options) });
+        this.set({ ...defaults, ...this.chosen(options) });
       },
       (error: unknown) => {
         this._loading = null;
-        this._failed = true;
-        this._host._failWith(error); // updates the host, which shows Try again
+        this.failed = true;
+        this._host.requestUpdate();
+        throw error;
       },
     );
     return this._loading;
@@ -57,10 +57,10 @@ export class CartoonController implements ReactiveController {
     if (!this.options) return;
     clearTimeout(this._timer);
     const show = () => {
-      this._previewUrl = cartoonPreviewUrl(this._host.client, this._chosen());
+      this.previewUrl = cartoonPreviewUrl(this._host.client, this.chosen());
       this._host.requestUpdate();
     };
-    if (this._previewUrl) this._timer = setTimeout(show, PREVIEW_DELAY_MS);
+    if (this.previewUrl) this._timer = setTimeout(show, PREVIEW_DELAY_MS);
     else show(); // the first preview at once
   }
 
@@ -71,7 +71,7 @@ export class CartoonController implements ReactiveController {
   }
 
   /** The chosen values the server lists: what is saved (a saved cartoon's retired values drop out). */
-  _chosen(options = this.options ?? {}): CartoonConfig {
+  chosen(options = this.options ?? {}): CartoonConfig {
     return Object.fromEntries(Object.keys(options).flatMap((key) => (options[key]!.includes(this.config[key]!) ? [[key, this.config[key]!]] : [])));
   }
 }

@@ -1,27 +1,24 @@
-// Keeps the photo being edited (and its crop) in IndexedDB until it is saved, so a reload can resume it,
-// and retries an upload that failed offline once the browser is back online.
+// Keeps the photo being edited (and its crop) in IndexedDB until it is saved, so a reload can resume it, and
+// retries an upload that failed offline once the browser is back online. The host only names the namespace
+// (one user on one server); what to show for an offered draft is the host's business.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Crop } from '../crop-geometry.ts';
-import { clearDraft, draftNamespace, loadDraft, saveDraft, whenOnline, type Draft } from '../drafts.ts';
-import { resolveEndpoint } from '../endpoint.ts';
+import { clearDraft, loadDraft, saveDraft, whenOnline, type Draft } from '../drafts.ts';
 
-interface Host extends ReactiveControllerHost, HTMLElement {
-  endpoint: string;
-  token: string;
-  _file: Blob | null;
-  _show(file: Blob, rotation: number, crop: Crop | null): void;
-  _setStage(stage: 'empty' | 'resume'): void;
-  save(): Promise<void>;
+export interface DraftHost extends ReactiveControllerHost {
+  /** Where drafts live (see draftNamespace); null while there is no signed-in user. */
+  readonly draftNamespace: string | null;
 }
 
 const SAVE_DELAY_MS = 400;
 
 export class DraftController implements ReactiveController {
-  private _offered: Draft | null = null;
+  /** A saved draft the user may resume or discard, once find() has found one. */
+  offered: Draft | null = null;
   private _timer: ReturnType<typeof setTimeout> | undefined;
   private _online: AbortController | null = null;
 
-  constructor(private readonly _host: Host) {
+  constructor(private readonly _host: DraftHost) {
     _host.addController(this);
   }
 
@@ -30,40 +27,33 @@ export class DraftController implements ReactiveController {
     this._online?.abort();
   }
 
-  /** Drafts belong to one user on one server. */
-  private get _namespace(): string | null {
-    return draftNamespace(resolveEndpoint(this._host.endpoint), this._host.token);
+  /** Looks for the user's saved draft and offers it (see `offered`). */
+  async find(): Promise<Draft | null> {
+    const ns = this._host.draftNamespace;
+    const draft = (ns && (await loadDraft(ns).catch(() => undefined))) || null;
+    this._offer(draft);
+    return draft;
   }
 
-  /** Offers to resume a saved draft; one whose upload failed offline is resumed and retried right away. */
-  async _offerResume() {
-    const ns = this._namespace;
-    if (!ns || this._host._file) return;
-    const draft = await loadDraft(ns).catch(() => undefined);
-    if (!draft || this._host._file) return;
-    this._offered = draft;
-    if (draft.pendingUpload) {
-      this.resume();
-      this._retryWhenOnline(() => this._host.save());
-    } else {
-      this._host._setStage('resume');
-    }
-  }
-
-  resume() {
-    const draft = this._offered;
-    this._offered = null;
-    if (draft) this._host._show(draft.blob, draft.rotate, draft.crop);
+  /** Takes the offered draft (to edit it); null when none is offered. */
+  take(): Draft | null {
+    const draft = this.offered;
+    this._offer(null);
+    return draft;
   }
 
   async discard() {
-    this._offered = null;
+    this._offer(null);
     await this.clear();
-    this._host._setStage('empty');
+  }
+
+  private _offer(draft: Draft | null) {
+    this.offered = draft;
+    this._host.requestUpdate();
   }
 
   async save(blob: Blob, crop: Crop | null, rotation: number, pendingUpload = false) {
-    const ns = this._namespace;
+    const ns = this._host.draftNamespace;
     if (!ns) return;
     clearTimeout(this._timer);
     await saveDraft(ns, { blob, name: blob instanceof File ? blob.name : 'photo', type: blob.type, crop, rotate: rotation, pendingUpload }).catch(() => {
@@ -71,23 +61,24 @@ export class DraftController implements ReactiveController {
     });
   }
 
-  /** Saves the crop a moment after the user stops changing it. */
-  _saveSoon(state: () => { crop: Crop | null; rotation: number }) {
+  /** Saves a moment after the user stops changing the crop; `state` is read then (null: nothing to save). */
+  saveSoon(state: () => { file: Blob; crop: Crop | null; rotation: number } | null) {
     clearTimeout(this._timer);
     this._timer = setTimeout(() => {
-      const file = this._host._file;
-      if (file) void this.save(file, state().crop, state().rotation);
+      const now = state();
+      if (now) void this.save(now.file, now.crop, now.rotation);
     }, SAVE_DELAY_MS);
   }
 
   async clear() {
     clearTimeout(this._timer);
     this._online?.abort();
-    const ns = this._namespace;
+    const ns = this._host.draftNamespace;
     if (ns) await clearDraft(ns).catch(() => {});
   }
 
-  _retryWhenOnline(retry: () => Promise<void>) {
+  /** Calls `retry` once the browser is online (at once if it is); a later call replaces an earlier one. */
+  retryWhenOnline(retry: () => unknown) {
     this._online?.abort();
     const online = (this._online = new AbortController());
     whenOnline(online.signal).then(retry, () => {});

@@ -1,29 +1,34 @@
-// Runs one save: worker processing, then the upload and the wait for the server. Owns progress and cancel.
+// Runs one save: worker processing, then the upload and the wait for the server. Owns the phase, the progress
+// and cancel; any ReactiveControllerHost with an API client can use it (the element, or a framework wrapper).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { uploadAvatar } from '../api/upload.ts';
-import { emit, type AvatarChangedDetail, type UploadProgressDetail } from '../events.ts';
+import type { ApiClient } from '../api/client.ts';
+import { uploadAvatar, type AvatarDetail } from '../api/upload.ts';
+import type { UploadProgressDetail } from '../events.ts';
 import { sharedImageWorker, type ProcessOptions } from '../worker/client.ts';
 
 /** The crop has settled when it has not changed for this long: then the worker starts on it, ahead of Save. */
 const SETTLE_MS = 250;
 
-interface Host extends ReactiveControllerHost, HTMLElement {
-  readonly client: import('../api/client.ts').ApiClient;
-  readonly userId: string | null;
-  readonly text: import('../i18n.ts').Strings;
-  _setStatus(text: string, error?: boolean): void;
+export interface UploadHost extends ReactiveControllerHost {
+  readonly client: ApiClient;
 }
 
 export type SaveResult =
-  | { ok: true; detail: AvatarChangedDetail }
+  | { ok: true; detail: AvatarDetail }
   | { ok: false; aborted: boolean; offline: boolean; error: { code: string; message: string; retryable: boolean } };
 
 export class UploadController implements ReactiveController {
+  /** What a save in flight is doing, or null when none is. */
+  phase: UploadProgressDetail['phase'] | null = null;
   progress: { loaded: number; total: number } | null = null;
   private _abortController: AbortController | null = null;
   private _settle: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly _host: Host) {
+  /** `onProgress` hears every step (the element turns them into upload-progress events). */
+  constructor(
+    private readonly _host: UploadHost,
+    private readonly _onProgress: (detail: UploadProgressDetail) => void = () => {},
+  ) {
     _host.addController(this);
   }
 
@@ -46,35 +51,29 @@ export class UploadController implements ReactiveController {
   }
 
   private _report(detail: UploadProgressDetail) {
+    this.phase = detail.phase;
     this.progress = { loaded: detail.loaded, total: detail.total };
     this._host.requestUpdate();
-    emit(this._host, 'upload-progress', detail);
+    this._onProgress(detail);
   }
 
   async run(file: Blob, options: ProcessOptions): Promise<SaveResult> {
     clearTimeout(this._settle);
     const abort = (this._abortController = new AbortController());
-    const t = this._host.text;
     try {
-      this._host._setStatus(t.processing);
       this._report({ phase: 'processing', loaded: 0, total: 1 });
       const processed = await sharedImageWorker().processImage(file, options);
       abort.signal.throwIfAborted();
       this._report({ phase: 'processing', loaded: 1, total: 1 });
-      this._host._setStatus(t.uploading);
-      const result = await uploadAvatar(this._host.client, processed.blob, {
+      const detail = await uploadAvatar(this._host.client, processed.blob, {
         signal: abort.signal,
-        onProgress: (p) => {
-          if (p.phase === 'processing') this._host._setStatus(t.waiting);
-          this._report({ phase: p.phase === 'processing' ? 'waiting' : 'upload', loaded: p.loaded, total: p.total });
-        },
+        onProgress: (p) => this._report({ phase: p.phase === 'processing' ? 'waiting' : 'upload', loaded: p.loaded, total: p.total }),
       });
-      return { ok: true, detail: { ...result, user_id: this._host.userId } };
+      return { ok: true, detail };
     } catch (error) {
       const aborted = abort.signal.aborted;
       const e = error as { code?: string; message?: string; retryable?: boolean };
       const code = aborted ? 'ABORTED' : e.code ?? 'PROCESSING_FAILED';
-      if (aborted) this._host._setStatus('');
       return {
         ok: false,
         aborted,
@@ -83,7 +82,7 @@ export class UploadController implements ReactiveController {
       };
     } finally {
       this._abortController = null;
-      this.progress = null;
+      this.phase = this.progress = null;
       this._host.requestUpdate();
     }
   }
