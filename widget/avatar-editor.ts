@@ -77,6 +77,7 @@ export class AvatarEditor extends LitElement {
     outputSize: { type: Number, attribute: 'output-size' },
     maxBytes: { type: Number, attribute: 'max-bytes' },
     lang: { type: String },
+    theme: { type: String, reflect: true },
     disabled: { type: Boolean, reflect: true },
     strings: { attribute: false },
     tokenProvider: { attribute: false },
@@ -101,6 +102,11 @@ export class AvatarEditor extends LitElement {
   /** Largest file the user may pick, in bytes. */
   declare maxBytes: number;
   declare strings: Partial<Strings>;
+  /**
+   * Colour scheme: `light`, `dark`, or `auto` (the default): the host page's `color-scheme` where it sets one
+   * (a page's own theme switch included), else the system's.
+   */
+  declare theme: 'light' | 'dark' | 'auto';
   declare disabled: boolean;
   /** @internal */
   declare private _stage: Stage;
@@ -129,6 +135,7 @@ export class AvatarEditor extends LitElement {
   private readonly _drafts = new DraftController(this);
   private readonly _cartoon = new CartoonController(this);
   private readonly _clients = clientFor(this);
+  private readonly _internals = this.attachInternals();
 
   constructor() {
     super();
@@ -140,6 +147,7 @@ export class AvatarEditor extends LitElement {
     this.outputSize = 1600;
     this.maxBytes = DEFAULT_MAX_BYTES;
     this.strings = {};
+    this.theme = 'auto';
     this.disabled = false;
     this._stage = 'empty';
     this._notice = null;
@@ -171,9 +179,15 @@ export class AvatarEditor extends LitElement {
     return tokenSubject(this.token);
   }
 
+  override connectedCallback() {
+    super.connectedCallback();
+    this._followPageScheme();
+  }
+
   override willUpdate(changed: PropertyValues<this>) {
     // Emote mode is a chunk of its own, loaded the first time it is shown: avatar-only pages never fetch it.
     if (this.mode === 'emote') this._emotePanel ??= import('./emote-panel.ts').then(() => this.requestUpdate(), (error) => this._failWith(networkError(String(error))));
+    if (changed.has('theme')) this._followPageScheme();
     if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
       void this._loadCurrent();
       void this._offerDraft();
@@ -285,6 +299,13 @@ export class AvatarEditor extends LitElement {
   }
 
   // ---- internals ----
+
+  /** In `auto`, the element inherits the page's colour scheme; a page that sets none gets the system's (state `os`). */
+  private _followPageScheme() {
+    const states = this._internals.states;
+    states.delete('os');
+    if (getComputedStyle(this).colorScheme === 'normal') states.add('os');
+  }
 
   /** Shows a photo in the cropper; a draft's crop is restored once the image has loaded. */
   private _show(file: Blob, rotation: number, crop: Crop | null) {

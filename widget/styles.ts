@@ -9,33 +9,33 @@ export const css = (strings: TemplateStringsArray) => unsafeCSS(strings[0]);
 
 export const editorStyles = css`
   :host {
-    --_accent: var(--avatar-editor-accent, #2563eb);
-    --_fg: var(--avatar-editor-color, #111827);
-    --_bg: var(--avatar-editor-background, #ffffff);
-    --_muted: var(--avatar-editor-muted, #6b7280);
-    --_border: var(--avatar-editor-border, #d1d5db);
-    --_error: var(--avatar-editor-error, #b91c1c);
+    /* light-dark() follows the colour scheme the host has: the page's where it sets one (see \`theme\`). */
+    --_accent: var(--avatar-editor-accent, light-dark(#2563eb, #60a5fa));
+    --_fg: var(--avatar-editor-color, light-dark(#111827, #f3f4f6));
+    --_bg: var(--avatar-editor-background, light-dark(#fff, #111827));
+    --_muted: var(--avatar-editor-muted, light-dark(#6b7280, #9ca3af));
+    --_border: var(--avatar-editor-border, light-dark(#d1d5db, #374151));
+    --_error: var(--avatar-editor-error, light-dark(#b91c1c, #fca5a5));
     --_radius: var(--avatar-editor-radius, 8px);
     display: block;
     color: var(--_fg);
     background: var(--_bg);
     font: inherit;
     max-width: 36rem;
-    /* Native parts (checkboxes, scrollbars) follow the theme too. */
+  }
+  /* theme="auto" on a page that sets no colour scheme: the system's. Native parts (checkboxes, scrollbars)
+     follow the scheme too. */
+  :host(:state(os)) {
     color-scheme: light dark;
+  }
+  :host([theme='light']) {
+    color-scheme: light;
+  }
+  :host([theme='dark']) {
+    color-scheme: dark;
   }
   section {
     padding: 1rem;
-  }
-  @media (prefers-color-scheme: dark) {
-    :host {
-      --_accent: var(--avatar-editor-accent, #60a5fa);
-      --_fg: var(--avatar-editor-color, #f3f4f6);
-      --_bg: var(--avatar-editor-background, #111827);
-      --_muted: var(--avatar-editor-muted, #9ca3af);
-      --_border: var(--avatar-editor-border, #374151);
-      --_error: var(--avatar-editor-error, #fca5a5);
-    }
   }
   :host([disabled]) {
     opacity: 0.6;
