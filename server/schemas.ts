@@ -200,12 +200,24 @@ export const AvatarLinkCreated = z
   })
   .openapi('AvatarLinkCreated');
 
+/** The languages the hosted editor page (and the widget in it) speaks. */
+export const EDITOR_LANGUAGES = ['en', 'de', 'fr', 'es'] as const;
+const EDITOR_LOCALE = new RegExp(`^(${EDITOR_LANGUAGES.join('|')})(-[A-Za-z0-9]{2,8})?$`, 'i');
+
 export const EditorSessionBody = z
   .object({
     user_id: z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-'),
     type: z.enum(['edit-existing', 'create']).openapi({ description: 'Both open the editor for the user. edit-existing: on their current avatar (an avatar still processing is awaited and shown; without one the editor opens empty). create: for choosing a new avatar' }),
     ttl_seconds: z.number().int().min(1).max(86_400).optional().openapi({ description: 'default 3600; the page and its token expire together' }),
     return_url: z.string().min(1).max(2048).optional().openapi({ description: 'http(s), its origin one of AVATAR_ALLOWED_ORIGINS: where the page goes after a save' }),
+    locale: z
+      .string()
+      .regex(EDITOR_LOCALE, `must be one of ${EDITOR_LANGUAGES.join(', ')}, optionally with a region (e.g. de-AT)`)
+      .optional()
+      .openapi({
+        description: `The page's language: ${EDITOR_LANGUAGES.join(', ')}, optionally with a region (e.g. de-AT). Without it the page follows the browser's languages (Accept-Language), else English.`,
+        example: 'de',
+      }),
   })
   .openapi('EditorSessionRequest');
 

@@ -281,6 +281,13 @@ const abandonedUploads: Migration = {
   },
 };
 
+/** Hosted editor sessions in the language the host asked for (issue 18); null: the browser's languages. */
+const editorSessionLocale: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('editor_sessions').addColumn('locale', 'text').execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -291,6 +298,7 @@ export const migrations: MigrationProvider = {
       '0005_editor_sessions': editorSessions,
       '0006_scale_out': scaleOut,
       '0007_abandoned_uploads': abandonedUploads,
+      '0008_editor_session_locale': editorSessionLocale,
     };
   },
 };

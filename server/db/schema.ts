@@ -169,6 +169,8 @@ export interface EditorSessionsTable {
   type: 'edit-existing' | 'create';
   /** Where the page goes after a save (an allowed origin), or null. */
   return_url: string | null;
+  /** The page's language as the host asked for it (e.g. de-AT), or null: the browser's languages. */
+  locale: string | null;
   created_at: number;
   expires_at: number;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Deps } from '../context.ts';
 import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
 import { createEditorSession, openEditorSession } from '../services/editor-sessions.ts';
-import { editorPageHtml, pageHeaders, sessionErrorPage } from './editor-page.ts';
+import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './editor-page.ts';
 import { adminSecurity, type App } from './env.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
@@ -37,8 +37,9 @@ export function editorSessionRoutes(app: App, deps: Deps) {
     const opened = await openEditorSession(deps, c.req.param('session_id'));
     const { allowedOrigins } = deps.config;
     const ownOrigin = new URL(deps.baseUrl()).origin;
+    const acceptLanguage = c.req.header('accept-language');
     if (opened.state !== 'open') {
-      const page = sessionErrorPage(opened.state);
+      const page = sessionErrorPage(opened.state, pageLocale(null, acceptLanguage));
       return c.body(page.html, page.status, pageHeaders(allowedOrigins, ownOrigin, null));
     }
     const nonce = randomBytes(16).toString('base64');
@@ -49,7 +50,8 @@ export function editorSessionRoutes(app: App, deps: Deps) {
       type: session.type,
       returnUrl: session.return_url,
       messageOrigins: allowedOrigins.includes('*') ? null : allowedOrigins,
+      locale: pageLocale(session.locale, acceptLanguage),
     });
-    return c.body(body, 200, pageHeaders(allowedOrigins, ownOrigin, nonce));
+    return c.body(body, 200, pageHeaders(allowedOrigins, ownOrigin, nonce, deps.storage.browserOrigins()));
   });
 }

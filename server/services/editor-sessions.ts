@@ -20,6 +20,7 @@ export interface NewEditorSession {
   type: 'edit-existing' | 'create';
   ttl_seconds?: number | undefined;
   return_url?: string | undefined;
+  locale?: string | undefined;
 }
 
 /** A return_url is http(s) on one of the allowed origins: the page must never become an open redirect. */
@@ -49,7 +50,7 @@ export async function createEditorSession(deps: Deps, input: NewEditorSession) {
   await deps.db.deleteFrom('editor_sessions').where('expires_at', '<', now - EXPIRED_SESSIONS_KEPT_SECONDS).execute();
   await deps.db
     .insertInto('editor_sessions')
-    .values({ id_hash: hashOf(sessionId), user_id: input.user_id, type: input.type, return_url: returnUrl, created_at: now, expires_at: expiresAt })
+    .values({ id_hash: hashOf(sessionId), user_id: input.user_id, type: input.type, return_url: returnUrl, locale: input.locale ?? null, created_at: now, expires_at: expiresAt })
     .execute();
   return { session_id: sessionId, url: editorUrl(deps, sessionId), expires_at: expiresAt };
 }

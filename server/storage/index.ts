@@ -76,6 +76,11 @@ export interface Storage {
    * /cdn). Only for public variant keys (under variants/): S3 throws for any other.
    */
   publicUrl(key: string): string | null;
+  /**
+   * Origins a browser loads objects from and uploads to directly (the bucket, the CDN), for the hosted editor
+   * page's Content-Security-Policy; none when the app serves and receives them itself (local: /cdn).
+   */
+  browserOrigins(): string[];
   /** Releases connections; the storage is not used afterwards. */
   close(): Promise<void>;
 }

@@ -136,6 +136,7 @@ export function createLocalStorage(dataDir: string): Storage {
     presignPut: async () => null,
     presignGet: async () => null,
     publicUrl: () => null,
+    browserOrigins: () => [],
     close: async () => {},
   };
 }

@@ -352,6 +352,9 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       return `${publicBase}/${encodeKey(variantKey(key, 'public'))}`;
     },
 
+    // Presigned PUTs and GETs go to the bucket; public variants come from the CDN when there is one.
+    browserOrigins: () => [...new Set([new URL(bucketUrl(options)).origin, ...(options.cdnUrl ? [new URL(options.cdnUrl).origin] : [])])],
+
     async close() {
       const current = loading;
       loading = undefined;

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { jpeg } from '../fixtures/images.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.mjs';
+import { serverStorageEnv, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
 import { api, startServer, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 import { viteBuild } from '../helpers/vite-build.ts';
 
@@ -47,8 +48,11 @@ const hostHtml = (sessionUrl: string) => `<!doctype html>
 </script></head>
 <body><h1>Account settings</h1><iframe src="${sessionUrl}" width="900" height="1000" title="Avatar editor"></iframe></body></html>`;
 
-describe('hosted editor sessions in Chromium', { timeout: 90_000 }, () => {
+// On the default storage (a folder served by the server itself), and on S3 (an s3rver bucket that the browser loads
+// the current avatar from and uploads to directly: the page's CSP must name it).
+for (const storage of ['folder', 's3'] as const) describe(`hosted editor sessions in Chromium (${storage})`, { timeout: 90_000 }, () => {
   let server: RunningServer;
+  let s3: RunningS3 | null = null;
   let hostServer: Server;
   let port = 0;
   let allowedOrigin = '';
@@ -76,7 +80,10 @@ describe('hosted editor sessions in Chromium', { timeout: 90_000 }, () => {
     await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
     port = (hostServer.address() as AddressInfo).port;
     allowedOrigin = `http://127.0.0.1:${port}`;
-    server = await startServer({ env: { AVATAR_ALLOWED_ORIGINS: allowedOrigin, AVATAR_LOG_LEVEL: 'info' } });
+    // The bucket lets the editor page (on the avatar server's origin) upload and read, as a real bucket's CORS must.
+    s3 = storage === 's3' ? await startS3Server({ bucket: 'avatars', corsOrigins: ['*'] }) : null;
+    const storageEnv = s3 ? serverStorageEnv(s3, s3.bucket) : { AVATAR_STORAGE: 'local' };
+    server = await startServer({ env: { AVATAR_ALLOWED_ORIGINS: allowedOrigin, AVATAR_LOG_LEVEL: 'info', ...storageEnv } });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 });
   });
 
@@ -84,6 +91,7 @@ describe('hosted editor sessions in Chromium', { timeout: 90_000 }, () => {
     await browser?.close();
     await new Promise<void>((resolve) => (hostServer ? hostServer.close(() => resolve()) : resolve()));
     await server?.stop();
+    await s3?.stop();
   });
 
   async function openHost(sessionUrl: string, origin = allowedOrigin): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
@@ -131,6 +139,9 @@ describe('hosted editor sessions in Chromium', { timeout: 90_000 }, () => {
       const current = frame.locator('avatar-editor [part~="current-image"]');
       await current.waitFor({ state: 'visible' });
       assert.equal(await current.getAttribute('src'), before.avatar.urls['256']);
+      if (s3) assert.ok(before.avatar.urls['256'].startsWith(`${s3.endpoint}/`), 'served from the bucket');
+      // Rendered, not just placed: a CSP that does not name the bucket makes it a broken image.
+      assert.ok((await current.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))) > 0);
 
       await frame.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'new.jpg', mimeType: 'image/jpeg', buffer: await jpeg(800, 600) });
       await frame.locator('avatar-editor [part="cropper"]').waitFor({ state: 'visible' });
@@ -164,6 +175,31 @@ describe('hosted editor sessions in Chromium', { timeout: 90_000 }, () => {
       await context.close();
     }
   });
+
+  test('in the language of the browser, or the one the host asked for', async () => {
+    const context = await browser.newContext({ locale: 'de-DE' });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(20_000);
+      const german = (await api(server, 'POST', '/v1/admin/sessions', { headers: admin(), json: { user_id: `session-e2e-de-${storage}`, type: 'create' } })).json;
+      await page.goto(german.url);
+      await page.locator('body[data-phase="editing"]').waitFor({ state: 'attached' });
+      assert.equal(await page.locator('html').getAttribute('lang'), 'de-DE');
+      assert.equal(await page.locator('h1').textContent(), 'Profilbild auswählen');
+      assert.match((await page.locator('avatar-editor [part~="choose"]').first().textContent()) ?? '', /Foto auswählen/);
+
+      const french = (await api(server, 'POST', '/v1/admin/sessions', { headers: admin(), json: { user_id: `session-e2e-fr-${storage}`, type: 'create', locale: 'fr' } })).json;
+      await page.goto(french.url);
+      await page.locator('body[data-phase="editing"]').waitFor({ state: 'attached' });
+      assert.equal(await page.locator('h1').textContent(), 'Choisir votre avatar');
+      assert.match((await page.locator('avatar-editor [part~="choose"]').first().textContent()) ?? '', /Choisir une photo/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // What follows does not depend on where the objects are: once is enough.
+  if (storage === 's3') return;
 
   test('an avatar still processing is shown as progress, then the editor opens on the result', async () => {
     const userId = 'session-e2e-processing';

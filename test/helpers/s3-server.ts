@@ -26,7 +26,8 @@ type S3rverConstructor = new (options: {
   silent: boolean;
   directory: string;
   vhostBuckets: boolean;
-  configureBuckets: Array<{ name: string }>;
+  /** `configs`: the bucket's subresource documents as XML (its CORS configuration here). */
+  configureBuckets: Array<{ name: string; configs?: string[] }>;
 }) => S3rverInstance;
 
 interface KoaContext {
@@ -77,10 +78,16 @@ export interface RunningS3 {
   stop(): Promise<void>;
 }
 
-export async function startS3Server(opts: { bucket?: string } = {}): Promise<RunningS3> {
+/** A bucket CORS rule letting pages on `origins` upload (presigned PUT) and read, as a browser does with S3 storage. */
+const corsConfiguration = (origins: string[]) => `<CORSConfiguration><CORSRule>${origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('')}
+<AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+
+/** `corsOrigins`: pages allowed to talk to the bucket from a browser (none: no CORS, as s3rver starts). */
+export async function startS3Server(opts: { bucket?: string; corsOrigins?: string[] } = {}): Promise<RunningS3> {
   const directory = await mkdtemp(join(tmpdir(), 'avatar-s3-'));
   const bucket = opts.bucket ?? 'avatars';
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false, configureBuckets: [{ name: bucket }] });
+  const configs = opts.corsOrigins ? [corsConfiguration(opts.corsOrigins)] : [];
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false, configureBuckets: [{ name: bucket, configs }] });
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -209,6 +209,92 @@ describe('editor sessions: POST /v1/admin/sessions and /editor/{session_id}', ()
     const doc = (await api(server, 'GET', '/openapi.json')).json;
     assert.ok(doc.paths['/v1/admin/sessions'].post.responses['201']);
     assert.ok(doc.paths['/editor/{session_id}'].get.responses['410']);
+    assert.match(doc.components.schemas.EditorSessionRequest.properties.locale.description, /en, de, fr, es/);
+  });
+
+  const heading = (html: string) => /<h1>(.*?)<\/h1>/.exec(html)?.[1];
+  const htmlLang = (html: string) => /<html lang="([^"]*)">/.exec(html)?.[1];
+
+  test('locale: the page and the editor in it speak the language the host asked for, whatever the browser says', async () => {
+    const session = await newSession({ user_id: 'ines', type: 'edit-existing', locale: 'de-AT' });
+    const res = await api(server, 'GET', new URL(session.url).pathname, { headers: { 'accept-language': 'fr-FR,fr;q=0.9' } });
+    assert.equal(htmlLang(res.text), 'de-AT');
+    assert.equal(heading(res.text), 'Profilbild ändern');
+    const config = pageConfig(res.text) as ReturnType<typeof pageConfig> & { locale: string; texts: Record<string, string> };
+    assert.equal(config.locale, 'de-AT', "the editor's lang");
+    assert.equal(config.texts.processing, 'Dein neues Profilbild wird verarbeitet…');
+    assert.match(res.headers.get('vary') ?? '', /Accept-Language/i);
+  });
+
+  test("without a locale the page follows the browser's languages (Accept-Language), else English", async () => {
+    const session = await newSession({ user_id: 'jon', type: 'create' });
+    const cases: Array<[string | undefined, string, string]> = [
+      ['de-DE,de;q=0.9,en;q=0.8', 'de-DE', 'Profilbild auswählen'],
+      ['it-IT,it;q=0.9,es;q=0.8,en;q=0.5', 'es', 'Elige tu avatar'],
+      ['en;q=0.2, fr-CA', 'fr-CA', 'Choisir votre avatar'],
+      ['ja, zh;q=0.5', 'en', 'Choose your avatar'],
+      ['*', 'en', 'Choose your avatar'],
+      [undefined, 'en', 'Choose your avatar'],
+    ];
+    for (const [acceptLanguage, lang, title] of cases) {
+      const res = await api(server, 'GET', new URL(session.url).pathname, { headers: acceptLanguage ? { 'accept-language': acceptLanguage } : {} });
+      assert.equal(htmlLang(res.text), lang, `Accept-Language: ${acceptLanguage}`);
+      assert.equal(heading(res.text), title, `Accept-Language: ${acceptLanguage}`);
+      assert.equal((pageConfig(res.text) as { locale?: string }).locale, lang);
+    }
+    const gone = await api(server, 'GET', '/editor/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', { headers: { 'accept-language': 'de' } });
+    assert.equal(gone.status, 404);
+    assert.equal(htmlLang(gone.text), 'de');
+    assert.equal(heading(gone.text), 'Editor-Link nicht gefunden');
+  });
+
+  test('locale is validated: one of en, de, fr, es, optionally with a region', async () => {
+    for (const locale of ['it', 'de_DE', 'deutsch', 'de-', 'en-toolongregion', '', 42, '<de>']) {
+      const res = await create({ user_id: 'kim', type: 'create', locale });
+      expectError(res, 400, 'INVALID_REQUEST');
+      assert.match(res.json.error.message, /locale/, JSON.stringify(locale));
+    }
+    for (const locale of ['en', 'ES', 'fr-CA', 'de-CH']) assert.equal((await create({ user_id: 'kim', type: 'create', locale })).status, 201, locale);
+  });
+
+  test("the page's CSP lets it load avatars from, and upload to, where the storage keeps them", async () => {
+    const policy = csp(await page(await newSession({ user_id: 'lena', type: 'edit-existing' })));
+    const own = new URL(server.url).origin;
+    // With S3 storage the browser talks to the bucket (and the CDN) itself; with a folder, only to this server.
+    const storage = server.objects.kind === 's3' ? ` ${new URL(process.env.AVATAR_TEST_S3_ENDPOINT!).origin}` : '';
+    assert.equal(policy.get('img-src'), `'self' ${own}${storage} blob: data:`);
+    assert.equal(policy.get('connect-src'), `'self' ${own}${storage} blob:`);
+  });
+});
+
+describe('editor sessions on S3 storage behind a CDN', () => {
+  let server: RunningServer;
+  before(async () => {
+    // The page never touches the bucket: nothing needs to answer at these addresses.
+    server = await startServer({
+      dev: false,
+      env: {
+        AVATAR_STORAGE: 's3',
+        AVATAR_S3_BUCKET: 'avatars',
+        AVATAR_S3_REGION: 'eu-west-1',
+        AVATAR_S3_ENDPOINT: 'https://s3.storage.example:9000',
+        AVATAR_S3_ACCESS_KEY_ID: 'key',
+        AVATAR_S3_SECRET_ACCESS_KEY: 'secret',
+        AVATAR_CDN_URL: 'https://cdn.example/avatars/',
+      },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('img-src and connect-src name the bucket (virtual-hosted) and the CDN', async () => {
+    const admin = { authorization: `Bearer ${server.adminKey}` };
+    const created = await api(server, 'POST', '/v1/admin/sessions', { headers: admin, json: { user_id: 'cdn', type: 'edit-existing' } });
+    const policy = csp(await api(server, 'GET', new URL(created.json.url).pathname));
+    const own = new URL(server.url).origin;
+    assert.equal(policy.get('img-src'), `'self' ${own} https://avatars.s3.storage.example:9000 https://cdn.example blob: data:`);
+    assert.equal(policy.get('connect-src'), `'self' ${own} https://avatars.s3.storage.example:9000 https://cdn.example blob:`);
   });
 });
 
