@@ -3,8 +3,7 @@
 // input is refused as for other uploads.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jpeg, png } from '../fixtures/images.ts';
@@ -201,19 +200,25 @@ describe('backend-only avatars: POST /v1/admin/avatars/new and its upload URL', 
     expectError(await api(server, 'POST', '/v1/admin/avatars/new', { token: userToken(server, 'ok'), json: { user_id: 'ok' } }), 403, 'FORBIDDEN');
   });
 
-  test('the README\'s curl lines work as written', async (t) => {
-    const curl = ['/usr/bin/curl', '/bin/curl'].find(existsSync);
-    if (!curl) return t.skip('curl is not installed');
-    const version = spawnSync(curl, ['--version'], { encoding: 'utf8' }).stdout;
-    const [major = 0, minor = 0] = (/^curl (\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-    if (major < 7 || (major === 7 && minor < 82)) return t.skip(`curl ${major}.${minor} has no --json (7.82+)`);
-    const created = spawnSync(curl, ['-s', '-H', `Authorization: Bearer ${server.adminKey}`, '--json', '{"user_id":"alice-curl"}', `${server.url}/v1/admin/avatars/new`], { encoding: 'utf8' });
-    const link = JSON.parse(created.stdout) as Link;
-    const path = join(server.dataDir, 'photo.jpg');
-    await writeFile(path, photo);
-    const sent = spawnSync(curl, ['-s', '-F', `image=@${path}`, link.upload_url], { encoding: 'utf8' });
-    assert.equal(JSON.parse(sent.stdout).file_id, link.file_id, sent.stdout + sent.stderr);
-    assert.equal((await waitForFile(server, userToken(server, 'alice-curl'), link.file_id)).processing_state, 'ready');
+  test('the README\'s curl lines work as written (.ci/run installs curl)', async () => {
+    // The ```sh block under "## Backend-only avatars", run by bash in a folder holding photo.jpg.
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Backend-only avatars'));
+    const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    assert.ok(script.includes('curl '), 'the README has the sh block with the two curl lines');
+    const folder = await mkdtemp(join(server.dataDir, 'readme-'));
+    await writeFile(join(folder, 'photo.jpg'), photo);
+    const ran = spawnSync('bash', ['--norc', '-euo', 'pipefail', '-c', script, 'readme'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: folder,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, SERVER: server.url, ADMIN_KEY: server.adminKey },
+    });
+    assert.equal(ran.status, 0, `${ran.stdout}${ran.stderr}${ran.error ?? ''}`);
+    const sent = JSON.parse(ran.stdout) as { file_id: string; processing_state: string };
+    assert.match(sent.file_id, /^f_/);
+    assert.equal((await waitForFile(server, userToken(server, 'alice'), sent.file_id)).processing_state, 'ready');
+    assert.equal((await me('alice')).json.avatar.file_id, sent.file_id, 'the photo became the avatar');
   });
 
   test('/openapi.json describes both routes', async () => {
