@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -177,6 +177,16 @@ export async function listBucket(s3: S3Endpoint, bucket: string, prefix = ''): P
     client.destroy();
   }
   return keys.sort();
+}
+
+/** Stores `bytes` under `key`, as a server (or one killed half-way) would have. */
+export async function writeBucketObject(s3: S3Endpoint, bucket: string, key: string, bytes: Uint8Array): Promise<void> {
+  const client = rawClient(s3);
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+  } finally {
+    client.destroy();
+  }
 }
 
 /** An object's bytes, or null when there is none. */

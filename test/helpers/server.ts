@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testPostgres } from './postgres.ts';
-import { createBucket, listBucket, readBucketObject, serverStorageEnv, sharedS3 } from './s3-server.ts';
+import { createBucket, listBucket, readBucketObject, writeBucketObject, serverStorageEnv, sharedS3 } from './s3-server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliSource = join(root, 'server', 'cli.ts');
@@ -59,6 +59,8 @@ export interface StoredObjects {
   keys(prefix?: string): Promise<string[]>;
   /** An object's bytes, or null when there is none. */
   read(key: string): Promise<Buffer | null>;
+  /** Stores an object behind the server's back (say, what a killed process left half-written). */
+  write(key: string, bytes: Uint8Array): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** Where the handed-out URLs of public variants start: this server's /cdn/, or the bucket. */
   publicBase: string;
@@ -84,6 +86,7 @@ function storedObjects(serverUrl: string, dataDir: string, env: Record<string, s
       kind: 's3',
       keys: (prefix = '') => listBucket(s3, bucket, prefix),
       read: (key) => readBucketObject(s3, bucket, key),
+      write: (key, bytes) => writeBucketObject(s3, bucket, key, bytes),
       exists: async (key) => (await listBucket(s3, bucket, key)).includes(key),
       publicBase: `${s3.endpoint}/${bucket}/`,
       keyOfUrl: keyAfter(`${s3.endpoint}/${bucket}/`),
@@ -98,6 +101,10 @@ function storedObjects(serverUrl: string, dataDir: string, env: Record<string, s
       if (err.code === 'ENOENT') return null;
       throw err;
     }),
+    write: async (key, bytes) => {
+      await mkdir(dirname(join(root, key)), { recursive: true });
+      await writeFile(join(root, key), bytes);
+    },
     exists: (key) => access(join(root, key)).then(() => true, () => false),
     publicBase: `${serverUrl}/cdn/`,
     keyOfUrl: keyAfter(`${serverUrl}/cdn/`),
