@@ -288,8 +288,8 @@ for (const storage of ['folder', 's3'] as const) describe(`hosted editor session
       assert.match(refusal, /violates the following Content Security Policy directive: "frame-ancestors http:\/\/127\.0\.0\.1:\d+"/);
       const frame = page.frames().find((f) => f !== page.mainFrame());
       assert.ok(frame, 'the frame exists');
-      const editors = await frame.evaluate(() => document.querySelectorAll('avatar-editor').length).catch(() => 0);
-      assert.equal(editors, 0, 'no editor in the refused frame');
+      assert.equal(frame.url(), 'chrome-error://chromewebdata/', 'the frame shows the error page, not the editor');
+      assert.equal(await frame.evaluate(() => document.querySelectorAll('avatar-editor').length), 0, 'no editor in the refused frame');
       assert.deepEqual(await page.evaluate(() => window.messages), []);
     } finally {
       await context.close();

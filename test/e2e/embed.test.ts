@@ -248,7 +248,7 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.equal(file.status, 200, file.text);
     assert.equal(file.json.content_type, 'image/webp');
     assert.equal(file.json.processing_state, 'ready');
-    assert.equal(file.json.size_bytes ?? body.length, body.length);
+    assert.equal(file.json.size_bytes, body.length);
 
     // The widget talked to the origin its script came from (no endpoint attribute) and nowhere else.
     const serverOrigin = new URL(server.url).origin;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { jpeg, png } from '../fixtures/images.ts';
 import { queryDb } from '../helpers/database.ts';
-import { api, expectError, listFiles, startServer, userToken, waitForFile, type ApiResponse, type RunningServer } from '../helpers/server.ts';
+import { api, expectError, expectErrorShape, listFiles, startServer, userToken, waitForFile, type ApiResponse, type RunningServer } from '../helpers/server.ts';
 
 const MAX = 64 * 1024; // AVATAR_MAX_AVATAR_BYTES of this file's server: small bodies, same code paths
 const BOUNDARY = 'testBoundary7MA4YWxkTrZu0gW';
@@ -78,7 +78,7 @@ function assertDocumented(res: ApiResponse, context: string) {
   }
   const codes = DOCUMENTED[res.status];
   assert.ok(codes, `undocumented status: ${why}`);
-  expectError(res, res.status, res.json?.error?.code);
+  expectErrorShape(res);
   assert.ok(codes.includes(res.json.error.code), `undocumented code: ${why}`);
 }
 
