@@ -136,7 +136,8 @@ describe('parseMessage', () => {
     assert.deepEqual(parse(':co\nol:'), []);
   });
 
-  test('many tokens and long inputs stay linear', () => {
+  // How long the longest inputs take (linear, not quadratic) is `npm run bench` (BENCH_ONLY=limits).
+  test('many tokens and long inputs', () => {
     const body = ':cool:'.repeat(Math.floor(MAX_MESSAGE_LENGTH / 6));
     assert.equal(parseMessage(body, resolverWithLog().resolve).inline_emotes.length, Math.floor(MAX_MESSAGE_LENGTH / 6));
     const colons = ':'.repeat(MAX_MESSAGE_LENGTH);
@@ -144,9 +145,8 @@ describe('parseMessage', () => {
     assert.deepEqual(parseMessage(colons, resolve).inline_emotes, []);
     assert.deepEqual(asked, [], 'empty shortcodes are never looked up');
     const words = `:${'a'.repeat(MAX_MESSAGE_LENGTH - 2)}:`;
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) parseMessage(words + words, resolve);
-    assert.ok(performance.now() - started < 1000);
+    assert.deepEqual(parseMessage(words + words, resolve).inline_emotes, []);
+    assert.deepEqual(asked, [], 'names longer than 32 characters are never looked up');
   });
 
   test('MAX_MESSAGE_LENGTH is 4000 UTF-16 units', () => {

@@ -31,6 +31,8 @@ interface Harness {
   storage: Storage;
   /** Every object and temp file the driver holds, to prove that a refused write left nothing. */
   allKeys(): Promise<string[]>;
+  /** A driver of the same kind whose place cannot be used (a folder that is a file, a bucket that is not there). */
+  unusable(): Promise<Storage>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,11 @@ async function localHarness(): Promise<Harness & { dir: string }> {
     dir,
     storage: createLocalStorage(dir),
     allKeys: async () => [...(await listFiles(join(dir, 'objects'))), ...(await listFiles(join(dir, 'tmp'))).map((name) => `tmp/${name}`)],
+    async unusable() {
+      const file = join(dir, `not-a-folder-${unique()}`);
+      await writeFile(file, 'a file where the storage folder should be');
+      return createLocalStorage(file);
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -54,6 +61,7 @@ async function s3Harness(): Promise<Harness> {
   return {
     storage,
     allKeys: () => listBucket(s3, s3.bucket),
+    unusable: async () => createS3Storage(s3Options(s3, { bucket: `missing-${unique()}` })),
     async close() {
       await storage.close();
       await s3.stop();
@@ -172,8 +180,13 @@ function storageContract(name: string, setup: () => Promise<Harness>) {
       await assert.rejects(storage.deletePrefix('variants'), /must end in/);
     });
 
-    it('is ready when reachable', async () => {
+    it('is ready when usable, and its probe leaves nothing behind; not ready when its place is unusable', async () => {
+      const before = await h.allKeys();
       await storage.check();
+      assert.deepEqual(await h.allKeys(), before);
+      const unusable = await h.unusable();
+      await assert.rejects(unusable.check());
+      await unusable.close();
     });
   });
 }
@@ -374,25 +387,29 @@ describe('S3 storage', () => {
   });
 
   describe('presigned GET', () => {
-    it('reads a private variant until it expires, then the storage refuses it', async () => {
+    it('reads a private variant while valid; the storage refuses one whose lifetime has passed', async () => {
       const key = variantKey(`r${unique()}`);
       const data = bytes(500);
       await storage.put(key, data, { contentType: 'image/webp' });
-      // Signed 57 s ago for 60 s: valid for two to three more seconds.
-      const signedAt = Math.floor(Date.now() / 1000) - 57;
-      const signer = createS3Storage(s3Options(s3, { clock: () => signedAt }));
-      const url = await signer.presignGet(key, 60);
-      await signer.close();
-      assert.ok(url);
-      const fresh = await fetch(url);
+      // Signed by clocks set in the past, so the storage's own (real) clock decides, with margins of minutes.
+      const signedFor60sAt = async (secondsAgo: number) => {
+        const signer = createS3Storage(s3Options(s3, { clock: () => Math.floor(Date.now() / 1000) - secondsAgo }));
+        try {
+          return await signer.presignGet(key, 60);
+        } finally {
+          await signer.close();
+        }
+      };
+      const valid = await signedFor60sAt(0);
+      assert.ok(valid);
+      const fresh = await fetch(valid);
       assert.equal(fresh.status, 200);
       assert.deepEqual(Buffer.from(await fresh.arrayBuffer()), data);
-      const refused = await waitUntil(async () => {
-        const res = await fetch(url);
-        await res.arrayBuffer();
-        return res.status !== 200 && res.status;
-      }, 'the presigned GET to expire', 10_000);
-      assert.equal(refused, 403);
+      const expired = await signedFor60sAt(180);
+      assert.ok(expired);
+      const refused = await fetch(expired);
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /expired/i);
     });
   });
 
@@ -426,13 +443,12 @@ describe('S3 storage', () => {
       assert.equal(await storage.exists(key), false);
     });
 
-    it('times out a storage that never answers, within a bounded time', async () => {
+    // How long giving up takes, here and when nothing listens, is `npm run bench` (BENCH_ONLY=limits).
+    // The test timeouts only turn a hang (no timeout at all) into a failure: 10× what giving up takes.
+    it('times out a storage that never answers, after maxAttempts', { timeout: 30_000 }, async () => {
       const key = variantKey(`r${unique()}`);
       proxy.inject({ stall: true }, { stall: true }, { stall: true });
-      const started = Date.now();
       await assert.rejects(faulty.put(key, bytes(100)), StorageError);
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed < 6000, `took ${elapsed} ms`);
       assert.equal(putsOf(key), 3);
       assert.equal(await storage.exists(key), false);
     });
@@ -466,14 +482,11 @@ describe('S3 storage', () => {
       await multipart.close();
     });
 
-    it('fails fast when nothing listens, and /readyz says so', async () => {
+    it('fails with a StorageError when nothing listens, and so does check() (what /readyz asks)', { timeout: 30_000 }, async () => {
       const port = await closedPort();
       const down = createS3Storage(s3Options(s3, { endpoint: `http://127.0.0.1:${port}`, connectTimeoutMs: 500, requestTimeoutMs: 1000 }));
-      const started = Date.now();
       await assert.rejects(down.put(variantKey('r1'), bytes(10)), (err: unknown) => err instanceof StorageError && err.cause instanceof Error);
       await assert.rejects(down.check(), StorageError);
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed < 5000, `took ${elapsed} ms`);
       await down.close();
     });
 
