@@ -1,4 +1,4 @@
-// Widget tests in Debian's Chromium (@web/test-runner + @web/test-runner-chrome).
+// Widget tests in Chrome or Chromium (found by test/helpers/chromium.mjs) with @web/test-runner + @web/test-runner-chrome.
 // - TypeScript is served through esbuild with widget/tsconfig.json.
 // - `import X from './worker.ts?worker&inline'` (Vite's inlined worker) is served as a module whose default
 //   export starts a module worker on the same worker.ts, so tests load the very client.ts the bundle uses.
@@ -14,7 +14,7 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/helpers/chromium.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -168,7 +168,7 @@ export default {
   // Per test file. The slowest files decode and encode 12 MP images a few times; keep room for a slow CI.
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
-  browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } })],
+  browsers: [chromeLauncher({ launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS } })],
   middleware: [flakyProxyMiddleware(server)],
   plugins: [
     viteWorkerImportPlugin(),

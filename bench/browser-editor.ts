@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from '../test/helpers/chromium.mjs';
 import type { EditorBenchPage, EditorMarks, LongTask } from './browser-editor-page.ts';
 import { photoJpeg12mp } from './images.ts';
 import { figure, round, type Figure } from './report.ts';
@@ -90,7 +90,7 @@ export async function editorBench(log: (line: string) => void): Promise<EditorBe
 
   let browser: Browser | null = null;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
 

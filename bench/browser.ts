@@ -3,13 +3,13 @@
 //    Uppy and FilePond (quoted, not measured here); what each dependency costs inside our bundle (attributed
 //    through a source map) next to the same package bundled alone with esbuild (the issue's method); our own
 //    code; and what the server actually sends for GET /widget/avatar-editor.js.
-// 2. Processing a 12 MP JPEG into the WebP the widget uploads, in Debian's Chromium (playwright-core): the
+// 2. Processing a 12 MP JPEG into the WebP the widget uploads, in Chrome or Chromium (playwright-core): the
 //    widget's worker pipeline next to the floor (decode + one encode, same run) and the naive main-thread
 //    canvas path, with the main-thread long tasks during each (plus the decode alone, to split the floor).
 //    The page and its workers are bench/browser-page.ts and bench/browser-floor-worker.ts; the pipeline's
 //    worker is widget/worker/worker.ts itself. All three are bundled here with esbuild and served from a
 //    throwaway node:http server on 127.0.0.1.
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from '../test/helpers/chromium.mjs';
 import { viteBuild } from '../test/helpers/vite-build.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -284,7 +284,7 @@ async function processingBench() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const pageErrors: string[] = [];

