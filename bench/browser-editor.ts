@@ -1,4 +1,4 @@
-// The editor as a person uses it (issue 18 §3), in Debian's Chromium against a real avatar-server process: a host
+// The editor as a person uses it (issue 18 §3), in Chrome or Chromium against a real avatar-server process: a host
 // page on its own origin embeds the built widget with one script tag from the server, the person picks a 12 MP
 // JPEG (handed to the file input by path, as a real pick is: an in-memory buffer would be decoded on the page's
 // main thread by the test driver itself), looks at the crop, clicks Save and waits for `avatar-changed`.
