@@ -1,7 +1,7 @@
 // User tokens, verified with jose: HS256 with the shared AVATAR_JWT_SECRET (what this server issues itself),
 // and, when AVATAR_JWT_JWKS_URL is set, the asymmetric tokens a host's identity provider issues, checked
 // against its published keys (fetched, cached and refreshed on rotation by jose).
-import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, SignJWT, type FetchImplementation, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.ts';
 
 export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -31,9 +31,48 @@ export interface Tokens {
 const unauthenticated = (why: string) => new ApiError(401, 'UNAUTHENTICATED', why);
 const keysUnavailable = () => new ApiError(503, 'AUTH_UNAVAILABLE', "The identity provider's keys could not be fetched; try again");
 
+/** The most of a key set that is read: real ones are a few KiB; an endless answer must not fill the memory. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+
+/**
+ * fetch for jose that reads at most `maxBytes` of the answer: a larger announced length is refused before the
+ * body is read, and a body that grows past the limit is cancelled (the connection goes with it).
+ */
+export function limitedFetch(maxBytes: number): FetchImplementation {
+  return async (url, options) => {
+    const response = await fetch(url, options);
+    const tooLarge = () => new Error(`the key set at ${url} is larger than ${maxBytes} bytes`);
+    const announced = Number(response.headers.get('content-length') ?? NaN);
+    if (announced > maxBytes) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        length += value.byteLength;
+        if (length > maxBytes) {
+          await reader.cancel();
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    }
+    return new Response(Buffer.concat(chunks), { status: response.status, headers: response.headers });
+  };
+}
+
 /** The identity provider's key set, where a failure to fetch it is told apart from a token that names no known key. */
 function remoteKeySet(url: string, cooldownSeconds: number): JWTVerifyGetKey {
-  const keys = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, timeoutDuration: 5000 });
+  const keys = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: cooldownSeconds * 1000,
+    timeoutDuration: 5000,
+    [customFetch]: limitedFetch(MAX_JWKS_BYTES),
+  });
   return async (header, token) => {
     try {
       return await keys(header, token);

@@ -38,6 +38,8 @@ async function startJwksServer() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
     publish: (...published: SigningKey[]) => (keys = published.map((k) => k.jwk)),
+    /** Publishes a whole key set as given (keys of any kind). */
+    publishRaw: (set: { keys: JWK[] }) => (keys = set.keys),
     setDown: (value: boolean) => (down = value),
     fetches: () => fetches,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -148,6 +150,91 @@ describe('AVATAR_JWT_USER_CLAIM', () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json.id, 'from-uid');
       expectError(await me(server, await sign(key, { sub: 'only-sub', exp: now() + 60 })), 401, 'UNAUTHENTICATED');
+    } finally {
+      await server.stop();
+      await jwks.close();
+    }
+  });
+});
+
+describe("the identity provider's key set is read up to 1 MiB", () => {
+  const MiB = 1024 * 1024;
+
+  /** A JWKS endpoint that answers with an endless body, counting the bytes it got out before the client hung up. */
+  async function startEndlessJwksServer(opts: { contentLength?: number } = {}) {
+    let written = 0;
+    let closed: () => void = () => {};
+    const hungUp = new Promise<void>((resolve) => (closed = resolve));
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const server: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...(opts.contentLength ? { 'content-length': String(opts.contentLength) } : {}) });
+      res.write('{"keys":[');
+      const pump = () => {
+        // Stops after 300 MB (what the attack sent) or when the client goes away.
+        while (written < 300 * MiB && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      res.on('close', () => closed());
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+      written: () => written,
+      hungUp,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  test('an endless key set is cut off past 1 MiB and answered 503 AUTH_UNAVAILABLE', async () => {
+    const jwks = await startEndlessJwksServer();
+    const server = await startServer({ env: { AVATAR_JWT_JWKS_URL: jwks.url } });
+    try {
+      const key = await signingKey('k', 'ES256');
+      expectError(await me(server, await sign(key, { sub: 'u', exp: now() + 60 })), 503, 'AUTH_UNAVAILABLE');
+      await jwks.hungUp; // the server dropped the connection rather than reading on
+      // What went out is the 1 MiB read plus what the sockets' buffers took, far from the 300 MB on offer.
+      assert.ok(jwks.written() < 16 * MiB, `the server stopped reading: ${(jwks.written() / MiB).toFixed(1)} MiB were sent`);
+    } finally {
+      await server.stop();
+      await jwks.close();
+    }
+  });
+
+  test('a key set announced larger than 1 MiB is refused without reading it', async () => {
+    const jwks = await startEndlessJwksServer({ contentLength: 300 * MiB });
+    const server = await startServer({ env: { AVATAR_JWT_JWKS_URL: jwks.url } });
+    try {
+      const key = await signingKey('k', 'ES256');
+      expectError(await me(server, await sign(key, { sub: 'u', exp: now() + 60 })), 503, 'AUTH_UNAVAILABLE');
+      await jwks.hungUp;
+      assert.ok(jwks.written() < 16 * MiB, `${(jwks.written() / MiB).toFixed(1)} MiB were sent`);
+    } finally {
+      await server.stop();
+      await jwks.close();
+    }
+  });
+
+  test('a large key set under the limit still works', async () => {
+    const jwks = await startJwksServer();
+    const key = await signingKey('wanted', 'ES256');
+    // ~900 KB: the wanted key behind many others, as a provider with many tenants might publish.
+    const others = await Promise.all(Array.from({ length: 8 }, (_, i) => signingKey(`other-${i}`, 'RS256')));
+    const padding = Array.from({ length: 2200 }, (_, i) => ({ ...others[i % others.length]!.jwk, kid: `pad-${i}` }));
+    const published = { keys: [...padding, key.jwk] };
+    const size = JSON.stringify(published).length;
+    assert.ok(size > 0.75 * MiB && size < MiB, `${size} bytes`);
+    jwks.publishRaw(published);
+    const server = await startServer({ env: { AVATAR_JWT_JWKS_URL: jwks.url } });
+    try {
+      const res = await me(server, await sign(key, { sub: 'many-keys', exp: now() + 60 }));
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.id, 'many-keys');
     } finally {
       await server.stop();
       await jwks.close();
