@@ -8,7 +8,7 @@ import type { FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { squareCrop, type CropFields } from './files.ts';
 import {
-  acceptedMime, discardImage, insertFile, releaseOriginal, reserveOriginal, startProcessing, storeImage, type IncomingImage, type StoredImage,
+  acceptedMime, discardImage, insertFile, releaseOriginal, reserveOriginal, startProcessing, storeImage, urlExpired, type IncomingImage, type StoredImage,
 } from './uploads.ts';
 import { uploadLinkUrl } from './urls.ts';
 
@@ -43,9 +43,10 @@ export async function openUploadLink(deps: Deps, link: UploadLinkRequest): Promi
   const invalid = new ApiError(403, 'UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or not an upload link)');
   const expiresAt = /^\d{1,12}$/.test(link.expires) ? Number(link.expires) : NaN;
   if (!Number.isFinite(expiresAt) || !deps.signer.verifyLink(link.fileId, expiresAt, link.signature)) throw invalid;
+  // Before the file is looked up: an expired link's file may have been swept (never sent), and it is still expired.
+  if (urlExpired(deps, expiresAt)) throw new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; ask for a new one');
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', link.fileId).executeTakeFirst();
   if (!file) throw invalid;
-  if (expiresAt < deps.clock()) throw new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; ask for a new one');
   if (file.received) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload URL has already been used');
   return file;
 }

@@ -182,17 +182,27 @@ export interface ReceivedUpload {
   body: Readable | null;
 }
 
+/** An upload URL (or link) is valid while the clock is before `expiresAt`: from that second on it has expired. */
+export const urlExpired = (deps: Deps, expiresAt: number) => expiresAt <= deps.clock();
+
 /** The presigned PUT, verified by the server itself (local storage). */
 export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
   const invalid = new ApiError(403, 'UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or the Content-Type differs from the signed one)');
+  const expired = new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; create a new upload');
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', put.fileId).executeTakeFirst();
   const expiresAt = /^\d{1,12}$/.test(put.expires) ? Number(put.expires) : NaN;
-  if (!file || !Number.isFinite(expiresAt)) throw invalid;
+  if (!Number.isFinite(expiresAt)) throw invalid;
+  const sentType = (put.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!file) {
+    // An upload never sent is swept once its URL has expired: the request itself (its type and length, which the
+    // signature binds) shows whether this was a genuine URL that has expired, or a made-up one.
+    const sent = { fileId: put.fileId, contentType: sentType, sizeBytes: put.contentLength ?? -1, expiresAt };
+    throw urlExpired(deps, expiresAt) && deps.signer.verify(sent, put.signature) ? expired : invalid;
+  }
   const grant = { fileId: file.id, contentType: file.content_type, sizeBytes: file.size_bytes, expiresAt };
   if (!deps.signer.verify(grant, put.signature)) throw invalid;
-  const sentType = (put.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (sentType !== file.content_type) throw invalid;
-  if (expiresAt < deps.clock()) throw new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; create a new upload');
+  if (urlExpired(deps, expiresAt)) throw expired;
   if (file.received) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
   await storeOriginal(deps, file, put.body, put.contentLength);
 }

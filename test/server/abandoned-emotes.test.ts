@@ -265,6 +265,22 @@ describe('uploads never sent: a URL that expired for real (AVATAR_UPLOAD_URL_TTL
     await server.waitForLine(/cleanup: deleted \d+ upload\(s\) never sent/);
     assert.equal((await c.createEmote('blinker', 'blink')).status, 201);
   });
+
+  it('its URL, correctly signed, still says UPLOAD_URL_EXPIRED once the upload is swept (not INVALID)', async () => {
+    const link = await api(server, 'POST', '/v1/admin/avatars/new', { headers: { authorization: `Bearer ${server.adminKey}` }, json: { user_id: 'swept' } });
+    assert.equal(link.status, 201, link.text);
+    const unsent = await c.unsentEmote('swept', 'gone');
+    await c.swept(link.json.file_id);
+    await c.swept(unsent.file_id);
+    const body = new FormData();
+    body.append('image', new Blob([new Uint8Array(await jpeg(16, 16))], { type: 'image/jpeg' }), 'photo.jpg');
+    expectError(await api(server, 'POST', link.json.upload_url, { body }), 403, 'UPLOAD_URL_EXPIRED');
+    // The presigned PUT of local storage (a bucket checks its own URLs): with the signed type and length.
+    if (serverReceivesPuts) {
+      const late = await api(server, 'PUT', unsent.upload_url, { headers: unsent.upload_headers, body: new Uint8Array(100) });
+      expectError(late, 403, 'UPLOAD_URL_EXPIRED');
+    }
+  });
 });
 
 describe('uploads never sent: the grace period (AVATAR_CLEANUP_GRACE_SECONDS=600, the sweep at start-up)', () => {

@@ -253,6 +253,14 @@ describe('backend-only avatars: expiry and the rate limit', () => {
     expectError(await api(server, 'POST', link.upload_url.replace(/signature=./, 'signature=z'), { body: form(photo) }), 403, 'UPLOAD_URL_INVALID');
   });
 
+  test('the expiry is exact: a link is refused from the moment expires_at is reached', async () => {
+    const admin = { authorization: `Bearer ${server.adminKey}` };
+    const link = (await api(server, 'POST', '/v1/admin/avatars/new', { headers: admin, json: { user_id: 'exact' } })).json as Link;
+    const photo = await jpeg(32, 32);
+    await waitUntil(async () => Date.now() >= link.expires_at * 1000, 'expires_at to be reached', 5_000);
+    expectError(await api(server, 'POST', link.upload_url, { body: form(photo) }), 403, 'UPLOAD_URL_EXPIRED');
+  });
+
   test('429 RATE_LIMITED per user, like other uploads', async () => {
     const admin = { authorization: `Bearer ${server.adminKey}` };
     const create = (userId: string) => api(server, 'POST', '/v1/admin/avatars/new', { headers: admin, json: { user_id: userId } });

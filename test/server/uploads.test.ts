@@ -692,6 +692,16 @@ describe('uploads (tight limits: 3 uploads a minute, 1-second upload URLs)', () 
     expectError(await put(tamperSignature(created.upload_url), bytes, 'image/jpeg'), 403, 'UPLOAD_URL_INVALID');
     expectError(await api(server, 'POST', `/v1/uploads/${created.file_id}/complete`, { token }), 409, 'UPLOAD_NOT_RECEIVED');
   });
+
+  test('the expiry is exact: a URL is refused from the moment expires_at is reached, not a whole second later', async () => {
+    const token = userToken(server, newUser('exact'));
+    const bytes = await jpeg(32, 32);
+    const created = await createUpload(server, token, { size_bytes: bytes.byteLength });
+    // The first moment the URL is expired; the PUT follows at once, well inside the second that starts then
+    // (the server used to compare whole seconds and accepted it until that second was over).
+    await waitUntil(async () => Date.now() >= created.expires_at * 1000, 'expires_at to be reached', 5_000);
+    expectError(await put(created.upload_url, bytes, 'image/jpeg'), 403, 'UPLOAD_URL_EXPIRED');
+  });
 });
 
 describe('uploads straight to an S3 bucket', () => {
