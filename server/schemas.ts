@@ -130,14 +130,21 @@ const VERBATIM_CONFIG = {
   eyebrowType: 'UpDownNatural', mouthType: 'Default', skinColor: 'Tanned', clotheColor: 'Blue01', facialHairColor: 'Black', background: 'blank', frame: 'Blank',
 };
 
-export const AvatarConfigBody = z
-  .object({
-    data: z.record(z.string(), z.unknown()).openapi({
-      description: 'Option → value, as GET /v1/avatar-config/options lists them; omitted options take their defaults. Anything else is 400 INVALID_AVATAR_CONFIG.',
-      example: VERBATIM_CONFIG,
-    }),
-  })
-  .openapi('AvatarConfig');
+/**
+ * The options object exactly as sent: a record schema would copy it key by key, and a "__proto__" key would then
+ * become the copy's prototype and vanish instead of being refused like any other unknown option
+ * (parseCartoonConfig checks every key).
+ */
+const CartoonOptionsObject = z
+  .custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), { message: 'must be an object of option → value' })
+  .openapi({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Option → value, as GET /v1/avatar-config/options lists them; omitted options take their defaults. Anything else is 400 INVALID_AVATAR_CONFIG.',
+    example: VERBATIM_CONFIG,
+  });
+
+export const AvatarConfigBody = z.strictObject({ data: CartoonOptionsObject }).openapi('AvatarConfig');
 
 export const AvatarConfigUpdated = z
   .object({ message: z.literal('AVATAR_HAS_BEEN_UPDATED'), avatar: UserAvatarSchema.nullable() })

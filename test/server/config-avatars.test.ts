@@ -200,6 +200,16 @@ describe('config avatars', () => {
         if (message) assert.match(res.json.error.message, message);
         assert.ok(res.json.error.message.length < 2000, 'the message does not echo huge input');
       }
+      // Keys JSON.stringify would not write, sent as raw JSON: refused like any unknown option, as the preview does.
+      const raw = (body: string) => api(server, 'POST', '/v1/users/me/avatar/config', { token, body, headers: { 'Content-Type': 'application/json' } });
+      const proto = await raw('{"data":{"__proto__":{"topType":"NoHair"}}}');
+      expectError(proto, 400, 'INVALID_AVATAR_CONFIG');
+      assert.match(proto.json.error.message, /__proto__/);
+      expectError(await raw('{"data":{"topType":"NoHair","__proto__":null}}'), 400, 'INVALID_AVATAR_CONFIG');
+      const outside = await raw('{"data":{},"topType":"NoHair"}');
+      expectError(outside, 400, 'INVALID_REQUEST');
+      assert.match(outside.json.error.message, /topType/);
+      expectError(await raw('{"data":{},"__proto__":{"topType":"NoHair"}}'), 400, 'INVALID_REQUEST');
       const notJson = await api(server, 'POST', '/v1/users/me/avatar/config', { token, body: '{"data":', headers: { 'Content-Type': 'application/json' } });
       expectError(notJson, 400, 'INVALID_REQUEST');
       expectError(await setConfig(server, '', VERBATIM), 401, 'UNAUTHENTICATED');
