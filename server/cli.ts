@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // avatar-server: parses flags and env, starts the server, prints `listening on http://HOST:PORT`, stops on SIGTERM/SIGINT.
-import { ConfigError, HELP, loadConfig, parseArgs } from './config.ts';
+import { checkConfigTargets, ConfigError, HELP, loadConfig, parseArgs } from './config.ts';
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -9,6 +9,8 @@ async function main() {
     return;
   }
   const config = loadConfig(args.flags, process.env);
+  const warning = await checkConfigTargets(config);
+  if (warning) console.error(`avatar-server: warning: ${warning}`);
   // Loaded only now, so a configuration mistake is reported without first loading sharp and the database.
   const { startServer } = await import('./server.ts');
   const server = await startServer(config);

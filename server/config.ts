@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TokenSettings } from './tokens.ts';
 import { parseSecret } from './webhooks/sign.ts';
-import { parseWebhookUrl, WebhookUrlError } from './webhooks/target.ts';
+import { checkWebhookUrl, parseWebhookUrl, WebhookUrlError } from './webhooks/target.ts';
 
 /** Where objects live: the data dir's folder (default), or an S3-compatible bucket. */
 export type StorageSettings =
@@ -228,6 +228,24 @@ function webhookSettings(env: Env, dev: boolean) {
     webhookRetrySchedule: retrySchedule('AVATAR_WEBHOOK_RETRY_SCHEDULE', read(env, 'AVATAR_WEBHOOK_RETRY_SCHEDULE')),
     webhookAllowPrivate,
   };
+}
+
+/**
+ * The checks of the configuration that need the network, run by the CLI before anything else starts: a configured
+ * webhook URL whose host resolves to an address deliveries would be refused (https://localhost in production) stops
+ * start-up now instead of failing every delivery. A host that does not resolve yet may well later (DNS at boot):
+ * that is only a warning, returned as one line.
+ */
+export async function checkConfigTargets(config: Config): Promise<string | null> {
+  if (config.webhookUrl === null) return null;
+  try {
+    await checkWebhookUrl(config.webhookUrl, { allowPrivate: config.webhookAllowPrivate });
+    return null;
+  } catch (err) {
+    if (!(err instanceof WebhookUrlError)) throw err;
+    if (err.kind === 'forbidden') throw new ConfigError('AVATAR_WEBHOOK_URL', err.message);
+    return `AVATAR_WEBHOOK_URL: ${err.message}; deliveries will fail until it does`;
+  }
 }
 
 /** DATABASE_URL: a postgres:// (or postgresql://) URL with a host, or unset for SQLite. */

@@ -73,8 +73,10 @@ function classifyV6(groups: number[]): AddressClass {
   if (zeroUpTo(8)) return { kind: 'blocked', what: 'the unspecified address' };
   if (zeroUpTo(7) && g7 === 1) return { kind: 'loopback', what: 'a loopback address' };
   if (zeroUpTo(5) && g5 === 0xffff) return embeddedV4(g6, g7); // IPv4-mapped
+  if (zeroUpTo(4) && groups[4] === 0xffff && g5 === 0) return embeddedV4(g6, g7); // IPv4-translated (SIIT)
   if (zeroUpTo(6)) return { kind: 'blocked', what: 'an IPv4-compatible (deprecated) address' };
   if (g0 === 0x64 && g1 === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) return embeddedV4(g6, g7); // NAT64
+  if (g0 === 0x64 && g1 === 0xff9b && groups[2] === 1) return localNat64(embeddedV4(g6, g7));
   if (g0 === 0x2002) return embeddedV4(g1, groups[2] ?? 0); // 6to4
   if ((g0 & 0xfe00) === 0xfc00) return { kind: 'private', what: 'a unique local (private) address' };
   if ((g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0) return { kind: 'blocked', what: 'a link-local address' };
@@ -82,6 +84,15 @@ function classifyV6(groups: number[]): AddressClass {
   if (g0 === 0x2001 && g1 === 0x0db8) return { kind: 'blocked', what: 'a documentation address' };
   if (g0 === 0x0100 && groups.slice(1, 4).every((g) => g === 0)) return { kind: 'blocked', what: 'a discard-only address' };
   return { kind: 'public', what: 'a public address' };
+}
+
+/**
+ * A local-use NAT64 address (64:ff9b:1::/48, RFC 8215) reaches whatever IPv4 network its operator's translator
+ * serves, internal ones included, and where its prefix ends the IPv4 address sits is the operator's choice: private
+ * at least, or what the IPv4 address in its last 32 bits is when that is stricter.
+ */
+function localNat64(lastBits: AddressClass): AddressClass {
+  return lastBits.kind === 'blocked' || lastBits.kind === 'loopback' ? lastBits : { kind: 'private', what: 'a local-use NAT64 address (it reaches private IPv4 networks)' };
 }
 
 /** What kind of address an IP literal is. Anything unparseable is blocked. */

@@ -109,6 +109,10 @@ describe('target addresses', () => {
       ['169.254.169.254', 'blocked'], ['fe80::1', 'blocked'], ['fe80::1%eth0', 'blocked'], ['0.0.0.0', 'blocked'], ['::', 'blocked'], ['224.0.0.1', 'blocked'], ['ff02::1', 'blocked'],
       ['255.255.255.255', 'blocked'], ['240.0.0.1', 'blocked'], ['64:ff9b::a9fe:a9fe', 'blocked'], ['::ffff:169.254.169.254', 'blocked'], ['2001:db8::1', 'blocked'], ['::2', 'blocked'], ['not-an-ip', 'blocked'],
       ['172.32.0.1', 'public'], ['100.128.0.1', 'public'], ['11.0.0.1', 'public'],
+      // SIIT (RFC 6052/7915, ::ffff:0:a.b.c.d) reaches the IPv4 address inside; a local-use NAT64 prefix (RFC 8215,
+      // 64:ff9b:1::/48) reaches whatever IPv4 network its translator serves: private at least.
+      ['::ffff:0:7f00:1', 'loopback'], ['::ffff:0:10.0.0.1', 'private'], ['::ffff:0:a9fe:a9fe', 'blocked'], ['::ffff:0:8.8.8.8', 'public'],
+      ['64:ff9b:1::8.8.8.8', 'private'], ['64:ff9b:1:a00:100::808:808', 'private'], ['64:ff9b:1::a9fe:a9fe', 'blocked'], ['64:ff9b:1::7f00:1', 'loopback'], ['64:ff9b:2::1', 'public'],
     ];
     for (const [ip, kind] of table) assert.equal(classifyAddress(ip).kind, kind, ip);
   });

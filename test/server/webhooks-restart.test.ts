@@ -156,6 +156,7 @@ describe('bad webhook configuration stops start-up with one line naming the vari
     { name: 'a URL that is not http(s)', env: { AVATAR_WEBHOOK_URL: 'ftp://hooks.example.com/', AVATAR_WEBHOOK_SECRET: newSecret() }, variable: 'AVATAR_WEBHOOK_URL' },
     { name: 'an http loopback URL without AVATAR_WEBHOOK_ALLOW_PRIVATE', env: { AVATAR_WEBHOOK_URL: 'http://127.0.0.1:9/hook', AVATAR_WEBHOOK_SECRET: newSecret() }, variable: 'AVATAR_WEBHOOK_URL', cli: true },
     { name: 'an https loopback URL without AVATAR_WEBHOOK_ALLOW_PRIVATE', env: { AVATAR_WEBHOOK_URL: 'https://[::1]/hook', AVATAR_WEBHOOK_SECRET: newSecret() }, variable: 'AVATAR_WEBHOOK_URL' },
+    { name: 'https://localhost without AVATAR_WEBHOOK_ALLOW_PRIVATE (it resolves to loopback)', env: { AVATAR_WEBHOOK_URL: 'https://localhost:8443/hook', AVATAR_WEBHOOK_SECRET: newSecret() }, variable: 'AVATAR_WEBHOOK_URL', cli: true },
     { name: 'the cloud metadata address, even with the flag', env: { AVATAR_WEBHOOK_URL: 'https://169.254.169.254/', AVATAR_WEBHOOK_SECRET: newSecret(), AVATAR_WEBHOOK_ALLOW_PRIVATE: '1' }, variable: 'AVATAR_WEBHOOK_URL' },
     { name: 'a retry schedule with a word', env: { AVATAR_WEBHOOK_RETRY_SCHEDULE: '5,soon' }, variable: 'AVATAR_WEBHOOK_RETRY_SCHEDULE', cli: true },
     { name: 'a retry schedule with 0', env: { AVATAR_WEBHOOK_RETRY_SCHEDULE: '0,5' }, variable: 'AVATAR_WEBHOOK_RETRY_SCHEDULE' },
