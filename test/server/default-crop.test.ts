@@ -1,0 +1,112 @@
+// The default crop (issue 21): the rule's geometry, the model reader's refusals, and the whole thing (real
+// BlazeFace model, real photos from test/fixtures/faces) as the server runs it, without HTTP.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import sharp from 'sharp';
+import { contains, LABELLED_PHOTOS } from '../../bench/default-crop-set.ts';
+import { centredSquare, defaultCrop, FACE_CENTRE_FROM_TOP, faceSquare, SIDE_PER_FACE } from '../../media/default-crop/rule.ts';
+import { readTfliteModel, TfliteFormatError } from '../../media/default-crop/tflite-model.ts';
+import { defaultCropOf } from '../../server/images/default-crop.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/faces/${name}`, import.meta.url));
+const MAX_PIXELS = 40_000_000;
+const isSquareInside = (crop: { x: number; y: number; w: number; h: number }, width: number, height: number) =>
+  [crop.x, crop.y, crop.w].every(Number.isInteger) && crop.w === crop.h && crop.x >= 0 && crop.y >= 0 && crop.x + crop.w <= width && crop.y + crop.h <= height;
+
+describe('the default crop rule', () => {
+  const image = { width: 3000, height: 2000 };
+
+  test('frames one face with room for hair and shoulders, its centre a little above the middle', () => {
+    const face = { x: 1400, y: 800, w: 200, h: 240 };
+    const crop = faceSquare(image, [face]);
+    assert.equal(crop.w, SIDE_PER_FACE * face.h);
+    assert.equal(crop.w, crop.h);
+    assert.equal(crop.x + crop.w / 2, face.x + face.w / 2);
+    assert.equal(face.y + face.h / 2 - crop.y, FACE_CENTRE_FROM_TOP * crop.w);
+  });
+
+  test('frames faces of similar size together and leaves much smaller ones out', () => {
+    const left = { x: 1000, y: 800, w: 200, h: 200 };
+    const right = { x: 1600, y: 820, w: 180, h: 180 };
+    const small = { x: 2800, y: 100, w: 60, h: 60 };
+    const crop = faceSquare(image, [left, right, small]);
+    assert.ok(contains(crop, left) && contains(crop, right), JSON.stringify(crop));
+    assert.ok(!contains(crop, small));
+    assert.ok(crop.w < 2000);
+  });
+
+  test('is shifted to lie inside the image, never larger than its short side', () => {
+    const corner = faceSquare(image, [{ x: 10, y: 5, w: 300, h: 300 }]);
+    assert.deepEqual([corner.x, corner.y], [0, 0]);
+    const huge = faceSquare(image, [{ x: 500, y: 100, w: 1800, h: 1800 }]);
+    assert.equal(huge.w, 2000);
+    assert.ok(isSquareInside(huge, image.width, image.height));
+  });
+
+  test('without faces: the largest square at the subject when there is one, else the centred one', () => {
+    assert.deepEqual(defaultCrop(image, [], 600), { crop: { x: 0, y: 0, w: 2000, h: 2000 }, source: 'saliency' });
+    assert.deepEqual(defaultCrop(image, [], 2500), { crop: { x: 1000, y: 0, w: 2000, h: 2000 }, source: 'saliency' });
+    assert.deepEqual(defaultCrop({ width: 800, height: 1000 }, [], 900), { crop: { x: 0, y: 200, w: 800, h: 800 }, source: 'saliency' });
+    assert.deepEqual(defaultCrop(image, [], null), { crop: { x: 500, y: 0, w: 2000, h: 2000 }, source: 'center' });
+    assert.deepEqual(centredSquare({ width: 1001, height: 500 }), { x: 250, y: 0, w: 500, h: 500 });
+  });
+});
+
+describe('the model reader', () => {
+  test('refuses bytes that are not a TensorFlow Lite model', () => {
+    assert.throws(() => readTfliteModel(new Uint8Array(64)), TfliteFormatError);
+    assert.throws(() => readTfliteModel(fixture('astronaut.jpg')), TfliteFormatError);
+  });
+});
+
+describe('the default crop of an upload (server)', () => {
+  test('holds the whole face of each photo where the detector finds it', async () => {
+    for (const file of ['astronaut.jpg', 'grace-hopper.jpg', 'cameraman.jpg']) {
+      const bytes = fixture(file);
+      const { width, height } = await sharp(bytes).metadata();
+      const result = await defaultCropOf(bytes, 'jpeg', { width: width!, height: height! }, 'smart', MAX_PIXELS);
+      assert.equal(result.source, 'face', file);
+      assert.ok(isSquareInside(result.crop, width!, height!), `${file}: ${JSON.stringify(result.crop)}`);
+      const face = LABELLED_PHOTOS.find((photo) => photo.file === file)!.faces[0]!;
+      assert.ok(contains(result.crop, face), `${file}: ${JSON.stringify(result.crop)} misses ${JSON.stringify(face)}`);
+      assert.ok(result.crop.w < Math.min(width!, height!) || file === 'grace-hopper.jpg', `${file}: the crop should close in on the face`);
+    }
+  });
+
+  test('finds a person far off-centre in a banner, where the centred square has nobody', async () => {
+    const portrait = await sharp(fixture('astronaut.jpg')).extract({ left: 110, top: 10, width: 230, height: 280 }).resize(180, 219).toBuffer();
+    const banner = await sharp(fixture('lake.jpg')).resize(1500, 500, { fit: 'cover' }).composite([{ input: portrait, left: 1250, top: 200 }]).jpeg().toBuffer();
+    const result = await defaultCropOf(banner, 'jpeg', { width: 1500, height: 500 }, 'smart', MAX_PIXELS);
+    assert.equal(result.source, 'face');
+    assert.ok(result.crop.x > 1000, JSON.stringify(result.crop));
+    assert.ok(isSquareInside(result.crop, 1500, 500));
+  });
+
+  test('leaves landscapes, textures and paintings with detail all over on the centred square', async () => {
+    for (const [file, format] of [['lake.jpg', 'jpeg'], ['brick.jpg', 'jpeg'], ['starry-night.jpg', 'jpeg'], ['tree.jpg', 'png']] as const) {
+      const bytes = await sharp(fixture(file)).resize(1200, 600, { fit: 'cover' }).toFormat(format).toBuffer();
+      const result = await defaultCropOf(bytes, format, { width: 1200, height: 600 }, 'smart', MAX_PIXELS);
+      assert.deepEqual(result, { crop: { x: 300, y: 0, w: 600, h: 600 }, source: 'center' }, file);
+    }
+  });
+
+  test('moves to a logo that stands alone off-centre (saliency)', async () => {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="500"><rect width="100%" height="100%" fill="#fff"/><circle cx="1250" cy="250" r="120" fill="#e33"/></svg>`;
+    const bytes = await sharp(Buffer.from(svg)).png().toBuffer();
+    const result = await defaultCropOf(bytes, 'png', { width: 1500, height: 500 }, 'smart', MAX_PIXELS);
+    assert.equal(result.source, 'saliency');
+    assert.ok(contains(result.crop, { x: 1130, y: 130, w: 240, h: 240 }), JSON.stringify(result.crop));
+  });
+
+  test('AVATAR_DEFAULT_CROP=center: always the centred square, nothing detected', async () => {
+    const result = await defaultCropOf(fixture('astronaut.jpg'), 'jpeg', { width: 512, height: 512 }, 'center', MAX_PIXELS);
+    assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
+  });
+
+  test('an image the copy cannot be made of falls back to the centred square', async () => {
+    const truncated = fixture('astronaut.jpg').subarray(0, 2000);
+    const result = await defaultCropOf(truncated, 'jpeg', { width: 512, height: 512 }, 'smart', MAX_PIXELS);
+    assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
+  });
+});
