@@ -64,7 +64,7 @@ function compactTemplates(): Plugin {
  */
 function manglePrivateMembers(): Plugin {
   const include = /^_[A-Za-z]|^\$[a-z]/;
-  const keep = ['$name', '$define', '$ready', '$change', '$image', '$getTransform', '$zoom', '$move', '$rotate'];
+  const keep = ['$name', '$define', '$ready', '$change'];
   const realNames = new Set<string>();
   let cache: Record<string, string | false> = {};
   const collect = (node: unknown): void => {

@@ -6,9 +6,17 @@
 //   tests read its URL and admin key from GET /__avatar-server.json.
 // - /__flaky/<n>/<key>/<path> answers 503 to the first n requests under that key, then proxies <path> to the
 //   server (`<n>x429` answers 429 with Retry-After: 1 instead). A fresh key per test gives a fresh count.
+// - Chromium has a fake camera (a moving test pattern; test/e2e runs one with no camera at all). Its permission
+//   works as for a person: a test grants or refuses it with Browser.setPermission (a prompt is dismissed here).
+// - The `cdp` command sends one DevTools Protocol call for the page: real mouse, wheel and touch input
+//   (Input.*), touch-screen emulation, the camera permission (Browser.setPermission, whose `origin` is filled
+//   in as the page's).
+// - The `screenshot` command returns a PNG of a page region (base64) to compare pixels with, and writes it to
+//   $AVATAR_SCREENSHOTS/<name>.png when that is set, for people to look at (with `pixels: false` it is taken
+//   only then).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,6 +163,34 @@ function flakyProxyMiddleware(state) {
   };
 }
 
+/** Commands that need the browser itself rather than the page: see the header. */
+function browserCommandsPlugin() {
+  // One DevTools session per page, kept: emulation set through a session ends when it detaches.
+  const sessions = new WeakMap();
+  return {
+    name: 'browser-commands',
+    async executeCommand({ command, payload, session }) {
+      if (command !== 'cdp' && command !== 'screenshot') return undefined;
+      const page = session.browser.getPage(session.id);
+      if (command === 'cdp') {
+        if (!sessions.has(page)) sessions.set(page, page.createCDPSession());
+        const cdp = await sessions.get(page);
+        const params = payload.method === 'Browser.setPermission' ? { ...payload.params, origin: new URL(page.url()).origin } : payload.params;
+        return (await cdp.send(payload.method, params)) ?? true;
+      }
+      const folder = process.env.AVATAR_SCREENSHOTS;
+      if (payload.pixels === false && !folder) return true; // (null would read as "not handled")
+      // Within the viewport as it is: capturing beyond it resizes the page for a moment, and the widget with it.
+      const png = await page.screenshot({ clip: payload.clip, encoding: 'base64', captureBeyondViewport: false });
+      if (folder && payload.name) {
+        await mkdir(folder, { recursive: true });
+        await writeFile(join(folder, `${payload.name}.png`), Buffer.from(png, 'base64'));
+      }
+      return png;
+    },
+  };
+}
+
 const server = { url: '', adminKey: '' };
 
 export default {
@@ -168,11 +204,12 @@ export default {
   // Per test file. The slowest files decode and encode 12 MP images a few times; keep room for a slow CI.
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
-  browsers: [chromeLauncher({ launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS } })],
+  browsers: [chromeLauncher({ launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream'] } })],
   middleware: [flakyProxyMiddleware(server)],
   plugins: [
     viteWorkerImportPlugin(),
     avatarServerPlugin(server),
+    browserCommandsPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: join(root, 'widget/tsconfig.json') }),
   ],
 };

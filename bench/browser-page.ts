@@ -82,7 +82,7 @@ const api: BrowserBenchApi = {
   longTasksSupported: () => supported,
   worker: (crop, outputSize) =>
     measure(async () => {
-      const result = await imageWorker.processImage(input(), { crop, rotate: 0, outputSize });
+      const result = await imageWorker.processImage(input(), { crop, outputSize });
       return { bytes: result.blob.size, type: result.type, width: result.width, height: result.height };
     }),
   floor: (crop, outputSize) => measure(() => floorWorker.floor(input(), crop, outputSize)),

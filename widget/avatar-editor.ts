@@ -11,15 +11,15 @@ import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
 import { CartoonController } from './controllers/cartoon-controller.ts';
 import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
-import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, placeSelection, readCrop, renderCropArea, renderPreviews, rotateCropImage, shownImage, zoomCropImage } from './crop-area.ts';
-import { boxFromCrop, normaliseRotation, type Crop } from './crop-geometry.ts';
+import type { CropArea } from './crop-area.ts';
+import type { Crop } from './crop-geometry.ts';
 import { clientFor } from './client-for.ts';
 import { draftNamespace } from './drafts.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { stringsFor, type Strings } from './i18n.ts';
 import { noticeText, type Notice } from './notice.ts';
-import { editorStyles } from './styles.ts';
+import { controlStyles, editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
 import { openImage, type ProcessOptions } from './worker/client.ts';
@@ -31,10 +31,17 @@ const PREVIEW_SIZES = [96, 48, 32];
 /** The emote panel's parts, styled from the page through <avatar-editor>::part(). */
 const EMOTE_PANEL_PARTS = 'emotes,emote-list,quota,trash,cropper,toolbar,progress,status,button,choose,upload,cancel,delete,restore';
 
-type Stage = 'empty' | 'crop' | 'busy';
+type Stage = 'empty' | 'camera' | 'crop' | 'busy';
 type Tab = 'photo' | 'cartoon';
 /** What the status line says while a save is under way. */
 const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'waiting' } as const;
+/**
+ * The crop step, a chunk of its own: fetched when the person reaches for the picker (pointer, focus, a drag), so it
+ * is there when the photo is picked, and never by a page where nobody does.
+ */
+const loadCropArea = () => import('./crop-area.ts');
+/** A failure to fetch it early is told when the photo is shown (see _show). */
+const prefetchCropArea = () => void loadCropArea().catch(() => {});
 
 
 /**
@@ -52,8 +59,10 @@ const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'w
  * @csspart tabs - the Photo and Cartoon tabs (each also has the parts `button tab`); panel - each tab's panel
  * @csspart cartoon-preview - the cartoon's live preview; cartoon-options - its controls
  * @csspart dropzone - where files are dropped
- * @csspart cropper - the crop area (focusable; arrows, +, -, r)
+ * @csspart cropper - the crop area (focusable; arrows, +, -, [, ], 0)
+ * @csspart toolbar - the crop controls (zoom, rotate-left, rotate-right, flip, straighten, reset)
  * @csspart previews - the live previews
+ * @csspart camera - the camera's live view (also shutter, use-photo, retake)
  * @csspart button - every button
  * @csspart progress - the progress bar
  * @csspart status - the status line (aria-live)
@@ -66,7 +75,7 @@ const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'w
  * @cssprop --avatar-editor-crop-height - height of the crop area
  */
 export class AvatarEditor extends LitElement {
-  static override styles = [editorStyles, cropAreaStyles, tabStyles, cartoonStyles];
+  static override styles = [editorStyles, controlStyles, tabStyles, cartoonStyles];
   static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
@@ -88,6 +97,7 @@ export class AvatarEditor extends LitElement {
     _dragOver: { state: true },
     _tab: { state: true },
     _savingCartoon: { state: true },
+    _camera: { state: true },
   };
 
   /** Base URL of the avatar server; defaults to the origin this script was loaded from. */
@@ -122,13 +132,15 @@ export class AvatarEditor extends LitElement {
   declare private _tab: Tab;
   /** @internal */
   declare private _savingCartoon: boolean;
+  /** @internal What "Take a photo" opens: the native capture input on touch screens, the camera here where one is found. */
+  declare private _camera: 'native' | 'live' | null;
 
   /** The photo being edited. */
   private _file: Blob | null = null;
   /** Settles once the photo shown is in the cropper, with a draft's crop placed. */
   private _ready: Promise<unknown> = Promise.resolve();
-  private _rotation = 0;
-  private _pendingCrop: { crop: Crop; rotation: number } | null = null;
+  /** The crop the photo opens on (a draft's); null for the default. */
+  private _initialCrop: Crop | null = null;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
@@ -156,6 +168,7 @@ export class AvatarEditor extends LitElement {
     this._dragOver = false;
     this._tab = 'photo';
     this._savingCartoon = false;
+    this._camera = matchMedia('(pointer: coarse)').matches ? 'native' : null;
     this.addEventListener('paste', (event) => this._onPaste(event));
   }
 
@@ -182,6 +195,10 @@ export class AvatarEditor extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     this._followPageScheme();
+    if (this._camera !== 'native') {
+      void this._lookForCamera();
+      navigator.mediaDevices?.addEventListener('devicechange', this._lookForCamera);
+    }
   }
 
   override willUpdate(changed: PropertyValues<this>) {
@@ -204,6 +221,7 @@ export class AvatarEditor extends LitElement {
 
   override disconnectedCallback() {
     super.disconnectedCallback();
+    navigator.mediaDevices?.removeEventListener('devicechange', this._lookForCamera);
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
   }
 
@@ -219,9 +237,9 @@ export class AvatarEditor extends LitElement {
     // Decoded once, here, and kept in the worker for Save.
     if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._drafts.offered = null; // a new photo replaces the draft on offer
-    this._show(file, 0, null);
+    this._show(file, null);
     this._focusNext();
-    await this._drafts.save(file, null, 0);
+    await this._drafts.save(file, null);
     return true;
   }
 
@@ -238,7 +256,7 @@ export class AvatarEditor extends LitElement {
     const options = this._processOptions();
     const { crop } = options;
     // Pending from now on: a reload before the upload ends resumes it on its own.
-    await this._drafts.save(file, crop, this._rotation, true);
+    await this._drafts.save(file, crop, true);
     this._notice = null;
     const result = await this._uploads.run(file, options);
     if (result.ok) {
@@ -252,10 +270,10 @@ export class AvatarEditor extends LitElement {
       this._stage = 'crop';
       if (result.offline) {
         this._say('willRetryOnline');
-        await this._drafts.save(file, crop, this._rotation, true);
+        await this._drafts.save(file, crop, true);
         this._drafts.retryWhenOnline(() => this.save());
       } else {
-        await this._drafts.save(file, crop, this._rotation);
+        await this._drafts.save(file, crop);
         if (!result.aborted) this._fail(result.error.code, result.error.message, result.error.retryable);
       }
     }
@@ -290,12 +308,12 @@ export class AvatarEditor extends LitElement {
 
   /** What the worker makes of the photo for the upload: the same object at the crop's settling and at Save. */
   private _processOptions(): ProcessOptions & { crop: Crop | null } {
-    return { crop: this.currentCrop(), rotate: this._rotation, outputSize: this.outputSize };
+    return { crop: this.currentCrop(), outputSize: this.outputSize };
   }
 
-  /** The crop in pixels of the rotated image, or null before an image is shown. */
+  /** The crop shown (with its turn and mirror), or null before an image is shown. */
   currentCrop(): Crop | null {
-    return readCrop(this.renderRoot, this._rotation, true);
+    return this._cropArea?.crop?.() ?? null;
   }
 
   // ---- internals ----
@@ -307,19 +325,20 @@ export class AvatarEditor extends LitElement {
     if (getComputedStyle(this).colorScheme === 'normal') states.add('os');
   }
 
-  /** Shows a photo in the cropper; a draft's crop is restored once the image has loaded. */
-  private _show(file: Blob, rotation: number, crop: Crop | null) {
+  /** Shows a photo in the crop step, on `crop` (a draft's) or on the default crop. */
+  private _show(file: Blob, crop: Crop | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
     void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
-    this._rotation = 0;
-    this._pendingCrop = crop ? { crop, rotation } : rotation ? { crop: { x: 0, y: 0, w: 0, h: 0 }, rotation } : null;
+    this._initialCrop = crop;
     this._imageUrl = URL.createObjectURL(file);
     this._stage = 'crop';
     this._notice = null;
     this._tab = 'photo'; // a pasted or resumed photo shows where it is edited
-    // cropper-image's load event stays inside its shadow root; $ready() in _onImageReady waits for it.
-    this._ready = this.updateComplete.then(() => this._onImageReady());
+    // The crop it opens on is one for the worker to start on.
+    this._ready = Promise.all([loadCropArea(), this.updateComplete])
+      .then(() => this._cropArea?.ready)
+      .then(() => this._prepareSoon(), (error) => this._failWith(networkError(String(error))));
   }
 
   /** Offers the user's saved draft; one whose upload failed offline is resumed and retried right away. */
@@ -335,7 +354,7 @@ export class AvatarEditor extends LitElement {
 
   private _resumeDraft() {
     const draft = this._drafts.take();
-    if (draft) this._show(draft.blob, draft.rotate, draft.crop);
+    if (draft) this._show(draft.blob, draft.crop);
   }
 
   /** Shows an information in the status line. */
@@ -361,9 +380,16 @@ export class AvatarEditor extends LitElement {
     emit(this, 'avatar-error', { code, message, retryable });
   }
 
+  private get _cropArea(): CropArea | null {
+    return this.renderRoot.querySelector('avatar-crop-area');
+  }
+
   /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
-  private _focusNext() {
-    void this.updateComplete.then(() => (this.renderRoot.querySelector<HTMLElement>('[part=cropper]') ?? this.renderRoot.querySelector('input'))?.focus());
+  private async _focusNext() {
+    await this.updateComplete;
+    const area = this._cropArea;
+    if (area) await loadCropArea().then(() => area.updateComplete, () => {});
+    (area ?? this.renderRoot.querySelector('input'))?.focus();
   }
 
   private _finishEditing() {
@@ -410,47 +436,14 @@ export class AvatarEditor extends LitElement {
     }
   }
 
-  /** The canvas centres the image and places the selection once it has loaded; a draft is restored after that. */
-  private async _onImageReady() {
-    if (!(await cropAreaReady(this.renderRoot))) return;
-    const pending = this._pendingCrop;
-    this._pendingCrop = null;
-    if (pending?.rotation) this._rotate(pending.rotation);
-    if (pending && pending.crop.w > 0) {
-      await this.updateComplete;
-      const image = shownImage(this.renderRoot);
-      if (image) placeSelection(this.renderRoot, boxFromCrop(image.box, pending.crop, image.naturalWidth, image.naturalHeight, this._rotation));
-    }
-    this._prepareSoon(); // the crop it opens on is one to start on
-  }
-
   /** The crop changed: a draft keeps it, and the worker starts on it once it settles. */
   private _saveDraftSoon() {
-    this._drafts.saveSoon(() => this._file && { file: this._file, crop: this.currentCrop(), rotation: this._rotation });
+    this._drafts.saveSoon(() => this._file && { file: this._file, crop: this.currentCrop() });
     this._prepareSoon();
   }
 
   private _prepareSoon() {
     if (this._file) this._uploads.prepareSoon(this._file, () => (this._stage === 'crop' ? this._processOptions() : null));
-  }
-
-  private _rotate(degrees = 90) {
-    rotateCropImage(this.renderRoot, degrees);
-    this._rotation = normaliseRotation(this._rotation + degrees);
-    this._saveDraftSoon();
-  }
-
-  private _zoom(step: number) {
-    zoomCropImage(this.renderRoot, step);
-    this._saveDraftSoon();
-  }
-
-  /** The shared keys, plus `r` to rotate. */
-  private _onCropKey(event: KeyboardEvent) {
-    if (event.key === 'r' || event.key === 'R') this._rotate();
-    else if (applyCropKey(this.renderRoot, event.key)) this._saveDraftSoon();
-    else return;
-    event.preventDefault();
   }
 
   private _onPick(event: Event) {
@@ -497,7 +490,7 @@ export class AvatarEditor extends LitElement {
           'photo',
           tab,
           html`${this._stage === 'empty' && this._drafts.offered ? this._renderResume(t) : nothing} ${this._stage === 'empty' && !this._drafts.offered ? this._renderPicker(t) : nothing}
-          ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}`,
+          ${this._stage === 'camera' ? this._renderCamera(t) : nothing} ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}`,
         )}
         ${renderTabPanel(
           'cartoon',
@@ -538,6 +531,9 @@ export class AvatarEditor extends LitElement {
     return html`<div
       class="drop ${this._dragOver ? 'over' : ''}"
       part="dropzone"
+      @pointerover=${prefetchCropArea}
+      @focusin=${prefetchCropArea}
+      @dragenter=${prefetchCropArea}
       @dragover=${(e: DragEvent) => {
         e.preventDefault();
         this._dragOver = true;
@@ -550,10 +546,14 @@ export class AvatarEditor extends LitElement {
           ${t.choose}
           <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._onPick} ?disabled=${this.disabled} />
         </label>
-        <label class="button" part="button camera">
-          ${t.takePhoto}
-          <input type="file" accept="image/*" capture="user" @change=${this._onPick} ?disabled=${this.disabled} />
-        </label>
+        ${this._camera === 'native'
+          ? html`<label class="button" part="button camera">
+              ${t.takePhoto}
+              <input type="file" accept="image/*" capture="user" @change=${this._onPick} ?disabled=${this.disabled} />
+            </label>`
+          : this._camera
+            ? html`<button type="button" part="button camera" ?disabled=${this.disabled} @click=${this._openCamera}>${t.takePhoto}</button>`
+            : nothing}
       </div>
       <p class="hint">${t.dropHint}</p>
     </div>`;
@@ -562,28 +562,52 @@ export class AvatarEditor extends LitElement {
   private _renderCropper(t: Strings) {
     const busy = this._stage === 'busy';
     return html`
-      ${renderCropArea({
-        _imageUrl: this._imageUrl ?? '',
-        _label: t.cropArea,
-        _imageAlt: t.title,
-        _busy: busy,
-        _square: true,
-        _onChange: () => this._saveDraftSoon(),
-        _onKeyDown: (event) => this._onCropKey(event),
-      })}
-      <div class="row" part="toolbar">
-        <button type="button" part="button" @click=${() => this._zoom(KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
-        <button type="button" part="button" @click=${() => this._zoom(-KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
-        <button type="button" part="button" @click=${() => this._rotate()} ?disabled=${busy}>${t.rotate}</button>
-        <div class="previews" part="previews" role="group" aria-label=${t.preview}>
-          ${renderPreviews(this._imageUrl ?? '', PREVIEW_SIZES)}
-        </div>
-      </div>
+      <avatar-crop-area
+        exportparts="cropper,toolbar,previews,button,rotate-left,rotate-right,flip,reset"
+        .src=${this._imageUrl ?? ''}
+        .text=${t}
+        .label=${t.cropArea}
+        .alt=${t.title}
+        .initial=${this._initialCrop}
+        ?round=${this.shape !== 'square'}
+        ?resizable=${this.shape === 'square' && !matchMedia('(pointer: coarse)').matches}
+        square
+        transforms
+        .previews=${PREVIEW_SIZES}
+        ?disabled=${busy}
+        @crop-change=${this._saveDraftSoon}
+      ></avatar-crop-area>
       <div class="row" part="actions">
         <button type="button" class="primary" part="button save" @click=${() => this.save()} ?disabled=${busy || this.disabled}>${t.save}</button>
         <button type="button" part="button cancel" @click=${() => this.cancel()}>${t.cancel}</button>
       </div>
     `;
+  }
+
+  /** A desktop's camera is opened here (getUserMedia); there is none outside secure contexts, or none plugged in. */
+  private readonly _lookForCamera = async () => {
+    const devices = (await navigator.mediaDevices?.enumerateDevices().catch(() => [])) ?? [];
+    this._camera = devices.some((d) => d.kind === 'videoinput') ? 'live' : null;
+  };
+
+  private _openCamera() {
+    void import('./camera.ts');
+    this._stage = 'camera';
+    this._notice = null;
+  }
+
+  /** The camera view, a chunk of its own: a photo taken goes to the crop step, closing goes back to the picker. */
+  private _renderCamera(t: Strings) {
+    return html`<avatar-camera
+      exportparts="camera,button,shutter,retake,use-photo,cancel"
+      .text=${t}
+      @camera-photo=${(e: CustomEvent<File>) => void this.openFile(e.detail)}
+      @camera-close=${async () => {
+        this._stage = 'empty';
+        await this.updateComplete;
+        this.renderRoot.querySelector<HTMLElement>('[part~=camera]')?.focus();
+      }}
+    ></avatar-camera>`;
   }
 }
 

@@ -1,196 +1,558 @@
-// The crop area both modes share: cropperjs v2's canvas with a movable, resizable selection (square or
-// free), its keyboard (arrows move, + and - zoom) and reading the crop back in image pixels.
-import { html } from 'lit';
-import { css } from './styles.ts';
-// Only the elements the template below uses: the shade outside the selection and the grid inside it are CSS
-// (see cropAreaStyles) and the previews are plain images (mirrorSelection), so cropper-shade, cropper-grid,
-// cropper-viewer and cropper-crosshair stay out of the bundle.
+// <avatar-crop-area>: the crop step both modes share, loaded as a chunk of its own when a photo is picked.
+// cropperjs v2 draws it and recognises the gestures (drag, pinch, handles); where the image sits is a View
+// (crop-geometry.ts) that this element owns, so the crop is computed, never measured, and every change goes
+// through the same limits: the image always covers the crop window.
+//
+// Two ways to crop. A fixed window (the circle, or a phone): the window stays, the image pans and zooms under it.
+// A resizable window (a square on a desktop, emotes): the window is moved and resized with its handles too.
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { CropperCanvas, CropperHandle, CropperImage, CropperSelection } from '@cropper/elements';
-import { cropFromBoxes, type Crop } from './crop-geometry.ts';
+import {
+  clampView,
+  cropOf,
+  fitRect,
+  fitWindow,
+  flipView,
+  imageTransform,
+  panBy,
+  previewTransform,
+  rotateBy,
+  shownRect,
+  splitRotation,
+  viewOf,
+  zoomAt,
+  zoomLimits,
+  zoomTo,
+  type Crop,
+  type Rect,
+  type Size,
+  type View,
+} from './crop-geometry.ts';
+import type { Strings } from './i18n.ts';
+import { controlStyles, css } from './styles.ts';
 
 for (const element of [CropperCanvas, CropperImage, CropperSelection, CropperHandle]) {
   if (!customElements.get(element.$name)) element.$define();
 }
 
-const KEY_MOVE_STEP = 10;
-export const KEY_ZOOM_STEP = 0.1;
+/** Stage pixels an arrow key moves (Shift: five times as far). */
+const KEY_STEP = 10;
+/** One + or − press, and one notch of a mouse wheel. */
+const KEY_ZOOM = 1.1;
+/** Room around a fixed window, and between a resizable one and the stage's edges at the start. */
+const WINDOW_MARGIN = 24;
+const ZOOM_STEPS = 1000;
 
-export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+type Point = [number, number];
 
-export const cropAreaStyles = css`
-  .crop {
-    height: var(--avatar-editor-crop-height, 320px);
-    margin: 0.5rem 0;
-    border-radius: var(--_radius);
-    overflow: hidden;
-  }
-  .crop:focus-visible {
-    outline: 3px solid var(--_accent);
-    outline-offset: 2px;
-  }
-  cropper-canvas {
-    width: 100%;
-    height: 100%;
-  }
-  cropper-selection {
-    /* Dims everything outside the selection (the canvas clips the shadow) and draws the thirds inside it. */
-    --_line: #eee7 0 calc(33.33% + 0.5px), #0000 0 calc(66.67% - 0.5px), #eee7 0 calc(66.67% + 0.5px), #0000 0;
-    box-shadow: 0 0 0 100vmax #000a;
-    background: linear-gradient(90deg, #0000 calc(33.33% - 0.5px), var(--_line)), linear-gradient(#0000 calc(33.33% - 0.5px), var(--_line));
-  }
-`;
-
-// Underscored like the widget's other internals, so the bundle shortens the names.
-export interface CropAreaOptions {
-  _imageUrl: string;
-  /** Accessible name of the area, which says what the keys do. */
-  _label: string;
-  _imageAlt: string;
-  _busy: boolean;
-  /** Square keeps the selection's aspect ratio at 1; free lets it be any rectangle. */
-  _square: boolean;
-  /** The selection moved or was resized, or the image was zoomed, moved or rotated. */
-  _onChange?: () => void;
-  _onKeyDown: (event: KeyboardEvent) => void;
-}
-
-export function renderCropArea(o: CropAreaOptions) {
-  const onChange = (event: Event) => {
-    const root = (event.currentTarget as Element).getRootNode() as ParentNode;
-    queueMicrotask(() => mirrorSelection(root)); // the element applies the change after its event
-    o._onChange?.();
-  };
-  return html`
-    <div class="crop" part="cropper" tabindex="0" role="application" aria-label=${o._label} @keydown=${o._onKeyDown}>
-      <cropper-canvas background ?disabled=${o._busy}>
-        <cropper-image src=${o._imageUrl} alt=${o._imageAlt} rotatable scalable translatable initial-center-size="contain" @transform=${onChange}></cropper-image>
-        <cropper-handle action="move" plain></cropper-handle>
-        <cropper-selection initial-coverage="0.7" .aspectRatio=${o._square ? 1 : NaN} movable resizable outlined @change=${onChange}>
-          <cropper-handle action="move" theme-color="rgba(255, 255, 255, 0.35)"></cropper-handle>
-          <cropper-handle action="ne-resize"></cropper-handle>
-          <cropper-handle action="nw-resize"></cropper-handle>
-          <cropper-handle action="se-resize"></cropper-handle>
-          <cropper-handle action="sw-resize"></cropper-handle>
-          ${o._square
-            ? null
-            : html`<cropper-handle action="n-resize"></cropper-handle><cropper-handle action="e-resize"></cropper-handle>
-                <cropper-handle action="s-resize"></cropper-handle><cropper-handle action="w-resize"></cropper-handle>`}
-        </cropper-selection>
-      </cropper-canvas>
-    </div>
-  `;
-}
-
-/** The crop area's parts inside `root` (null before an image is shown). */
-function parts(root: ParentNode) {
-  const canvas = root.querySelector<CropperCanvas>('cropper-canvas');
-  const image = root.querySelector<CropperImage>('cropper-image');
-  const selection = root.querySelector<CropperSelection>('cropper-selection');
-  return canvas && image && selection ? { canvas, image, selection } : null;
-}
-
-/** Resolves once the image has loaded and the canvas has placed it and the selection. */
-export async function cropAreaReady(root: ParentNode): Promise<boolean> {
-  const image = root.querySelector<CropperImage>('cropper-image');
-  if (!image) return false;
-  await image.$ready();
-  await nextFrame();
-  await nextFrame();
-  return true;
-}
-
-export function zoomCropImage(root: ParentNode, step: number) {
-  parts(root)?.image.$zoom(step);
-}
-
-export function rotateCropImage(root: ParentNode, degrees: number) {
-  parts(root)?.image.$rotate(`${degrees}deg`);
-}
-
-const MOVES: Record<string, [number, number]> = {
-  ArrowLeft: [-KEY_MOVE_STEP, 0],
-  ArrowRight: [KEY_MOVE_STEP, 0],
-  ArrowUp: [0, -KEY_MOVE_STEP],
-  ArrowDown: [0, KEY_MOVE_STEP],
+/** Number formats made once per locale: the crop view words its zoom and turn on every change. */
+const formats = new Map<string, Intl.NumberFormat>();
+const formatIn = (locale: string, unit: 'percent' | 'degree') => {
+  const key = `${unit} ${locale}`;
+  if (!formats.has(key)) formats.set(key, new Intl.NumberFormat(locale, unit === 'percent' ? { style: 'percent' } : { style: 'unit', unit, unitDisplay: 'narrow', maximumFractionDigits: 1 }));
+  return formats.get(key)!;
 };
+type CanvasAction = CustomEvent<{ action: string; relatedEvent?: PointerEvent; startX: number; startY: number; endX: number; endY: number; scale?: number; centerX?: number; centerY?: number }>;
 
-/** Arrows move the selection, + and - zoom the image. Returns what the key did, or null if nothing. */
-export function applyCropKey(root: ParentNode, key: string): 'move' | 'zoom' | null {
-  const found = parts(root);
-  if (!found) return null;
-  const move = MOVES[key];
-  if (move) {
-    found.selection.$move(...move);
-    return 'move';
+export class CropArea extends LitElement {
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: block;
+        margin-bottom: 0.75rem;
+      }
+      .stage {
+        height: var(--avatar-editor-crop-height, 320px);
+        margin: 0.5rem 0;
+        border-radius: var(--_radius);
+        overflow: hidden;
+      }
+      .stage:focus-visible {
+        outline: 3px solid var(--_accent);
+        outline-offset: 2px;
+      }
+      cropper-canvas {
+        width: 100%;
+        height: 100%;
+      }
+      cropper-selection {
+        /* Dims everything outside the window (the canvas clips the shadow) and draws the thirds inside it. */
+        --_line: #eee7 0 calc(33.33% + 0.5px), #0000 0 calc(66.67% - 0.5px), #eee7 0 calc(66.67% + 0.5px), #0000 0;
+        box-shadow: 0 0 0 100vmax #000a;
+        background: linear-gradient(90deg, #0000 calc(33.33% - 0.5px), var(--_line)), linear-gradient(#0000 calc(33.33% - 0.5px), var(--_line));
+      }
+      /* The circle: what is outside it is dimmed as it will be cut off wherever the avatar is shown round. */
+      cropper-selection.round {
+        border-radius: 50%;
+        background: none;
+      }
+      /* Resize handles are 44 px touch targets around a visible 12 px dot. */
+      cropper-handle[action$='resize'] {
+        width: 44px;
+        height: 44px;
+        background: radial-gradient(circle, #fff 5px, #0008 6px, #0000 7px);
+      }
+      cropper-handle[action^='n'] {
+        top: -22px;
+      }
+      cropper-handle[action^='s'] {
+        bottom: -22px;
+      }
+      cropper-handle[action$='e-resize'] {
+        right: -22px;
+      }
+      cropper-handle[action$='w-resize'] {
+        left: -22px;
+      }
+      cropper-handle[action='n-resize'],
+      cropper-handle[action='s-resize'] {
+        width: calc(100% - 44px);
+        background: none;
+      }
+      cropper-handle[action='e-resize'],
+      cropper-handle[action='w-resize'] {
+        height: calc(100% - 44px);
+        background: none;
+      }
+      .slider {
+        display: flex;
+        flex: 1 1 12rem;
+        gap: 0.5rem;
+        align-items: center;
+      }
+      input[type='range'] {
+        flex: 1;
+        min-width: 6rem;
+        margin: 0;
+        accent-color: var(--_accent);
+      }
+      [aria-pressed='true'] {
+        background: var(--_accent);
+        border-color: var(--_accent);
+        color: var(--_bg);
+      }
+      .previews {
+        display: flex;
+        gap: 0.75rem;
+        align-items: flex-end;
+        margin-top: 0.75rem;
+      }
+      .previews div {
+        position: relative;
+        overflow: hidden;
+        border-radius: var(--_shape-radius);
+        background: var(--_border);
+      }
+      .previews img {
+        position: absolute;
+        left: 0;
+        top: 0;
+        max-width: none;
+        transform-origin: 0 0;
+      }
+      .sr {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip-path: inset(50%);
+        white-space: nowrap;
+      }
+    `,
+  ];
+
+  static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+
+  static override properties = {
+    src: { type: String },
+    text: { attribute: false },
+    label: { type: String },
+    alt: { type: String },
+    round: { type: Boolean },
+    resizable: { type: Boolean },
+    square: { type: Boolean },
+    transforms: { type: Boolean },
+    previews: { attribute: false },
+    disabled: { type: Boolean },
+    initial: { attribute: false },
+    _view: { state: true },
+    _window: { state: true },
+    _said: { state: true },
+  };
+
+  /** The image (an object URL). */
+  declare src: string;
+  declare text: Strings;
+  /** Accessible name of the stage, which says what the keys do. */
+  declare label: string;
+  declare alt: string;
+  /** The window is a circle, and stays where it is (the image moves). */
+  declare round: boolean;
+  /** The window can be moved and resized; otherwise it stays and the image moves. */
+  declare resizable: boolean;
+  /** The window keeps a square; otherwise it may be any rectangle (resizable only). */
+  declare square: boolean;
+  /** Offers rotate, straighten and flip (the output is processed here, so any turn can be applied). */
+  declare transforms: boolean;
+  /** Sides in pixels of the live previews; none when empty. */
+  declare previews: number[];
+  declare disabled: boolean;
+  /** The crop to open on (a draft's); read when the image has loaded. */
+  declare initial: Crop | null;
+  /** @internal */
+  declare _view: View | null;
+  /** @internal */
+  declare _window: Rect;
+  /** @internal */
+  declare _said: string;
+
+  /** The image's natural size, once it has loaded. */
+  natural: Size | null = null;
+  private _stage: Size = { width: 0, height: 0 };
+  /** The view a straighten gesture started from (moving the slider back gives back its zoom), and where it is now. */
+  private _straightenFrom: View | null = null;
+  private _straightened: View | null = null;
+  private _placing = false;
+  private _dragsWindow = false;
+  private _canvasOrigin: Point = [0, 0];
+  private _loaded: Promise<unknown> | null = null;
+  private _sized!: () => void;
+  private readonly _sizeKnown = new Promise<void>((resolve) => (this._sized = resolve));
+  private readonly _resizes = new ResizeObserver(([entry]) => this._onStageSize(entry!.contentRect));
+
+  constructor() {
+    super();
+    this.src = '';
+    this.label = '';
+    this.alt = '';
+    this.round = false;
+    this.resizable = false;
+    this.square = false;
+    this.transforms = false;
+    this.previews = [];
+    this.disabled = false;
+    this.initial = null;
+    this._view = null;
+    this._window = { x: 0, y: 0, w: 0, h: 0 };
+    this._said = '';
   }
-  if (key === '+' || key === '=' || key === '-' || key === '_') {
-    found.image.$zoom(key === '+' || key === '=' ? KEY_ZOOM_STEP : -KEY_ZOOM_STEP);
-    return 'zoom';
+
+  /** Resolves once the image is shown with its first crop placed (false when it cannot be loaded). */
+  get ready(): Promise<boolean> {
+    return (this._loaded ??= this._load()).then(
+      () => true,
+      () => false,
+    );
   }
-  return null;
-}
 
-/** Live previews of the selection: square boxes, each holding an <img> of the same source (see mirrorSelection). */
-export function renderPreviews(imageUrl: string, sizes: number[]) {
-  return sizes.map((size) => html`<div aria-hidden="true" style="width:${size}px;height:${size}px"><img src=${imageUrl} alt="" /></div>`);
-}
+  /** The crop the window shows, or null before the image is shown. */
+  crop(): Crop | null {
+    return this._view && this.natural ? cropOf(this._view, this._window, this.natural) : null;
+  }
 
-/**
- * Frames the selection in every `.previews img`: the image scaled so the selection fills the box, with the crop
- * image's transform. What cropper-viewer does with a second cropper-image per preview, as one CSS transform.
- */
-export function mirrorSelection(root: ParentNode) {
-  const found = parts(root);
-  const natural = found?.image.$image;
-  if (!found || !natural?.naturalWidth) return;
-  const { x, y, width } = found.selection;
-  const [a = 1, b = 0, c = 0, d = 1, e = 0, f = 0] = found.image.$getTransform();
-  // The translation, in the image's own space, that brings the selection's corner to the box's corner.
-  const det = a * d - b * c;
-  const tx = (c * y - d * x) / det;
-  const ty = (b * x - a * y) / det;
-  for (const img of root.querySelectorAll<HTMLImageElement>('.previews img')) {
-    const scale = img.parentElement!.clientWidth / width;
-    img.style.cssText = `width:${natural.naturalWidth * scale}px;height:${natural.naturalHeight * scale}px;transform:matrix(${a},${b},${c},${d},${(a * tx + c * ty + e) * scale},${(b * tx + d * ty + f) * scale})`;
+  /** Back to the opening view: no turn, no mirror, the image's largest centred crop. */
+  reset() {
+    if (!this.natural) return;
+    const view = this._fitView();
+    this._window = this._defaultWindow(view);
+    this._view = clampView(view, this._window, this._stage, this.natural);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this._resizes.disconnect();
+  }
+
+  protected override firstUpdated() {
+    this._resizes.observe(this.renderRoot.querySelector('.stage')!);
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>) {
+    if (changed.has('src') && changed.get('src') !== undefined) {
+      this._view = null;
+      this.natural = null;
+      this._loaded = null;
+    }
+    // The square switch of a resizable window: the largest window of the new shape on the image.
+    if (changed.has('square') && changed.get('square') !== undefined && this._view) this._window = this._defaultWindow(this._view);
+  }
+
+  protected override updated(changed: PropertyValues<this>) {
+    if (this.src && !this._loaded) void this.ready;
+    if (changed.has('_view') || changed.has('_window')) this._draw();
+  }
+
+  /** Waits for the image and the stage's size, then opens on `initial` or the default view. */
+  private async _load() {
+    await this.updateComplete;
+    const image = this.renderRoot.querySelector<CropperImage>('cropper-image')!;
+    const img = await image.$ready();
+    await this._sizeKnown;
+    this.natural = { width: img.naturalWidth, height: img.naturalHeight };
+    if (this.initial) this._open(this.initial);
+    else this.reset();
+    await this.updateComplete;
+  }
+
+  private _onStageSize({ width, height }: { width: number; height: number }) {
+    const crop = this.crop();
+    this._stage = { width, height };
+    this._sized();
+    if (crop) this._open(crop); // the same crop in the new space
+  }
+
+  /** Shows `crop`: in a fixed window as it is; a resizable one takes the crop's shape, as large as the stage allows. */
+  private _open(crop: Crop) {
+    const image = this.natural!;
+    this._window = this.resizable ? fitRect(this._inset(), crop.w / crop.h) : this._fixedWindow();
+    this._view = clampView(viewOf(crop, this._window, image), this._window, this._stage, image);
+  }
+
+  private _inset(): Rect {
+    const { width, height } = this._stage;
+    return { x: WINDOW_MARGIN, y: WINDOW_MARGIN, w: Math.max(1, width - 2 * WINDOW_MARGIN), h: Math.max(1, height - 2 * WINDOW_MARGIN) };
+  }
+
+  private _fixedWindow(): Rect {
+    return fitRect(this._inset(), 1);
+  }
+
+  /** The whole image fitted into the stage, unturned. */
+  private _fitView(): View {
+    const image = this.natural!;
+    const inset = this._inset();
+    const zoom = Math.min(inset.w / image.width, inset.h / image.height);
+    return { x: this._stage.width / 2, y: this._stage.height / 2, zoom, rotate: 0, flip: false };
+  }
+
+  /** A fixed window; else the largest window of the right shape on the part of the image in the stage. */
+  private _defaultWindow(view: View): Rect {
+    if (!this.resizable) return this._fixedWindow();
+    const shown = shownRect(view, this.natural!);
+    const x = Math.max(shown.x, 0);
+    const y = Math.max(shown.y, 0);
+    const visible = { x, y, w: Math.min(shown.x + shown.w, this._stage.width) - x, h: Math.min(shown.y + shown.h, this._stage.height) - y };
+    return this.square ? fitRect(visible, 1) : visible;
+  }
+
+  /** Live-region text; a repeated message changes by a no-break space so it is read again. */
+  private _say(text: string) {
+    this._said = this._said === text ? `${text}\u00a0` : text;
+  }
+
+  private get _centre(): Point {
+    return [this._window.x + this._window.w / 2, this._window.y + this._window.h / 2];
+  }
+
+  private _zoomBy(factor: number, at: Point = this._centre) {
+    const view = this._view;
+    if (!view) return;
+    this._view = zoomAt(view, factor, at, this._window, this._stage, this.natural!);
+  }
+
+  private _rotate(degrees: number) {
+    if (!this._view) return;
+    this._view = rotateBy(this._view, degrees, this._window, this._stage, this.natural!);
+    this._say(`${this.text.rotation}: ${this._degrees(this._view.rotate)}`);
+  }
+
+  private _flip() {
+    if (!this._view) return;
+    this._view = flipView(this._view, this._window, this._stage, this.natural!);
+    this._say(this._view.flip ? this.text.flipped : this.text.notFlipped);
+  }
+
+  /** Sets the straightening to `degrees`, from the view the slider was first moved in (any other change starts anew). */
+  private _straighten(degrees: number) {
+    if (!this._view) return;
+    if (this._view !== this._straightened) this._straightenFrom = this._view;
+    const from = this._straightenFrom!;
+    this._view = this._straightened = rotateBy(from, degrees - splitRotation(from.rotate).straighten, this._window, this._stage, this.natural!);
+  }
+
+  /** The zoom slider: `step` of ZOOM_STEPS on a logarithmic scale from the least zoom to the most. */
+  private _zoomSlider(step: number) {
+    if (!this._view) return;
+    const { min, max } = zoomLimits(this._window, this._stage, this.natural!, this._view.rotate);
+    this._view = zoomTo(this._view, min * (max / min) ** (step / ZOOM_STEPS), this._window, this._stage, this.natural!);
+  }
+
+  private _degrees(value: number) {
+    return formatIn(this.text.locale, 'degree').format(value);
+  }
+
+  private _zoomText(view: View) {
+    const { min } = zoomLimits(this._window, this._stage, this.natural!, view.rotate);
+    return formatIn(this.text.locale, 'percent').format(view.zoom / min);
+  }
+
+  /** Arrows move the crop (Shift: further), + and − zoom, [ and ] turn, 0 resets. */
+  private _onKey(event: KeyboardEvent) {
+    const view = this._view;
+    if (!view || this.disabled || event.ctrlKey || event.metaKey || event.altKey) return;
+    const t = this.text;
+    const step = event.shiftKey ? 5 * KEY_STEP : KEY_STEP;
+    const move = ({ ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] } as Record<string, Point>)[event.key];
+    if (move) {
+      if (this.resizable) this._placeWindow({ ...this._window, x: this._window.x + move[0], y: this._window.y + move[1] });
+      else this._view = panBy(view, -move[0], -move[1], this._window, this._stage, this.natural!);
+      this._say(t.moved);
+    } else if (/^[-+=_]$/.test(event.key)) {
+      this._zoomBy(/[+=]/.test(event.key) ? KEY_ZOOM : 1 / KEY_ZOOM);
+      this._say(`${t.zoom}: ${this._zoomText(this._view!)}`);
+    } else if (this.transforms && (event.key === '[' || event.key === ']')) {
+      this._rotate(event.key === ']' ? 90 : -90);
+    } else if (event.key === '0') {
+      this.reset();
+      this._say(t.cropReset);
+    } else return;
+    event.preventDefault();
+  }
+
+  /** A mouse wheel zooms in steps, a trackpad pinch (ctrlKey) smoothly, both about the pointer. */
+  private readonly _onWheel = {
+    handleEvent: (event: WheelEvent) => {
+      event.preventDefault();
+      event.stopPropagation(); // cropper-canvas would zoom by fixed steps, 50 ms apart
+      if (!this._view || this.disabled) return;
+      const box = (event.currentTarget as Element).getBoundingClientRect();
+      const delta = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1);
+      const factor = event.ctrlKey ? Math.exp(-delta / 100) : KEY_ZOOM ** Math.max(-3, Math.min(3, -delta / 100));
+      this._zoomBy(factor, [event.clientX - box.left, event.clientY - box.top]);
+    },
+    capture: true,
+    passive: false,
+  };
+
+  private _onActionStart(event: CanvasAction) {
+    const target = event.detail.relatedEvent?.target as Element | undefined;
+    this._dragsWindow = this.resizable && Boolean(target?.closest('cropper-selection'));
+    const box = (event.currentTarget as Element).getBoundingClientRect();
+    this._canvasOrigin = [box.left + scrollX, box.top + scrollY];
+  }
+
+  /** Drags move the image (or a resizable window, which cropperjs moves), pinches zoom it about their centre. */
+  private _onAction(event: CanvasAction) {
+    const { action, startX, startY, endX, endY, scale, centerX, centerY } = event.detail;
+    const view = this._view;
+    if (!view) return;
+    if (action === 'move' && !this._dragsWindow) {
+      this._view = panBy(view, endX - startX, endY - startY, this._window, this._stage, this.natural!);
+    } else if ((action === 'scale' || action === 'transform') && scale !== undefined) {
+      this._zoomBy(1 + scale, [(centerX ?? 0) - this._canvasOrigin[0], (centerY ?? 0) - this._canvasOrigin[1]]);
+    } else if (action !== 'rotate') return; // a twist of two fingers does not turn the image: the buttons do
+    event.preventDefault();
+  }
+
+  /** cropperjs moved or resized the window: as far as the stage and the image allow. */
+  private _onSelectionChange(event: CustomEvent<{ x: number; y: number; width: number; height: number }>) {
+    if (this._placing || !this._view) return;
+    event.preventDefault();
+    const { x, y, width, height } = event.detail;
+    this._placeWindow({ x, y, w: width, h: height });
+  }
+
+  private _placeWindow(to: Rect) {
+    this._window = fitWindow(this._window, to, this._view!, this._stage, this.natural!);
+  }
+
+  /** Puts the view on screen: the image's transform, the window, the previews. Writes only, never measures. */
+  private _draw() {
+    const view = this._view;
+    const image = this.natural;
+    if (!view || !image) return;
+    const root = this.renderRoot;
+    root.querySelector<HTMLElement>('cropper-image')!.style.transform = imageTransform(view, image);
+    const selection = root.querySelector<CropperSelection>('cropper-selection')!;
+    const { x, y, w, h } = this._window;
+    this._placing = true;
+    selection.$change(x, y, w, h, Number.NaN);
+    this._placing = false;
+    for (const img of root.querySelectorAll<HTMLImageElement>('.previews img')) {
+      const side = Number(img.dataset['side']);
+      const { scale, transform } = previewTransform(view, this._window, image, side);
+      img.style.cssText = `width:${image.width * scale}px;height:${image.height * scale}px;transform:${transform}`;
+    }
+    this.dispatchEvent(new Event('crop-change'));
+  }
+
+  override render() {
+    const t = this.text;
+    const view = this._view;
+    const busy = this.disabled || !view;
+    const limits = view && zoomLimits(this._window, this._stage, this.natural!, view.rotate);
+    const zoomStep = limits ? (Math.log(view.zoom / limits.min) / Math.log(Math.max(limits.max / limits.min, 1.001))) * ZOOM_STEPS : 0;
+    const straighten = view ? splitRotation(view.rotate).straighten : 0;
+    const handles = this.resizable
+      ? (this.square ? ['ne', 'nw', 'se', 'sw'] : ['n', 'e', 's', 'w', 'ne', 'nw', 'se', 'sw']).map((side) => html`<cropper-handle action=${`${side}-resize`} theme-color="transparent"></cropper-handle>`)
+      : nothing;
+    return html`
+      <div class="stage" part="cropper" tabindex="0" role="application" aria-label=${this.label} @keydown=${this._onKey} @wheel=${this._onWheel}>
+        <cropper-canvas ?disabled=${busy} @actionstart=${this._onActionStart} @action=${this._onAction}>
+          <cropper-image src=${this.src} alt=${this.alt}></cropper-image>
+          <cropper-handle action="move" plain></cropper-handle>
+          <cropper-selection class=${this.round ? 'round' : ''} ?movable=${this.resizable} ?resizable=${this.resizable} .aspectRatio=${this.square ? 1 : Number.NaN} outlined precise @change=${this._onSelectionChange}>
+            <cropper-handle action="move" plain></cropper-handle>
+            ${handles}
+          </cropper-selection>
+        </cropper-canvas>
+      </div>
+      <div part="toolbar">
+        <div class="row">
+          <label class="slider">
+            ${t.zoom}
+            <input
+              type="range"
+              name="zoom"
+              min="0"
+              max=${ZOOM_STEPS}
+              step="any"
+              .value=${String(zoomStep)}
+              aria-valuetext=${view ? this._zoomText(view) : ''}
+              ?disabled=${busy}
+              @input=${(e: Event) => this._zoomSlider(Number((e.target as HTMLInputElement).value))}
+            />
+          </label>
+        </div>
+        <div class="row">
+          ${this.transforms
+            ? html`<button type="button" part="button rotate-left" aria-label=${t.rotateLeft} title=${t.rotateLeft} ?disabled=${busy} @click=${() => this._rotate(-90)}>⟲</button>
+                <button type="button" part="button rotate-right" aria-label=${t.rotateRight} title=${t.rotateRight} ?disabled=${busy} @click=${() => this._rotate(90)}>⟳</button>
+                <button type="button" part="button flip" aria-pressed=${String(Boolean(view?.flip))} aria-label=${t.flip} title=${t.flip} ?disabled=${busy} @click=${this._flip}>⇆</button>
+                <label class="slider">
+                  ${t.straighten}
+                  <input
+                    type="range"
+                    name="straighten"
+                    min="-45"
+                    max="45"
+                    step="0.5"
+                    .value=${String(straighten)}
+                    aria-valuetext=${this._degrees(straighten)}
+                    ?disabled=${busy}
+                    @input=${(e: Event) => this._straighten(Number((e.target as HTMLInputElement).value))}
+                  />
+                </label>`
+            : nothing}
+          <button type="button" part="button reset" ?disabled=${busy} @click=${() => (this.reset(), this._say(t.cropReset))}>${t.reset}</button>
+          <slot></slot>
+        </div>
+      </div>
+      ${this.previews.length
+        ? html`<div class="previews" part="previews" role="group" aria-label=${t.preview}>
+            ${this.previews.map((side) => html`<div style="width:${side}px;height:${side}px"><img src=${this.src} alt="" data-side=${side} /></div>`)}
+          </div>`
+        : nothing}
+      <p class="sr" aria-live="polite">${this._said}</p>
+    `;
   }
 }
 
-/** The image's on-screen box and its natural size, once it has loaded. */
-export function shownImage(root: ParentNode) {
-  const image = parts(root)?.image;
-  const img = image?.$image;
-  if (!image || !img?.naturalWidth) return null;
-  return { box: image.getBoundingClientRect(), naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight };
-}
+if (!customElements.get('avatar-crop-area')) customElements.define('avatar-crop-area', CropArea);
 
-/** The crop under the selection in pixels of the image rotated by `rotation`; null before an image is shown. */
-export function readCrop(root: ParentNode, rotation: number, square: boolean): Crop | null {
-  const image = shownImage(root);
-  const selection = parts(root)?.selection;
-  if (!image || !selection) return null;
-  return cropFromBoxes(image.box, selection.getBoundingClientRect(), image.naturalWidth, image.naturalHeight, rotation, square);
-}
-
-/** Places the selection at `box` (page coordinates, as getBoundingClientRect gives). */
-export function placeSelection(root: ParentNode, box: { left: number; top: number; width: number; height: number }) {
-  const found = parts(root);
-  if (!found) return;
-  const canvas = found.canvas.getBoundingClientRect();
-  found.selection.$change(box.left - canvas.left, box.top - canvas.top, box.width, box.height);
-}
-
-/** Selects the whole visible image, or its centred largest square. */
-export function selectWholeImage(root: ParentNode, square: boolean) {
-  const found = parts(root);
-  if (!found) return;
-  const canvas = found.canvas.getBoundingClientRect();
-  const image = found.image.getBoundingClientRect();
-  const left = Math.max(image.left, canvas.left);
-  const top = Math.max(image.top, canvas.top);
-  const width = Math.min(image.right, canvas.right) - left;
-  const height = Math.min(image.bottom, canvas.bottom) - top;
-  if (width <= 0 || height <= 0) return;
-  if (!square) return placeSelection(root, { left, top, width, height });
-  const side = Math.min(width, height);
-  placeSelection(root, { left: left + (width - side) / 2, top: top + (height - side) / 2, width: side, height: side });
+declare global {
+  interface HTMLElementTagNameMap {
+    'avatar-crop-area': CropArea;
+  }
 }

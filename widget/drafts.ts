@@ -1,21 +1,15 @@
 // Drafts: the picked image and its crop, kept in IndexedDB until saved, so a reload (or a failed offline
 // upload) loses nothing. One draft per avatar server and user.
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import type { Crop } from './crop-geometry.ts';
 import { tokenSubject } from './token.ts';
-
-export interface DraftCrop {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
 
 export interface Draft {
   blob: Blob;
   name: string;
   type: string;
-  crop: DraftCrop | null;
-  rotate: number;
+  /** The whole edit: the crop with its turn and mirror (null: the default crop). */
+  crop: Crop | null;
   /** Date.now() when saved. */
   savedAt: number;
   /** The user pressed Save but the upload did not go through (e.g. offline): retry it when back online. */
@@ -46,7 +40,11 @@ export async function saveDraft(namespace: string, draft: DraftInput): Promise<v
 /** The saved draft, or undefined when there is none or what is stored is not a draft we can use. */
 export async function loadDraft(namespace: string): Promise<Draft | undefined> {
   const value: unknown = await get(namespace, draftStore());
-  return isDraft(value) ? value : undefined;
+  if (!isDraft(value)) return undefined;
+  // Drafts of earlier versions kept a quarter turn next to the crop.
+  const { rotate } = value as { rotate?: unknown };
+  if (value.crop && typeof rotate === 'number' && rotate && value.crop.rotate === undefined) value.crop = { ...value.crop, rotate };
+  return value;
 }
 
 export async function clearDraft(namespace: string): Promise<void> {
@@ -56,7 +54,7 @@ export async function clearDraft(namespace: string): Promise<void> {
 function isDraft(value: unknown): value is Draft {
   if (typeof value !== 'object' || value === null) return false;
   const d = value as Partial<Draft>;
-  return d.blob instanceof Blob && typeof d.name === 'string' && typeof d.type === 'string' && typeof d.rotate === 'number' && typeof d.savedAt === 'number';
+  return d.blob instanceof Blob && typeof d.name === 'string' && typeof d.type === 'string' && typeof d.savedAt === 'number';
 }
 
 /** Resolves at once when the browser is online, else on the next 'online' event; rejects if `signal` aborts first. */

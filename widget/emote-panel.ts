@@ -3,20 +3,21 @@
 // restore from the trash, and the quota.
 import { LitElement, html, nothing } from 'lit';
 import type { ApiClient } from './api/client.ts';
-import { applyCropKey, cropAreaReady, cropAreaStyles, KEY_ZOOM_STEP, nextFrame, readCrop, renderCropArea, selectWholeImage, shownImage, zoomCropImage } from './crop-area.ts';
+import { networkError } from './api/errors.ts';
+import type { CropArea } from './crop-area.ts';
 import type { Crop } from './crop-geometry.ts';
 import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmotes, listTrash, restoreEmote, updateEmote, type Emote, type EmoteQuota } from './api/emotes.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
 import { errorMessage, format, type Strings } from './i18n.ts';
-import { css, editorStyles } from './styles.ts';
+import { controlStyles, css, editorStyles } from './styles.ts';
 import { undecodable } from './worker/client.ts';
 
 export class AvatarEmotePanel extends LitElement {
   // The editor's own design language (theme variables, buttons, inputs, dark mode), plus the form and list layout.
   static override styles = [
     editorStyles,
-    cropAreaStyles,
+    controlStyles,
     css`
       form,
       .field {
@@ -130,31 +131,27 @@ export class AvatarEmotePanel extends LitElement {
     this._choose(null);
   }
 
-  /** The crop starts as the whole image (nothing is cut off unless the user asks). */
-  private async _selectWholeImage() {
-    if (await cropAreaReady(this.renderRoot)) selectWholeImage(this.renderRoot, this._square);
+  private get _cropArea(): CropArea | null {
+    return this.renderRoot.querySelector('avatar-crop-area');
   }
 
-  private async _setSquare(square: boolean) {
-    this._square = square;
-    await this.updateComplete;
-    await nextFrame(); // the selection adapts to its new aspect ratio on the next frame; reselect after it
-    selectWholeImage(this.renderRoot, square);
-  }
-
-  /** The crop to send, or null when the selection covers the whole image. */
+  /**
+   * The crop to send, or null when the window covers the whole image. The crop area offers no turn or mirror
+   * here: the server applies the crop to the file as uploaded, frames and all.
+   */
   currentCrop(): Crop | null {
-    const crop = readCrop(this.renderRoot, 0, this._square);
-    const image = shownImage(this.renderRoot);
-    if (!crop || !image) return null;
-    return crop.x === 0 && crop.y === 0 && crop.w === image.naturalWidth && crop.h === image.naturalHeight ? null : crop;
+    const area = this._cropArea;
+    const crop = area?.crop?.();
+    if (!crop || !area!.natural) return null;
+    return crop.x === 0 && crop.y === 0 && crop.w === area!.natural.width && crop.h === area!.natural.height ? null : crop;
   }
 
+  /** The crop starts as the whole image (nothing is cut off unless the user asks), in the crop area's chunk. */
   private _choose(file: File | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
     this._imageUrl = file ? URL.createObjectURL(file) : null;
-    if (file) void this.updateComplete.then(() => this._selectWholeImage());
+    if (file) import('./crop-area.ts').catch((error: unknown) => this._fail(networkError(String(error))));
   }
 
   /** Reloads the lists and the quota, and resolves image URLs not known yet. */
@@ -182,8 +179,11 @@ export class AvatarEmotePanel extends LitElement {
   }
 
   /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
-  private _focusNext() {
-    void this.updateComplete.then(() => (this.renderRoot.querySelector<HTMLElement>('[part=cropper]') ?? this.renderRoot.querySelector('input'))?.focus());
+  private async _focusNext() {
+    await this.updateComplete;
+    const area = this._cropArea;
+    if (area) await import('./crop-area.ts').then(() => area.updateComplete, () => {});
+    (area ?? this.renderRoot.querySelector('input'))?.focus();
   }
 
   private _taken(shortcode: string, except?: string) {
@@ -349,22 +349,19 @@ export class AvatarEmotePanel extends LitElement {
   private _renderCrop(t: Strings) {
     const busy = this._busy;
     return html`
-      ${renderCropArea({
-        _imageUrl: this._imageUrl ?? '',
-        _label: t.emoteCropArea,
-        _imageAlt: this._file?.name ?? t.emoteTitle,
-        _busy: busy,
-        _square: this._square,
-        _onKeyDown: (event) => {
-          if (applyCropKey(this.renderRoot, event.key)) event.preventDefault();
-        },
-      })}
-      <div class="row" part="toolbar">
-        <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomIn}>+</button>
-        <button type="button" part="button" @click=${() => zoomCropImage(this.renderRoot, -KEY_ZOOM_STEP)} ?disabled=${busy} aria-label=${t.zoomOut}>−</button>
-        <label><input type="checkbox" name="square" .checked=${this._square} ?disabled=${busy} @change=${(e: Event) => this._setSquare((e.target as HTMLInputElement).checked)} /> ${t.square}</label>
+      <avatar-crop-area
+        exportparts="cropper,toolbar,button,reset"
+        .src=${this._imageUrl ?? ''}
+        .text=${t}
+        .label=${t.emoteCropArea}
+        .alt=${this._file?.name ?? t.emoteTitle}
+        resizable
+        .square=${this._square}
+        ?disabled=${busy}
+      >
+        <label><input type="checkbox" name="square" .checked=${this._square} ?disabled=${busy} @change=${(e: Event) => (this._square = (e.target as HTMLInputElement).checked)} /> ${t.square}</label>
         <button type="button" part="button cancel" @click=${() => (this._choose(null), this._focusNext())} ?disabled=${busy}>${t.cancel}</button>
-      </div>
+      </avatar-crop-area>
     `;
   }
 }

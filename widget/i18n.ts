@@ -4,6 +4,14 @@
 const KEYS = `title
 choose
 takePhoto
+camera
+shutter
+retake
+usePhoto
+cameraStarting
+cameraDenied
+cameraMissing
+cameraFailed
 dropHint
 current
 none
@@ -14,9 +22,17 @@ retry
 resumePrompt
 resume
 discard
-zoomIn
-zoomOut
-rotate
+zoom
+rotateLeft
+rotateRight
+rotation
+straighten
+flip
+flipped
+notFlipped
+reset
+cropReset
+moved
 cropArea
 preview
 processing
@@ -91,6 +107,14 @@ const en: Translation = [
   'Profile picture', // title
   'Choose a photo', // choose
   'Take a photo', // takePhoto
+  'Camera', // camera
+  'Take photo', // shutter
+  'Retake', // retake
+  'Use photo', // usePhoto
+  'Starting the camera…', // cameraStarting
+  'Camera access is blocked. Allow it in your browser’s site settings, or choose a photo instead.', // cameraDenied
+  'No camera was found. Connect one, or choose a photo instead.', // cameraMissing
+  'The camera could not be started. Another app may be using it.', // cameraFailed
   'or drop an image here, or paste one', // dropHint
   'Current profile picture', // current
   'No profile picture yet', // none
@@ -101,10 +125,18 @@ const en: Translation = [
   'You have an unsaved photo from earlier.', // resumePrompt
   'Resume', // resume
   'Discard', // discard
-  'Zoom in', // zoomIn
-  'Zoom out', // zoomOut
-  'Rotate', // rotate
-  'Crop area. Arrow keys move, + and - zoom, R rotates.', // cropArea
+  'Zoom', // zoom
+  'Rotate left', // rotateLeft
+  'Rotate right', // rotateRight
+  'Rotation', // rotation
+  'Straighten', // straighten
+  'Flip horizontally', // flip
+  'Flipped', // flipped
+  'Not flipped', // notFlipped
+  'Reset', // reset
+  'Crop reset.', // cropReset
+  'Crop moved.', // moved
+  'Crop area. Drag or use the arrow keys to move, + and - to zoom, [ and ] to rotate, 0 to reset.', // cropArea
   'Preview', // preview
   'Preparing your photo…', // processing
   'Uploading…', // uploading
@@ -120,7 +152,7 @@ const en: Translation = [
   'Something went wrong. Try again later.', // errorServer
   'Emotes', // emoteTitle
   'Choose an image', // emoteChoose
-  'Crop area. Arrow keys move, + and - zoom.', // emoteCropArea
+  'Crop area. Drag or use the arrow keys to move, + and - to zoom, 0 to reset.', // emoteCropArea
   'Square', // square
   'Shortcode', // shortcode
   '2 to 32 letters, digits or underscores', // shortcodeHint
@@ -172,6 +204,14 @@ const de: Translation = [
   'Profilbild', // title
   'Foto auswählen', // choose
   'Foto aufnehmen', // takePhoto
+  'Kamera', // camera
+  'Auslösen', // shutter
+  'Neu aufnehmen', // retake
+  'Foto verwenden', // usePhoto
+  'Kamera wird gestartet…', // cameraStarting
+  'Der Kamerazugriff ist blockiert. Erlaube ihn in den Website-Einstellungen deines Browsers oder wähle stattdessen ein Foto.', // cameraDenied
+  'Keine Kamera gefunden. Schließe eine an oder wähle stattdessen ein Foto.', // cameraMissing
+  'Die Kamera ließ sich nicht starten. Vielleicht nutzt sie gerade eine andere App.', // cameraFailed
   'oder Bild hierher ziehen oder einfügen', // dropHint
   'Aktuelles Profilbild', // current
   'Noch kein Profilbild', // none
@@ -182,10 +222,18 @@ const de: Translation = [
   'Du hast ein ungespeichertes Foto von vorhin.', // resumePrompt
   'Fortsetzen', // resume
   'Verwerfen', // discard
-  'Vergrößern', // zoomIn
-  'Verkleinern', // zoomOut
-  'Drehen', // rotate
-  'Zuschnitt. Pfeiltasten verschieben, + und - zoomen, R dreht.', // cropArea
+  'Zoom', // zoom
+  'Nach links drehen', // rotateLeft
+  'Nach rechts drehen', // rotateRight
+  'Drehung', // rotation
+  'Begradigen', // straighten
+  'Horizontal spiegeln', // flip
+  'Gespiegelt', // flipped
+  'Nicht gespiegelt', // notFlipped
+  'Zurücksetzen', // reset
+  'Zuschnitt zurückgesetzt.', // cropReset
+  'Zuschnitt verschoben.', // moved
+  'Zuschnitt. Ziehen oder Pfeiltasten verschieben, + und - zoomen, [ und ] drehen, 0 setzt zurück.', // cropArea
   'Vorschau', // preview
   'Foto wird vorbereitet…', // processing
   'Wird hochgeladen…', // uploading
@@ -201,7 +249,7 @@ const de: Translation = [
   'Etwas ist schiefgelaufen. Versuche es später.', // errorServer
   'Emotes', // emoteTitle
   'Bild auswählen', // emoteChoose
-  'Zuschnitt. Pfeiltasten verschieben, + und - zoomen.', // emoteCropArea
+  'Zuschnitt. Ziehen oder Pfeiltasten verschieben, + und - zoomen, 0 setzt zurück.', // emoteCropArea
   'Quadratisch', // square
   'Kürzel', // shortcode
   '2 bis 32 Buchstaben, Ziffern oder Unterstriche', // shortcodeHint
@@ -253,6 +301,14 @@ const fr: Translation = [
   'Photo de profil', // title
   'Choisir une photo', // choose
   'Prendre une photo', // takePhoto
+  'Caméra', // camera
+  'Prendre la photo', // shutter
+  'Reprendre', // retake
+  'Utiliser la photo', // usePhoto
+  'Démarrage de la caméra…', // cameraStarting
+  'L’accès à la caméra est bloqué. Autorisez-le dans les paramètres du site de votre navigateur, ou choisissez plutôt une photo.', // cameraDenied
+  'Aucune caméra trouvée. Branchez-en une, ou choisissez plutôt une photo.', // cameraMissing
+  'Impossible de démarrer la caméra. Une autre application l’utilise peut-être.', // cameraFailed
   'ou déposez une image ici, ou collez-la', // dropHint
   'Photo de profil actuelle', // current
   'Pas encore de photo de profil', // none
@@ -263,10 +319,18 @@ const fr: Translation = [
   'Vous avez une photo non enregistrée.', // resumePrompt
   'Reprendre', // resume
   'Abandonner', // discard
-  'Agrandir', // zoomIn
-  'Réduire', // zoomOut
-  'Pivoter', // rotate
-  'Zone de cadrage. Flèches pour déplacer, + et - pour zoomer, R pour pivoter.', // cropArea
+  'Zoom', // zoom
+  'Pivoter à gauche', // rotateLeft
+  'Pivoter à droite', // rotateRight
+  'Rotation', // rotation
+  'Redresser', // straighten
+  'Retourner horizontalement', // flip
+  'Retourné', // flipped
+  'Non retourné', // notFlipped
+  'Réinitialiser', // reset
+  'Cadrage réinitialisé.', // cropReset
+  'Cadrage déplacé.', // moved
+  'Zone de cadrage. Glissez ou utilisez les flèches pour déplacer, + et - pour zoomer, [ et ] pour pivoter, 0 pour réinitialiser.', // cropArea
   'Aperçu', // preview
   'Préparation de la photo…', // processing
   'Envoi…', // uploading
@@ -282,7 +346,7 @@ const fr: Translation = [
   'Une erreur est survenue. Réessayez plus tard.', // errorServer
   'Emotes', // emoteTitle
   'Choisir une image', // emoteChoose
-  'Zone de cadrage. Flèches pour déplacer, + et - pour zoomer.', // emoteCropArea
+  'Zone de cadrage. Glissez ou utilisez les flèches pour déplacer, + et - pour zoomer, 0 pour réinitialiser.', // emoteCropArea
   'Carré', // square
   'Code court', // shortcode
   '2 à 32 lettres, chiffres ou tirets bas', // shortcodeHint
@@ -334,6 +398,14 @@ const es: Translation = [
   'Foto de perfil', // title
   'Elegir una foto', // choose
   'Hacer una foto', // takePhoto
+  'Cámara', // camera
+  'Hacer la foto', // shutter
+  'Repetir', // retake
+  'Usar la foto', // usePhoto
+  'Iniciando la cámara…', // cameraStarting
+  'El acceso a la cámara está bloqueado. Permítelo en la configuración del sitio de tu navegador o elige una foto.', // cameraDenied
+  'No se encontró ninguna cámara. Conecta una o elige una foto.', // cameraMissing
+  'No se pudo iniciar la cámara. Puede que otra aplicación la esté usando.', // cameraFailed
   'o suelta una imagen aquí, o pégala', // dropHint
   'Foto de perfil actual', // current
   'Aún no hay foto de perfil', // none
@@ -344,10 +416,18 @@ const es: Translation = [
   'Tienes una foto sin guardar de antes.', // resumePrompt
   'Continuar', // resume
   'Descartar', // discard
-  'Acercar', // zoomIn
-  'Alejar', // zoomOut
-  'Girar', // rotate
-  'Área de recorte. Flechas para mover, + y - para zoom, R para girar.', // cropArea
+  'Zoom', // zoom
+  'Girar a la izquierda', // rotateLeft
+  'Girar a la derecha', // rotateRight
+  'Rotación', // rotation
+  'Enderezar', // straighten
+  'Voltear horizontalmente', // flip
+  'Volteada', // flipped
+  'Sin voltear', // notFlipped
+  'Restablecer', // reset
+  'Recorte restablecido.', // cropReset
+  'Recorte movido.', // moved
+  'Área de recorte. Arrastra o usa las flechas para mover, + y - para ampliar, [ y ] para girar, 0 para restablecer.', // cropArea
   'Vista previa', // preview
   'Preparando tu foto…', // processing
   'Subiendo…', // uploading
@@ -363,7 +443,7 @@ const es: Translation = [
   'Algo salió mal. Inténtalo más tarde.', // errorServer
   'Emotes', // emoteTitle
   'Elegir una imagen', // emoteChoose
-  'Área de recorte. Flechas para mover, + y - para zoom.', // emoteCropArea
+  'Área de recorte. Arrastra o usa las flechas para mover, + y - para ampliar, 0 para restablecer.', // emoteCropArea
   'Cuadrado', // square
   'Código', // shortcode
   'De 2 a 32 letras, dígitos o guiones bajos', // shortcodeHint

@@ -41,20 +41,7 @@ export const editorStyles = css`
     opacity: 0.6;
     pointer-events: none;
   }
-  [hidden] {
-    display: none !important;
-  }
-  .row {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.5rem;
-    align-items: center;
-  }
-  .row + .row {
-    margin-top: 0.75rem;
-  }
-  .current img,
-  .previews div {
+  .current img {
     border-radius: var(--_shape-radius);
     background: var(--_border);
   }
@@ -73,6 +60,22 @@ export const editorStyles = css`
   }
   .drop.over {
     border-color: var(--_accent);
+  }
+`;
+
+/** Buttons, inputs, rows, hints and focus rings, drawn alike in every part of the widget with the theme's --_ variables. */
+export const controlStyles = css`
+  [hidden] {
+    display: none !important;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+  }
+  .row + .row {
+    margin-top: 0.75rem;
   }
   .hint {
     color: var(--_muted);
@@ -129,19 +132,6 @@ export const editorStyles = css`
     height: 1px;
     opacity: 0;
     overflow: hidden;
-  }
-  .previews {
-    display: flex;
-    gap: 0.75rem;
-    align-items: flex-end;
-  }
-  .previews div {
-    position: relative;
-    overflow: hidden;
-  }
-  .previews img {
-    position: absolute;
-    max-width: none;
   }
   .status {
     min-height: 1.4em;

@@ -179,6 +179,13 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     // leak into what users read (a stray } once did).
     await page.locator('avatar-editor [part~="choose"]').waitFor();
     assert.doesNotMatch(await visibleText(page), /[{}$`]/, 'template syntax in the editor\'s text');
+    // This machine has no camera: a desktop is offered no "Take a photo" (no second file picker under that name),
+    // once the editor has looked (its enumerateDevices() call came first and answers first).
+    await page.evaluate(async () => {
+      await navigator.mediaDevices.enumerateDevices();
+      await document.querySelector<HTMLElement & { updateComplete: Promise<boolean> }>('avatar-editor')!.updateComplete;
+    });
+    assert.equal(await page.locator('avatar-editor [part~="camera"]').count(), 0, 'Take a photo without a camera');
     // Playwright's CSS selectors pierce open shadow roots.
     await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
 
@@ -261,15 +268,17 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
   });
 
   test('emote mode loads its part of the widget from the avatar server only when shown', async () => {
+    const earlier = requests.length; // the test before picked a photo, which loaded the crop step's chunk
     await page.goto(`${pageOrigin}/`);
     await page.locator('avatar-editor [part~="choose"]').waitFor();
     const chunkUrl = new RegExp(`^${server.url}/widget/chunks/[A-Za-z0-9_-]+\\.js$`);
-    assert.deepEqual(requests.filter((r) => chunkUrl.test(r.url())).map((r) => r.url()), [], 'avatar mode fetched a chunk');
+    const chunksFetched = () => requests.slice(earlier).filter((r) => chunkUrl.test(r.url()));
+    assert.deepEqual(chunksFetched().map((r) => r.url()), [], 'avatar mode fetched a chunk');
 
     await page.evaluate(() => document.querySelector('avatar-editor')!.setAttribute('mode', 'emote'));
     await page.waitForFunction(() => customElements.get('avatar-emote-panel') !== undefined);
     await page.locator('avatar-editor [part~="emotes"]').waitFor();
-    const chunks = requests.filter((r) => chunkUrl.test(r.url()));
+    const chunks = chunksFetched();
     assert.equal(chunks.length, 1, `chunks fetched: ${chunks.map((r) => r.url()).join(', ')}`);
     const response = await chunks[0]!.response();
     assert.equal(response?.status(), 200);
@@ -277,7 +286,20 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.equal(response?.headers()['cache-control'], 'public, max-age=31536000, immutable');
     assert.match(response?.headers()['content-type'] ?? '', /javascript/);
     // The chunk shares the entry's module (its lit, its styles): the entry is not fetched a second time.
-    assert.equal(requests.filter((r) => r.url() === `${server.url}/widget/avatar-editor.js`).length, 2, 'one load per page visit');
+    assert.equal(requests.slice(earlier).filter((r) => r.url() === `${server.url}/widget/avatar-editor.js`).length, 1, 'one load per page visit');
     assert.deepEqual(consoleErrors, [], 'console errors on the page');
+  });
+
+  test('a phone keeps its own camera: "Take a photo" is the native capture input', async () => {
+    const phone = await browser.newContext({ hasTouch: true, isMobile: true, viewport: { width: 375, height: 740 } });
+    try {
+      const phonePage = await phone.newPage();
+      await phonePage.goto(`${pageOrigin}/`);
+      const capture = phonePage.locator('avatar-editor [part~="camera"] input[type="file"]');
+      await capture.waitFor({ state: 'attached' });
+      assert.equal(await capture.getAttribute('capture'), 'user');
+    } finally {
+      await phone.close();
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { expect } from '@open-wc/testing';
+import { set, createStore } from 'idb-keyval';
+import type { Crop } from '../../widget/crop-geometry.ts';
 import { clearDraft, draftNamespace, loadDraft, saveDraft, whenOnline } from '../../widget/drafts.ts';
 
 /** An unsigned JWT-shaped token: drafts only read `sub`, they never verify. */
@@ -7,8 +9,8 @@ function tokenFor(sub: string): string {
   return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: 4102444800 })}.signature`;
 }
 
-function draftOf(bytes: Uint8Array<ArrayBuffer>, crop = { x: 1, y: 2, w: 30, h: 30 }) {
-  return { blob: new Blob([bytes], { type: 'image/png' }), name: 'me.png', type: 'image/png', crop, rotate: 90 };
+function draftOf(bytes: Uint8Array<ArrayBuffer>, crop: Crop = { x: 1, y: 2, w: 30, h: 30 }) {
+  return { blob: new Blob([bytes], { type: 'image/png' }), name: 'me.png', type: 'image/png', crop };
 }
 
 const uniqueUser = () => `drafts-${crypto.randomUUID()}`;
@@ -17,10 +19,10 @@ describe('drafts', () => {
   it('saves, loads and clears a draft', async () => {
     const ns = draftNamespace('https://avatars.example', tokenFor(uniqueUser()))!;
     const before = Date.now();
-    await saveDraft(ns, { ...draftOf(new Uint8Array([1, 2, 3])), pendingUpload: true });
+    await saveDraft(ns, { ...draftOf(new Uint8Array([1, 2, 3]), { x: 1, y: 2, w: 30, h: 30, rotate: -97.5, flip: true }), pendingUpload: true });
     const loaded = await loadDraft(ns);
-    expect(loaded).to.include({ name: 'me.png', type: 'image/png', rotate: 90, pendingUpload: true });
-    expect(loaded!.crop).to.deep.equal({ x: 1, y: 2, w: 30, h: 30 });
+    expect(loaded).to.include({ name: 'me.png', type: 'image/png', pendingUpload: true });
+    expect(loaded!.crop, 'the whole edit: turn and mirror too').to.deep.equal({ x: 1, y: 2, w: 30, h: 30, rotate: -97.5, flip: true });
     expect(loaded!.savedAt).to.be.within(before, Date.now());
     await clearDraft(ns);
     expect(await loadDraft(ns)).to.equal(undefined);
@@ -52,6 +54,14 @@ describe('drafts', () => {
     await clearDraft(bobHere);
     expect((await loadDraft(aliceHere))!.crop).to.deep.equal({ x: 1, y: 2, w: 30, h: 30 });
     await clearDraft(aliceHere);
+  });
+
+  it('reads a draft of an earlier version, whose quarter turn was kept next to the crop', async () => {
+    const ns = draftNamespace('https://avatars.example', tokenFor(uniqueUser()))!;
+    const blob = new Blob([new Uint8Array([1])], { type: 'image/png' });
+    await set(ns, { blob, name: 'old.png', type: 'image/png', crop: { x: 1, y: 2, w: 30, h: 30 }, rotate: 90, savedAt: Date.now() }, createStore('avatar-editor', 'drafts'));
+    expect((await loadDraft(ns))!.crop).to.deep.equal({ x: 1, y: 2, w: 30, h: 30, rotate: 90 });
+    await clearDraft(ns);
   });
 
   it('has no namespace without a readable token', () => {

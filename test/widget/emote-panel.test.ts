@@ -5,7 +5,7 @@ import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { Emote } from '../../widget/api/emotes.ts';
 import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
-import { placeSelection, readCrop, shownImage } from '../../widget/crop-area.ts';
+import { drag, middle } from './browser.ts';
 import { LOCALES } from '../../widget/i18n.ts';
 import { waitFor } from './fixtures.ts';
 
@@ -37,8 +37,10 @@ async function panelFor(token: string) {
   return { el, panel, $: <T extends Element>(selector: string) => panel.shadowRoot!.querySelector<T & Element>(selector)! };
 }
 
-/** The selection as a crop even when it covers the whole image (currentCrop() says null then). */
-const readCropNow = (panel: AvatarEmotePanel) => readCrop(panel.shadowRoot!, 0, false);
+const cropArea = (panel: AvatarEmotePanel) => panel.shadowRoot!.querySelector('avatar-crop-area')!;
+
+/** The window as a crop even when it covers the whole image (currentCrop() says null then). */
+const readCropNow = (panel: AvatarEmotePanel) => cropArea(panel)?.crop?.() ?? null;
 
 function choose(input: HTMLInputElement, file: File) {
   const transfer = new DataTransfer();
@@ -66,7 +68,9 @@ async function createVia(panel: AvatarEmotePanel, $: (s: string) => Element, fil
   if (file) {
     choose($('input[type="file"]') as HTMLInputElement, file);
     // The file is decoded in the worker before the crop area opens.
-    await waitFor(() => panel.shadowRoot!.querySelector('cropper-image'), 'the crop area');
+    await waitFor(() => cropArea(panel), 'the crop area');
+    await customElements.whenDefined('avatar-crop-area');
+    await cropArea(panel).ready;
   }
   type($('input[name="shortcode"]') as HTMLInputElement, shortcode);
   await panel.updateComplete;
@@ -158,40 +162,48 @@ describe('<avatar-editor mode="emote">', () => {
     await waitFor(() => /^1 of 50/.test(panel.shadowRoot!.querySelector('[part="quota"]')!.textContent ?? ''), 'the quota after restore');
   });
 
-  it('crops before uploading: the whole image by default, its centred square, or a moved selection', async () => {
+  it('crops before uploading: the whole image by default, its centred square, or a moved window; never turned', async () => {
     const token = await newToken();
     const { panel, $ } = await panelFor(token);
     choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
-    await waitFor(() => panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area');
-    await waitFor(() => shownImage(panel.shadowRoot!), 'the image in the crop area');
+    await waitFor(() => cropArea(panel), 'the crop area');
+    await customElements.whenDefined('avatar-crop-area');
+    expect(await cropArea(panel).ready).to.equal(true);
     await expect(panel).to.be.accessible();
     // Nothing is cut off unless the user asks.
     await waitFor(() => panel.currentCrop() === null && readCropNow(panel)?.w === 80, 'the whole image selected');
+    // The server applies the crop to the file as uploaded (an animation keeps its frames): no turn, no mirror.
+    const inArea = (selector: string) => cropArea(panel).shadowRoot!.querySelector(selector);
+    expect([inArea('[part~="rotate-left"]'), inArea('[part~="flip"]'), inArea('input[name="straighten"]')]).to.deep.equal([null, null, null]);
 
     const square = $('input[name="square"]') as HTMLInputElement;
     square.checked = true;
     square.dispatchEvent(new Event('change'));
     await waitFor(() => JSON.stringify(panel.currentCrop()) === JSON.stringify({ x: 20, y: 0, w: 40, h: 40 }), 'the centred square (x 20, y 0, 40×40)');
 
-    // Arrow keys move the selection (10 screen pixels; the image is shown larger than its 80 pixels).
-    $('[part="cropper"]').dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
-    await waitFor(() => (panel.currentCrop()?.x ?? 20) < 20, 'the selection moved left');
+    // Arrow keys move the window (10 screen pixels; the image is shown larger than its 80 pixels).
+    inArea('[part="cropper"]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+    await waitFor(() => (panel.currentCrop()?.x ?? 20) < 20, 'the window moved left');
     const moved = panel.currentCrop()!;
     expect(moved).to.include({ y: 0, w: 40, h: 40 });
+    expect(Object.keys(moved).sort()).to.deep.equal(['h', 'w', 'x', 'y']);
 
     const emote = await createVia(panel, $, null, 'square');
     expect(await servedFullSize(token, emote.id)).to.deep.equal([40, 40]);
-    expect(panel.shadowRoot!.querySelector('cropper-canvas'), 'the crop area closes after the upload').to.equal(null);
+    expect(panel.shadowRoot!.querySelector('avatar-crop-area'), 'the crop area closes after the upload').to.equal(null);
   });
 
-  it('a free crop uploads any rectangle of the image', async () => {
+  it('a free crop uploads any rectangle of the image, drawn with a 44 px handle', async () => {
     const token = await newToken();
     const { panel, $ } = await panelFor(token);
     choose($('input[type="file"]') as HTMLInputElement, await pngFile('wide.png', 80, 40));
     await waitFor(() => readCropNow(panel)?.w === 80, 'the whole image selected');
-    const { box } = shownImage(panel.shadowRoot!)!;
-    placeSelection(panel.shadowRoot!, { left: box.left, top: box.top, width: box.width * 0.75, height: box.height * 0.5 });
-    await waitFor(() => panel.currentCrop()?.w === 60, 'the selection placed');
+    const handle = cropArea(panel).shadowRoot!.querySelector('cropper-handle[action="se-resize"]')!;
+    expect(handle.getBoundingClientRect().width).to.be.at.least(44);
+    // The 80×40 image is shown 496 px wide (6.2 px each): 124 px up and left leaves 60×20 of it.
+    const corner = middle(handle);
+    await drag(corner, { x: corner.x - 124, y: corner.y - 124 });
+    await waitFor(() => panel.currentCrop()?.w === 60, `the window resized (${JSON.stringify(readCropNow(panel))})`);
     expect(panel.currentCrop()).to.deep.equal({ x: 0, y: 0, w: 60, h: 20 });
     const emote = await createVia(panel, $, null, 'strip');
     expect(await servedFullSize(token, emote.id)).to.deep.equal([60, 20]);

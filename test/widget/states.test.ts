@@ -71,7 +71,10 @@ for (const scheme of ['light', 'dark'] as const) {
         await waitFor(() => el.currentCrop() !== null, 'the cropper');
         await expect(el, 'crop').to.be.accessible();
         assertFits(section, root, 'crop');
-        const previews = root.querySelector('[part="previews"]')!.getBoundingClientRect();
+        const area = root.querySelector('avatar-crop-area')!;
+        await area.ready;
+        assertFits(section, area.shadowRoot!, 'crop controls');
+        const previews = area.shadowRoot!.querySelector('[part="previews"]')!.getBoundingClientRect();
         const actions = root.querySelector('[part="actions"]')!.getBoundingClientRect();
         expect(actions.top - previews.bottom, 'the previews keep clear of the Save row').to.be.at.least(8);
         const save = root.querySelector<HTMLButtonElement>('button[part~="save"]')!;
@@ -90,7 +93,7 @@ for (const scheme of ['light', 'dark'] as const) {
         await el.updateComplete;
         await expect(el, 'saved').to.be.accessible();
 
-        await saveDraft(`${server.url}|${user.id}`, { blob: await png('draft.png'), name: 'draft.png', type: 'image/png', crop: null, rotate: 0 });
+        await saveDraft(`${server.url}|${user.id}`, { blob: await png('draft.png'), name: 'draft.png', type: 'image/png', crop: null });
         el.endpoint = server.url;
         await waitFor(() => root.querySelector('[part~="resume"]'), 'the resume offer');
         await expect(el, 'resume').to.be.accessible();
@@ -133,8 +136,9 @@ for (const scheme of ['light', 'dark'] as const) {
           await expect(el, 'refused file').to.be.accessible();
 
           choose(file, await png('party_cat.png', 80, 40));
-          await waitFor(() => root.querySelector('cropper-image'), 'the crop area');
-          await panel.updateComplete;
+          await waitFor(() => root.querySelector('avatar-crop-area')?.shadowRoot?.querySelector('cropper-image'), 'the crop area');
+          await root.querySelector('avatar-crop-area')!.ready;
+          assertFits(section, root.querySelector('avatar-crop-area')!.shadowRoot!, 'crop controls');
           await expect(el, 'crop').to.be.accessible();
           assertFits(section, root, 'crop');
 

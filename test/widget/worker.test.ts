@@ -3,7 +3,8 @@
 // 12 MP photo processed with none of the decoding or encoding on the main thread.
 import { expect } from '@open-wc/testing';
 import { createImageWorker, type ImageWorkerClient } from '../../widget/worker/client.ts';
-import { downscaleSteps, processImage } from '../../widget/worker/process-image.ts';
+import { processImage } from '../../widget/worker/process-image.ts';
+import { downscaleSteps } from '../../widget/worker/render-crop.ts';
 import {
   BLUE,
   GREEN,
@@ -164,7 +165,7 @@ describe('image worker', () => {
     ];
     for (const [rotate, size, expected] of turns) {
       it(`rotates ${rotate}° clockwise`, async () => {
-        const result = await worker.processImage(await quadrantsPng(200, 100), { crop: null, rotate, outputSize: 1600 });
+        const result = await worker.processImage(await quadrantsPng(200, 100), { crop: { x: 0, y: 0, w: size[0], h: size[1], rotate }, outputSize: 1600 });
         expect([result.width, result.height]).to.deep.equal(size);
         const colours = quadrantColours(await decodePixels(result.blob));
         ['top-left', 'top-right', 'bottom-left', 'bottom-right'].forEach((where, i) => expectColour(colours[i]!, expected[i]!, where));
@@ -174,25 +175,51 @@ describe('image worker', () => {
     it('applies the rotation before the crop (crop in rotated coordinates), then scales', async () => {
       const source = await quadrantsPng(200, 100);
       // Turned 270°: 100×200 with green, yellow / red, blue. The top half is green | yellow.
-      const top = await worker.processImage(source, { crop: { x: 0, y: 0, w: 100, h: 100 }, rotate: 270, outputSize: 64 });
+      const top = await worker.processImage(source, { crop: { x: 0, y: 0, w: 100, h: 100, rotate: 270 }, outputSize: 64 });
       expect([top.width, top.height]).to.deep.equal([64, 64]);
       const topPixels = await decodePixels(top.blob);
       expectColour(pixelAt(topPixels, 12, 32), GREEN, 'left');
       expectColour(pixelAt(topPixels, 52, 32), YELLOW, 'right');
       // Turned 90°: blue, red / yellow, green. The bottom-right quadrant alone is green.
-      const corner = await worker.processImage(source, { crop: { x: 55, y: 105, w: 40, h: 90 }, rotate: 90, outputSize: 1600 });
+      const corner = await worker.processImage(source, { crop: { x: 55, y: 105, w: 40, h: 90, rotate: 90 }, outputSize: 1600 });
       expect([corner.width, corner.height]).to.deep.equal([40, 90]);
       const cornerPixels = await decodePixels(corner.blob);
       for (const [x, y] of [[1, 1], [38, 1], [1, 88], [38, 88]] as const) expectColour(pixelAt(cornerPixels, x, y), GREEN, `(${x}, ${y})`);
     });
 
-    it('treats rotate -90 as 270 and rejects turns that are not quarter turns', async () => {
+    it('treats rotate -90 as 270, and rejects a turn that is not a number', async () => {
       const source = await quadrantsPng(200, 100);
-      const result = await worker.processImage(source, { crop: null, rotate: -90, outputSize: 1600 });
+      const result = await worker.processImage(source, { crop: { x: 0, y: 0, w: 100, h: 200, rotate: -90 }, outputSize: 1600 });
       expect([result.width, result.height]).to.deep.equal([100, 200]);
       expectColour(quadrantColours(await decodePixels(result.blob))[0], GREEN, 'top-left');
-      const error = await rejection(worker.processImage(source, { crop: null, rotate: 45, outputSize: 1600 }));
+      const error = await rejection(worker.processImage(source, { crop: { x: 0, y: 0, w: 10, h: 10, rotate: Number.NaN }, outputSize: 1600 }));
       expect(error.name).to.equal('RangeError');
+    });
+
+    it('mirrors left to right, before the turn', async () => {
+      const source = await quadrantsPng(200, 100);
+      const mirrored = await worker.processImage(source, { crop: { x: 0, y: 0, w: 200, h: 100, flip: true }, outputSize: 1600 });
+      const plain = quadrantColours(await decodePixels(mirrored.blob));
+      [GREEN, RED, YELLOW, BLUE].forEach((expected, i) => expectColour(plain[i]!, expected, ['top-left', 'top-right', 'bottom-left', 'bottom-right'][i]!));
+      // Mirrored (green, red / yellow, blue), then turned a quarter clockwise.
+      const turned = await worker.processImage(source, { crop: { x: 0, y: 0, w: 100, h: 200, rotate: 90, flip: true }, outputSize: 1600 });
+      expect([turned.width, turned.height]).to.deep.equal([100, 200]);
+      const colours = quadrantColours(await decodePixels(turned.blob));
+      [YELLOW, GREEN, BLUE, RED].forEach((expected, i) => expectColour(colours[i]!, expected, ['top-left', 'top-right', 'bottom-left', 'bottom-right'][i]!));
+    });
+
+    it('straightens by any angle: the crop of the turned image, with no empty corner', async () => {
+      // 200×200 quadrants turned 45° clockwise: a 282.8 px diamond. The centred 140 px square lies inside it.
+      const box = 200 * Math.SQRT2;
+      const result = await worker.processImage(await quadrantsPng(200, 200), { crop: { x: Math.round((box - 140) / 2), y: Math.round((box - 140) / 2), w: 140, h: 140, rotate: 45 }, outputSize: 1600 });
+      expect([result.width, result.height]).to.deep.equal([140, 140]);
+      const pixels = await decodePixels(result.blob);
+      // The quadrants' borders are now the diagonals: red above, green right, yellow below, blue left.
+      expectColour(pixelAt(pixels, 70, 8), RED, 'top');
+      expectColour(pixelAt(pixels, 132, 70), GREEN, 'right');
+      expectColour(pixelAt(pixels, 70, 132), YELLOW, 'bottom');
+      expectColour(pixelAt(pixels, 8, 70), BLUE, 'left');
+      for (const [x, y] of [[0, 0], [139, 0], [0, 139], [139, 139]] as const) expect(pixelAt(pixels, x, y)[3], `alpha at (${x}, ${y})`).to.equal(255);
     });
   });
 

@@ -94,8 +94,12 @@ export async function uploadAvatar(client: ApiClient, blob: Blob, options: Uploa
   return detail;
 }
 
-/** A crop as the fields of POST /v1/uploads (none when there is no crop). */
+/**
+ * A crop as the fields of POST /v1/uploads (none when there is no crop). The server cuts a plain rectangle: a
+ * turned or mirrored crop is drawn in the worker instead, and sending only its rectangle would be wrong.
+ */
 export function cropFields(crop: Crop | null | undefined) {
+  if (crop?.rotate || crop?.flip) throw new RangeError('The server applies no turn or mirror: draw this crop in the worker');
   return crop ? { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.h } : {};
 }
 

@@ -52,21 +52,22 @@ export class DraftController implements ReactiveController {
     this._host.requestUpdate();
   }
 
-  async save(blob: Blob, crop: Crop | null, rotation: number, pendingUpload = false) {
+  /** Keeps `blob` and the whole edit: `crop` carries its turn and mirror. */
+  async save(blob: Blob, crop: Crop | null, pendingUpload = false) {
     const ns = this._host.draftNamespace;
     if (!ns) return;
     clearTimeout(this._timer);
-    await saveDraft(ns, { blob, name: blob instanceof File ? blob.name : 'photo', type: blob.type, crop, rotate: rotation, pendingUpload }).catch(() => {
+    await saveDraft(ns, { blob, name: blob instanceof File ? blob.name : 'photo', type: blob.type, crop, pendingUpload }).catch(() => {
       // Private browsing or a full disk: drafts are a convenience, editing goes on without them.
     });
   }
 
   /** Saves a moment after the user stops changing the crop; `state` is read then (null: nothing to save). */
-  saveSoon(state: () => { file: Blob; crop: Crop | null; rotation: number } | null) {
+  saveSoon(state: () => { file: Blob; crop: Crop | null } | null) {
     clearTimeout(this._timer);
     this._timer = setTimeout(() => {
       const now = state();
-      if (now) void this.save(now.file, now.crop, now.rotation);
+      if (now) void this.save(now.file, now.crop);
     }, SAVE_DELAY_MS);
   }
 
