@@ -1,5 +1,6 @@
 // Widget tests in Chrome or Chromium (found by test/helpers/chromium.mjs) with @web/test-runner + @web/test-runner-chrome.
 // - TypeScript is served through esbuild with widget/tsconfig.json.
+// - react, react-dom and react-dom/client (CommonJS) are served as ES modules (test/helpers/react-esm.mjs).
 // - `import X from './worker.ts?worker&inline'` (Vite's inlined worker) is served as a module whose default
 //   export starts a module worker on the same worker.ts, so tests load the very client.ts the bundle uses.
 // - A real avatar-server (server/cli.ts --dev, port 0, throwaway data dir) runs for the whole test run;
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.mjs';
+import { reactEsmPlugin } from './test/helpers/react-esm.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -208,6 +210,7 @@ export default {
   middleware: [flakyProxyMiddleware(server)],
   plugins: [
     viteWorkerImportPlugin(),
+    reactEsmPlugin(),
     avatarServerPlugin(server),
     browserCommandsPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: join(root, 'widget/tsconfig.json') }),
