@@ -54,12 +54,12 @@ const marks: EditorMarks = { pick: null, cropVisible: null, save: null, changed:
 const editor = () => document.querySelector('avatar-editor') as Editor;
 const floorWorker = Comlink.wrap<FloorWorkerApi>(new Worker('/floor-worker.js', { type: 'module', name: 'floor' }));
 
-/** True once the cropper shows a loaded image under a placed selection. */
+/** True once the crop area shows the loaded image with its first crop placed. */
 function cropShown(root: ShadowRoot): boolean {
-  const image = root.querySelector('cropper-image') as (HTMLElement & { $image?: HTMLImageElement }) | null;
-  const selection = root.querySelector('cropper-selection') as (HTMLElement & { width?: number }) | null;
+  const area = root.querySelector('avatar-crop-area') as (HTMLElement & { crop?(): unknown }) | null;
+  const image = area?.shadowRoot?.querySelector('cropper-image') as (HTMLElement & { $image?: HTMLImageElement }) | null;
   const img = image?.$image;
-  return Boolean(img?.complete && img.naturalWidth > 0 && image!.getBoundingClientRect().width > 0 && (selection?.width ?? 0) > 0);
+  return Boolean(area?.crop?.() && img?.complete && img.naturalWidth > 0 && image!.getBoundingClientRect().width > 0);
 }
 
 /** From the pick on, checks each frame; the mark is the frame after the one that first showed the crop. */

@@ -505,7 +505,7 @@ export class AvatarEditor extends LitElement {
         ${this._uploads.progress
           ? html`<progress part="progress" aria-label=${t.progress} max=${this._uploads.progress.total || 1} value=${this._uploads.progress.loaded}></progress>`
           : nothing}
-        <p part="status" class="status ${notice?.code ? 'error' : ''}" role="status" aria-live="polite">${noticeText(notice, t, { max: formatBytes(this.maxBytes, t.locale) })}</p>
+        <p part="status" class="status ${notice?.code ? 'error' : ''}" role="status" aria-live="polite">${noticeText(notice, t, notice?.code ? { max: formatBytes(this.maxBytes, t.locale) } : {})}</p>
       </section>
     `;
   }

@@ -3,10 +3,15 @@ import { format, type Strings } from './i18n.ts';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 
+/** Number formats by locale: making one loads ICU data (tens of ms on a slow phone), so each is made once. */
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 /** "25 MB", "1.5 MB" ("1,5 MB" in de), "300 KB" (binary units, as the limits are set). */
 export function formatBytes(bytes: number, locale = 'en'): string {
   const mb = bytes / 1024 / 1024;
-  const number = (n: number) => n.toLocaleString(locale, { maximumFractionDigits: 1 });
+  let formatter = numberFormats.get(locale);
+  if (!formatter) numberFormats.set(locale, (formatter = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 })));
+  const number = (n: number) => formatter.format(n);
   return mb >= 1 ? `${number(mb)} MB` : `${number(Math.round(bytes / 1024))} KB`;
 }
 
