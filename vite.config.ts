@@ -114,6 +114,8 @@ export default defineConfig(({ command }) => ({
     fs: { allow: ['.'] },
   },
   worker: { format: 'es' },
+  // The face detector's model (widget/default-crop/chunk.ts imports it with ?inline, into its lazily loaded chunk).
+  assetsInclude: ['**/*.tflite'],
   build: {
     outDir: 'dist/widget',
     emptyOutDir: true,

@@ -1,6 +1,7 @@
 // Widget tests in Chrome or Chromium (found by test/helpers/chromium.mjs) with @web/test-runner + @web/test-runner-chrome.
 // - TypeScript is served through esbuild with widget/tsconfig.json.
 // - react, react-dom and react-dom/client (CommonJS) are served as ES modules (test/helpers/react-esm.mjs).
+// - `import model from '….tflite?inline'` is served as a module exporting the file as a data: URL, as Vite builds it.
 // - `import X from './worker.ts?worker&inline'` (Vite's inlined worker) is served as a module whose default
 //   export starts a module worker on the same worker.ts, so tests load the very client.ts the bundle uses.
 // - A real avatar-server (server/cli.ts --dev, port 0, throwaway data dir) runs for the whole test run;
@@ -17,7 +18,7 @@
 //   only then).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,22 @@ function viteWorkerImportPlugin() {
           ``,
         ].join('\n'),
       };
+    },
+  };
+}
+
+/** Serves Vite's `import dataUrl from 'x.tflite?inline'` (the face detector's model) as a module exporting the data: URL. */
+function viteInlineAssetPlugin() {
+  const MARKER = 'wtr-inline-asset';
+  return {
+    name: 'vite-inline-asset',
+    resolveImport({ source }) {
+      if (source.endsWith('.tflite?inline') && !source.startsWith('.')) return `/node_modules/${source.replace(/\?inline$/, '')}?${MARKER}`;
+    },
+    async serve(context) {
+      if (!context.URL.searchParams.has(MARKER)) return;
+      const bytes = await readFile(join(root, decodeURIComponent(context.path)));
+      return { type: 'js', body: `export default ${JSON.stringify(`data:application/octet-stream;base64,${bytes.toString('base64')}`)};\n` };
     },
   };
 }
@@ -211,6 +228,7 @@ export default {
   plugins: [
     viteWorkerImportPlugin(),
     reactEsmPlugin(),
+    viteInlineAssetPlugin(),
     avatarServerPlugin(server),
     browserCommandsPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: join(root, 'widget/tsconfig.json') }),

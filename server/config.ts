@@ -49,6 +49,8 @@ export interface Config {
   emoteUrlTtlSeconds: number;
   /** Square avatar sizes besides 'cropped', largest first. */
   avatarSizes: number[];
+  /** AVATAR_DEFAULT_CROP: an avatar uploaded without a crop gets the face-aware square (smart) or the centred one. */
+  defaultCrop: 'smart' | 'center';
   uploadRateLimitPerMinute: number;
   uploadUrlTtlSeconds: number;
   processingTimeoutSeconds: number;
@@ -323,6 +325,9 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
   const logLevel = read(env, 'AVATAR_LOG_LEVEL') ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new ConfigError('AVATAR_LOG_LEVEL', 'must be info or debug');
 
+  const defaultCrop = read(env, 'AVATAR_DEFAULT_CROP') ?? 'smart';
+  if (defaultCrop !== 'smart' && defaultCrop !== 'center') throw new ConfigError('AVATAR_DEFAULT_CROP', `must be smart or center, got "${defaultCrop}"`);
+
   const allowedOrigins = origins('AVATAR_ALLOWED_ORIGINS', read(env, 'AVATAR_ALLOWED_ORIGINS'));
   return {
     host,
@@ -344,6 +349,7 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     emoteTrashDays: integer('AVATAR_EMOTE_TRASH_DAYS', read(env, 'AVATAR_EMOTE_TRASH_DAYS'), 30, 0, 3650),
     emoteUrlTtlSeconds: integer('AVATAR_EMOTE_URL_TTL_SECONDS', read(env, 'AVATAR_EMOTE_URL_TTL_SECONDS'), 3600, 10, 7 * 24 * 3600),
     avatarSizes: sizes('AVATAR_AVATAR_SIZES', read(env, 'AVATAR_AVATAR_SIZES')),
+    defaultCrop,
     uploadRateLimitPerMinute: integer('AVATAR_UPLOAD_RATE_LIMIT', read(env, 'AVATAR_UPLOAD_RATE_LIMIT'), 30, 1),
     uploadUrlTtlSeconds: integer('AVATAR_UPLOAD_URL_TTL_SECONDS', read(env, 'AVATAR_UPLOAD_URL_TTL_SECONDS'), 600, 1, 7 * 24 * 3600),
     processingTimeoutSeconds: integer('AVATAR_PROCESSING_TIMEOUT_SECONDS', read(env, 'AVATAR_PROCESSING_TIMEOUT_SECONDS'), 30, 1, 3600),

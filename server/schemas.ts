@@ -74,6 +74,17 @@ export const FileSchema = z
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
+    crop: z
+      .object({ x: z.number().int(), y: z.number().int(), w: z.number().int(), h: z.number().int() })
+      .optional()
+      .openapi({ description: 'The part of the source the picture is made of (after EXIF orientation): the one asked for, or the default crop. Absent while unknown (no crop asked for, not processed yet) and for an emote kept whole.' }),
+    crop_source: z
+      .enum(['user', 'face', 'saliency', 'center'])
+      .optional()
+      .openapi({
+        description:
+          'Why the crop is what it is: user (given with the upload or a recrop), or the default crop of an avatar uploaded without one: face (around the faces found), saliency (the largest square at a clear subject), center (the centred largest square; also always with AVATAR_DEFAULT_CROP=center).',
+      }),
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })

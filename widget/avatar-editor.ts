@@ -22,7 +22,7 @@ import { noticeText, type Notice } from './notice.ts';
 import { controlStyles, editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
-import { openImage, type ProcessOptions } from './worker/client.ts';
+import { openImage, sharedImageWorker, type ProcessOptions } from './worker/client.ts';
 
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
@@ -88,6 +88,7 @@ export class AvatarEditor extends LitElement {
     lang: { type: String },
     theme: { type: String, reflect: true },
     disabled: { type: Boolean, reflect: true },
+    defaultCrop: { type: String, attribute: 'default-crop' },
     strings: { attribute: false },
     tokenProvider: { attribute: false },
     _stage: { state: true },
@@ -118,6 +119,11 @@ export class AvatarEditor extends LitElement {
    */
   declare theme: 'light' | 'dark' | 'auto';
   declare disabled: boolean;
+  /**
+   * Where the crop starts on a picked photo: `smart` (default) around the face, found in the worker (the photo
+   * never leaves the device for it), else the subject, else the centre; `center` in the centre.
+   */
+  declare defaultCrop: 'smart' | 'center';
   /** @internal */
   declare private _stage: Stage;
   /** @internal What the status line says; an error is kept as its code and put into words when shown. */
@@ -141,6 +147,8 @@ export class AvatarEditor extends LitElement {
   private _ready: Promise<unknown> = Promise.resolve();
   /** The crop the photo opens on (a draft's); null for the default. */
   private _initialCrop: Crop | null = null;
+  /** The person has moved, zoomed, turned or resized the crop since the photo was shown. */
+  private _cropTouched = false;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
@@ -161,6 +169,7 @@ export class AvatarEditor extends LitElement {
     this.strings = {};
     this.theme = 'auto';
     this.disabled = false;
+    this.defaultCrop = 'smart';
     this._stage = 'empty';
     this._notice = null;
     this._current = null;
@@ -170,6 +179,13 @@ export class AvatarEditor extends LitElement {
     this._savingCartoon = false;
     this._camera = matchMedia('(pointer: coarse)').matches ? 'native' : null;
     this.addEventListener('paste', (event) => this._onPaste(event));
+    // A hand on the crop (or anywhere in the editor), or a key in the crop area, before the default crop is found
+    // keeps it from moving.
+    for (const type of ['pointerdown', 'wheel'] as const) this.addEventListener(type, () => (this._cropTouched = true), { passive: true });
+    this.addEventListener('keydown', (event) => {
+      const area = this._cropArea;
+      if (area && event.key !== 'Tab' && event.composedPath().includes(area)) this._cropTouched = true;
+    });
   }
 
   /** The texts in use: the `lang` locale with `strings` on top. */
@@ -242,6 +258,7 @@ export class AvatarEditor extends LitElement {
     this._drafts.offered = null; // a new photo replaces the draft on offer
     this._show(file, null);
     this._focusNext();
+    if (this.defaultCrop !== 'center') void this._placeDefaultCrop(file);
     await this._drafts.save(file, null);
     return true;
   }
@@ -332,6 +349,7 @@ export class AvatarEditor extends LitElement {
   private _show(file: Blob, crop: Crop | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
+    this._cropTouched = false;
     void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
     this._initialCrop = crop;
     this._imageUrl = URL.createObjectURL(file);
@@ -436,6 +454,26 @@ export class AvatarEditor extends LitElement {
       this._failWith(error);
     } finally {
       this._savingCartoon = false;
+    }
+  }
+
+  /**
+   * Opens the crop on the face-aware default crop, found in the worker by the default-crop chunk (loaded now, the
+   * first time). Found before the crop area has shown the photo, it is the crop it opens on; found after, the view
+   * moves to it, unless the person has touched the crop meanwhile or moved on. When the rule finds nothing better
+   * than the centre, or the chunk or the detection fails, the centred crop simply stays.
+   */
+  private async _placeDefaultCrop(file: Blob) {
+    try {
+      const found = await sharedImageWorker().defaultCrop(file, await import('./default-crop/default-crop.ts'));
+      if (!found || found.source === 'center' || this._file !== file || this._stage !== 'crop' || this._cropTouched) return;
+      this._initialCrop = found.crop;
+      this.requestUpdate();
+      const area = this._cropArea;
+      if (area?.natural) area.show(found.crop);
+      else if (area) area.initial = found.crop; // read when its image has loaded
+    } catch (error) {
+      console.warn(`<avatar-editor> no default crop: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

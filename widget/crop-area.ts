@@ -251,6 +251,11 @@ export class CropArea extends LitElement {
     return this._view && this.natural ? cropOf(this._view, this._window, this.natural) : null;
   }
 
+  /** Shows `crop` as if the photo had opened on it (the default crop, found once the photo was already shown). */
+  show(crop: Crop) {
+    if (this.natural) this._open(crop);
+  }
+
   /** Back to the opening view: no turn, no mirror, the image's largest centred crop. */
   reset() {
     if (!this.natural) return;

@@ -288,6 +288,13 @@ const editorSessionLocale: Migration = {
   },
 };
 
+/** Why a rendition's crop is what it is (issue 21): user, or the default crop's face, saliency or center. */
+const cropSource: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('renditions').addColumn('crop_source', 'text').execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -299,6 +306,7 @@ export const migrations: MigrationProvider = {
       '0006_scale_out': scaleOut,
       '0007_abandoned_uploads': abandonedUploads,
       '0008_editor_session_locale': editorSessionLocale,
+      '0009_crop_source': cropSource,
     };
   },
 };

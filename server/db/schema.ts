@@ -36,6 +36,8 @@ export interface FilesTable {
  * One picture made from a source, and its variants: a crop of an uploaded file (a recrop adds a new
  * rendition), or a cartoon drawn from a config. Exactly one of file_id and config is set.
  */
+export type CropSource = 'user' | 'face' | 'saliency' | 'center';
+
 export interface RenditionsTable {
   id: string;
   file_id: string | null;
@@ -47,6 +49,8 @@ export interface RenditionsTable {
   crop_y: number | null;
   crop_w: number | null;
   crop_h: number | null;
+  /** Why the crop is what it is, once rendered: the client's ('user'), or the default crop's (issue 21). */
+  crop_source: CropSource | null;
   state: RenditionState;
   created_at: number;
 }

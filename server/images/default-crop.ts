@@ -21,17 +21,20 @@ export function faceDetector(): Promise<BlazeFace> {
 }
 
 /**
- * The default crop of an image already probed (`size` oriented, within the pixel limit). An image the copy
- * cannot be made of gets the centred square here; the full decode that follows refuses it with its own error.
+ * The default crop of an image already probed (`probe`: its format and oriented size, within the pixel limit). An
+ * image the copy cannot be made of gets the centred square here; the full decode that follows refuses it with its
+ * own error.
  */
-export async function defaultCropOf(bytes: Buffer, format: ImageFormat, size: ImageSize, mode: DefaultCropMode, maxPixels: number): Promise<DefaultCrop> {
+export async function defaultCropOf(bytes: Buffer, probe: ImageSize & { format: ImageFormat }, mode: DefaultCropMode, limits: { maxPixels: number; timeoutSeconds: number }): Promise<DefaultCrop> {
+  const size = { width: probe.width, height: probe.height };
   const centre: DefaultCrop = { crop: centredSquare(size), source: 'center' };
   if (mode === 'center') return centre;
   const copy = copySize(size);
   let pixels: { data: Buffer; info: OutputInfo };
   try {
-    const { input, failOn } = decodeInput(bytes, format);
-    pixels = await sharp(input, { limitInputPixels: maxPixels, failOn, autoOrient: true, pages: 1 })
+    const { input, failOn } = decodeInput(bytes, probe.format);
+    pixels = await sharp(input, { limitInputPixels: limits.maxPixels, failOn, autoOrient: true, pages: 1 })
+      .timeout({ seconds: Math.ceil(limits.timeoutSeconds) })
       .resize(copy.width, copy.height, { fit: 'fill' })
       .toColourspace('srgb')
       .ensureAlpha()

@@ -4,10 +4,10 @@ import { requireUser } from '../auth.ts';
 import type { Deps } from '../context.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
-import { settledFile } from '../services/files.ts';
+import { appliedCrop, settledFile, type AppliedCrop } from '../services/files.ts';
 import { userSecurity, type App } from './env.ts';
 
-export function fileView(file: FileRow) {
+export function fileView(file: FileRow, applied: AppliedCrop | null = null) {
   return {
     id: file.id,
     upload_type: file.upload_type,
@@ -17,6 +17,7 @@ export function fileView(file: FileRow) {
     ...(file.error_code ? { error: { code: file.error_code, message: file.error_message ?? '' } } : {}),
     width: file.width,
     height: file.height,
+    ...(applied ?? {}),
     created_at: file.created_at,
     updated_at: file.updated_at,
   };
@@ -53,7 +54,7 @@ export function fileRoutes(app: App, deps: Deps) {
     }),
     async (c) => {
       const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, c.req.valid('query').wait ?? 0, c.req.raw.signal);
-      return c.json(fileView(file), 200);
+      return c.json(fileView(file, await appliedCrop(deps, file)), 200);
     },
   );
 }

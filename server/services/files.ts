@@ -1,7 +1,7 @@
 // Uploaded files as the other services see them: ownership, and the crop a client asked for.
 // Crops are parsed here once, at the edge, into the pipeline's one `Crop` type.
 import type { Deps } from '../context.ts';
-import type { FileRow } from '../db/schema.ts';
+import type { CropSource, FileRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import type { Crop } from '../images/pipeline.ts';
 
@@ -42,6 +42,26 @@ export function storedCrop(row: { crop_x: number | null; crop_y: number | null; 
 
 /** The crop as the four columns of a files or renditions row. */
 export const cropColumns = (crop: Crop | null) => ({ crop_x: crop?.x ?? null, crop_y: crop?.y ?? null, crop_w: crop?.w ?? null, crop_h: crop?.h ?? null });
+
+/** The crop a file's picture is made of, and why (issue 21), as its JSON shows them. */
+export interface AppliedCrop {
+  crop: Crop;
+  crop_source: CropSource;
+}
+
+/**
+ * The crop of the file's current picture and why it is what it is: once rendered, the rendition's (the client's,
+ * or the default crop the job chose); before that, the one the client asked for, if any.
+ */
+export async function appliedCrop(deps: Deps, file: FileRow): Promise<AppliedCrop | null> {
+  if (file.rendition_id) {
+    const rendition = await deps.db.selectFrom('renditions').select(['crop_x', 'crop_y', 'crop_w', 'crop_h', 'crop_source']).where('id', '=', file.rendition_id).executeTakeFirst();
+    const crop = rendition && storedCrop(rendition);
+    if (crop) return { crop, crop_source: rendition.crop_source ?? 'user' };
+  }
+  const requested = storedCrop(file);
+  return requested ? { crop: requested, crop_source: 'user' } : null;
+}
 
 /** The user's own file; anyone else's is indistinguishable from a missing one. */
 export async function ownedFile(deps: Deps, userId: string, fileId: string): Promise<FileRow> {

@@ -3,12 +3,13 @@ import type { Deps } from '../context.ts';
 import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
 import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
+import { defaultCropOf } from '../images/default-crop.ts';
 import { imageOnly } from '../images/image-end.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { objectKeys } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
 import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';
-import { storedCrop } from './files.ts';
+import { cropColumns, storedCrop } from './files.ts';
 import { visibilityOfFile, placeEmoteVariants } from './emote-objects.ts';
 import { deleteRenditionObjects, variantWriter } from './renditions.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from './webhook-events.ts';
@@ -75,6 +76,9 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   // Objects first, rows after: a crash in between leaves objects under this rendition's prefixes only, and the
   // re-run starts by clearing them. Each is stored as soon as it is encoded, while smaller sizes still are.
   const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file));
+  // An avatar uploaded without a crop gets the default one (issue 21); the rendition records it and why.
+  const requested = storedCrop(rendition);
+  const chosen = file.upload_type === 'emote' || requested ? null : await defaultCropOf(original, probe, deps.config.defaultCrop, limits);
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
   let animated = false;
   try {
@@ -83,7 +87,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
       animated = emote.animated;
       emote.variants.forEach(writer.store);
     } else {
-      await renderAvatarVariants(original, probe, storedCrop(rendition), deps.config.avatarSizes, limits, writer.store);
+      await renderAvatarVariants(original, probe, chosen?.crop ?? requested, deps.config.avatarSizes, limits, writer.store);
     }
   } catch (error) {
     await writer.close().catch(() => {}); // nothing is still being written when the failure path clears the prefixes
@@ -94,7 +98,8 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('variants').values(rows).execute();
-    await trx.updateTable('renditions').set({ state: 'ready' }).where('id', '=', rendition.id).execute();
+    const applied = chosen ? { ...cropColumns(chosen.crop), crop_source: chosen.source } : {};
+    await trx.updateTable('renditions').set({ state: 'ready', ...applied }).where('id', '=', rendition.id).execute();
     // The newest rendition of a file is its current one; the other goes after the grace period.
     // Re-read inside the transaction: another recrop of this file may have finished while this one ran.
     const current = await trx

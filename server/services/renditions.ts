@@ -25,6 +25,7 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
       config: null,
       seq: nextSeq(trx, 'renditions'),
       ...cropColumns(crop),
+      crop_source: crop ? 'user' : null, // without one, the job picks the default crop and says why
       state: 'processing',
       created_at: now,
     })

@@ -56,6 +56,14 @@ async function makePhoto(): Promise<Buffer> {
   return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
 }
 
+/** A 1800×600 banner with the astronaut (test/fixtures/faces) at its right end, and her labelled face on it. */
+async function bannerWithFace(): Promise<{ bytes: Buffer; face: Crop }> {
+  const portrait = await sharp(join(root, 'test', 'fixtures', 'faces', 'astronaut.jpg')).resize(600, 600).toBuffer();
+  const bytes = await sharp({ create: { width: 1800, height: 600, channels: 3, background: '#8ab' } }).composite([{ input: portrait, left: 1200, top: 0 }]).jpeg({ quality: 90 }).toBuffer();
+  const s = 600 / 512; // the labelled face in the 512 px photo: x 175, y 62, 95 × 112
+  return { bytes, face: { x: 1200 + 175 * s, y: 62 * s, w: 95 * s, h: 112 * s } };
+}
+
 /** The integration a third-party site writes: one script tag, one element, one event listener. */
 function thirdPartyHtml(serverUrl: string, token: string): string {
   return `<!doctype html>
@@ -287,6 +295,29 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.match(response?.headers()['content-type'] ?? '', /javascript/);
     // The chunk shares the entry's module (its lit, its styles): the entry is not fetched a second time.
     assert.equal(requests.slice(earlier).filter((r) => r.url() === `${server.url}/widget/avatar-editor.js`).length, 1, 'one load per page visit');
+    assert.deepEqual(consoleErrors, [], 'console errors on the page');
+  });
+
+  test('the crop opens on the face, found in the worker by a chunk it imports from the avatar server (another origin)', async () => {
+    const earlier = requests.length;
+    const { bytes, face } = await bannerWithFace();
+    await page.goto(`${pageOrigin}/`);
+    await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'banner.jpg', mimeType: 'image/jpeg', buffer: bytes });
+    // The worker runs from a blob: URL of this page's origin: it found the face only if it imported the chunk
+    // by its absolute URL on the avatar server, across origins.
+    const crop = await page
+      .waitForFunction((box) => {
+        const crop = document.querySelector<EditorLike>('avatar-editor')!.currentCrop();
+        const holds = crop && crop.x <= box.x + 1 && crop.y <= box.y + 1 && crop.x + crop.w >= box.x + box.w - 1 && crop.y + crop.h >= box.y + box.h - 1;
+        return holds ? crop : null;
+      }, face)
+      .then((handle) => handle.jsonValue());
+    assert.ok(crop && crop.w < 600, `the crop closes in on the face: ${JSON.stringify(crop)}`);
+    const chunk = requests.slice(earlier).find((r) => new RegExp(`^${server.url}/widget/chunks/default-crop-[A-Za-z0-9_-]+\\.js$`).test(r.url()));
+    assert.ok(chunk, 'the default-crop chunk was not fetched from the avatar server');
+    assert.equal((await chunk.response())?.headers()['access-control-allow-origin'], '*');
+    // The photo never left the page for it: no request carried it anywhere.
+    assert.deepEqual(requests.slice(earlier).filter((r) => r.method() !== 'GET'), [], 'requests that could carry the photo');
     assert.deepEqual(consoleErrors, [], 'console errors on the page');
   });
 

@@ -1,16 +1,19 @@
 // The default crop (issue 21): the rule's geometry, the model reader's refusals, and the whole thing (real
 // BlazeFace model, real photos from test/fixtures/faces) as the server runs it, without HTTP.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { contains, LABELLED_PHOTOS } from '../../bench/default-crop-set.ts';
 import { centredSquare, defaultCrop, FACE_CENTRE_FROM_TOP, faceSquare, SIDE_PER_FACE } from '../../media/default-crop/rule.ts';
 import { readTfliteModel, TfliteFormatError } from '../../media/default-crop/tflite-model.ts';
+import { ConfigError, loadConfig } from '../../server/config.ts';
 import { defaultCropOf } from '../../server/images/default-crop.ts';
+import { api, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/faces/${name}`, import.meta.url));
-const MAX_PIXELS = 40_000_000;
+const LIMITS = { maxPixels: 40_000_000, timeoutSeconds: 30 };
 const isSquareInside = (crop: { x: number; y: number; w: number; h: number }, width: number, height: number) =>
   [crop.x, crop.y, crop.w].every(Number.isInteger) && crop.w === crop.h && crop.x >= 0 && crop.y >= 0 && crop.x + crop.w <= width && crop.y + crop.h <= height;
 
@@ -60,12 +63,22 @@ describe('the model reader', () => {
   });
 });
 
+/** The astronaut's portrait at the right end of a 1500×500 lake banner, and where her face is on it. */
+async function banner(): Promise<{ bytes: Buffer; face: { x: number; y: number; w: number; h: number } }> {
+  const part = { left: 110, top: 10, width: 230, height: 280 };
+  const scale = 219 / part.height;
+  const portrait = await sharp(fixture('astronaut.jpg')).extract(part).resize(180, 219).toBuffer();
+  const bytes = await sharp(fixture('lake.jpg')).resize(1500, 500, { fit: 'cover' }).composite([{ input: portrait, left: 1250, top: 200 }]).jpeg().toBuffer();
+  const face = LABELLED_PHOTOS[0]!.faces[0]!;
+  return { bytes, face: { x: 1250 + (face.x - part.left) * scale, y: 200 + (face.y - part.top) * scale, w: face.w * scale, h: face.h * scale } };
+}
+
 describe('the default crop of an upload (server)', () => {
   test('holds the whole face of each photo where the detector finds it', async () => {
     for (const file of ['astronaut.jpg', 'grace-hopper.jpg', 'cameraman.jpg']) {
       const bytes = fixture(file);
       const { width, height } = await sharp(bytes).metadata();
-      const result = await defaultCropOf(bytes, 'jpeg', { width: width!, height: height! }, 'smart', MAX_PIXELS);
+      const result = await defaultCropOf(bytes, { format: 'jpeg', width: width!, height: height! }, 'smart', LIMITS);
       assert.equal(result.source, 'face', file);
       assert.ok(isSquareInside(result.crop, width!, height!), `${file}: ${JSON.stringify(result.crop)}`);
       const face = LABELLED_PHOTOS.find((photo) => photo.file === file)!.faces[0]!;
@@ -75,18 +88,17 @@ describe('the default crop of an upload (server)', () => {
   });
 
   test('finds a person far off-centre in a banner, where the centred square has nobody', async () => {
-    const portrait = await sharp(fixture('astronaut.jpg')).extract({ left: 110, top: 10, width: 230, height: 280 }).resize(180, 219).toBuffer();
-    const banner = await sharp(fixture('lake.jpg')).resize(1500, 500, { fit: 'cover' }).composite([{ input: portrait, left: 1250, top: 200 }]).jpeg().toBuffer();
-    const result = await defaultCropOf(banner, 'jpeg', { width: 1500, height: 500 }, 'smart', MAX_PIXELS);
+    const { bytes, face } = await banner();
+    const result = await defaultCropOf(bytes, { format: 'jpeg', width: 1500, height: 500 }, 'smart', LIMITS);
     assert.equal(result.source, 'face');
-    assert.ok(result.crop.x > 1000, JSON.stringify(result.crop));
+    assert.ok(contains(result.crop, face) && !contains(centredSquare({ width: 1500, height: 500 }), face), JSON.stringify(result.crop));
     assert.ok(isSquareInside(result.crop, 1500, 500));
   });
 
   test('leaves landscapes, textures and paintings with detail all over on the centred square', async () => {
     for (const [file, format] of [['lake.jpg', 'jpeg'], ['brick.jpg', 'jpeg'], ['starry-night.jpg', 'jpeg'], ['tree.jpg', 'png']] as const) {
       const bytes = await sharp(fixture(file)).resize(1200, 600, { fit: 'cover' }).toFormat(format).toBuffer();
-      const result = await defaultCropOf(bytes, format, { width: 1200, height: 600 }, 'smart', MAX_PIXELS);
+      const result = await defaultCropOf(bytes, { format, width: 1200, height: 600 }, 'smart', LIMITS);
       assert.deepEqual(result, { crop: { x: 300, y: 0, w: 600, h: 600 }, source: 'center' }, file);
     }
   });
@@ -94,19 +106,70 @@ describe('the default crop of an upload (server)', () => {
   test('moves to a logo that stands alone off-centre (saliency)', async () => {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="500"><rect width="100%" height="100%" fill="#fff"/><circle cx="1250" cy="250" r="120" fill="#e33"/></svg>`;
     const bytes = await sharp(Buffer.from(svg)).png().toBuffer();
-    const result = await defaultCropOf(bytes, 'png', { width: 1500, height: 500 }, 'smart', MAX_PIXELS);
+    const result = await defaultCropOf(bytes, { format: 'png', width: 1500, height: 500 }, 'smart', LIMITS);
     assert.equal(result.source, 'saliency');
     assert.ok(contains(result.crop, { x: 1130, y: 130, w: 240, h: 240 }), JSON.stringify(result.crop));
   });
 
   test('AVATAR_DEFAULT_CROP=center: always the centred square, nothing detected', async () => {
-    const result = await defaultCropOf(fixture('astronaut.jpg'), 'jpeg', { width: 512, height: 512 }, 'center', MAX_PIXELS);
+    const result = await defaultCropOf(fixture('astronaut.jpg'), { format: 'jpeg', width: 512, height: 512 }, 'center', LIMITS);
     assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
   });
 
   test('an image the copy cannot be made of falls back to the centred square', async () => {
     const truncated = fixture('astronaut.jpg').subarray(0, 2000);
-    const result = await defaultCropOf(truncated, 'jpeg', { width: 512, height: 512 }, 'smart', MAX_PIXELS);
+    const result = await defaultCropOf(truncated, { format: 'jpeg', width: 512, height: 512 }, 'smart', LIMITS);
     assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
+  });
+});
+
+describe('AVATAR_DEFAULT_CROP', () => {
+  const base = { AVATAR_JWT_SECRET: randomBytes(32).toString('hex'), AVATAR_ADMIN_KEY: randomBytes(24).toString('hex') };
+  test('is smart by default, center when set, and anything else stops start-up naming it', () => {
+    assert.equal(loadConfig({}, base).defaultCrop, 'smart');
+    assert.equal(loadConfig({}, { ...base, AVATAR_DEFAULT_CROP: 'center' }).defaultCrop, 'center');
+    assert.throws(() => loadConfig({}, { ...base, AVATAR_DEFAULT_CROP: 'faces' }), (error: unknown) => error instanceof ConfigError && error.variable === 'AVATAR_DEFAULT_CROP');
+  });
+});
+
+describe('uploads without a crop get the default crop; the file says which and why (server process)', () => {
+  let server: RunningServer;
+  let photo: Awaited<ReturnType<typeof banner>>;
+  before(async () => {
+    server = await startServer();
+    photo = await banner();
+  });
+  after(() => server.stop());
+
+  const expectFaceCrop = (file: { processing_state: string; crop?: unknown; crop_source?: string }) => {
+    assert.equal(file.processing_state, 'ready');
+    assert.equal(file.crop_source, 'face');
+    const crop = file.crop as { x: number; y: number; w: number; h: number };
+    assert.ok(contains(crop, photo.face) && isSquareInside(crop, 1500, 500), JSON.stringify(crop));
+  };
+
+  test('the one-request POST /v1/users/me/avatar (raw body)', async () => {
+    const token = userToken(server, 'default-crop-raw');
+    const res = await api(server, 'POST', '/v1/users/me/avatar', { token, body: new Uint8Array(photo.bytes), headers: { 'content-type': 'image/jpeg' } });
+    assert.equal(res.status, 202, res.text);
+    expectFaceCrop(await waitForFile(server, token, res.json.file_id));
+  });
+
+  test('an upload link (POST /v1/admin/avatars/new) and a two-step upload without crop fields', async () => {
+    const link = await api(server, 'POST', '/v1/admin/avatars/new', { headers: { authorization: `Bearer ${server.adminKey}` }, json: { user_id: 'default-crop-link' } });
+    assert.equal(link.status, 201, link.text);
+    assert.equal((await api(server, 'PUT', link.json.upload_url, { body: new Uint8Array(photo.bytes), headers: { 'content-type': 'image/jpeg' } })).status, 202);
+    expectFaceCrop(await waitForFile(server, userToken(server, 'default-crop-link'), link.json.file_id));
+
+    const token = userToken(server, 'default-crop-two-step');
+    expectFaceCrop(await waitForFile(server, token, await uploadImage(server, token, photo.bytes)));
+  });
+
+  test('a crop given with the upload is kept as given: crop_source "user", from the start', async () => {
+    const token = userToken(server, 'default-crop-user');
+    const fileId = await uploadImage(server, token, photo.bytes, { crop: { crop_x: 0, crop_y: 0, crop_w: 400 } });
+    const file = await waitForFile(server, token, fileId);
+    assert.equal(file.processing_state, 'ready');
+    assert.deepEqual([file.crop, file.crop_source], [{ x: 0, y: 0, w: 400, h: 400 }, 'user']);
   });
 });

@@ -465,7 +465,10 @@ describe('uploads (default limits)', () => {
       const fileId = await uploadImage(server, token, bytes);
       const file = await waitForFile(server, token, fileId);
       assert.equal(file.processing_state, 'ready', JSON.stringify(file));
-      assert.deepEqual(Object.keys(file).sort(), ['content_type', 'created_at', 'height', 'id', 'processing_state', 'size_bytes', 'updated_at', 'upload_type', 'width']);
+      assert.deepEqual(Object.keys(file).sort(), ['content_type', 'created_at', 'crop', 'crop_source', 'height', 'id', 'processing_state', 'size_bytes', 'updated_at', 'upload_type', 'width']);
+      // Uploaded without a crop: the default crop, here (no face, no clear subject) the centred largest square.
+      assert.equal(file.crop_source, 'center');
+      assert.deepEqual(file.crop, { x: 80, y: 0, w: 480, h: 480 });
       assert.equal(file.id, fileId);
       assert.equal(file.upload_type, 'profile_pic');
       assert.equal(file.content_type, 'image/jpeg');

@@ -5,6 +5,10 @@
 import ImageWorker from './worker.ts?worker&inline';
 import type { ImageWorkerApi } from './worker.ts';
 import type { WorkerAnswer, WorkerCall } from './protocol.ts';
+import type { DefaultCrop } from '../../media/default-crop/rule.ts';
+// The whole module, not its URL alone: a bundler keeps every export of a namespace object that is handed on, and
+// the worker needs the ones the page never calls.
+type DefaultCropChunk = typeof import('../default-crop/default-crop.ts');
 import type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
 export type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
@@ -21,6 +25,12 @@ export interface ImageWorkerClient {
   open(input: Blob): Promise<ImageSize>;
   /** Oriented size of `input`. */
   probe(input: Blob): Promise<ImageSize>;
+  /**
+   * The face-aware default crop of `input` (opened with open()), found in the worker by the default-crop chunk,
+   * which the page has imported to learn its URL (the worker imports it again, by that URL). Null if `input` is
+   * no longer the open photo.
+   */
+  defaultCrop(input: Blob, chunk: DefaultCropChunk): Promise<DefaultCrop | null>;
   /** Stops the worker; calls in flight and later calls reject. */
   terminate(): void;
 }
@@ -83,6 +93,10 @@ export function createImageWorker(): ImageWorkerClient {
       return opened.size;
     },
     probe: (input) => call('probe', input),
+    defaultCrop: async (input, chunk) => {
+      const id = idOf(input);
+      return id === undefined ? null : call('defaultCrop', id, chunk.chunkUrl);
+    },
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
 }

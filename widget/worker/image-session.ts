@@ -25,6 +25,8 @@ export interface ImageSession {
   process(input: Blob, options: ProcessOptions, id?: number, ahead?: boolean): Promise<ProcessResult>;
   /** Lets photo `id` go, if it is the open one. */
   close(id: number): void;
+  /** What `use` makes of photo `id`'s decoded bitmap (null if it is not the open photo); the bitmap stays open. */
+  inspect<T>(id: number, use: (bitmap: ImageBitmap) => Promise<T>): Promise<T | null>;
 }
 
 export function createImageSession(decodeImage: (input: Blob) => Promise<ImageBitmap> = decode): ImageSession {
@@ -65,6 +67,9 @@ export function createImageSession(decodeImage: (input: Blob) => Promise<ImageBi
     },
     close(id) {
       if (photo?.id === id) release();
+    },
+    async inspect(id, use) {
+      return photo?.id === id ? use(await photo.bitmap) : null;
     },
   };
 }

@@ -5,12 +5,25 @@ import type { ProcessOptions } from './process-image.ts';
 import { createImageSession } from './image-session.ts';
 import { probe } from './process-image.ts';
 import type { WorkerAnswer, WorkerCall } from './protocol.ts';
+import type { DefaultCrop } from '../../media/default-crop/rule.ts';
 
 const session = createImageSession();
+
+/**
+ * The face-aware default crop of the open photo `id` (issue 21), by the default-crop chunk at `chunkUrl`: an
+ * absolute URL, since this worker runs from a blob: URL, against which a relative one resolves to nothing. The
+ * photo stays in this worker; null if `id` is no longer the open photo.
+ */
+async function defaultCrop(id: number, chunkUrl: string): Promise<DefaultCrop | null> {
+  const chunk = (await import(/* @vite-ignore */ chunkUrl)) as typeof import('../default-crop/default-crop.ts');
+  return session.inspect(id, chunk.defaultCropOfBitmap);
+}
+
 const api = {
   probe,
   open: session.open,
   close: session.close,
+  defaultCrop,
   /** `id`: the open photo's (its decoded bitmap is used); `ahead`: asked for before Save (see image-session.ts). */
   processImage: (input: Blob, options: ProcessOptions, id?: number, ahead?: boolean) => session.process(input, options, id, ahead),
 };
