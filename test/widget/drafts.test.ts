@@ -72,9 +72,18 @@ describe('drafts', () => {
 });
 
 describe('whenOnline', () => {
-  it('resolves at once while the browser is online', async () => {
+  it('resolves at once while the browser is online: before a task queued just before it', async () => {
     expect(navigator.onLine).to.equal(true);
-    await whenOnline();
+    const order: string[] = [];
+    const task = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        order.push('task');
+        resolve();
+      }),
+    );
+    await whenOnline().then(() => order.push('online'));
+    await task;
+    expect(order).to.deep.equal(['online', 'task']);
   });
 
   it('rejects with the abort reason when aborted first', async () => {
