@@ -253,6 +253,7 @@ export class AvatarEditor extends LitElement {
   async openFile(file: Blob): Promise<boolean> {
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
+    prefetchCropArea(); // fetched and evaluated while the worker decodes
     // Decoded once, here, and kept in the worker for Save.
     if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._drafts.offered = null; // a new photo replaces the draft on offer
@@ -405,11 +406,15 @@ export class AvatarEditor extends LitElement {
     return this.renderRoot.querySelector('avatar-crop-area');
   }
 
-  /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
+  /**
+   * Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. The crop
+   * area is focused once its first frame is drawn, when focusing needs no layout of its own.
+   */
   private async _focusNext() {
     await this.updateComplete;
     const area = this._cropArea;
     if (area) await loadCropArea().then(() => area.updateComplete, () => {});
+    if (area) await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
     (area ?? this.renderRoot.querySelector('input'))?.focus();
   }
 

@@ -301,10 +301,12 @@ export class CropArea extends LitElement {
   }
 
   private _onStageSize({ width, height }: { width: number; height: number }) {
+    if (!width || !height) return; // hidden (another tab): keep the view for when it shows again
     const crop = this.crop();
     this._stage = { width, height };
     this._sized();
-    if (crop) this._open(crop); // the same crop in the new space
+    // The same crop in the new space, drawn in the next frame rather than inside the observer's own delivery.
+    if (crop) requestAnimationFrame(() => this._open(crop));
   }
 
   /** Shows `crop`: in a fixed window as it is; a resizable one takes the crop's shape, as large as the stage allows. */
@@ -485,7 +487,7 @@ export class CropArea extends LitElement {
   override render() {
     const t = this.text;
     const view = this._view;
-    const busy = this.disabled || !view;
+    const busy = this.disabled; // before the image shows, the handlers have no view to change: no attributes to flip then
     const limits = view && zoomLimits(this._window, this._stage, this.natural!, view.rotate);
     const zoomStep = limits ? (Math.log(view.zoom / limits.min) / Math.log(Math.max(limits.max / limits.min, 1.001))) * ZOOM_STEPS : 0;
     const straighten = view ? splitRotation(view.rotate).straighten : 0;

@@ -51,6 +51,11 @@ export const editorStyles = css`
   :host(:not([shape='square'])) {
     --_shape-radius: 50%;
   }
+  /* A file button: a label around a hidden input (the :has() rule stays out of the crop and camera views). */
+  label.button:has(:disabled) {
+    opacity: 0.5;
+    cursor: not-allowed;
+  }
   .drop {
     border: 2px dashed var(--_border);
     border-radius: var(--_radius);
@@ -101,8 +106,7 @@ export const controlStyles = css`
     /* The background colour reads on the accent in both themes (white on the light theme's blue). */
     color: var(--_bg);
   }
-  button:disabled,
-  label.button:has(:disabled) {
+  button:disabled {
     opacity: 0.5;
     cursor: not-allowed;
   }

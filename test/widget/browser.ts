@@ -1,6 +1,7 @@
 // Real input and real pixels for widget tests, through the test runner's `cdp` and `screenshot` commands
 // (web-test-runner.config.mjs): mouse drags, wheel and trackpad pinch, two-finger touch, and screenshots.
-import { executeServerCommand } from '@web/test-runner-commands';
+import { expect } from '@open-wc/testing';
+import { emulateMedia, executeServerCommand, setViewport } from '@web/test-runner-commands';
 import type { Pixels } from './fixtures.ts';
 
 type Point = { x: number; y: number };
@@ -59,4 +60,49 @@ export async function look(element: Element, name: string) {
 export function middle(element: Element): Point {
   const box = element.getBoundingClientRect();
   return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+}
+
+/** The element that has focus, through shadow roots. */
+export function focused(): Element | null {
+  let active = document.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active;
+}
+
+/** Nothing in `root` (controls, parts, text) sticks out of `frame` sideways. */
+export function expectFits(frame: Element, root: ParentNode, what: string) {
+  const { left, right } = frame.getBoundingClientRect();
+  for (const node of root.querySelectorAll('button, label, input, p, [part]')) {
+    const box = node.getBoundingClientRect();
+    if (box.width <= 1) continue; // a screen reader's live region
+    expect(box.left, `${what}: ${node.outerHTML.slice(0, 50)}`).to.be.at.least(left - 0.5);
+    expect(box.right, `${what}: ${node.outerHTML.slice(0, 50)}`).to.be.at.most(right + 0.5);
+  }
+}
+
+export interface Look {
+  width: number;
+  scheme: 'light' | 'dark';
+  lang: string;
+}
+
+/** One test per look people get: 1280 and 375 px wide, light and dark, English and German (viewport and scheme set). */
+export function eachLook(title: string, body: (look: Look) => Promise<void>) {
+  describe(`${title}, at 1280 and 375 px, light and dark, in English and German`, () => {
+    after(async () => {
+      await setViewport({ width: 800, height: 600 });
+      await emulateMedia({ colorScheme: 'light' });
+    });
+    for (const width of [1280, 375]) {
+      for (const scheme of ['light', 'dark'] as const) {
+        for (const lang of ['en', 'de']) {
+          it(`${width} px, ${scheme}, ${lang}`, async () => {
+            await setViewport({ width, height: 900 });
+            await emulateMedia({ colorScheme: scheme });
+            await body({ width, scheme, lang });
+          });
+        }
+      }
+    }
+  });
 }

@@ -2,25 +2,18 @@
 // preview, a shutter and a retake, all by keyboard; a refused permission is said in the user's language; a touch
 // screen keeps the native capture input. (test/e2e/embed.test.ts covers a machine with no camera at all.)
 import { expect, fixture, html } from '@open-wc/testing';
-import { emulateMedia, sendKeys, setViewport } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import type { AvatarCamera } from '../../widget/camera.ts';
 import { LOCALES } from '../../widget/i18n.ts';
-import { cdp, look, touchScreen } from './browser.ts';
+import { cdp, eachLook, expectFits, focused, look, touchScreen } from './browser.ts';
 import { waitFor } from './fixtures.ts';
 import { newUser, server } from './server.ts';
 
 async function editor(lang = 'en'): Promise<AvatarEditor> {
   const { token } = await newUser();
   return fixture<AvatarEditor>(html`<avatar-editor lang=${lang} .endpoint=${server.url} .token=${token}></avatar-editor>`);
-}
-
-/** The element that has focus, through shadow roots. */
-function focused(): Element | null {
-  let active = document.activeElement;
-  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
-  return active;
 }
 
 const takePhoto = (el: AvatarEditor) => el.shadowRoot!.querySelector<HTMLButtonElement>('button[part~="camera"]');
@@ -99,41 +92,22 @@ describe('Take a photo', () => {
     }
   });
 
-  describe('at 1280 and 375 px, light and dark, in English and German', () => {
-    after(async () => {
-      await setViewport({ width: 800, height: 600 });
-      await emulateMedia({ colorScheme: 'light' });
-    });
-    for (const width of [1280, 375]) {
-      for (const scheme of ['light', 'dark'] as const) {
-        for (const lang of ['en', 'de']) {
-          it(`${width} px, ${scheme}, ${lang}: the live view and the still fit, read in the language, are accessible`, async () => {
-            await setViewport({ width, height: 900 });
-            await emulateMedia({ colorScheme: scheme });
-            const el = await editor(lang);
-            const t = LOCALES[lang]!;
-            await openCamera(el);
-            await waitFor(() => inCamera<HTMLVideoElement>(el, 'video')!.videoWidth > 0, 'the live preview');
-            const { left, right } = el.shadowRoot!.querySelector('section')!.getBoundingClientRect();
-            for (const node of camera(el)!.shadowRoot!.querySelectorAll('[part]')) {
-              const box = node.getBoundingClientRect();
-              expect(box.left).to.be.at.least(left - 0.5);
-              expect(box.right).to.be.at.most(right + 0.5);
-            }
-            expect(inCamera(el, '[part~="shutter"]')!.textContent!.trim()).to.equal(t.shutter);
-            await expect(el, 'live').to.be.accessible();
-            await look(el, `camera-live-${width}-${scheme}-${lang}`);
-            inCamera<HTMLButtonElement>(el, '[part~="shutter"]')!.click();
-            await waitFor(() => inCamera(el, '[part~="use-photo"]'), 'the still');
-            expect(inCamera(el, '[part~="retake"]')!.textContent!.trim()).to.equal(t.retake);
-            await expect(el, 'taken').to.be.accessible();
-            await look(el, `camera-taken-${width}-${scheme}-${lang}`);
-            inCamera<HTMLButtonElement>(el, '[part~="cancel"]')!.click();
-            await waitFor(() => camera(el) === null, 'closed');
-          });
-        }
-      }
-    }
+  eachLook('the live view and the still fit, read in the language, are accessible', async ({ width, scheme, lang }) => {
+    const el = await editor(lang);
+    const t = LOCALES[lang]!;
+    await openCamera(el);
+    await waitFor(() => inCamera<HTMLVideoElement>(el, 'video')!.videoWidth > 0, 'the live preview');
+    expectFits(el.shadowRoot!.querySelector('section')!, camera(el)!.shadowRoot!, 'live');
+    expect(inCamera(el, '[part~="shutter"]')!.textContent!.trim()).to.equal(t.shutter);
+    await expect(el, 'live').to.be.accessible();
+    await look(el, `camera-live-${width}-${scheme}-${lang}`);
+    inCamera<HTMLButtonElement>(el, '[part~="shutter"]')!.click();
+    await waitFor(() => inCamera(el, '[part~="use-photo"]'), 'the still');
+    expect(inCamera(el, '[part~="retake"]')!.textContent!.trim()).to.equal(t.retake);
+    await expect(el, 'taken').to.be.accessible();
+    await look(el, `camera-taken-${width}-${scheme}-${lang}`);
+    inCamera<HTMLButtonElement>(el, '[part~="cancel"]')!.click();
+    await waitFor(() => camera(el) === null, 'closed');
   });
 
   it('keeps the native capture input on a touch screen', async () => {

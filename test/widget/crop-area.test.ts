@@ -12,7 +12,7 @@ import { loadDraft } from '../../widget/drafts.ts';
 import type { AvatarChangedDetail } from '../../widget/events.ts';
 import { LOCALES } from '../../widget/i18n.ts';
 import { createImageWorker } from '../../widget/worker/client.ts';
-import { drag, look, middle, pinch, screenshot, touchScreen, wheel } from './browser.ts';
+import { drag, eachLook, expectFits, focused, look, middle, pinch, screenshot, touchScreen, wheel } from './browser.ts';
 import { BLUE, GREEN, RED, YELLOW, colourDistance, decodePixels, pixelAt, quadrantsPng, waitFor, type Pixels, type Rgba } from './fixtures.ts';
 import { newUser, server } from './server.ts';
 
@@ -44,13 +44,6 @@ async function open(attributes: { shape?: string; lang?: string } = {}): Promise
 /** The crop window's box on the page. */
 const windowBox = (area: CropArea) => area.shadowRoot!.querySelector('cropper-selection')!.getBoundingClientRect();
 
-/** The element that has focus, through shadow roots. */
-function focused(): Element | null {
-  let active = document.activeElement;
-  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
-  return active;
-}
-
 /** The image pixel under page point (x, y), read from the crop (which maps the window onto the image). */
 function imagePointAt(crop: Crop, box: DOMRect, x: number, y: number) {
   return [crop.x + ((x - box.left) * crop.w) / box.width, crop.y + ((y - box.top) * crop.h) / box.height];
@@ -79,48 +72,22 @@ function setRange(input: HTMLInputElement, value: number) {
 
 const expectColour = (actual: Rgba, expected: Rgba, where: string) => expect(colourDistance(actual, expected), `${where}: rgba(${actual.join(', ')})`).to.be.at.most(40);
 
-/** Nothing in `root` sticks out of `frame` sideways. */
-function expectFits(frame: Element, root: ParentNode, what: string) {
-  const { left, right } = frame.getBoundingClientRect();
-  for (const node of root.querySelectorAll('button, label, input, p, [part]')) {
-    const box = node.getBoundingClientRect();
-    if (box.width <= 1) continue; // the screen reader's live region
-    expect(box.left, `${what}: ${node.outerHTML.slice(0, 50)}`).to.be.at.least(left - 0.5);
-    expect(box.right, `${what}: ${node.outerHTML.slice(0, 50)}`).to.be.at.most(right + 0.5);
-  }
-}
-
-describe('crop step at 1280 and 375 px, light and dark, in English and German', () => {
-  after(async () => {
-    await setViewport({ width: 800, height: 600 });
-    await emulateMedia({ colorScheme: 'light' });
-  });
-  for (const width of [1280, 375]) {
-    for (const scheme of ['light', 'dark'] as const) {
-      for (const lang of ['en', 'de']) {
-        it(`${width} px, ${scheme}, ${lang}: every control fits, reads in the language, is accessible`, async () => {
-          await setViewport({ width, height: 900 });
-          await emulateMedia({ colorScheme: scheme });
-          for (const shape of ['circle', 'square']) {
-            const { el, area, $ } = await open({ shape, lang });
-            const t = LOCALES[lang]!;
-            const section = el.shadowRoot!.querySelector('section')!;
-            expectFits(section, area.shadowRoot!, `${shape} crop`);
-            expect($('input[name="zoom"]').closest('label')!.textContent!.trim()).to.equal(t.zoom);
-            expect($('[part~="rotate-right"]').getAttribute('aria-label')).to.equal(t.rotateRight);
-            expect($('[part~="reset"]').textContent!.trim()).to.equal(t.reset);
-            await expect(el, `${shape} crop`).to.be.accessible();
-            await look(el, `crop-${shape}-${width}-${scheme}-${lang}`);
-            $<HTMLButtonElement>('[part~="flip"]').click();
-            setRange($<HTMLInputElement>('input[name="straighten"]'), 20);
-            await area.updateComplete;
-            await expect(el, `${shape} crop, flipped and straightened`).to.be.accessible();
-            await look(el, `crop-${shape}-edited-${width}-${scheme}-${lang}`);
-            el.remove();
-          }
-        });
-      }
-    }
+eachLook('every crop control fits, reads in the language, is accessible', async ({ width, scheme, lang }) => {
+  for (const shape of ['circle', 'square']) {
+    const { el, area, $ } = await open({ shape, lang });
+    const t = LOCALES[lang]!;
+    expectFits(el.shadowRoot!.querySelector('section')!, area.shadowRoot!, `${shape} crop`);
+    expect($('input[name="zoom"]').closest('label')!.textContent!.trim()).to.equal(t.zoom);
+    expect($('[part~="rotate-right"]').getAttribute('aria-label')).to.equal(t.rotateRight);
+    expect($('[part~="reset"]').textContent!.trim()).to.equal(t.reset);
+    await expect(el, `${shape} crop`).to.be.accessible();
+    await look(el, `crop-${shape}-${width}-${scheme}-${lang}`);
+    $<HTMLButtonElement>('[part~="flip"]').click();
+    setRange($<HTMLInputElement>('input[name="straighten"]'), 20);
+    await area.updateComplete;
+    await expect(el, `${shape} crop, flipped and straightened`).to.be.accessible();
+    await look(el, `crop-${shape}-edited-${width}-${scheme}-${lang}`);
+    el.remove();
   }
 });
 
@@ -373,6 +340,26 @@ describe('crop step', () => {
     expectColour(at(0.75, 0.25), BLUE, 'top-right');
     expectColour(at(0.25, 0.75), GREEN, 'bottom-left');
     expectColour(at(0.75, 0.75), YELLOW, 'bottom-right');
+  });
+
+  it('keeps the crop while another tab is shown, and when the page is resized', async () => {
+    const { el, area, $ } = await open();
+    setRange($<HTMLInputElement>('input[name="zoom"]'), 350);
+    $<HTMLButtonElement>('[part~="rotate-right"]').click();
+    await area.updateComplete;
+    const crop = el.currentCrop()!;
+    el.shadowRoot!.querySelector<HTMLButtonElement>('#tab-cartoon')!.click();
+    await waitFor(() => area.getBoundingClientRect().height === 0, 'the photo tab hidden');
+    el.shadowRoot!.querySelector<HTMLButtonElement>('#tab-photo')!.click();
+    await waitFor(() => area.getBoundingClientRect().height > 0, 'the photo tab shown');
+    expect(el.currentCrop()).to.deep.equal(crop);
+    await setViewport({ width: 375, height: 900 });
+    const stage = $('[part="cropper"]');
+    const centred = () => Math.abs(middle(stage).x - middle(area.shadowRoot!.querySelector('cropper-selection')!).x) < 1;
+    await waitFor(() => stage.getBoundingClientRect().width < 400 && centred(), 'the window in the middle of the narrower stage');
+    const narrow = el.currentCrop()!;
+    expect(Math.abs(narrow.x - crop.x) + Math.abs(narrow.y - crop.y) + Math.abs(narrow.w - crop.w), JSON.stringify(narrow)).to.be.at.most(2);
+    await setViewport({ width: 1000, height: 900 });
   });
 
   it('keeps the whole edit in the draft: a reload resumes it as it was left', async () => {
