@@ -54,12 +54,14 @@ const marks: EditorMarks = { pick: null, cropVisible: null, save: null, changed:
 const editor = () => document.querySelector('avatar-editor') as Editor;
 const floorWorker = Comlink.wrap<FloorWorkerApi>(new Worker('/floor-worker.js', { type: 'module', name: 'floor' }));
 
-/** True once the crop area shows the loaded image with its first crop placed. */
+/**
+ * True once the crop area shows the loaded image with its first crop placed: it gives a crop only then (its
+ * `natural` size is known once the image has loaded). Not through cropper-image's members, whose names the
+ * bundle shortens.
+ */
 function cropShown(root: ShadowRoot): boolean {
   const area = root.querySelector('avatar-crop-area') as (HTMLElement & { crop?(): unknown }) | null;
-  const image = area?.shadowRoot?.querySelector('cropper-image') as (HTMLElement & { $image?: HTMLImageElement }) | null;
-  const img = image?.$image;
-  return Boolean(area?.crop?.() && img?.complete && img.naturalWidth > 0 && image!.getBoundingClientRect().width > 0);
+  return Boolean(area?.crop?.());
 }
 
 /** From the pick on, checks each frame; the mark is the frame after the one that first showed the crop. */
