@@ -9,6 +9,7 @@ import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
 import { saveDraft } from '../../widget/drafts.ts';
 import { newUser, server } from './server.ts';
 import { waitFor } from './fixtures.ts';
+import { look } from './browser.ts';
 
 async function png(name: string, width = 600, height = 400): Promise<File> {
   const canvas = new OffscreenCanvas(width, height);
@@ -74,6 +75,7 @@ for (const scheme of ['light', 'dark'] as const) {
         const area = root.querySelector('avatar-crop-area')!;
         await area.ready;
         assertFits(section, area.shadowRoot!, 'crop controls');
+        await look(el, `avatar-crop-${width}-${scheme}`);
         const previews = area.shadowRoot!.querySelector('[part="previews"]')!.getBoundingClientRect();
         const actions = root.querySelector('[part="actions"]')!.getBoundingClientRect();
         expect(actions.top - previews.bottom, 'the previews keep clear of the Save row').to.be.at.least(8);
@@ -141,6 +143,7 @@ for (const scheme of ['light', 'dark'] as const) {
           assertFits(section, root.querySelector('avatar-crop-area')!.shadowRoot!, 'crop controls');
           await expect(el, 'crop').to.be.accessible();
           assertFits(section, root, 'crop');
+          await look(el, `emote-crop-${width}-${scheme}-${lang}`);
 
           shortcode.value = 'party_cat';
           shortcode.dispatchEvent(new InputEvent('input'));
