@@ -281,6 +281,9 @@ export class CropArea extends LitElement {
     }
     // The square switch of a resizable window: the largest window of the new shape on the image.
     if (changed.has('square') && changed.get('square') !== undefined && this._view) this._window = this._defaultWindow(this._view);
+    // A shape changed to or from a fixed window (the host's `shape`): the same crop in the new kind of window.
+    const crop = changed.has('resizable') && changed.get('resizable') !== undefined && this.crop();
+    if (crop) this._open(crop);
   }
 
   protected override updated(changed: PropertyValues<this>) {

@@ -362,6 +362,19 @@ describe('crop step', () => {
     await setViewport({ width: 1000, height: 900 });
   });
 
+  it('keeps the crop when the page switches the shape while the person crops', async () => {
+    const { el, area, $ } = await open();
+    $<HTMLButtonElement>('[part~="rotate-left"]').click();
+    await area.updateComplete;
+    const crop = el.currentCrop()!;
+    el.shape = 'square';
+    await el.updateComplete;
+    await area.updateComplete;
+    expect(area.resizable).to.equal(true);
+    expect(area.shadowRoot!.querySelectorAll('cropper-handle[action$="resize"]').length).to.equal(4);
+    expect(el.currentCrop()).to.deep.equal(crop);
+  });
+
   it('keeps the whole edit in the draft: a reload resumes it as it was left', async () => {
     const user = await newUser();
     const first = await fixture<AvatarEditor>(html`<avatar-editor .endpoint=${server.url} .token=${user.token}></avatar-editor>`);
