@@ -1,4 +1,4 @@
-// <avatar-crop-area>: the crop step both modes share, loaded as a chunk of its own when a photo is picked.
+// <avatar-crop-area>: the crop step both modes share, a chunk of its own (fetched when a photo is on its way).
 // cropperjs v2 draws it and recognises the gestures (drag, pinch, handles); where the image sits is a View
 // (crop-geometry.ts) that this element owns, so the crop is computed, never measured, and every change goes
 // through the same limits: the image always covers the crop window.
@@ -52,6 +52,8 @@ const formatIn = (locale: string, unit: 'percent' | 'degree') => {
   if (!formats.has(key)) formats.set(key, new Intl.NumberFormat(locale, unit === 'percent' ? { style: 'percent' } : { style: 'unit', unit, unitDisplay: 'narrow', maximumFractionDigits: 1 }));
   return formats.get(key)!;
 };
+
+/** What cropper-canvas reports of a drag, a pinch or a handle (page coordinates). */
 type CanvasAction = CustomEvent<{ action: string; relatedEvent?: PointerEvent; startX: number; startY: number; endX: number; endY: number; scale?: number; centerX?: number; centerY?: number }>;
 
 export class CropArea extends LitElement {
