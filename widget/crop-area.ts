@@ -197,7 +197,7 @@ export class CropArea extends LitElement {
   declare square: boolean;
   /** Offers rotate, straighten and flip (the output is processed here, so any turn can be applied). */
   declare transforms: boolean;
-  /** Sides in pixels of the live previews; none when empty. */
+  /** Sides in pixels of the live previews; none when empty. Their images come with the view (no full-size paint first). */
   declare previews: number[];
   declare disabled: boolean;
   /** The crop to open on (a draft's); read when the image has loaded. */
@@ -221,7 +221,11 @@ export class CropArea extends LitElement {
   private _loaded: Promise<unknown> | null = null;
   private _sized!: () => void;
   private readonly _sizeKnown = new Promise<void>((resolve) => (this._sized = resolve));
-  private readonly _resizes = new ResizeObserver(([entry]) => this._onStageSize(entry!.contentRect));
+  /** The stage's size, taken up in the next frame: nothing changes inside the observer's own delivery. */
+  private readonly _resizes = new ResizeObserver(([entry]) => {
+    const { width, height } = entry!.contentRect;
+    requestAnimationFrame(() => this._onStageSize(width, height));
+  });
 
   constructor() {
     super();
@@ -305,13 +309,12 @@ export class CropArea extends LitElement {
     await this.updateComplete;
   }
 
-  private _onStageSize({ width, height }: { width: number; height: number }) {
+  private _onStageSize(width: number, height: number) {
     if (!width || !height) return; // hidden (another tab): keep the view for when it shows again
     const crop = this.crop();
     this._stage = { width, height };
     this._sized();
-    // The same crop in the new space, drawn in the next frame rather than inside the observer's own delivery.
-    if (crop) requestAnimationFrame(() => this._open(crop));
+    if (crop) this._open(crop); // the same crop in the new space
   }
 
   /** Shows `crop`: in a fixed window as it is; a resizable one takes the crop's shape, as large as the stage allows. */
@@ -553,7 +556,7 @@ export class CropArea extends LitElement {
       </div>
       ${this.previews.length
         ? html`<div class="previews" part="previews" role="group" aria-label=${t.preview}>
-            ${this.previews.map((side) => html`<div style="width:${side}px;height:${side}px"><img src=${this.src} alt="" data-side=${side} /></div>`)}
+            ${this.previews.map((side) => html`<div style="width:${side}px;height:${side}px">${view ? html`<img src=${this.src} alt="" data-side=${side} />` : nothing}</div>`)}
           </div>`
         : nothing}
       <p class="sr" aria-live="polite">${this._said}</p>
