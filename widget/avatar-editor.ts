@@ -6,7 +6,8 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { saveCartoon } from './api/avatar-config.ts';
 import type { ApiClient } from './api/client.ts';
 import { networkError } from './api/errors.ts';
-import { avatarDetail, currentUser, removeAvatar as deleteAvatar } from './api/upload.ts';
+import { avatarDetail, currentUser, removeAvatar as deleteAvatar, setAvatarFile, type AvatarDetail } from './api/upload.ts';
+import type { CartoonConfig } from './api/avatar-config.ts';
 import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
 import { CartoonController } from './controllers/cartoon-controller.ts';
 import { DraftController } from './controllers/draft-controller.ts';
@@ -17,8 +18,8 @@ import { clientFor } from './client-for.ts';
 import { draftNamespace } from './drafts.ts';
 import { emit } from './events.ts';
 import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
-import { stringsFor, type Strings } from './i18n.ts';
-import { noticeText, type Notice } from './notice.ts';
+import { format, stringsFor, type Strings } from './i18n.ts';
+import { errorNotice, isRefusedToken, isRetryable, noticeText, renderNotice, type Notice } from './notice.ts';
 import { controlStyles, editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
@@ -42,7 +43,12 @@ const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'w
 const loadCropArea = () => import('./crop-area.ts');
 /** A failure to fetch it early is told when the photo is shown (see _show). */
 const prefetchCropArea = () => void loadCropArea().catch(() => {});
-
+/** How long Undo is offered after Remove (longer while it has focus). */
+const UNDO_MS = 10_000;
+/** The size hosts show an avatar at by default (avatar-changed's `url`); a smaller crop will look blurry there. */
+const SHARP_EDGE = 256;
+/** The avatar shown; `config` for a cartoon. */
+type Current = Omit<AvatarDetail, 'source'> & { config?: CartoonConfig | undefined };
 
 /**
  * Lets a signed-in user pick, crop and save their avatar.
@@ -58,12 +64,13 @@ const prefetchCropArea = () => void loadCropArea().catch(() => {});
  * @csspart current - the current avatar and the Remove button
  * @csspart tabs - the Photo and Cartoon tabs (each also has the parts `button tab`); panel - each tab's panel
  * @csspart cartoon-preview - the cartoon's live preview; cartoon-options - its controls
- * @csspart dropzone - where files are dropped
+ * @csspart dropzone - the file buttons (the whole editor takes dropped files)
  * @csspart cropper - the crop area (focusable; arrows, +, -, [, ], 0)
  * @csspart toolbar - the crop controls (zoom, rotate-left, rotate-right, flip, straighten, reset)
  * @csspart previews - the live previews
  * @csspart camera - the camera's live view (also shutter, use-photo, retake)
- * @csspart button - every button
+ * @csspart warning - says when the photo is too small to look sharp
+ * @csspart button - every button (also `retry` and `undo` next to the status line)
  * @csspart progress - the progress bar
  * @csspart status - the status line (aria-live)
  * @csspart emotes - (emote mode) the whole emote panel; also emote-list, quota, trash, toolbar
@@ -95,9 +102,10 @@ export class AvatarEditor extends LitElement {
     _notice: { state: true },
     _current: { state: true },
     _imageUrl: { state: true },
-    _dragOver: { state: true },
     _tab: { state: true },
     _savingCartoon: { state: true },
+    _refused: { state: true },
+    _small: { state: true },
     _camera: { state: true },
   };
 
@@ -128,16 +136,18 @@ export class AvatarEditor extends LitElement {
   declare private _stage: Stage;
   /** @internal What the status line says; an error is kept as its code and put into words when shown. */
   declare private _notice: Notice | null;
-  /** @internal */
-  declare private _current: string | null;
+  /** @internal The avatar shown, with what it takes to set it again (its file, or a cartoon's options). */
+  declare private _current: Current | null;
   /** @internal */
   declare private _imageUrl: string | null;
-  /** @internal */
-  declare private _dragOver: boolean;
   /** @internal */
   declare private _tab: Tab;
   /** @internal */
   declare private _savingCartoon: boolean;
+  /** @internal The server refused the token: picking is off until the host sets another. */
+  declare private _refused: boolean;
+  /** @internal The crop's edge in pixels when it is below what a sharp avatar needs, else 0. */
+  declare private _small: number;
   /** @internal What "Take a photo" opens: the native capture input on touch screens, the camera here where one is found. */
   declare private _camera: 'native' | 'live' | null;
 
@@ -149,6 +159,9 @@ export class AvatarEditor extends LitElement {
   private _initialCrop: Crop | null = null;
   /** The person has moved, zoomed, turned or resized the crop since the photo was shown. */
   private _cropTouched = false;
+  /** Only the newest load of the current avatar is shown (the token may change while one is under way). */
+  private _loads = 0;
+  private _undoTimer: ReturnType<typeof setTimeout> | undefined;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
@@ -156,6 +169,7 @@ export class AvatarEditor extends LitElement {
   private readonly _cartoon = new CartoonController(this);
   private readonly _clients = clientFor(this);
   private readonly _internals = this.attachInternals();
+  private readonly _onDocumentPaste = (event: ClipboardEvent) => this._onPaste(event);
 
   constructor() {
     super();
@@ -174,11 +188,11 @@ export class AvatarEditor extends LitElement {
     this._notice = null;
     this._current = null;
     this._imageUrl = null;
-    this._dragOver = false;
     this._tab = 'photo';
     this._savingCartoon = false;
+    this._refused = false;
+    this._small = 0;
     this._camera = matchMedia('(pointer: coarse)').matches ? 'native' : null;
-    this.addEventListener('paste', (event) => this._onPaste(event));
     // A hand on the crop (or anywhere in the editor), or a key in the crop area, before the default crop is found
     // keeps it from moving.
     for (const type of ['pointerdown', 'wheel'] as const) this.addEventListener(type, () => (this._cropTouched = true), { passive: true });
@@ -186,6 +200,10 @@ export class AvatarEditor extends LitElement {
       const area = this._cropArea;
       if (area && event.key !== 'Tab' && event.composedPath().includes(area)) this._cropTouched = true;
     });
+    // The whole element takes dropped files, and a drop on it never navigates the page away to the file.
+    this.addEventListener('dragover', (event) => this._onDrag(event, true));
+    this.addEventListener('dragleave', (event) => this._onDrag(event, this.contains(event.relatedTarget as Node | null)));
+    this.addEventListener('drop', (event) => this._onDrop(event));
   }
 
   /** The texts in use: the `lang` locale with `strings` on top. */
@@ -211,6 +229,7 @@ export class AvatarEditor extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     this._followPageScheme();
+    document.addEventListener('paste', this._onDocumentPaste);
     if (this._camera !== 'native') {
       void this._lookForCamera();
       navigator.mediaDevices?.addEventListener('devicechange', this._lookForCamera);
@@ -221,13 +240,7 @@ export class AvatarEditor extends LitElement {
     // Emote mode is a chunk of its own, loaded the first time it is shown: avatar-only pages never fetch it.
     if (this.mode === 'emote') this._emotePanel ??= import('./emote-panel.ts').then(() => this.requestUpdate(), (error) => this._failWith(networkError(String(error))));
     if (changed.has('theme')) this._followPageScheme();
-    if ((changed.has('token') || changed.has('endpoint')) && this.token && this.mode === 'avatar') {
-      // In a task of their own: opening IndexedDB and starting a fetch cost the first render ~25 ms on a slow phone.
-      setTimeout(() => {
-        void this._loadCurrent();
-        void this._offerDraft();
-      });
-    }
+    if ((changed.has('token') || changed.has('endpoint')) && this.mode === 'avatar') this._reload();
   }
 
   /** Also waits for emote mode's chunk, so `await el.updateComplete` means its panel is there. */
@@ -240,17 +253,22 @@ export class AvatarEditor extends LitElement {
 
   override disconnectedCallback() {
     super.disconnectedCallback();
+    document.removeEventListener('paste', this._onDocumentPaste);
     navigator.mediaDevices?.removeEventListener('devicechange', this._lookForCamera);
+    clearTimeout(this._undoTimer);
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
   }
 
   // ---- public methods (SPEC §5) ----
 
   /**
-   * Starts editing `file`; refuses unsupported types, files over `max-bytes` and files that do not decode (in
-   * the worker, before the crop step) with a localized message.
+   * Starts editing `file` (in emote mode: a new emote); refuses unsupported types, files over `max-bytes` and
+   * files that do not decode (in the worker, before the crop step) with a localized message.
    */
   async openFile(file: Blob): Promise<boolean> {
+    if (this.mode === 'emote') return this._panel?.openFile(file as File) ?? false;
+    if (this._refused) return this._reject('UNAUTHENTICATED', 'The server refused the token');
+    if (this._stage === 'busy') return false;
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
     prefetchCropArea(); // fetched and evaluated while the worker decodes
@@ -270,20 +288,20 @@ export class AvatarEditor extends LitElement {
    */
   async save(): Promise<void> {
     if (this._tab === 'cartoon') return this._saveCartoon();
-    if (!this._file || this._stage === 'busy') return;
+    if (!this._file || this._stage === 'busy' || this._refused) return;
     const file = this._file;
     this._stage = 'busy';
+    this._notice = null;
     await this._ready; // a draft resumed for its pending upload is saved with its own crop
     const options = this._processOptions();
     const { crop } = options;
     // Pending from now on: a reload before the upload ends resumes it on its own.
     await this._drafts.save(file, crop, true);
-    this._notice = null;
     const result = await this._uploads.run(file, options);
     if (result.ok) {
       await this._drafts.clear();
       this._finishEditing();
-      this._current = result.detail.urls['256'] ?? result.detail.url;
+      this._current = result.detail;
       this._say('saved');
       this._focusNext();
       emit(this, 'avatar-changed', { ...result.detail, user_id: this.userId });
@@ -295,7 +313,7 @@ export class AvatarEditor extends LitElement {
         this._drafts.retryWhenOnline(() => this.save());
       } else {
         await this._drafts.save(file, crop);
-        if (!result.aborted) this._fail(result.error.code, result.error.message, result.error.retryable);
+        if (!result.aborted) this._failWith(result.error, () => this.save());
       }
     }
   }
@@ -308,28 +326,25 @@ export class AvatarEditor extends LitElement {
     }
     void this._drafts.clear();
     this._finishEditing();
+    this._notice = null;
     this._focusNext();
   }
 
   /**
-   * Removes the user's avatar. SPEC §5 calls this `remove()`, but that name is the DOM's own
-   * Element.remove() (detach from the page), which frameworks call; overriding it would delete avatars.
+   * Removes the user's avatar, with Undo for a few seconds. SPEC §5 calls this `remove()`, but that name is the
+   * DOM's own Element.remove() (detach from the page), which frameworks call; overriding it would delete avatars.
    */
   async removeAvatar(): Promise<void> {
+    const previous = this._current;
+    this._notice = null;
     try {
       await deleteAvatar(this.client);
       this._current = null;
-      this._say('removed');
-      this._focusNext();
+      this._offerUndo(previous);
       emit(this, 'avatar-removed', { user_id: this.userId });
     } catch (error) {
-      this._failWith(error);
+      this._failWith(error, () => this.removeAvatar());
     }
-  }
-
-  /** What the worker makes of the photo for the upload: the same object at the crop's settling and at Save. */
-  private _processOptions(): ProcessOptions & { crop: Crop | null } {
-    return { crop: this.currentCrop(), outputSize: this.outputSize };
   }
 
   /** The crop shown (with its turn and mirror), or null before an image is shown. */
@@ -338,6 +353,15 @@ export class AvatarEditor extends LitElement {
   }
 
   // ---- internals ----
+
+  /** What the worker makes of the photo for the upload: the same object at the crop's settling and at Save. */
+  private _processOptions(): ProcessOptions & { crop: Crop | null } {
+    return { crop: this.currentCrop(), outputSize: this.outputSize };
+  }
+
+  private get _panel() {
+    return this.renderRoot.querySelector('avatar-emote-panel');
+  }
 
   /** In `auto`, the element inherits the page's colour scheme; a page that sets none gets the system's (state `os`). */
   private _followPageScheme() {
@@ -353,14 +377,15 @@ export class AvatarEditor extends LitElement {
     this._cropTouched = false;
     void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
     this._initialCrop = crop;
+    this._small = 0;
     this._imageUrl = URL.createObjectURL(file);
     this._stage = 'crop';
     this._notice = null;
     this._tab = 'photo'; // a pasted or resumed photo shows where it is edited
-    // The crop it opens on is one for the worker to start on.
+    // The crop it opens on is one for the worker to start on, and one to check the size of.
     this._ready = Promise.all([loadCropArea(), this.updateComplete])
       .then(() => this._cropArea?.ready)
-      .then(() => this._prepareSoon(), (error) => this._failWith(networkError(String(error))));
+      .then(() => (this._checkSize(), this._prepareSoon()), (error) => this._failWith(networkError(String(error))));
   }
 
   /** Offers the user's saved draft; one whose upload failed offline is resumed and retried right away. */
@@ -384,22 +409,59 @@ export class AvatarEditor extends LitElement {
     this._notice = { key, values };
   }
 
-  /** Shows and reports an error thrown by the API layer (a WidgetError, or anything else). */
-  private _failWith(error: unknown) {
-    const e = error as { code?: string; message?: string; retryable?: boolean };
-    this._fail(e.code ?? 'NETWORK_ERROR', e.message ?? String(error), e.retryable ?? true);
+  /** The status line from an earlier action goes when the next one starts; a refused token's message stays. */
+  private _clearNotice() {
+    if (!this._refused) this._notice = null;
+  }
+
+  /** Says the avatar was removed, with Undo while the server can still set it again (the previous rendition is kept). */
+  private _offerUndo(previous: Current | null) {
+    const notice: Notice = { key: 'removed', action: previous ? { key: 'undo', run: () => this._undoRemove(previous) } : undefined };
+    this._notice = notice;
+    this._focus(previous ? '[part~=undo]' : '');
+    const expire = () => {
+      if (this._notice !== notice) return;
+      // Not taken from under the user's keyboard: it stays while it has focus.
+      if (this.renderRoot.querySelector(':focus[part~=undo]')) this._undoTimer = setTimeout(expire, UNDO_MS);
+      else this._notice = { key: 'removed' };
+    };
+    clearTimeout(this._undoTimer);
+    this._undoTimer = setTimeout(expire, UNDO_MS);
+  }
+
+  /**
+   * Sets the removed avatar again: a photo by its file (PUT /v1/users/me/avatar), a cartoon by saving its options
+   * again (a cartoon has no file; the server draws the same picture as a new version).
+   */
+  private async _undoRemove(previous: Current) {
+    this._notice = null;
+    try {
+      const detail = previous.config ? { ...(await saveCartoon(this.client, previous.config)), config: previous.config } : await setAvatarFile(this.client, previous.file_id!);
+      this._current = detail;
+      this._say('avatarRestored');
+      this._focus('[part~=remove]');
+      emit(this, 'avatar-changed', { ...detail, user_id: this.userId });
+    } catch (error) {
+      this._failWith(error, () => this._undoRemove(previous));
+    }
+  }
+
+  /** Shows and reports an error thrown by the API layer (a WidgetError, or anything else); `retry` offers Try again. */
+  private _failWith(error: unknown, retry?: () => unknown) {
+    const e = error as { message?: string };
+    this._fail(errorNotice(error, retry), e.message ?? String(error), isRetryable(error));
   }
 
   private _reject(code: string, message: string): false {
-    this._fail(code, message, false);
+    this._fail({ code }, message, false);
     return false;
   }
 
-  /** The user reads the words for `code` in their language; the event and the console carry the technical message. */
-  private _fail(code: string, message: string, retryable: boolean) {
-    this._notice = { code };
-    console.warn(`<avatar-editor> ${code}: ${message}`);
-    emit(this, 'avatar-error', { code, message, retryable });
+  /** The user reads the words for the notice's code in their language; the event and the console carry the technical message. */
+  private _fail(notice: Notice, message: string, retryable: boolean) {
+    this._notice = notice;
+    console.warn(`<avatar-editor> ${notice.code}: ${message}`);
+    emit(this, 'avatar-error', { code: notice.code!, message, retryable });
   }
 
   private get _cropArea(): CropArea | null {
@@ -418,6 +480,20 @@ export class AvatarEditor extends LitElement {
     (area ?? this.renderRoot.querySelector('input'))?.focus();
   }
 
+  /** Focuses at once what the user works on in the tab shown: the crop area, the file button, or the tab. */
+  private _focusHere() {
+    (this._cropArea ?? this.renderRoot.querySelector<HTMLElement>('[role=tabpanel]:not([hidden]) input, [aria-selected=true]'))?.focus();
+  }
+
+  /** Focuses `selector` once rendered, or what comes next when it is not there. */
+  private _focus(selector: string) {
+    void this.updateComplete.then(() => {
+      const target = selector && this.renderRoot.querySelector<HTMLElement>(selector);
+      if (target) target.focus();
+      else void this._focusNext();
+    });
+  }
+
   private _finishEditing() {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._imageUrl = null;
@@ -425,38 +501,60 @@ export class AvatarEditor extends LitElement {
     this._stage = 'empty';
   }
 
+  /** Loads what comes from the server (again): another user or server, or Try again after a failed load. */
+  private _reload() {
+    this._refused = false;
+    this._notice = null; // what it said was about the previous token or server
+    if (this.token) {
+      // In a task of their own: opening IndexedDB and starting a fetch cost the first render ~25 ms on a slow phone.
+      setTimeout(() => {
+        void this._loadCurrent();
+        void this._offerDraft();
+      });
+    }
+    if (this._tab === 'cartoon') this._selectTab('cartoon');
+  }
+
   /** Shows the current avatar; a cartoon opens in the Cartoon tab (unless a photo is being edited). */
   private async _loadCurrent() {
+    const load = ++this._loads;
     try {
       const user = await currentUser(this.client);
-      this._current = avatarDetail(user)?.url ?? null;
+      if (load !== this._loads) return;
       const config = user.avatar?.source === 'config' ? user.avatar.config : undefined;
+      const detail = avatarDetail(user);
+      this._current = detail && { ...detail, config };
       if (config) {
         this._cartoon.set(config);
         if (this._stage === 'empty') this._selectTab('cartoon');
       }
     } catch (error) {
+      if (load !== this._loads) return;
       this._current = null;
-      this._failWith(error); // a bad token or a refused origin shows now, not after the user has cropped
+      // A bad token or a refused origin shows now, not after the user has cropped; a refused token stops picking.
+      this._refused = isRefusedToken(error);
+      this._failWith(error, () => this._reload());
     }
   }
 
   private _selectTab(tab: Tab) {
+    if (tab !== this._tab) this._clearNotice();
     this._tab = tab;
-    if (tab === 'cartoon') this._cartoon.load().catch((error: unknown) => this._failWith(error));
+    if (tab === 'cartoon') this._cartoon.load().catch((error: unknown) => this._failWith(error, () => this._reload()));
   }
 
   private async _saveCartoon() {
-    if (this._savingCartoon || !this._cartoon.options) return;
+    if (this._savingCartoon || !this._cartoon.options || this._refused) return;
     this._savingCartoon = true;
     this._say('waiting');
     try {
-      const detail = { ...(await saveCartoon(this.client, this._cartoon.chosen())), user_id: this.userId };
-      this._current = detail.url;
+      const config = this._cartoon.chosen();
+      const detail = await saveCartoon(this.client, config);
+      this._current = { ...detail, config };
       this._say('saved');
-      emit(this, 'avatar-changed', detail);
+      emit(this, 'avatar-changed', { ...detail, user_id: this.userId });
     } catch (error) {
-      this._failWith(error);
+      this._failWith(error, () => this._saveCartoon());
     } finally {
       this._savingCartoon = false;
     }
@@ -482,9 +580,18 @@ export class AvatarEditor extends LitElement {
     }
   }
 
-  /** The crop changed: a draft keeps it, and the worker starts on it once it settles. */
+  /** Warns when the crop has fewer pixels than the avatar is shown at (the 256 px `url`, or a smaller output-size). */
+  private _checkSize() {
+    const edge = this.currentCrop()?.w ?? 0;
+    this._small = edge && edge < Math.min(this.outputSize, SHARP_EDGE) ? edge : 0;
+  }
+
+  /** The crop changed: a draft keeps it, the worker starts on it once it settles, and its size is checked. */
   private _saveDraftSoon() {
-    this._drafts.saveSoon(() => this._file && { file: this._file, crop: this.currentCrop() });
+    this._drafts.saveSoon(() => {
+      this._checkSize();
+      return this._file && { file: this._file, crop: this.currentCrop() };
+    });
     this._prepareSoon();
   }
 
@@ -499,16 +606,31 @@ export class AvatarEditor extends LitElement {
     if (file) void this.openFile(file);
   }
 
-  private _onDrop(event: DragEvent) {
+  /** A file dragged over any part of the editor: it will take it (the outline says so). */
+  private _onDrag(event: DragEvent, over: boolean) {
+    if (!event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
-    this._dragOver = false;
-    const file = event.dataTransfer?.files[0];
+    this._internals.states[over && !this.disabled ? 'add' : 'delete']('drop');
+  }
+
+  private _onDrop(event: DragEvent) {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    this._internals.states.delete('drop');
+    const file = event.dataTransfer.files[0];
     if (file && !this.disabled) void this.openFile(file);
   }
 
+  /**
+   * A pasted image goes to the mode that is showing, and only when the paste is meant for this editor: focus is
+   * inside it, or nothing on the page has focus and it is the page's only editor.
+   */
   private _onPaste(event: ClipboardEvent) {
-    const file = [...(event.clipboardData?.files ?? [])][0];
-    if (!file || this.disabled || this._stage === 'busy') return;
+    const file = event.clipboardData?.files[0];
+    if (!file || event.defaultPrevented || this.disabled) return;
+    const focused = document.activeElement;
+    const mine = event.composedPath().includes(this) || ((!focused || focused === document.body) && document.querySelectorAll('avatar-editor').length === 1);
+    if (!mine) return;
     event.preventDefault();
     void this.openFile(file);
   }
@@ -520,14 +642,13 @@ export class AvatarEditor extends LitElement {
       if (!customElements.get('avatar-emote-panel')) return html`<p part="status" role="status">${noticeText(this._notice, t)}</p>`;
       return html`<avatar-emote-panel
         exportparts=${EMOTE_PANEL_PARTS}
-        .client=${this.client}
+        .client=${this.token ? this.client : null}
         .text=${t}
         .maxBytes=${Math.min(this.maxBytes, MAX_EMOTE_BYTES)}
       ></avatar-emote-panel>`;
     }
     const tab = this._tab;
     const phase = this._uploads.phase;
-    const notice = phase ? { key: PHASE_TEXTS[phase] } : this._notice;
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)}
@@ -543,15 +664,15 @@ export class AvatarEditor extends LitElement {
           tab,
           renderCartoonBuilder(this._cartoon, t, {
             _client: this.client,
-            _busy: this._savingCartoon || this.disabled,
+            _busy: this._savingCartoon || this.disabled || this._refused,
             _onSave: () => this._saveCartoon(),
-            _onRetry: () => this._selectTab('cartoon'),
+            _onChange: () => this._clearNotice(),
           }),
         )}
         ${this._uploads.progress
           ? html`<progress part="progress" aria-label=${t.progress} max=${this._uploads.progress.total || 1} value=${this._uploads.progress.loaded}></progress>`
           : nothing}
-        <p part="status" class="status ${notice?.code ? 'error' : ''}" role="status" aria-live="polite">${noticeText(notice, t, notice?.code ? { max: formatBytes(this.maxBytes, t.locale) } : {})}</p>
+        ${renderNotice(phase ? { key: PHASE_TEXTS[phase] } : this._notice, t, { max: formatBytes(this.maxBytes, t.locale) }, () => this._focusHere())}
       </section>
     `;
   }
@@ -559,8 +680,8 @@ export class AvatarEditor extends LitElement {
   private _renderCurrent(t: Strings) {
     return html`<div class="row current" part="current">
       ${this._current
-        ? html`<img src=${this._current} width="64" height="64" alt=${t.current} part="current-image" />
-            <button type="button" part="button remove" @click=${() => this.removeAvatar()} ?disabled=${this.disabled || this._stage === 'busy'}>${t.remove}</button>`
+        ? html`<img src=${this._current.url} width="64" height="64" alt=${t.current} part="current-image" />
+            <button type="button" part="button remove" @click=${() => this._stage === 'busy' || this.removeAvatar()} aria-disabled=${this._stage === 'busy'} ?disabled=${this.disabled}>${t.remove}</button>`
         : html`<span>${t.none}</span>`}
     </div>`;
   }
@@ -569,36 +690,25 @@ export class AvatarEditor extends LitElement {
     return html`<div class="row" part="resume" role="group" aria-label=${t.resumePrompt}>
       <span>${t.resumePrompt}</span>
       <button type="button" class="primary" part="button resume" @click=${() => (this._resumeDraft(), this._focusNext())}>${t.resume}</button>
-      <button type="button" part="button discard" @click=${() => this._drafts.discard()}>${t.discard}</button>
+      <button type="button" part="button discard" @click=${() => (this._drafts.discard(), this._focusNext())}>${t.discard}</button>
     </div>`;
   }
 
   private _renderPicker(t: Strings) {
-    return html`<div
-      class="drop ${this._dragOver ? 'over' : ''}"
-      part="dropzone"
-      @pointerover=${prefetchCropArea}
-      @focusin=${prefetchCropArea}
-      @dragenter=${prefetchCropArea}
-      @dragover=${(e: DragEvent) => {
-        e.preventDefault();
-        this._dragOver = true;
-      }}
-      @dragleave=${() => (this._dragOver = false)}
-      @drop=${this._onDrop}
-    >
+    const off = this.disabled || this._refused;
+    return html`<div class="drop" part="dropzone" @pointerover=${prefetchCropArea} @focusin=${prefetchCropArea} @dragenter=${prefetchCropArea}>
       <div class="row" style="justify-content:center">
         <label class="button" part="button choose">
           ${t.choose}
-          <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._onPick} ?disabled=${this.disabled} />
+          <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._onPick} ?disabled=${off} />
         </label>
         ${this._camera === 'native'
           ? html`<label class="button" part="button camera">
               ${t.takePhoto}
-              <input type="file" accept="image/*" capture="user" @change=${this._onPick} ?disabled=${this.disabled} />
+              <input type="file" accept="image/*" capture="user" @change=${this._onPick} ?disabled=${off} />
             </label>`
           : this._camera
-            ? html`<button type="button" part="button camera" ?disabled=${this.disabled} @click=${this._openCamera}>${t.takePhoto}</button>`
+            ? html`<button type="button" part="button camera" ?disabled=${off} @click=${this._openCamera}>${t.takePhoto}</button>`
             : nothing}
       </div>
       <p class="hint">${t.dropHint}</p>
@@ -623,8 +733,9 @@ export class AvatarEditor extends LitElement {
         ?disabled=${busy}
         @crop-change=${this._saveDraftSoon}
       ></avatar-crop-area>
+      ${this._small ? html`<p class="hint" part="warning">${format(t.smallPhoto, { size: this._small })}</p>` : nothing}
       <div class="row" part="actions">
-        <button type="button" class="primary" part="button save" @click=${() => this.save()} ?disabled=${busy || this.disabled}>${t.save}</button>
+        <button type="button" class="primary" part="button save" @click=${() => this.save()} aria-disabled=${busy} ?disabled=${this.disabled}>${t.save}</button>
         <button type="button" part="button cancel" @click=${() => this.cancel()}>${t.cancel}</button>
       </div>
     `;

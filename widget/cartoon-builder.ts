@@ -74,8 +74,8 @@ export interface CartoonBuilderOptions {
   _client: ApiClient;
   _busy: boolean;
   _onSave: () => void;
-  /** Tries the options again after a failed load. */
-  _onRetry: () => void;
+  /** The user changed a choice (the host clears what its status line said about the last action). */
+  _onChange: () => void;
 }
 
 const label = (t: Strings, key: string) => (t as unknown as Record<string, string | undefined>)[key] ?? humanise(key);
@@ -83,11 +83,10 @@ const valueLabel = (t: Strings, value: string) => (value.toLowerCase() === 'blan
 
 export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: CartoonBuilderOptions) {
   const { options, config } = cartoon;
-  if (!options) {
-    return cartoon.failed ? html`<button type="button" part="button retry" @click=${o._onRetry}>${t.retry}</button>` : nothing;
-  }
+  // Until the options arrive there is nothing to choose from; a failed load offers Try again in the status line.
+  if (!options) return nothing;
   const keys = Object.keys(options);
-  const choose = (key: string) => (event: Event) => cartoon.set({ [key]: (event.target as HTMLInputElement | HTMLSelectElement).value });
+  const choose = (key: string) => (event: Event) => (o._onChange(), cartoon.set({ [key]: (event.target as HTMLInputElement | HTMLSelectElement).value }));
   return html`
     <div class="cartoon">
       <img src=${cartoon.previewUrl} alt=${t.preview} part="cartoon-preview" />
@@ -115,8 +114,8 @@ export function renderCartoonBuilder(cartoon: CartoonController, t: Strings, o: 
       </div>
     </div>
     <div class="row" part="actions">
-      <button type="button" part="button randomize" @click=${() => cartoon.randomize()} ?disabled=${o._busy}>${t.randomize}</button>
-      <button type="button" class="primary" part="button save" @click=${o._onSave} ?disabled=${o._busy}>${t.save}</button>
+      <button type="button" part="button randomize" @click=${() => (o._onChange(), cartoon.randomize())} ?disabled=${o._busy}>${t.randomize}</button>
+      <button type="button" class="primary" part="button save" @click=${o._onSave} aria-disabled=${o._busy}>${t.save}</button>
     </div>
   `;
 }

@@ -1,15 +1,17 @@
 // <avatar-emote-panel>: the emote mode of <avatar-editor> — create emotes (the file is uploaded as it is, so
 // animations keep their frames, and the server applies the crop), list, rename, make public, delete,
-// restore from the trash, and the quota.
-import { LitElement, html, nothing } from 'lit';
+// restore from the trash, and the quota. It asks nothing of the server until it has a client (a token),
+// and loads again whenever the client changes (another token or server).
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { ApiClient } from './api/client.ts';
 import { networkError } from './api/errors.ts';
 import type { CropArea } from './crop-area.ts';
 import type { Crop } from './crop-geometry.ts';
 import { SHORTCODE, createEmote, deleteEmote, emoteImageUrl, emoteQuota, listEmotes, listTrash, restoreEmote, updateEmote, type Emote, type EmoteQuota } from './api/emotes.ts';
 import { emit } from './events.ts';
-import { ACCEPTED_TYPES, fileRefusal, formatBytes } from './file-checks.ts';
+import { ACCEPTED_TYPES, fileRefusal, formatBytes, frameCount, MAX_FRAMES } from './file-checks.ts';
 import { errorMessage, format, type Strings } from './i18n.ts';
+import { errorNotice, isRefusedToken, isRetryable, renderNotice, type Notice } from './notice.ts';
 import { controlStyles, css, editorStyles } from './styles.ts';
 import { undecodable } from './worker/client.ts';
 
@@ -32,6 +34,10 @@ export class AvatarEmotePanel extends LitElement {
       .field input {
         width: 100%;
         box-sizing: border-box;
+      }
+      form > avatar-crop-area,
+      form > .status {
+        justify-self: stretch;
       }
       ul {
         list-style: none;
@@ -60,7 +66,8 @@ export class AvatarEmotePanel extends LitElement {
       summary {
         cursor: pointer;
       }
-      form .hint {
+      form .hint,
+      form .status {
         margin: 0;
       }
     `,
@@ -82,13 +89,16 @@ export class AvatarEmotePanel extends LitElement {
     _public: { state: true },
     _busy: { state: true },
     _progress: { state: true },
-    _status: { state: true },
+    _notice: { state: true },
+    _refused: { state: true },
   };
 
-  declare client: ApiClient;
+  /** The API client; null while the host has no token (nothing is asked of the server then). */
+  declare client: ApiClient | null;
   declare text: Strings;
   declare maxBytes: number;
-  declare private _emotes: Emote[];
+  /** null until the first answer: the list is loading. */
+  declare private _emotes: Emote[] | null;
   declare private _trash: Emote[];
   declare private _quota: EmoteQuota | null;
   declare private _urls: Record<string, string>;
@@ -101,12 +111,19 @@ export class AvatarEmotePanel extends LitElement {
   declare private _public: boolean;
   declare private _busy: boolean;
   declare private _progress: { loaded: number; total: number } | null;
-  declare private _status: { text: string; error: boolean } | null;
+  declare private _notice: Notice | null;
+  /** The server refused the token: nothing can be created until the host sets another. */
+  declare private _refused: boolean;
+  /** The shortcode was made from the file's name (not typed): the next file's name replaces it. */
+  private _shortcodeFromFile = false;
+  /** Only the newest refresh writes the lists (a client change may start one while another is under way). */
+  private _refreshes = 0;
 
   constructor() {
     super();
+    this.client = null;
     this.maxBytes = 1024 * 1024;
-    this._emotes = [];
+    this._emotes = null;
     this._trash = [];
     this._quota = null;
     this._urls = {};
@@ -118,12 +135,20 @@ export class AvatarEmotePanel extends LitElement {
     this._public = false;
     this._busy = false;
     this._progress = null;
-    this._status = null;
+    this._notice = null;
+    this._refused = false;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.refresh();
+  override willUpdate(changed: PropertyValues<this>) {
+    if (changed.has('client')) {
+      // Another user or server: what was listed is not theirs.
+      this._emotes = this._quota = null;
+      this._trash = [];
+      this._urls = {};
+      this._refused = false;
+      this._notice = null;
+      if (this.client) void this.refresh();
+    }
   }
 
   override disconnectedCallback() {
@@ -147,6 +172,7 @@ export class AvatarEmotePanel extends LitElement {
   }
 
   /** The crop starts as the whole image (nothing is cut off unless the user asks), in the crop area's chunk. */
+
   private _choose(file: File | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
@@ -156,26 +182,32 @@ export class AvatarEmotePanel extends LitElement {
 
   /** Reloads the lists and the quota, and resolves image URLs not known yet. */
   async refresh() {
+    const client = this.client;
+    if (!client) return;
+    const call = ++this._refreshes;
     try {
-      const [emotes, trash, quota] = await Promise.all([listEmotes(this.client), listTrash(this.client), emoteQuota(this.client)]);
+      const [emotes, trash, quota] = await Promise.all([listEmotes(client), listTrash(client), emoteQuota(client)]);
+      const missing = emotes.filter((e) => e.processing_state === 'ready' && !this._urls[e.id]);
+      const urls = await Promise.all(missing.map(async (e) => [e.id, (await emoteImageUrl(client, e.id)).url] as const));
+      if (call !== this._refreshes) return;
       this._emotes = emotes;
       this._trash = trash;
       this._quota = quota;
-      const missing = emotes.filter((e) => e.processing_state === 'ready' && !this._urls[e.id]);
-      const urls = await Promise.all(missing.map(async (e) => [e.id, (await emoteImageUrl(this.client, e.id)).url] as const));
       if (urls.length) this._urls = { ...this._urls, ...Object.fromEntries(urls) };
     } catch (error) {
-      this._fail(error);
+      if (call !== this._refreshes) return;
+      this._refused = isRefusedToken(error);
+      this._fail(error, () => this.refresh());
     }
   }
 
-  /** The user reads the words for the code in their language; the event and the console carry the technical message. */
-  private _fail(error: unknown) {
-    const e = error as { code?: string; message?: string; retryable?: boolean };
-    const code = e.code ?? 'NETWORK_ERROR';
-    const message = e.message ?? String(error);
-    console.warn(`<avatar-editor> ${code}: ${message}`);
-    this._reject(code, message, errorMessage(this.text, code, { shortcode: this._shortcode, max: formatBytes(this.maxBytes, this.text.locale) }), e.retryable);
+  /** Shows the error in the user's words (a retryable one with Try again) and tells the page. */
+  private _fail(error: unknown, retry?: () => unknown) {
+    const notice = errorNotice(error, retry);
+    this._notice = notice;
+    const e = error as { message?: string };
+    console.warn(`<avatar-editor> ${notice.code}: ${e.message ?? String(error)}`);
+    emit(this, 'avatar-error', { code: notice.code!, message: e.message ?? String(error), retryable: isRetryable(error) });
   }
 
   /** Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. */
@@ -186,9 +218,18 @@ export class AvatarEmotePanel extends LitElement {
     (area ?? this.renderRoot.querySelector('input'))?.focus();
   }
 
+  /** Focuses `selector` once rendered, or what comes next when it is not there. */
+  private _focus(selector: string) {
+    void this.updateComplete.then(() => {
+      const target = this.renderRoot.querySelector<HTMLElement>(selector);
+      if (target) target.focus();
+      else void this._focusNext();
+    });
+  }
+
   private _taken(shortcode: string, except?: string) {
     const key = shortcode.toLowerCase();
-    return this._emotes.some((e) => e.id !== except && !e.error && e.shortcode.toLowerCase() === key); // a failed emote holds no shortcode
+    return (this._emotes ?? []).some((e) => e.id !== except && !e.error && e.shortcode.toLowerCase() === key); // a failed emote holds no shortcode
   }
 
   /** Format as the user types; availability (against their own emotes) when they leave the field. */
@@ -201,54 +242,70 @@ export class AvatarEmotePanel extends LitElement {
     else this._shortcodeMessage = null;
   }
 
-  private async _pick(event: Event) {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0] ?? null;
-    input.value = '';
-    if (!file) return;
+  /**
+   * Starts a new emote from `file` (the file button, a drop or a paste on the editor): refuses what the server
+   * would refuse (type, size, not an image, too many frames) before the crop step, with the reason.
+   */
+  async openFile(file: File): Promise<boolean> {
+    if (this._busy || this._refused) return false;
+    this._notice = null;
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
     // Decoded in the worker first: a non-image never reaches the crop step.
     if (await undecodable(file)) return this._reject('IMAGE_INVALID', this.text.errorDecode);
+    const frames = await frameCount(file);
+    if (frames > MAX_FRAMES) return this._reject('IMAGE_TOO_LARGE', `The image has ${frames} frames; at most ${MAX_FRAMES} are allowed`, { key: 'errorFrames', values: { frames, maxFrames: MAX_FRAMES } });
     this._choose(file);
     this._focusNext();
-    this._status = null;
-    if (!this._shortcode) {
+    if (!this._shortcode || this._shortcodeFromFile) {
       this._shortcode = file.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
+      this._shortcodeFromFile = true;
       this._validate(true);
     }
+    return true;
   }
 
-  /** Shows `text` as an error and tells the page (`message`: the technical words, the user's when there are none). */
-  private _reject(code: string, message: string, text = message, retryable = false) {
-    this._status = { text, error: true };
-    emit(this, 'avatar-error', { code, message, retryable });
+  private _pick(event: Event) {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void this.openFile(file);
+  }
+
+  /** Shows the refusal of a file (`words`: a text more precise than the code's) and tells the page (`message`: the technical words). */
+  private _reject(code: string, message: string, words?: Notice): false {
+    this._notice = { ...words, code };
+    emit(this, 'avatar-error', { code, message, retryable: false });
+    return false;
   }
 
   /** Creates the emote from the chosen file; resolves once the server reports it ready. */
   async create(): Promise<Emote | null> {
     this._validate(true);
-    if (!this._file || this._shortcodeMessage?.invalid || this._busy) return null;
+    const client = this.client;
+    if (!client || !this._file || this._shortcodeMessage?.invalid || this._busy) return null;
     this._busy = true;
+    this._notice = { key: 'uploading' };
     try {
       const fields = { shortcode: this._shortcode, public: this._public, crop: this.currentCrop() };
-      const emote = await createEmote(this.client, this._file, fields, {
+      const emote = await createEmote(client, this._file, fields, {
         onProgress: (p) => {
           this._progress = p.phase === 'upload' ? { loaded: p.loaded, total: p.total } : null;
+          if (p.phase !== 'upload') this._notice = { key: 'waiting' };
           emit(this, 'upload-progress', { phase: p.phase === 'upload' ? 'upload' : 'waiting', loaded: p.loaded, total: p.total });
         },
       });
       this._choose(null);
       this._shortcode = '';
       this._shortcodeMessage = null;
-      this._status = { text: format(this.text.emoteCreated, { shortcode: emote.shortcode }), error: false };
+      this._notice = { key: 'emoteCreated', values: { shortcode: emote.shortcode } };
       emit(this, 'emote-created', { emote });
-      this._busy = false; // the file button can take focus again
+      this._busy = false;
       this._focusNext();
       await this.refresh();
       return emote;
     } catch (error) {
-      this._fail(error);
+      this._fail(error, () => this.create());
       return null;
     } finally {
       this._busy = false;
@@ -259,37 +316,45 @@ export class AvatarEmotePanel extends LitElement {
   private _change(emote: Emote, changes: { shortcode?: string; public?: boolean }, input?: HTMLInputElement) {
     if (changes.shortcode !== undefined && (!SHORTCODE.test(changes.shortcode) || this._taken(changes.shortcode, emote.id))) {
       input?.setAttribute('aria-invalid', 'true');
-      this._status = { text: SHORTCODE.test(changes.shortcode) ? format(this.text.shortcodeTaken, { shortcode: changes.shortcode }) : this.text.shortcodeInvalid, error: true };
+      this._notice = SHORTCODE.test(changes.shortcode) ? { code: 'SHORTCODE_TAKEN', values: { shortcode: changes.shortcode } } : { code: 'SHORTCODE_INVALID' };
       return;
     }
     input?.removeAttribute('aria-invalid');
     if (changes.public !== undefined) delete this._urls[emote.id]; // a private emote's URL is signed
-    return this._act(() => updateEmote(this.client, emote.id, changes), 'emoteUpdated', 'emote-updated');
+    return this._act(() => updateEmote(this.client!, emote.id, changes), 'emoteUpdated', 'emote-updated');
   }
 
-  /** One change to a listed emote: the status says what happened, the event tells the page, the list reloads. */
-  private async _act(run: () => Promise<Emote>, said: 'emoteUpdated' | 'emoteDeleted' | 'emoteRestored', event: 'emote-updated' | 'emote-deleted') {
+  /**
+   * One change to a listed emote: the status says what happened, the event tells the page, the list reloads.
+   * `focus` names where focus goes once the list shows the change (the button pressed may be gone).
+   */
+  private async _act(run: () => Promise<Emote>, said: 'emoteUpdated' | 'emoteDeleted' | 'emoteRestored', event: 'emote-updated' | 'emote-deleted', focus?: (emote: Emote) => string) {
+    this._notice = null;
     try {
       const emote = await run();
-      this._status = { text: format(this.text[said], { shortcode: emote.shortcode }), error: false };
+      this._notice = { key: said, values: { shortcode: emote.shortcode } };
       emit(this, event, { emote });
-      if (event === 'emote-deleted') this._focusNext(); // its Delete button is gone
       await this.refresh();
+      if (focus) this._focus(focus(emote));
     } catch (error) {
-      this._fail(error);
+      this._fail(error, () => this._act(run, said, event, focus));
     }
   }
 
   override render() {
     const t = this.text;
     const q = this._quota;
+    const busy = this._busy;
+    // While the user's emotes load, they are not "none yet"; a refused token lists nothing.
+    const emotes = this._emotes ?? [];
     return html`
       <section aria-label=${t.emoteTitle} part="emotes">
         <form @submit=${(e: Event) => (e.preventDefault(), void this.create())}>
           <label class="button" part="button choose">
             ${this._file ? this._file.name : t.emoteChoose}
-            <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._pick} ?disabled=${this._busy} />
+            <input type="file" accept=${ACCEPTED_TYPES.join(',')} @change=${this._pick} @click=${(e: Event) => busy && e.preventDefault()} aria-disabled=${busy} ?disabled=${this._refused} />
           </label>
+          ${this._imageUrl ? this._renderCrop(t) : nothing}
           <label class="field">
             ${t.shortcode}
             <input
@@ -303,6 +368,7 @@ export class AvatarEmotePanel extends LitElement {
               aria-describedby="shortcode-message"
               @input=${(e: Event) => {
                 this._shortcode = (e.target as HTMLInputElement).value;
+                this._shortcodeFromFile = false;
                 this._validate(false);
               }}
               @blur=${() => this._validate(true)}
@@ -310,16 +376,16 @@ export class AvatarEmotePanel extends LitElement {
           </label>
           <p id="shortcode-message" class="hint">${this._shortcodeMessage?.text ?? t.shortcodeHint}</p>
           <label><input type="checkbox" .checked=${this._public} @change=${(e: Event) => (this._public = (e.target as HTMLInputElement).checked)} /> ${t.makePublic}</label>
-          <button type="submit" class="primary" part="button upload" ?disabled=${!this._file || this._busy || !SHORTCODE.test(this._shortcode)}>${t.upload}</button>
+          <button type="submit" class="primary" part="button upload" aria-disabled=${busy || !this._file || !SHORTCODE.test(this._shortcode)}>${t.upload}</button>
+          ${this._progress ? html`<progress part="progress" aria-label=${t.progress} max=${this._progress.total || 1} value=${this._progress.loaded}></progress>` : nothing}
+          ${renderNotice(this._notice, t, { shortcode: this._shortcode, max: formatBytes(this.maxBytes, t.locale) }, () => (this._cropArea ?? this.renderRoot.querySelector('input'))?.focus())}
         </form>
-        ${this._imageUrl ? this._renderCrop(t) : nothing}
-        ${this._progress ? html`<progress part="progress" aria-label=${t.progress} max=${this._progress.total || 1} value=${this._progress.loaded}></progress>` : nothing}
         ${q ? html`<p part="quota">${format(t.quota, { count: q.used_count, max: q.max_count, used: formatBytes(q.used_bytes, t.locale), maxBytes: formatBytes(q.max_bytes, t.locale) })}</p>` : nothing}
         <p class="label" id="emote-list-label">${t.yourEmotes}</p>
-        ${this._emotes.length === 0 ? html`<p>${t.noEmotes}</p>` : nothing}
+        ${this._emotes ? (emotes.length ? nothing : html`<p>${t.noEmotes}</p>`) : this._refused ? nothing : html`<p aria-busy="true">${t.loading}</p>`}
         <ul part="emote-list" aria-labelledby="emote-list-label">
-          ${this._emotes.map(
-            (e) => html`<li>
+          ${emotes.map(
+            (e) => html`<li data-id=${e.id}>
               ${this._urls[e.id] ? html`<img src=${this._urls[e.id]} alt=${`:${e.shortcode}:`} />` : html`<span aria-hidden="true">${e.error ? '⚠' : '⌛'}</span>`}
               ${e.error
                 ? // A failed emote: why, in the user's words, and its Delete; nothing else applies to it.
@@ -331,17 +397,31 @@ export class AvatarEmotePanel extends LitElement {
                       @change=${(ev: Event) => this._change(e, { shortcode: (ev.target as HTMLInputElement).value }, ev.target as HTMLInputElement)}
                     />
                     <label><input type="checkbox" .checked=${e.public} aria-label=${format(t.publicLabel, { name: `:${e.shortcode}:` })} @change=${(ev: Event) => this._change(e, { public: (ev.target as HTMLInputElement).checked })} /> ${t.makePublic}</label>`}
-              <button type="button" part="button delete" aria-label=${`${t.delete} :${e.shortcode}:`} @click=${() => this._act(() => deleteEmote(this.client, e.id).then(() => e), 'emoteDeleted', 'emote-deleted')}>${t.delete}</button>
+              <button
+                type="button"
+                part="button delete"
+                aria-label=${`${t.delete} :${e.shortcode}:`}
+                @click=${() => this._act(() => deleteEmote(this.client!, e.id).then(() => e), 'emoteDeleted', 'emote-deleted', () => 'avatar-crop-area')}
+              >
+                ${t.delete}
+              </button>
             </li>`,
           )}
         </ul>
         <details part="trash">
           <summary>${t.trash} (${this._trash.length})</summary>
           <ul>
-            ${this._trash.map((e) => html`<li class="row"><span>:${e.shortcode}:</span><button type="button" part="button restore" @click=${() => this._act(() => restoreEmote(this.client, e.id), 'emoteRestored', 'emote-updated')}>${t.restore} :${e.shortcode}:</button></li>`)}
+            ${this._trash.map(
+              (e) =>
+                html`<li class="row">
+                  <span>:${e.shortcode}:</span
+                  ><button type="button" part="button restore" @click=${() => this._act(() => restoreEmote(this.client!, e.id), 'emoteRestored', 'emote-updated', (r) => `[data-id="${r.id}"] input`)}>
+                    ${t.restore} :${e.shortcode}:
+                  </button>
+                </li>`,
+            )}
           </ul>
         </details>
-        <p part="status" class="status ${this._status?.error ? 'error' : ''}" role="status" aria-live="polite">${this._status?.text ?? ''}</p>
       </section>
     `;
   }
@@ -360,7 +440,7 @@ export class AvatarEmotePanel extends LitElement {
         ?disabled=${busy}
       >
         <label><input type="checkbox" name="square" .checked=${this._square} ?disabled=${busy} @change=${(e: Event) => (this._square = (e.target as HTMLInputElement).checked)} /> ${t.square}</label>
-        <button type="button" part="button cancel" @click=${() => (this._choose(null), this._focusNext())} ?disabled=${busy}>${t.cancel}</button>
+        <button type="button" part="button cancel" @click=${() => busy || (this._choose(null), this._focusNext())} aria-disabled=${busy}>${t.cancel}</button>
       </avatar-crop-area>
     `;
   }

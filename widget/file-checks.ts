@@ -21,3 +21,20 @@ export function fileRefusal(file: Blob, maxBytes: number, text: Strings): { code
   if (file.size > maxBytes) return { code: 'FILE_TOO_LARGE', message: format(text.errorSize, { max: formatBytes(maxBytes, text.locale) }) };
   return null;
 }
+
+/** The server's default frame limit (AVATAR_MAX_FRAMES); the server checks its own setting anyway. */
+export const MAX_FRAMES = 200;
+
+/** Frames in an animated image, read from its headers (1 for a still image, or where the browser cannot tell). */
+export async function frameCount(file: Blob): Promise<number> {
+  if (typeof ImageDecoder === 'undefined') return 1;
+  const decoder = new ImageDecoder({ data: file.stream(), type: file.type });
+  try {
+    await decoder.completed;
+    return decoder.tracks.selectedTrack?.frameCount ?? 1;
+  } catch {
+    return 1; // not ours to refuse: the worker's decode and the server decide
+  } finally {
+    decoder.close();
+  }
+}

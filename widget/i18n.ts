@@ -44,7 +44,7 @@ willRetryOnline
 errorType
 errorSize
 errorDecode
-errorNetwork
+errorOffline
 errorAuth
 errorServer
 emoteTitle
@@ -94,6 +94,13 @@ background
 frame
 errorCors
 errorQuota
+loading
+errorUnreachable
+errorFrames
+errorTooLarge
+undo
+avatarRestored
+smallPhoto
 locale`;
 type Lines<S extends string, Found = never> = S extends `${infer Line}\n${infer Rest}` ? Lines<Rest, Found | Line> : Found | S;
 export type StringKey = Lines<typeof KEYS>;
@@ -147,7 +154,7 @@ const en: Translation = [
   'This file type is not supported. Choose a JPEG, PNG, GIF, WebP or AVIF image.', // errorType
   'This file is too large (at most {max}).', // errorSize
   'This file is not a usable image.', // errorDecode
-  'Cannot reach the server. Check your connection.', // errorNetwork
+  'You are offline. Check your connection.', // errorOffline
   'Your session has expired. Reload the page.', // errorAuth
   'Something went wrong. Try again later.', // errorServer
   'Emotes', // emoteTitle
@@ -197,6 +204,13 @@ const en: Translation = [
   'Frame', // frame
   'This site may not use the avatar server.', // errorCors
   'You have too many emotes.', // errorQuota
+  'Loading…', // loading
+  'The avatar service is not answering. Try again in a moment.', // errorUnreachable
+  'This animation has {frames} frames; at most {maxFrames} are allowed.', // errorFrames
+  'This image is too large to process (too many pixels or frames).', // errorTooLarge
+  'Undo', // undo
+  'Profile picture restored.', // avatarRestored
+  'This photo is small ({size} × {size} px): it will look blurry.', // smallPhoto
   'en', // locale
 ];
 
@@ -244,7 +258,7 @@ const de: Translation = [
   'Dieser Dateityp wird nicht unterstützt. Wähle ein JPEG-, PNG-, GIF-, WebP- oder AVIF-Bild.', // errorType
   'Die Datei ist zu groß (höchstens {max}).', // errorSize
   'Diese Datei ist kein nutzbares Bild.', // errorDecode
-  'Server nicht erreichbar. Prüfe deine Verbindung.', // errorNetwork
+  'Du bist offline. Prüfe deine Verbindung.', // errorOffline
   'Deine Sitzung ist abgelaufen. Lade die Seite neu.', // errorAuth
   'Etwas ist schiefgelaufen. Versuche es später.', // errorServer
   'Emotes', // emoteTitle
@@ -294,6 +308,13 @@ const de: Translation = [
   'Rahmen', // frame
   'Diese Seite darf den Avatar-Server nicht nutzen.', // errorCors
   'Du hast zu viele Emotes.', // errorQuota
+  'Wird geladen…', // loading
+  'Der Avatar-Dienst antwortet nicht. Versuche es gleich noch einmal.', // errorUnreachable
+  'Diese Animation hat {frames} Einzelbilder; höchstens {maxFrames} sind erlaubt.', // errorFrames
+  'Dieses Bild ist zu groß zum Verarbeiten (zu viele Pixel oder Einzelbilder).', // errorTooLarge
+  'Rückgängig', // undo
+  'Profilbild wiederhergestellt.', // avatarRestored
+  'Dieses Foto ist klein ({size} × {size} px) und wird unscharf aussehen.', // smallPhoto
   'de', // locale
 ];
 
@@ -341,7 +362,7 @@ const fr: Translation = [
   'Ce type de fichier n’est pas pris en charge. Choisissez une image JPEG, PNG, GIF, WebP ou AVIF.', // errorType
   'Ce fichier est trop volumineux (au plus {max}).', // errorSize
   'Ce fichier n’est pas une image utilisable.', // errorDecode
-  'Serveur injoignable. Vérifiez votre connexion.', // errorNetwork
+  'Vous êtes hors ligne. Vérifiez votre connexion.', // errorOffline
   'Votre session a expiré. Rechargez la page.', // errorAuth
   'Une erreur est survenue. Réessayez plus tard.', // errorServer
   'Emotes', // emoteTitle
@@ -391,6 +412,13 @@ const fr: Translation = [
   'Cadre', // frame
   'Ce site ne peut pas utiliser le serveur d’avatars.', // errorCors
   'Vous avez trop d’emotes.', // errorQuota
+  'Chargement…', // loading
+  'Le service d’avatars ne répond pas. Réessayez dans un instant.', // errorUnreachable
+  'Cette animation compte {frames} images ; {maxFrames} au plus sont autorisées.', // errorFrames
+  'Cette image est trop grande pour être traitée (trop de pixels ou d’images).', // errorTooLarge
+  'Annuler', // undo
+  'Photo de profil rétablie.', // avatarRestored
+  'Cette photo est petite ({size} × {size} px) : elle sera floue.', // smallPhoto
   'fr', // locale
 ];
 
@@ -438,7 +466,7 @@ const es: Translation = [
   'Este tipo de archivo no es compatible. Elige una imagen JPEG, PNG, GIF, WebP o AVIF.', // errorType
   'El archivo es demasiado grande (como máximo {max}).', // errorSize
   'Este archivo no es una imagen válida.', // errorDecode
-  'Servidor inaccesible. Revisa tu conexión.', // errorNetwork
+  'Estás sin conexión. Revisa tu conexión.', // errorOffline
   'Tu sesión ha caducado. Recarga la página.', // errorAuth
   'Algo salió mal. Inténtalo más tarde.', // errorServer
   'Emotes', // emoteTitle
@@ -488,6 +516,13 @@ const es: Translation = [
   'Marco', // frame
   'Este sitio no puede usar el servidor de avatares.', // errorCors
   'Tienes demasiados emotes.', // errorQuota
+  'Cargando…', // loading
+  'El servicio de avatares no responde. Inténtalo de nuevo en un momento.', // errorUnreachable
+  'Esta animación tiene {frames} fotogramas; se permiten como máximo {maxFrames}.', // errorFrames
+  'Esta imagen es demasiado grande para procesarla (demasiados píxeles o fotogramas).', // errorTooLarge
+  'Deshacer', // undo
+  'Foto de perfil restaurada.', // avatarRestored
+  'Esta foto es pequeña ({size} × {size} px): se verá borrosa.', // smallPhoto
   'es', // locale
 ];
 
@@ -512,13 +547,14 @@ const ERROR_TEXTS: Array<[StringKey, string]> = [
   ['errorAuth', 'UNAUTHENTICATED FORBIDDEN'],
   ['errorType', 'UNSUPPORTED_MEDIA_TYPE'],
   ['errorSize', 'FILE_TOO_LARGE'],
-  ['errorDecode', 'IMAGE_INVALID IMAGE_TOO_LARGE CROP_INVALID MULTIPART_INVALID'],
+  ['errorDecode', 'IMAGE_INVALID CROP_INVALID MULTIPART_INVALID'],
+  ['errorTooLarge', 'IMAGE_TOO_LARGE'],
   ['shortcodeInvalid', 'SHORTCODE_INVALID'],
   ['shortcodeTaken', 'SHORTCODE_TAKEN'],
   ['errorQuota', 'EMOTE_QUOTA_EXCEEDED'],
   ['errorRateLimited', 'RATE_LIMITED'],
   ['errorConfig', 'INVALID_AVATAR_CONFIG'],
-  ['errorNetwork', 'NETWORK_ERROR'],
+  ['errorOffline', 'NETWORK_ERROR'],
   ['errorCors', 'CORS_REFUSED'],
 ];
 

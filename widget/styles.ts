@@ -52,7 +52,7 @@ export const editorStyles = css`
     --_shape-radius: 50%;
   }
   /* A file button: a label around a hidden input (the :has() rule stays out of the crop and camera views). */
-  label.button:has(:disabled) {
+  label.button:has(:disabled, [aria-disabled='true']) {
     opacity: 0.5;
     cursor: not-allowed;
   }
@@ -63,8 +63,9 @@ export const editorStyles = css`
     margin: 0.75rem 0;
     text-align: center;
   }
-  .drop.over {
-    border-color: var(--_accent);
+  :host(:state(drop)) {
+    outline: 3px dashed var(--_accent);
+    outline-offset: -3px;
   }
 `;
 
@@ -106,7 +107,9 @@ export const controlStyles = css`
     /* The background colour reads on the accent in both themes (white on the light theme's blue). */
     color: var(--_bg);
   }
-  button:disabled {
+  /* Busy buttons are aria-disabled, not disabled: they keep focus (and say they are unavailable). */
+  button:disabled,
+  [aria-disabled='true'] {
     opacity: 0.5;
     cursor: not-allowed;
   }

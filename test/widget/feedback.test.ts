@@ -138,13 +138,13 @@ describe('errors the server or the network report', () => {
     expect(status(el.shadowRoot!)).to.equal(de.errorCors);
   });
 
-  it('an unreachable server reads as a connection problem, in the user’s language', async function () {
+  it('a server that does not answer says so (not “check your connection”), in the user’s language', async function () {
     this.timeout(30_000);
     const errored = new Promise<AvatarErrorDetail>((resolve) => document.addEventListener('avatar-error', (e) => resolve(e.detail), { once: true }));
     const el = await editor((await newUser()).token, 'de', 'http://127.0.0.1:9');
     expect((await errored).code).to.equal('NETWORK_ERROR');
     await el.updateComplete;
-    expect(status(el.shadowRoot!)).to.equal(de.errorNetwork);
+    expect(status(el.shadowRoot!)).to.equal(de.errorUnreachable);
   });
 
   it('sizes use the locale’s decimal separator', async () => {

@@ -161,3 +161,42 @@ export function quadrantColours(pixels: Pixels): [Rgba, Rgba, Rgba, Rgba] {
   const { width: w, height: h } = pixels;
   return [pixelAt(pixels, w / 4, h / 4), pixelAt(pixels, (3 * w) / 4, h / 4), pixelAt(pixels, w / 4, (3 * h) / 4), pixelAt(pixels, (3 * w) / 4, (3 * h) / 4)];
 }
+
+/**
+ * An animated GIF of `frames` 2×2 frames (alternating two colours, 20 ms each, looping), written byte by byte:
+ * browsers cannot encode GIF. Each frame is one LZW-coded run of a single colour.
+ */
+export function animatedGif(frames: number): Blob {
+  const bytes: number[] = [];
+  const push = (...values: number[]) => bytes.push(...values);
+  const word = (n: number) => push(n & 0xff, n >> 8);
+  push(...new TextEncoder().encode('GIF89a'));
+  word(2);
+  word(2);
+  push(0x80, 0, 0); // a global colour table of 2 entries
+  push(0xe1, 0x1d, 0x48, 0x25, 0x63, 0xeb); // #e11d48, #2563eb
+  push(0x21, 0xff, 11, ...new TextEncoder().encode('NETSCAPE2.0'), 3, 1, 0, 0, 0); // loop for ever
+  for (let i = 0; i < frames; i++) {
+    push(0x21, 0xf9, 4, 0, 2, 0, 0, 0); // graphic control: 20 ms
+    push(0x2c, 0, 0, 0, 0, 2, 0, 2, 0, 0); // image descriptor: 2×2 at 0,0
+    // LZW, minimum code size 2 (3-bit codes): clear (4), the colour four times as codes c, c, 6 (c c), end (5).
+    const c = i % 2;
+    const codes = [4, c, 6, c, 5];
+    let bits = 0;
+    let used = 0;
+    const data: number[] = [];
+    for (const code of codes) {
+      bits |= code << used;
+      used += 3;
+      while (used >= 8) {
+        data.push(bits & 0xff);
+        bits >>= 8;
+        used -= 8;
+      }
+    }
+    if (used > 0) data.push(bits & 0xff);
+    push(2, data.length, ...data, 0);
+  }
+  push(0x3b);
+  return new Blob([new Uint8Array(bytes)], { type: 'image/gif' });
+}

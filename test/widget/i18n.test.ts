@@ -50,7 +50,8 @@ describe('i18n', () => {
     expect(errorMessage(de, 'INVALID_AVATAR_CONFIG')).to.equal(de.errorConfig);
     expect(errorMessage(de, 'UNAUTHENTICATED')).to.equal(de.errorAuth);
     expect(errorMessage(de, 'CORS_REFUSED')).to.equal(de.errorCors);
-    expect(errorMessage(de, 'NETWORK_ERROR')).to.equal(de.errorNetwork);
+    expect(errorMessage(de, 'NETWORK_ERROR')).to.equal(de.errorOffline);
+    expect(errorMessage(de, 'IMAGE_TOO_LARGE')).to.equal(de.errorTooLarge);
     expect(errorMessage(de, 'SHORTCODE_TAKEN', { shortcode: 'cat' })).to.equal('Du hast schon :cat:.');
     expect(errorMessage(de, 'INTERNAL')).to.equal(de.errorServer);
   });

@@ -245,3 +245,11 @@ async function waitForPromotion(client: ApiClient, fileId: string, signal?: Abor
     interval = Math.min(interval * POLL_GROWTH, POLL_MAX_MS);
   }
 }
+
+/** PUT /v1/users/me/avatar: makes a ready profile picture the avatar again (e.g. after a removal), then reads it. */
+export async function setAvatarFile(client: ApiClient, fileId: string, signal?: AbortSignal): Promise<AvatarDetail> {
+  await client.request('PUT', '/v1/users/me/avatar', { json: { file_id: fileId }, signal });
+  const detail = await currentAvatar(client, signal);
+  if (detail?.file_id !== fileId) throw new WidgetError('AVATAR_SUPERSEDED', 'Superseded by another change', { retryable: false });
+  return detail;
+}

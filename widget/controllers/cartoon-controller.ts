@@ -18,8 +18,6 @@ export class CartoonController implements ReactiveController {
   config: CartoonConfig = {};
   /** The server's drawing of `config`; '' until the options are known. */
   previewUrl = '';
-  /** The last load failed; load() may be called again. */
-  failed = false;
   private _loading: Promise<void> | null = null;
   private _timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -36,14 +34,11 @@ export class CartoonController implements ReactiveController {
     this._loading ??= cartoonOptions(this._host.client).then(
       (options) => {
         this.options = options;
-        this.failed = false;
         const defaults = Object.fromEntries(Object.entries(options).map(([key, values]) => [key, values[0]!]));
         this.set({ ...defaults, ...this.chosen(options) });
       },
       (error: unknown) => {
-        this._loading = null;
-        this.failed = true;
-        this._host.requestUpdate();
+        this._loading = null; // the next call tries again
         throw error;
       },
     );
