@@ -733,7 +733,7 @@ export class AvatarEditor extends LitElement {
         ?disabled=${busy}
         @crop-change=${this._saveDraftSoon}
       ></avatar-crop-area>
-      ${this._small ? html`<p class="hint" part="warning">${format(t.smallPhoto, { size: this._small })}</p>` : nothing}
+      ${this._small ? html`<p class="warning" part="warning"><span aria-hidden="true">⚠</span> ${format(t.smallPhoto, { size: this._small })}</p>` : nothing}
       <div class="row" part="actions">
         <button type="button" class="primary" part="button save" @click=${() => this.save()} aria-disabled=${busy} ?disabled=${this.disabled}>${t.save}</button>
         <button type="button" part="button cancel" @click=${() => this.cancel()}>${t.cancel}</button>

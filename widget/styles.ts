@@ -56,6 +56,12 @@ export const editorStyles = css`
     opacity: 0.5;
     cursor: not-allowed;
   }
+  .warning {
+    margin: 0.75rem 0;
+    padding: 0.5rem 0.75rem;
+    border-left: 4px solid var(--_accent);
+    background: color-mix(in srgb, var(--_accent) 12%, transparent);
+  }
   .drop {
     border: 2px dashed var(--_border);
     border-radius: var(--_radius);

@@ -10,7 +10,8 @@ import { waitFor } from './fixtures.ts';
 import { newUser, server } from './server.ts';
 import { pngFile } from './user-actions.ts';
 
-const warning = (el: AvatarEditor) => el.shadowRoot!.querySelector('[part="warning"]')?.textContent?.trim() ?? null;
+/** The warning's words (its ⚠ is hidden from screen readers). */
+const warning = (el: AvatarEditor) => el.shadowRoot!.querySelector('[part="warning"]')?.textContent?.replace('⚠', '').trim() ?? null;
 
 async function editor(outputSize = 1600, lang = 'en') {
   const { token } = await newUser();

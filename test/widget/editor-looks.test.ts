@@ -1,0 +1,85 @@
+// What people see in the states issue 18 §1 added or changed, in every look (1280 and 375 px, light and dark,
+// English and German): each fits its frame, reads in the language, has no axe violation, and is kept as a
+// screenshot when $AVATAR_SCREENSHOTS is set. Avatar mode: a refused token, a server not answering (Try again),
+// a small photo's warning, Remove with Undo, a file dragged over the editor. Emote mode: loading, an animation
+// over the frame limit.
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import '../../widget/index.ts';
+import type { AvatarEditor } from '../../widget/avatar-editor.ts';
+import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
+import { LOCALES, format } from '../../widget/i18n.ts';
+import { eachLook, expectFits, look } from './browser.ts';
+import { animatedGif, waitFor } from './fixtures.ts';
+import { newUser, server, tokenFor } from './server.ts';
+import { choose, pngFile } from './user-actions.ts';
+
+const STOPPED = 'http://127.0.0.1:9';
+
+async function avatarEditor(lang: string, token: string, endpoint = server.url) {
+  const el = await fixture<AvatarEditor>(html`<avatar-editor lang=${lang} output-size="128" .endpoint=${endpoint} .token=${token}></avatar-editor>`);
+  await el.updateComplete;
+  const root = el.shadowRoot!;
+  return { el, root, status: () => root.querySelector('[part="status"]')!.textContent!.trim() };
+}
+
+/** Checks and keeps one state: it fits, it is accessible, and its screenshot is kept. */
+async function state(el: AvatarEditor, frame: Element, root: ParentNode, name: string) {
+  expectFits(frame, root, name);
+  await expect(el, name).to.be.accessible();
+  await look(el, name);
+}
+
+eachLook('the states of issue 18 §1', async ({ width, scheme, lang }) => {
+  const t = LOCALES[lang]!;
+  const tag = `${width}-${scheme}-${lang}`;
+  const user = await newUser();
+
+  const refused = await avatarEditor(lang, `${(await tokenFor(user.id)).slice(0, -4)}AAAA`);
+  await waitFor(() => refused.status() === t.errorAuth, 'the refusal');
+  await state(refused.el, refused.root.querySelector('section')!, refused.root, `refused-${tag}`);
+  refused.el.remove();
+
+  const stopped = await avatarEditor(lang, user.token, STOPPED);
+  await waitFor(() => stopped.root.querySelector('[part~="retry"]'), 'Try again', 15_000);
+  expect(stopped.status()).to.equal(t.errorUnreachable);
+  await state(stopped.el, stopped.root.querySelector('section')!, stopped.root, `unreachable-${tag}`);
+  stopped.el.remove();
+
+  const { el, root, status } = await avatarEditor(lang, user.token);
+  const section = root.querySelector('section')!;
+  await el.openFile(await pngFile('tiny.png', 50, 50));
+  await waitFor(() => root.querySelector('[part="warning"]'), 'the small-photo warning');
+  expect(root.querySelector('[part="warning"]')!.textContent!.replace('⚠', '').trim()).to.equal(format(t.smallPhoto, { size: 50 }));
+  await state(el, section, root, `small-photo-${tag}`);
+
+  await el.save();
+  root.querySelector<HTMLButtonElement>('[part~="remove"]')!.click();
+  await oneEvent(el, 'avatar-removed');
+  await waitFor(() => root.querySelector('[part~="undo"]'), 'Undo');
+  expect(status()).to.equal(t.removed);
+  await state(el, section, root, `removed-undo-${tag}`);
+
+  const data = new DataTransfer();
+  data.items.add(await pngFile());
+  section.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, composed: true, cancelable: true }));
+  expect(el.matches(':state(drop)')).to.equal(true);
+  await look(el, `dragover-${tag}`);
+  el.remove();
+
+  const emotes = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" lang=${lang}></avatar-editor>`);
+  await emotes.updateComplete;
+  const panel = emotes.shadowRoot!.querySelector('avatar-emote-panel') as AvatarEmotePanel;
+  const panelRoot = panel.shadowRoot!;
+  expect(panelRoot.querySelector('[aria-busy="true"]')!.textContent!.trim()).to.equal(t.loading);
+  await state(emotes, panelRoot.querySelector('section')!, panelRoot, `emotes-loading-${tag}`);
+  emotes.endpoint = server.url;
+  emotes.token = user.token;
+  await waitFor(() => panelRoot.querySelector('[part="quota"]'), 'the quota');
+  const refusedGif = oneEvent(emotes, 'avatar-error');
+  choose(panelRoot.querySelector<HTMLInputElement>('input[type="file"]')!, new File([animatedGif(210)], 'party.gif', { type: 'image/gif' }));
+  await refusedGif;
+  await panel.updateComplete;
+  expect(panelRoot.querySelector('[part="status"]')!.textContent!.trim()).to.equal(format(t.errorFrames, { frames: 210, maxFrames: 200 }));
+  await state(emotes, panelRoot.querySelector('section')!, panelRoot, `emotes-frames-${tag}`);
+  emotes.remove();
+});
