@@ -54,8 +54,10 @@ const PORTRAITS = [
   { file: 'cameraman.jpg', part: { x: 130, y: 50, w: 200, h: 230 } },
 ];
 const BACKGROUNDS = ['lake.jpg', 'building.jpg', 'brick.jpg', 'notebook.jpg', 'tree.jpg', 'coffee.jpg'];
-/** Canvas shapes: wide and tall, from a 16:9 phone photo to a 3:1 banner. */
+/** Canvas shapes: wide and tall, from a 4:3 phone photo to a 3:1 banner. */
 const CANVASES = [
+  { width: 1600, height: 1200 },
+  { width: 1200, height: 1600 },
   { width: 1500, height: 500 },
   { width: 1200, height: 600 },
   { width: 1280, height: 720 },

@@ -49,6 +49,8 @@ const UNDO_MS = 10_000;
 const SHARP_EDGE = 256;
 /** The avatar shown; `config` for a cartoon. */
 type Current = Omit<AvatarDetail, 'source'> & { config?: CartoonConfig | undefined };
+/** The face-aware default crop (issue 21): a chunk of its own, which the image worker imports and runs. */
+const loadDefaultCrop = () => import('./default-crop/default-crop.ts');
 
 /**
  * Lets a signed-in user pick, crop and save their avatar.
@@ -162,6 +164,8 @@ export class AvatarEditor extends LitElement {
   /** Only the newest load of the current avatar is shown (the token may change while one is under way). */
   private _loads = 0;
   private _undoTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The default-crop chunk, imported and warmed up in the worker ahead of the first pick. */
+  private _defaultCropWarm: Promise<unknown> | null = null;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
@@ -561,6 +565,18 @@ export class AvatarEditor extends LitElement {
   }
 
   /**
+   * When the person reaches for the picker: the crop step's chunk, and (default-crop="smart") the default-crop
+   * chunk, which the worker imports and runs once on a blank image, so the first photo finds it compiled.
+   */
+  private readonly _prefetch = () => {
+    prefetchCropArea();
+    if (this.defaultCrop === 'center') return;
+    this._defaultCropWarm ??= loadDefaultCrop()
+      .then((chunk) => sharedImageWorker().warmDefaultCrop(chunk))
+      .catch(() => (this._defaultCropWarm = null)); // tried again at the pick
+  };
+
+  /**
    * Opens the crop on the face-aware default crop, found in the worker by the default-crop chunk (loaded now, the
    * first time). Found before the crop area has shown the photo, it is the crop it opens on; found after, the view
    * moves to it, unless the person has touched the crop meanwhile or moved on. When the rule finds nothing better
@@ -568,7 +584,7 @@ export class AvatarEditor extends LitElement {
    */
   private async _placeDefaultCrop(file: Blob) {
     try {
-      const found = await sharedImageWorker().defaultCrop(file, await import('./default-crop/default-crop.ts'));
+      const found = await sharedImageWorker().defaultCrop(file, await loadDefaultCrop());
       if (!found || found.source === 'center' || this._file !== file || this._stage !== 'crop' || this._cropTouched) return;
       this._initialCrop = found.crop;
       this.requestUpdate();
@@ -696,7 +712,7 @@ export class AvatarEditor extends LitElement {
 
   private _renderPicker(t: Strings) {
     const off = this.disabled || this._refused;
-    return html`<div class="drop" part="dropzone" @pointerover=${prefetchCropArea} @focusin=${prefetchCropArea} @dragenter=${prefetchCropArea}>
+    return html`<div class="drop" part="dropzone" @pointerover=${this._prefetch} @focusin=${this._prefetch} @dragenter=${this._prefetch}>
       <div class="row" style="justify-content:center">
         <label class="button" part="button choose">
           ${t.choose}

@@ -1,23 +1,24 @@
 // Finds faces in a small copy of a photo with BlazeFace short-range, which sees faces down to about a tenth of
 // its 128 px window, in three steps:
-// 1. where to look: a squarish photo whole (letterboxed into one window), and, if that finds nobody, its four
-//    overlapping quarters; a wide or tall photo in squares of its short side along its long one (they see all
-//    the whole photo would, closer), so a person small or off to one side is still found;
-// 2. every candidate is looked at again, framed as the model sees faces best: a real face scores high there,
-//    a pattern that looked like a face from afar (foliage, a brick wall, a pet) rarely does;
+// 1. where to look: a photo up to 6:5 whole (letterboxed into one window: a face a tenth of its long side is
+//    seen); a wider or taller one, a 4:3 phone photo included, in overlapping squares of its short side along
+//    its long one (they see all the whole photo would, closer), so a person small or off to one side is found;
+// 2. a candidate scoring high at first sight is taken as it is; any other
+//    is looked at again, framed as the model sees faces best: a real face scores high there, a pattern that
+//    looked like a face from afar (foliage, a brick wall, a pet) rarely does;
 // 3. what passes is merged across windows.
 import { iou, mergeOverlapping, type BlazeFace, type FaceBox, type Pixels, type Window } from './blazeface.ts';
 
-/** Wider (or taller) than this, a photo is looked at in squares of its short side. */
-const ELONGATED = 1.3;
+/** Wider (or taller) than this (6:5), a photo is looked at in squares of its short side. */
+const ELONGATED = 1.2;
 /** How much neighbouring windows overlap, so a face on a seam is whole in one of them. */
 const OVERLAP = 0.3;
-/** A squarish photo's quarters: this share of its short side. */
-const QUARTER = 0.6;
 /** A candidate is looked at again in a window this many times its size (its face a third or more of it)… */
 const CLOSE_UP = 2.5;
 /** …where it must score this much (measured on the evaluation set: bench/default-crop.ts). */
 const CONFIRMED = 0.7;
+/** A candidate scoring this much at first sight is taken as it is. */
+const SURE = 0.85;
 /** At most this many candidates are looked at again, the best first. */
 const MAX_CANDIDATES = 4;
 
@@ -29,13 +30,13 @@ function offsets(extent: number, side: number): number[] {
 
 const isElongated = ({ width, height }: { width: number; height: number }) => Math.max(width, height) / Math.min(width, height) > ELONGATED;
 
-/** The windows of the look that is not the whole photo: squares along a long side, or quarters. */
-export function tileWindows(size: { width: number; height: number }): Window[] {
+/** Where to look: the whole photo in one window, or squares of its short side along its long one. */
+export function searchWindows(size: { width: number; height: number }): Window[] {
   const { width, height } = size;
   const short = Math.min(width, height);
-  if (isElongated(size)) return offsets(Math.max(width, height), short).map((offset) => (width > height ? { x: offset, y: 0, side: short } : { x: 0, y: offset, side: short }));
-  const side = Math.round(short * QUARTER);
-  return offsets(height, side).flatMap((y) => offsets(width, side).map((x) => ({ x, y, side })));
+  const long = Math.max(width, height);
+  if (!isElongated(size)) return [{ x: (width - long) / 2, y: (height - long) / 2, side: long }];
+  return offsets(long, short).map((offset) => (width > height ? { x: offset, y: 0, side: short } : { x: 0, y: offset, side: short }));
 }
 
 function confirm(detector: BlazeFace, image: Pixels, candidate: FaceBox): FaceBox[] {
@@ -48,11 +49,6 @@ function confirm(detector: BlazeFace, image: Pixels, candidate: FaceBox): FaceBo
 
 /** Faces in `image` (its pixels), best first. */
 export function findFaces(detector: BlazeFace, image: Pixels): FaceBox[] {
-  let candidates: FaceBox[] = [];
-  if (!isElongated(image)) {
-    const side = Math.max(image.width, image.height);
-    candidates = mergeOverlapping(detector.detect(image, { x: (image.width - side) / 2, y: (image.height - side) / 2, side }));
-  }
-  if (candidates.length === 0) candidates = mergeOverlapping(tileWindows(image).flatMap((window) => detector.detect(image, window)));
-  return mergeOverlapping(candidates.slice(0, MAX_CANDIDATES).flatMap((candidate) => confirm(detector, image, candidate)));
+  const candidates = mergeOverlapping(searchWindows(image).flatMap((window) => detector.detect(image, window)));
+  return mergeOverlapping(candidates.slice(0, MAX_CANDIDATES).flatMap((candidate) => (candidate.score >= SURE ? [candidate] : confirm(detector, image, candidate))));
 }

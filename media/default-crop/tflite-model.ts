@@ -50,14 +50,20 @@ export class TfliteFormatError extends Error {
   }
 }
 
-/** IEEE 754 half → single precision. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+/** IEEE 754 half → single precision, on the bits: the sign stays, the exponent is rebiased, the fraction widened. */
+function halvesToFloats(view: DataView, start: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < count; i++) {
+    const h = view.getUint16(start + 2 * i, true);
+    const sign = (h & 0x8000) << 16;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    if (exponent === 0) out[i] = (sign ? -1 : 1) * 2 ** -24 * fraction; // zero and subnormals
+    else if (exponent === 31) bits[i] = sign | 0x7f800000 | (fraction << 13); // infinities and NaN
+    else bits[i] = sign | ((exponent + 112) << 23) | (fraction << 13);
+  }
+  return out;
 }
 
 /** A FlatBuffer table at `pos`: fields are looked up through its vtable; absent fields read as their default. */
@@ -121,7 +127,7 @@ class Table {
 
 function constantData(view: DataView, type: number, bytes: { start: number; length: number }): Float32Array {
   if (type === FLOAT32) return new Float32Array(view.buffer.slice(view.byteOffset + bytes.start, view.byteOffset + bytes.start + bytes.length));
-  if (type === FLOAT16) return Float32Array.from({ length: bytes.length / 2 }, (_, i) => halfToFloat(view.getUint16(bytes.start + 2 * i, true)));
+  if (type === FLOAT16) return halvesToFloats(view, bytes.start, bytes.length / 2);
   if (type === INT32) return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(bytes.start + 4 * i, true));
   throw new TfliteFormatError(`tensor type ${type} is not supported`);
 }

@@ -14,9 +14,13 @@ export type DefaultCropMode = 'smart' | 'center';
 const MODEL = '@mediapipe/face_detection/face_detection_short_range.tflite';
 
 let detector: Promise<BlazeFace> | null = null;
-/** The detector, built on first use and shared by every job of this process. */
+/** The detector, built (and run once, see BlazeFace.warmUp) on first use, and shared by every job of this process. */
 export function faceDetector(): Promise<BlazeFace> {
-  detector ??= readFile(createRequire(import.meta.url).resolve(MODEL)).then((bytes) => new BlazeFace(bytes));
+  detector ??= readFile(createRequire(import.meta.url).resolve(MODEL)).then((bytes) => {
+    const built = new BlazeFace(bytes);
+    built.warmUp();
+    return built;
+  });
   return detector;
 }
 

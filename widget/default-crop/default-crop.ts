@@ -11,6 +11,7 @@ import { BlazeFace, copySize, smartDefaultCrop, type DefaultCrop } from '../../m
 export const chunkUrl = import.meta.url;
 
 let detector: BlazeFace | null = null;
+const theDetector = () => (detector ??= new BlazeFace(modelBytes(MODEL)));
 
 function modelBytes(dataUrl: string): Uint8Array {
   const text = atob(dataUrl.slice(dataUrl.indexOf(',') + 1));
@@ -24,7 +25,7 @@ function modelBytes(dataUrl: string): Uint8Array {
  * crop and why it was chosen leave this function: the copy and the faces found are dropped here.
  */
 export async function defaultCropOfBitmap(bitmap: ImageBitmap): Promise<DefaultCrop> {
-  detector ??= new BlazeFace(modelBytes(MODEL));
+  const detector = theDetector();
   const size = { width: bitmap.width, height: bitmap.height };
   const copy = copySize(size);
   // The browser's own resize (a mipmapped, filtered downscale off the decoded bitmap), then the pixels.
@@ -37,4 +38,9 @@ export async function defaultCropOfBitmap(bitmap: ImageBitmap): Promise<DefaultC
   const { data } = context.getImageData(0, 0, copy.width, copy.height);
   const { crop, source } = smartDefaultCrop(detector, { data, width: copy.width, height: copy.height }, size);
   return { crop, source };
+}
+
+/** Builds the detector and runs it once (BlazeFace.warmUp), before the first photo needs it. */
+export function warmUp(): void {
+  theDetector().warmUp();
 }

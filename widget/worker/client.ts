@@ -31,6 +31,8 @@ export interface ImageWorkerClient {
    * no longer the open photo.
    */
   defaultCrop(input: Blob, chunk: DefaultCropChunk): Promise<DefaultCrop | null>;
+  /** Has the worker import the default-crop chunk and run it once, ahead of the first photo. */
+  warmDefaultCrop(chunk: DefaultCropChunk): Promise<void>;
   /** Stops the worker; calls in flight and later calls reject. */
   terminate(): void;
 }
@@ -97,6 +99,7 @@ export function createImageWorker(): ImageWorkerClient {
       const id = idOf(input);
       return id === undefined ? null : call('defaultCrop', id, chunk.chunkUrl);
     },
+    warmDefaultCrop: (chunk) => call('warmDefaultCrop', chunk.chunkUrl),
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
 }

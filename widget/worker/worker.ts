@@ -15,15 +15,22 @@ const session = createImageSession();
  * photo stays in this worker; null if `id` is no longer the open photo.
  */
 async function defaultCrop(id: number, chunkUrl: string): Promise<DefaultCrop | null> {
-  const chunk = (await import(/* @vite-ignore */ chunkUrl)) as typeof import('../default-crop/default-crop.ts');
-  return session.inspect(id, chunk.defaultCropOfBitmap);
+  return session.inspect(id, (await importChunk(chunkUrl)).defaultCropOfBitmap);
 }
+
+/** Imports the default-crop chunk and runs its detector once, before the first photo needs it. */
+async function warmDefaultCrop(chunkUrl: string): Promise<void> {
+  (await importChunk(chunkUrl)).warmUp();
+}
+
+const importChunk = (url: string) => import(/* @vite-ignore */ url) as Promise<typeof import('../default-crop/default-crop.ts')>;
 
 const api = {
   probe,
   open: session.open,
   close: session.close,
   defaultCrop,
+  warmDefaultCrop,
   /** `id`: the open photo's (its decoded bitmap is used); `ahead`: asked for before Save (see image-session.ts). */
   processImage: (input: Blob, options: ProcessOptions, id?: number, ahead?: boolean) => session.process(input, options, id, ahead),
 };
