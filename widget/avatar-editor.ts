@@ -474,14 +474,15 @@ export class AvatarEditor extends LitElement {
 
   /**
    * Focus goes to what comes next (the crop area, else the file button) instead of falling to <body>. The crop
-   * area is focused once its first frame is drawn, when focusing needs no layout of its own.
+   * area is focused once its first frame is drawn.
    */
   private async _focusNext() {
     await this.updateComplete;
     const area = this._cropArea;
     if (area) await loadCropArea().then(() => area.updateComplete, () => {});
     if (area) await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
-    (area ?? this.renderRoot.querySelector('input'))?.focus();
+    // Where the picker was, so in view: not scrolled to, which would lay out the page once more for it.
+    (area ?? this.renderRoot.querySelector('input'))?.focus({ preventScroll: Boolean(area) });
   }
 
   /** Focuses at once what the user works on in the tab shown: the crop area, the file button, or the tab. */

@@ -289,6 +289,11 @@ describe('crop step', () => {
     }
     await sendKeys({ press: 'Enter' }); // Reset from the keyboard keeps the focus on Reset
     expect(focused()).to.equal($('[part~="reset"]'));
+    // Sliders say their value as German writes it.
+    setRange($<HTMLInputElement>('input[name="straighten"]'), -7.5);
+    await area.updateComplete;
+    expect($('input[name="straighten"]').getAttribute('aria-valuetext')).to.equal('-7,5°');
+    expect($('input[name="zoom"]').getAttribute('aria-valuetext')).to.match(/^\d+\u00a0%$/);
   });
 
   it('shows exactly what the worker makes: the window and the largest preview are the output, turned, straightened and mirrored', async function () {
