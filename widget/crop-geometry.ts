@@ -113,9 +113,9 @@ export function minZoom(window: Rect, image: Size, degrees: number): number {
 }
 
 /** How far in one may zoom: this many times the zoom at which the whole image fits the stage. */
-export const MAX_ZOOM = 8;
+const MAX_ZOOM = 8;
 
-export interface Limits {
+interface Limits {
   min: number;
   max: number;
 }
