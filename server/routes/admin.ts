@@ -92,7 +92,7 @@ export function adminRoutes(app: App, deps: Deps) {
       summary: "Make a cartoon drawn from options the user's avatar; answers once it is served",
       security: adminSecurity,
       request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
-      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 403, 429) },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 403, 409, 429) },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.req.valid('param').user_id, c.req.valid('json').data), 200),
   );

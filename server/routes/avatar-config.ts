@@ -72,7 +72,7 @@ export function avatarConfigRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
-      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors(400, 401, 429) },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served (409 AVATAR_SUPERSEDED: a newer avatar change was accepted while it was drawn)'), ...errors(400, 401, 409, 429) },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.get('userId'), c.req.valid('json').data), 200),
   );

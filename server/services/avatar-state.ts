@@ -51,11 +51,21 @@ export async function setAvatar(trx: Trx, deps: Deps, userId: string, renditionI
   if (previous?.config !== null && previous !== undefined && previous.id !== renditionId) await scheduleGarbage(trx, deps, previous.id, now);
 }
 
-/** Called when a rendition becomes ready: it is promoted only if it is still the newest request. */
-export async function promoteIfRequested(trx: Trx, deps: Deps, userId: string, renditionId: string, now: number) {
+/** Whether `renditionId` is still the user's newest avatar request (taking the user's turn: see ensureUser). */
+export async function isRequested(trx: Trx, userId: string, renditionId: string): Promise<boolean> {
   await serializeOn(trx, `avatar:${userId}`);
   const user = await trx.selectFrom('users').select('requested_rendition_id').where('id', '=', userId).executeTakeFirst();
-  if (user?.requested_rendition_id === renditionId) await setAvatar(trx, deps, userId, renditionId, now);
+  return user?.requested_rendition_id === renditionId;
+}
+
+/** Called when a rendition becomes ready: it is promoted only if it is still the newest request. */
+export async function promoteIfRequested(trx: Trx, deps: Deps, userId: string, renditionId: string, now: number) {
+  if (await isRequested(trx, userId, renditionId)) await setAvatar(trx, deps, userId, renditionId, now);
+}
+
+/** Drops a request that will not become ready (a newer one, if any, stands). */
+export async function withdrawRequest(deps: Deps, userId: string, renditionId: string) {
+  await deps.db.updateTable('users').set({ requested_rendition_id: null }).where('id', '=', userId).where('requested_rendition_id', '=', renditionId).execute();
 }
 
 /** Queues a rendition's objects and rows for deletion after the grace period, so URLs already handed out keep working a while. */

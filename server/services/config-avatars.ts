@@ -6,7 +6,7 @@ import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from '../i
 import { renderCartoonSvg } from '../images/cartoon/render.ts';
 import { CARTOON_SIDE, ImageError, renderSvgVariants } from '../images/pipeline.ts';
 import { objectKeys } from '../storage/index.ts';
-import { setAvatar } from './avatar-state.ts';
+import { isRequested, requestAvatar, setAvatar, withdrawRequest } from './avatar-state.ts';
 import { describeAvatar, userRow } from './avatars.ts';
 import { pipelineLimits } from './processing.ts';
 import { insertConfigRendition, storeVariants } from './renditions.ts';
@@ -22,8 +22,14 @@ export function cartoonConfig(input: unknown): CartoonConfig {
   }
 }
 
+const superseded = () =>
+  new ApiError(409, 'AVATAR_SUPERSEDED', 'A newer avatar change was accepted while this cartoon was being drawn; the newer one is the avatar');
+
 /**
  * Draws the cartoon, stores its variants and makes it the avatar; returns once it is served.
+ * Like a photo, the cartoon is the user's newest avatar request from the moment it is accepted: a photo (or a
+ * removal, or another avatar set) accepted while it is being drawn is newer and wins, and the cartoon then
+ * answers 409 AVATAR_SUPERSEDED instead of replacing it.
  * The previous avatar is served until the final transaction, so a crash mid-way changes nothing for viewers;
  * the objects written before such a crash are removed by a garbage row written first and dropped on success.
  */
@@ -35,30 +41,36 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
   // Drawing ends within the processing timeout (storing the variants after it, well within a second one), so
   // the sweep cannot take objects still being written; the check in the final transaction makes sure of it.
   const deleteAfter = deps.clock() + 2 * deps.config.processingTimeoutSeconds + deps.config.cleanupGraceSeconds;
-  await deps.db.insertInto('garbage').values({ prefix, delete_after: deleteAfter }).execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('garbage').values({ prefix, delete_after: deleteAfter }).execute();
+    await requestAvatar(trx, userId, renditionId);
+  });
   deps.log.debug(`cartoon started ${renditionId} ${userId}`);
   let rows;
   try {
     const variants = await renderSvgVariants(renderCartoonSvg(config, CARTOON_SIDE), deps.config.avatarSizes, pipelineLimits(deps));
     rows = await storeVariants(deps, renditionId, variants);
   } catch (error) {
-    await deps.storage.deletePrefix(prefix);
-    await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+    // The objects go with the garbage row, at its time; the request no longer stands.
+    await withdrawRequest(deps, userId, renditionId);
     // Our own drawing failing is our fault, not the request's.
     if (error instanceof ImageError) throw new ApiError(500, 'INTERNAL', 'The cartoon could not be drawn');
     throw error;
   }
   const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
+  const promoted = await deps.db.transaction().execute(async (trx) => {
+    if (!(await isRequested(trx, userId, renditionId))) return false; // left to the sweep with its garbage row
     const claimed = await trx.deleteFrom('garbage').where('prefix', '=', prefix).executeTakeFirst();
     if (claimed.numDeletedRows !== 1n) throw new Error(`cartoon ${renditionId} was swept while it was being drawn`);
     await insertConfigRendition(trx, renditionId, config, now);
     await trx.insertInto('variants').values(rows).execute();
     await setAvatar(trx, deps, userId, renditionId, now);
     await avatarReady(trx, deps, userId, renditionId, null);
+    return true;
   });
+  deps.log.debug(`cartoon finished ${renditionId} ${userId}${promoted ? '' : ' superseded'}`);
+  if (!promoted) throw superseded();
   deps.webhooks.kick();
-  deps.log.debug(`cartoon finished ${renditionId} ${userId}`);
   const user = await userRow(deps, userId);
   return { message: 'AVATAR_HAS_BEEN_UPDATED' as const, avatar: user ? await describeAvatar(deps, user) : null };
 }

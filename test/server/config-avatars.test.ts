@@ -259,6 +259,51 @@ describe('config avatars', () => {
     });
   });
 
+  describe('the change accepted last wins, whichever kind', () => {
+    test('a photo accepted while a cartoon is being drawn becomes the avatar; the cartoon answers 409 AVATAR_SUPERSEDED', async () => {
+      // The race needs the photo's complete to land between the cartoon's start and its end; it nearly always
+      // does (drawing takes hundreds of ms), and a try where the cartoon finished first is made again.
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const user = `overtaken-${attempt}`;
+        const token = userToken(server, user);
+        const bytes = await jpeg(300, 300);
+        const created = await api(server, 'POST', '/v1/uploads', { token, json: { upload_type: 'profile_pic', filename: 'p.jpg', content_type: 'image/jpeg', size_bytes: bytes.byteLength } });
+        assert.equal(created.status, 201, created.text);
+        assert.ok((await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) })).ok);
+        const photoId: string = created.json.file_id;
+
+        const drawing = setConfig(server, token, VERBATIM);
+        await server.waitForLine(new RegExp(`^cartoon started \\S+ ${user}$`));
+        assert.equal((await api(server, 'POST', `/v1/uploads/${photoId}/complete`, { token })).status, 202);
+        const cartoon = await drawing;
+        assert.equal((await waitForFile(server, token, photoId)).processing_state, 'ready');
+        if (cartoon.status === 200) {
+          // Was the photo queued before the cartoon was committed? Rendition seqs are in creation order.
+          const photoSeq = await queryValue(server, 'select seq from renditions where file_id = ?', photoId);
+          const cartoonSeq = await queryValue(server, 'select max(seq) from renditions where config is not null');
+          if (cartoonSeq < photoSeq) continue; // the cartoon was done before the photo came: not the race
+        }
+        expectError(cartoon, 409, 'AVATAR_SUPERSEDED');
+        const avatar = (await me(server, token)).json.avatar;
+        assert.equal(avatar?.file_id, photoId, `the photo accepted last is the avatar: ${JSON.stringify(avatar)}`);
+        assert.equal(avatar.source, 'upload');
+        return;
+      }
+      assert.fail('in 5 tries the photo was never accepted while the cartoon was being drawn');
+    });
+
+    test('a cartoon accepted while a photo is processing wins over it, whichever finishes first', async () => {
+      const token = userToken(server, 'cartoon-last');
+      const photoId = await uploadImage(server, token, await jpeg(1200, 1200));
+      const cartoon = await setConfig(server, token, VERBATIM);
+      assert.equal(cartoon.status, 200, cartoon.text);
+      assert.equal((await waitForFile(server, token, photoId)).processing_state, 'ready');
+      const avatar = (await me(server, token)).json.avatar;
+      assert.equal(avatar.source, 'config', JSON.stringify(avatar));
+      assert.equal(avatar.version, cartoon.json.avatar.version, 'nothing replaced the cartoon after it answered');
+    });
+  });
+
   describe('POST /v1/admin/users/{user_id}/avatar/config', () => {
     test('sets a cartoon on behalf of a user with the admin key only', async () => {
       const path = '/v1/admin/users/managed/avatar/config';
