@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { USER_ID } from './auth.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
+import { MAX_JPEG_SCANS } from './images/jpeg-structure.ts';
 import { EVENT_TYPES } from './webhooks/outbox.ts';
 import { MAX_URL_LENGTH as MAX_WEBHOOK_URL_LENGTH } from './webhooks/target.ts';
 
@@ -64,6 +65,21 @@ export const UploadContentQuery = z.object({
 
 export const ProcessingAccepted = z.object({ file_id: z.string(), processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']) }).openapi('ProcessingAccepted');
 
+/** Why processing failed, in one place for files and emotes (and the image limits behind the codes). */
+export const ProcessingErrorSchema = z
+  .object({
+    code: z.string().openapi({
+      example: 'IMAGE_INVALID',
+      description:
+        `IMAGE_INVALID (does not decode, is not the declared type, or took longer than AVATAR_PROCESSING_TIMEOUT_SECONDS), ` +
+        `IMAGE_TOO_LARGE (more than AVATAR_MAX_PIXELS pixels or AVATAR_MAX_FRAMES frames), ` +
+        `IMAGE_TOO_COMPLEX (a JPEG of more than ${MAX_JPEG_SCANS} scans, i.e. progressive passes: real encoders write at most about 18), ` +
+        'UNSUPPORTED_MEDIA_TYPE, CROP_INVALID',
+    }),
+    message: z.string(),
+  })
+  .openapi('ProcessingError');
+
 export const FileSchema = z
   .object({
     id: z.string(),
@@ -71,7 +87,7 @@ export const FileSchema = z
     content_type: z.string(),
     size_bytes: z.number().int(),
     processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    error: ProcessingErrorSchema.optional(),
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
     crop: z
@@ -254,10 +270,7 @@ export const EmoteSchema = z
     size_bytes: z.number().int(),
     mime_type: z.string(),
     processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']),
-    error: z
-      .object({ code: z.string().openapi({ example: 'IMAGE_INVALID' }), message: z.string() })
-      .optional()
-      .openapi({ description: 'Why processing failed (only when processing_state is failed). A failed emote holds neither quota nor shortcode; delete it.' }),
+    error: ProcessingErrorSchema.optional().openapi({ description: 'Why processing failed (only when processing_state is failed). A failed emote holds neither quota nor shortcode; delete it.' }),
     public: z.boolean(),
     animated: z.boolean(),
     created_at: z.number().int(),

@@ -3,7 +3,7 @@
 
 export class ImageError extends Error {
   constructor(
-    readonly code: 'IMAGE_INVALID' | 'IMAGE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'CROP_INVALID',
+    readonly code: 'IMAGE_INVALID' | 'IMAGE_TOO_LARGE' | 'IMAGE_TOO_COMPLEX' | 'UNSUPPORTED_MEDIA_TYPE' | 'CROP_INVALID',
     message: string,
   ) {
     super(message);

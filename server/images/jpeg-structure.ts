@@ -2,13 +2,23 @@
 // of a thumbnail inside EXIF, nor of a preview image appended after it), whether its entropy-coded
 // data can possibly cover the size its header claims, and which harmless irregularities in it would
 // make libjpeg warn (see strict-decode.ts for why those matter).
-import { corrupt, truncated } from './errors.ts';
+import { corrupt, ImageError, truncated } from './errors.ts';
 
 const NAME = 'JPEG';
+
+/**
+ * The most scans a JPEG may have. Each scan is another pass over the image's coefficients, so a progressive file
+ * rewritten with thousands of tiny scans costs many times a normal decode (2,090 scans: 17–30 CPU-seconds for a
+ * 6300×6300 image). Real encoders write far fewer: libjpeg's scripts 10 (YCbCr) or 2 + 4 per component (18 for
+ * CMYK), mozjpeg's optimised ones about 5, phones and cameras 1 (baseline), Photoshop 3–5.
+ */
+export const MAX_JPEG_SCANS = 100;
 
 export interface JpegStructure {
   /** Offset just past the EOI marker that ends the image. */
   end: number;
+  /** Scans (SOS segments) of the image: 1 for most baseline files, about 10 for a progressive one. */
+  scans: number;
   /**
    * Bytes between marker segments that belong to none of them, as [start, end) ranges. libjpeg skips
    * them with a warning ("N extraneous bytes before marker"); some cameras pad their APP segments so.
@@ -103,9 +113,10 @@ function endOfEntropyData(bytes: Buffer, from: number): number {
  * IMAGE_INVALID (truncated or corrupt) when the structure is cut short or broken, or when a scan's
  * data is shorter than the image's size requires: every 8×8 block costs at least one bit (a Huffman
  * code is at least 1 bit long; a sequential scan even needs two per block), so a tiny file whose
- * header claims 6000×6000 is refused here, before anything is decoded.
+ * header claims 6000×6000 is refused here, before anything is decoded. More than `maxScans` scans is
+ * IMAGE_TOO_COMPLEX, found before the rest of the file is even read.
  */
-export function readJpegStructure(bytes: Buffer, start = 0): JpegStructure {
+export function readJpegStructure(bytes: Buffer, start = 0, { maxScans = MAX_JPEG_SCANS } = {}): JpegStructure {
   if (bytes[start] !== 0xff || bytes[start + 1] !== 0xd8) throw corrupt(NAME, 'it does not start with a start-of-image marker');
   const strayBytes: Array<[number, number]> = [];
   const offSpecScanParameters: number[] = [];
@@ -127,7 +138,7 @@ export function readJpegStructure(bytes: Buffer, start = 0): JpegStructure {
     }
     if (code === EOI) {
       if (scans === 0) throw corrupt(NAME, 'it has no image data');
-      return { end: at, strayBytes, offSpecScanParameters };
+      return { end: at, scans, strayBytes, offSpecScanParameters };
     }
     if (code === 0xd8) throw corrupt(NAME, 'it has a second start-of-image marker');
     if (code === 0x01 || (code >= 0xd0 && code <= 0xd7)) continue; // markers without a length
@@ -145,6 +156,9 @@ export function readJpegStructure(bytes: Buffer, start = 0): JpegStructure {
     }
 
     if (!frame) throw corrupt(NAME, 'a scan comes before the frame header');
+    if (scans === maxScans) {
+      throw new ImageError('IMAGE_TOO_COMPLEX', `The JPEG image has more than ${maxScans} scans (progressive passes); cameras and encoders write at most a few dozen`);
+    }
     const count = bytes[at + 2]!;
     if (segmentEnd - at !== 6 + 2 * count || count === 0) throw corrupt(NAME, 'a scan header has the wrong length');
     const scanned: Component[] = [];

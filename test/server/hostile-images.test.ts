@@ -13,6 +13,7 @@ import { probeImage, renderAvatarVariants, type PipelineLimits } from '../../ser
 import { MIME_BY_FORMAT, sniffImageFormat } from '../../server/images/sniff.ts';
 import * as hostile from '../fixtures/hostile.ts';
 import * as fixtures from '../fixtures/images.ts';
+import { manyScansScript, photoPixels, progressiveJpeg } from '../fixtures/progressive.ts';
 import { BLUE, GREEN, RED } from '../fixtures/images.ts';
 import { rejectsWithImageError } from '../helpers/image-errors.ts';
 import { startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
@@ -364,6 +365,16 @@ describe('over HTTP', () => {
     assert.equal(file.error?.code, 'IMAGE_INVALID');
     assert.match(file.error.message, /ZIP/);
     assert.ok((await original(fileId)).equals(jpeg), 'the stored original is the image alone');
+  });
+
+  test('a progressive JPEG with hundreds of scans fails as IMAGE_TOO_COMPLEX instead of costing seconds of CPU', async () => {
+    const token = userToken(server, `scans-${process.pid}`);
+    const bytes = progressiveJpeg(await photoPixels(hostile.camera('nikon-d100.jpg'), 640, 480), 640, 480, manyScansScript());
+    const fileId = await uploadImage(server, token, bytes);
+    const file = await waitForFile(server, token, fileId);
+    assert.equal(file.processing_state, 'failed', JSON.stringify(file));
+    assert.equal(file.error?.code, 'IMAGE_TOO_COMPLEX');
+    assert.match(file.error.message, /scans/);
   });
 
   test('the start of a JPEG closed with FF D9 fails as IMAGE_INVALID instead of becoming a grey avatar', async () => {
