@@ -63,7 +63,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     config,
     db,
     storage: createStorage(config, clock, log),
-    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, clock, log }),
+    // An attempt reads the original, processes it (within the processing timeout: a timeout there fails the image at
+    // once) and stores the variants; as long again is left for the storage round trips.
+    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log }),
     fileSettled,
     webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
     tokens: createTokens(config.tokens, clock),

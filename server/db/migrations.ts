@@ -295,6 +295,20 @@ const cropSource: Migration = {
   },
 };
 
+/**
+ * Fair job claims (issue 19): each job names the user it works for, and when it was last claimed (ms), so a claim
+ * can serve users round-robin instead of one user's backlog first. Existing jobs take their file's owner.
+ */
+const jobOwners: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('jobs').addColumn('owner_id', 'text').execute();
+    await db.schema.alterTable('jobs').addColumn('claimed_at_ms', 'integer').execute();
+    await sql`update jobs set owner_id = (select files.owner_id from renditions join files on files.id = renditions.file_id where renditions.id = jobs.rendition_id)`.execute(db);
+    await db.schema.createIndex('jobs_owner_state').on('jobs').columns(['owner_id', 'state']).execute();
+    await db.schema.createIndex('jobs_owner_claimed').on('jobs').columns(['owner_id', 'claimed_at_ms']).execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -307,6 +321,7 @@ export const migrations: MigrationProvider = {
       '0007_abandoned_uploads': abandonedUploads,
       '0008_editor_session_locale': editorSessionLocale,
       '0009_crop_source': cropSource,
+      '0010_job_owners': jobOwners,
     };
   },
 };

@@ -79,6 +79,10 @@ export interface JobsTable {
   id: Generated<number>;
   kind: 'render';
   rendition_id: string;
+  /** The user the job works for: claims serve users in turn (null only for jobs of older versions). */
+  owner_id: string | null;
+  /** When it was last claimed (ms since the epoch): the owner whose last claim is oldest is served next. */
+  claimed_at_ms: number | null;
   state: JobState;
   /** Claims so far: a claim is (id, attempts), so a claimer whose lease was taken over changes nothing. */
   attempts: number;

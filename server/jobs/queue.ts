@@ -1,6 +1,10 @@
 // Persisted processing jobs. A job row is written in the same transaction as the work it stands for, so a
 // crash never loses one. A claimed job carries a lease that its process renews while the job runs; a job whose
 // lease ran out (its process died or hung) is claimed again, by any process sharing the database.
+// Claims are fair between users: the next job is the oldest of the user with the fewest jobs running and, among
+// those, the one served longest ago (round-robin), so one user's backlog takes at most its share of the workers
+// while others wait. Each attempt has a deadline, and a
+// job is tried at most MAX_ATTEMPTS times, so no job (and no file) is in the works longer than their product.
 import { sql, type Transaction } from 'kysely';
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
@@ -13,14 +17,30 @@ export const MAX_ATTEMPTS = 3;
 const POLL_MS = 1000;
 
 export interface JobHandler {
-  run(job: JobRow): Promise<void>;
+  /** `signal` aborts once the attempt's deadline has passed: the attempt then counts as failed, and must change nothing more. */
+  run(job: JobRow, signal: AbortSignal): Promise<void>;
   /** Called once a job has failed MAX_ATTEMPTS times, so its subject can be marked failed. */
   giveUp(job: JobRow, error: unknown): Promise<void>;
 }
 
+/** What a job works on, and for whom. */
+export interface NewJob {
+  renditionId: string;
+  /** The user it works for (claims are fair between users). */
+  ownerId: string;
+}
+
+/** The error an attempt fails with when its deadline passes. */
+export class AttemptTimedOut extends Error {
+  constructor(seconds: number) {
+    super(`the attempt did not end within its deadline of ${seconds} s`);
+    this.name = 'AttemptTimedOut';
+  }
+}
+
 export interface JobQueue {
   /** Adds a job inside the caller's transaction; call kick() after it commits. */
-  enqueue(trx: Transaction<Database>, renditionId: string, now: number): Promise<void>;
+  enqueue(trx: Transaction<Database>, job: NewJob, now: number): Promise<void>;
   /** Starts work on queued jobs, up to the concurrency limit. */
   kick(): void;
   /** Starts working (on SQLite, first re-queues the jobs the previous process left running). */
@@ -36,13 +56,15 @@ interface QueueOptions {
   concurrency: number;
   /** Seconds a claim holds without being renewed (AVATAR_JOB_LEASE_SECONDS). */
   leaseSeconds: number;
+  /** Seconds one attempt may take, from claim to outcome (AVATAR_PROCESSING_TIMEOUT_SECONDS). */
+  attemptSeconds: number;
   clock: () => number;
   log: { debug(line: string): void; error(line: string): void };
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
 
-export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: QueueOptions): JobQueue {
+export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, clock, log }: QueueOptions): JobQueue {
   // Processes share a PostgreSQL database; a SQLite file has one.
   const shared = isPostgres(db);
   let handler: JobHandler | null = null;
@@ -57,21 +79,28 @@ export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: Qu
   let pollTimer: NodeJS.Timeout | undefined;
 
   /**
-   * Takes the oldest job that is queued, or running on a lease that ran out, for this process. On PostgreSQL
-   * the pick is FOR UPDATE SKIP LOCKED, so claimers in any process each get a different job; SQLite's single
-   * writer makes UPDATE … WHERE id = (SELECT …) atomic as it is.
+   * Takes a job that is queued, or running on a lease that ran out, for this process: among each user's oldest
+   * such job, the one of the user with the fewest jobs running now (in any process), then of the user whose last
+   * claim is oldest (never served first), then the oldest job. On PostgreSQL the pick is FOR UPDATE SKIP LOCKED,
+   * so claimers in any process each get a different job; SQLite's single writer makes UPDATE … WHERE id =
+   * (SELECT …) atomic as it is.
    */
   async function claim(): Promise<JobRow | undefined> {
     const now = clock();
+    const claimable = sql<boolean>`(c.state = 'queued' or (c.state = 'running' and (c.lease_until is null or c.lease_until < ${now})))`;
+    const runningFor = sql<number>`(select count(*) from jobs r where r.owner_id = j.owner_id and r.state = 'running' and r.lease_until >= ${now})`;
+    const lastServed = sql<number>`coalesce((select max(s.claimed_at_ms) from jobs s where s.owner_id = j.owner_id), 0)`;
     return db
       .updateTable('jobs')
-      .set({ state: 'running', attempts: sql`attempts + 1`, lease_until: now + leaseSeconds, updated_at: now })
+      .set({ state: 'running', attempts: sql`attempts + 1`, lease_until: now + leaseSeconds, claimed_at_ms: Date.now(), updated_at: now })
       .where('id', '=', (eb) =>
         eb
-          .selectFrom('jobs')
-          .select('id')
-          .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'running'), w.or([w('lease_until', 'is', null), w('lease_until', '<', now)])])]))
-          .orderBy('id')
+          .selectFrom('jobs as j')
+          .select('j.id')
+          .where('j.id', 'in', (firsts) => firsts.selectFrom('jobs as c').select((c) => c.fn.min('c.id').as('id')).where(claimable).groupBy('c.owner_id'))
+          .orderBy(runningFor)
+          .orderBy(lastServed)
+          .orderBy('j.id')
           .limit(1)
           .$if(shared, (q) => q.forUpdate().skipLocked()),
       )
@@ -106,6 +135,24 @@ export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: Qu
     }
   }
 
+  /** Runs one attempt, failing it with AttemptTimedOut once the deadline passes (the handler is told by its signal). */
+  async function attempt(current: JobHandler, job: JobRow) {
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new AttemptTimedOut(attemptSeconds);
+        deadline.abort(error);
+        reject(error);
+      }, attemptSeconds * 1000);
+    });
+    try {
+      await Promise.race([current.run(job, deadline.signal), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function runOne(job: JobRow) {
     const current = handler!;
     // Claimed more often than it may be tried: every earlier claimer died while running it, and it may be
@@ -116,7 +163,7 @@ export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: Qu
       return;
     }
     try {
-      await current.run(job);
+      await attempt(current, job);
       await finish(job, 'done');
     } catch (error) {
       log.error(`job ${job.id} attempt ${job.attempts} failed: ${describe(error)}`);
@@ -163,10 +210,10 @@ export function createJobQueue({ db, concurrency, leaseSeconds, clock, log }: Qu
   }
 
   return {
-    async enqueue(trx, renditionId, now) {
+    async enqueue(trx, job, now) {
       await trx
         .insertInto('jobs')
-        .values({ kind: 'render', rendition_id: renditionId, state: 'queued', attempts: 0, lease_until: null, created_at: now, updated_at: now })
+        .values({ kind: 'render', rendition_id: job.renditionId, owner_id: job.ownerId, state: 'queued', attempts: 0, lease_until: null, claimed_at_ms: null, created_at: now, updated_at: now })
         .execute();
     },
     kick() {

@@ -125,7 +125,7 @@ export async function recropAvatar(deps: Deps, userId: string, input: CropFields
   if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
     throw new ApiError(400, 'RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
   }
-  await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file.id, crop, userId, deps.clock()));
+  await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file, crop, true, deps.clock()));
   deps.jobs.kick();
   return { status: 'processing' as const, message: 'Avatar recrop queued' };
 }

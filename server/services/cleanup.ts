@@ -11,43 +11,56 @@ import { receivedInBucket } from './uploads.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 
+/**
+ * Sweeps every due garbage row. One the storage will not delete (down, or refusing the call) stays for the next
+ * sweep without holding up the others; one line per sweep says how many, and why for the first.
+ */
 export async function sweepGarbage(deps: Deps): Promise<number> {
   const due = await deps.db.selectFrom('garbage').selectAll().where('delete_after', '<=', deps.clock()).execute();
+  const failures: unknown[] = [];
   for (const { prefix } of due) {
-    const renditionId = renditionIdOf(prefix);
-    if (renditionId) {
-      const inUse = await deps.db.selectFrom('users').select('id').where('avatar_rendition_id', '=', renditionId).executeTakeFirst();
-      if (inUse) {
-        // Still someone's avatar (its replacement has not been promoted): look again after another grace period.
-        await deps.db.updateTable('garbage').set({ delete_after: deps.clock() + deps.config.cleanupGraceSeconds }).where('prefix', '=', prefix).execute();
-        continue;
-      }
-      await deps.db.transaction().execute(async (trx) => {
-        const rendition = await trx.selectFrom('renditions').select('file_id').where('id', '=', renditionId).executeTakeFirst();
-        await trx.deleteFrom('variants').where('rendition_id', '=', renditionId).execute();
-        await trx.deleteFrom('renditions').where('id', '=', renditionId).execute();
-        // A purged emote's file goes with its last rendition.
-        if (rendition) {
-          await trx
-            .deleteFrom('files')
-            .where('id', '=', rendition.file_id)
-            .where('upload_type', '=', 'emote')
-            .where((eb) => eb.not(eb.exists(eb.selectFrom('emotes').select('id').where('emotes.file_id', '=', rendition.file_id))))
-            .where((eb) => eb.not(eb.exists(eb.selectFrom('renditions').select('id').where('renditions.file_id', '=', rendition.file_id))))
-            .execute();
-        }
-      });
-    }
-    forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
-    // A row names a rendition (its variants, public and private), another prefix (ending in '/') or one object
-    // (a failed upload's original, a variant moved to the other access).
-    if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);
-    else if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
-    // A variant moved back (an emote made public, private and public again) is in use: it stays.
-    else if (!(await deps.db.selectFrom('variants').select('key').where('key', '=', prefix).executeTakeFirst())) await deps.storage.delete(prefix);
-    await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+    await sweepOne(deps, prefix).catch((error: unknown) => failures.push(error));
   }
-  return due.length;
+  if (failures.length > 0) {
+    const first = failures[0] instanceof Error ? failures[0].message : String(failures[0]);
+    deps.log.error(`cleanup: ${failures.length} of ${due.length} due deletion(s) failed and will be tried again; the first: ${first}`);
+  }
+  return due.length - failures.length;
+}
+
+async function sweepOne(deps: Deps, prefix: string) {
+  const renditionId = renditionIdOf(prefix);
+  if (renditionId) {
+    const inUse = await deps.db.selectFrom('users').select('id').where('avatar_rendition_id', '=', renditionId).executeTakeFirst();
+    if (inUse) {
+      // Still someone's avatar (its replacement has not been promoted): look again after another grace period.
+      await deps.db.updateTable('garbage').set({ delete_after: deps.clock() + deps.config.cleanupGraceSeconds }).where('prefix', '=', prefix).execute();
+      return;
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      const rendition = await trx.selectFrom('renditions').select('file_id').where('id', '=', renditionId).executeTakeFirst();
+      await trx.deleteFrom('variants').where('rendition_id', '=', renditionId).execute();
+      await trx.deleteFrom('renditions').where('id', '=', renditionId).execute();
+      // A purged emote's file goes with its last rendition.
+      if (rendition) {
+        await trx
+          .deleteFrom('files')
+          .where('id', '=', rendition.file_id)
+          .where('upload_type', '=', 'emote')
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('emotes').select('id').where('emotes.file_id', '=', rendition.file_id))))
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('renditions').select('id').where('renditions.file_id', '=', rendition.file_id))))
+          .execute();
+      }
+    });
+  }
+  forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
+  // A row names a rendition (its variants, public and private), another prefix (ending in '/') or one object
+  // (a failed upload's original, a variant moved to the other access).
+  if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);
+  else if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
+  // A variant moved back (an emote made public, private and public again) is in use: it stays.
+  else if (!(await deps.db.selectFrom('variants').select('key').where('key', '=', prefix).executeTakeFirst())) await deps.storage.delete(prefix);
+  await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
 }
 
 /**

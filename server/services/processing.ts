@@ -5,8 +5,8 @@ import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } fro
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
 import { defaultCropOf } from '../images/default-crop.ts';
 import { imageOnly } from '../images/image-end.ts';
-import type { JobHandler } from '../jobs/queue.ts';
-import { objectKeys } from '../storage/index.ts';
+import { AttemptTimedOut, type JobHandler } from '../jobs/queue.ts';
+import { objectKeys, StorageError } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
 import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';
 import { cropColumns, storedCrop } from './files.ts';
@@ -29,13 +29,14 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
 
 /**
  * Marks a rendition failed; the file fails with it only if this was its first rendition (not a recrop).
- * Either way the owner's backend hears of it (avatar.failed / emote.failed).
+ * Either way the owner's backend hears of it (avatar.failed / emote.failed). Only the database is touched: the
+ * outcome is recorded whatever the storage does, and what the attempts wrote is left to the sweep.
  */
 async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
-  await deleteRenditionObjects(deps, rendition.id);
   const now = deps.clock();
   const failedFile = await deps.db.transaction().execute(async (trx) => {
     const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
+    if (marked.numUpdatedRows > 0n) await scheduleGarbage(trx, deps, rendition.id, now);
     const file = rendition.file_id === null ? undefined : await trx.selectFrom('files').select(['owner_id', 'upload_type']).where('id', '=', rendition.file_id).executeTakeFirst();
     if (marked.numUpdatedRows > 0n && file && rendition.file_id !== null) {
       if (file.upload_type === 'emote') await emoteFailed(trx, deps, rendition.file_id, { code, message });
@@ -60,9 +61,10 @@ async function fail(deps: Deps, rendition: RenditionRow, code: string, message: 
   deps.webhooks.kick();
 }
 
-async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
+async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal: AbortSignal) {
   const limits = pipelineLimits(deps);
   const original = await deps.storage.getBytes(objectKeys.original(file.id));
+  signal.throwIfAborted();
   if (!original) throw new ImageError('IMAGE_INVALID', 'The uploaded bytes are missing');
   // Only the image is kept (issue 13): data after its end (a motion photo's video, padding, or an
   // appended archive that the probe below refuses) is cut from the stored original, so no polyglot is
@@ -73,8 +75,8 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   if (file.width === null) {
     await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
   }
-  // Objects first, rows after: a crash in between leaves objects under this rendition's prefixes only, and the
-  // re-run starts by clearing them. Each is stored as soon as it is encoded, while smaller sizes still are.
+  // Objects first, rows after: a crash in between leaves objects under this rendition's prefixes only, which the
+  // re-run clears or writes over. Each is stored as soon as it is encoded, while smaller sizes still are.
   const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file));
   // An avatar uploaded without a crop gets the default one (issue 21); the rendition records it and why.
   const requested = storedCrop(rendition);
@@ -94,12 +96,15 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
     throw error;
   }
   const rows = await writer.close();
+  // Past its deadline the attempt has failed (and may be running again, or given up): it makes nothing visible.
+  signal.throwIfAborted();
 
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto('variants').values(rows).execute();
     const applied = chosen ? { ...cropColumns(chosen.crop), crop_source: chosen.source } : {};
-    await trx.updateTable('renditions').set({ state: 'ready', ...applied }).where('id', '=', rendition.id).execute();
+    const settled = await trx.updateTable('renditions').set({ state: 'ready', ...applied }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
+    if (settled.numUpdatedRows === 0n) throw new Error(`rendition ${rendition.id} was settled by another attempt meanwhile`);
+    await trx.insertInto('variants').values(rows).execute();
     // The newest rendition of a file is its current one; the other goes after the grace period.
     // Re-read inside the transaction: another recrop of this file may have finished while this one ran.
     const current = await trx
@@ -134,17 +139,31 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow) {
   deps.webhooks.kick();
 }
 
+/** What the file says when every attempt failed for a reason other than the image (which fails it at once). */
+function givenUpWith(error: unknown): { code: string; message: string } {
+  if (error instanceof StorageError) return { code: 'STORAGE_UNAVAILABLE', message: 'The image storage could not be used; upload the image again later' };
+  if (error instanceof AttemptTimedOut) return { code: 'IMAGE_INVALID', message: 'Processing timed out' };
+  return { code: 'IMAGE_INVALID', message: 'The image could not be processed' };
+}
+
 export function createRenderJobHandler(deps: Deps): JobHandler {
   return {
-    async run(job: JobRow) {
+    async run(job: JobRow, signal: AbortSignal) {
       const loaded = await load(deps, job.rendition_id);
       if (!loaded) return;
       const { rendition, file } = loaded;
       deps.log.debug(`job started ${job.id} ${file.id}`);
-      // A run cut off before (a crash, a lost lease) may have left objects under this rendition's prefixes.
-      if (job.attempts > 1) await deleteRenditionObjects(deps, rendition.id);
+      // A run cut off before (a crash, a lost lease) may have left objects under this rendition's prefixes. Clearing
+      // them is tidiness, not a condition: a storage that refuses it (no s3:ListBucket) must not stop the re-run.
+      // Variant keys are content-addressed, so the re-run writes over what it writes again; anything else goes with
+      // the rendition's prefix when it is replaced or fails.
+      if (job.attempts > 1) {
+        await deleteRenditionObjects(deps, rendition.id).catch((error: unknown) =>
+          deps.log.error(`job ${job.id}: clearing rendition ${rendition.id} before its re-run failed, going on: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      }
       try {
-        await render(deps, rendition, file);
+        await render(deps, rendition, file, signal);
         deps.log.debug(`job finished ${job.id} ${file.id} ready`);
       } catch (error) {
         if (!(error instanceof ImageError)) throw error;
@@ -152,9 +171,12 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
         deps.log.debug(`job finished ${job.id} ${file.id} failed ${error.code}`);
       }
     },
-    async giveUp(job: JobRow) {
+    async giveUp(job: JobRow, error: unknown) {
       const loaded = await load(deps, job.rendition_id);
-      if (loaded) await fail(deps, loaded.rendition, 'IMAGE_INVALID', 'The image could not be processed');
+      if (!loaded) return;
+      const { code, message } = givenUpWith(error);
+      await fail(deps, loaded.rendition, code, message);
+      deps.log.debug(`job finished ${job.id} ${loaded.file.id} failed ${code}`);
     },
   };
 }

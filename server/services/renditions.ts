@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Deps } from '../context.ts';
 import { nextSeq } from '../db/dialect.ts';
-import type { Database, NewVariant } from '../db/schema.ts';
+import type { Database, FileRow, NewVariant } from '../db/schema.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
 import { objectKeys, type VariantVisibility } from '../storage/index.ts';
 import { newId } from '../ids.ts';
@@ -12,16 +12,17 @@ import { cropColumns, type Crop } from './files.ts';
 import { requestAvatar } from './avatar-state.ts';
 
 /**
- * Inserts a rendition and its job in the caller's transaction; call deps.jobs.kick() after commit.
- * `seq` orders renditions by creation, so a slow older recrop can never replace a newer one.
+ * Inserts a rendition and its job in the caller's transaction; call deps.jobs.kick() after commit. With `promote`
+ * it becomes the owner's avatar request. `seq` orders renditions by creation, so a slow older recrop can never
+ * replace a newer one.
  */
-export async function queueRendition(trx: Transaction<Database>, deps: Deps, fileId: string, crop: Crop | null, requestFor: string | null, now: number) {
+export async function queueRendition(trx: Transaction<Database>, deps: Deps, file: Pick<FileRow, 'id' | 'owner_id'>, crop: Crop | null, promote: boolean, now: number) {
   const id = newId('r');
   await trx
     .insertInto('renditions')
     .values({
       id,
-      file_id: fileId,
+      file_id: file.id,
       config: null,
       seq: nextSeq(trx, 'renditions'),
       ...cropColumns(crop),
@@ -30,8 +31,8 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
       created_at: now,
     })
     .execute();
-  if (requestFor) await requestAvatar(trx, requestFor, id);
-  await deps.jobs.enqueue(trx, id, now);
+  if (promote) await requestAvatar(trx, file.owner_id, id);
+  await deps.jobs.enqueue(trx, { renditionId: id, ownerId: file.owner_id }, now);
   return id;
 }
 

@@ -219,7 +219,7 @@ export async function startProcessing(deps: Deps, file: FileRow): Promise<FileRo
       .where('state', '=', 'awaiting_upload')
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) return false;
-    await queueRendition(trx, deps, file.id, storedCrop(file), file.set_as_avatar ? file.owner_id : null, now);
+    await queueRendition(trx, deps, file, storedCrop(file), Boolean(file.set_as_avatar), now);
     return true;
   });
   if (!started) {

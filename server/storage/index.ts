@@ -104,8 +104,10 @@ export class ObjectLengthError extends Error {
  * a server-side fault to answer with a 5xx, never the client's.
  */
 export class StorageError extends Error {
-  constructor(readonly operation: string, readonly key: string, options: { cause: unknown }) {
-    super(`storage ${operation} ${key} failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+  /** `refusal`: the storage refused the call (access denied), and what to grant so it will not. */
+  constructor(readonly operation: string, readonly key: string, options: { cause: unknown; refusal?: string }) {
+    const cause = options.cause instanceof Error ? `${options.cause.name === 'Error' ? '' : `${options.cause.name}: `}${options.cause.message}` : String(options.cause);
+    super(`storage ${operation} ${key} failed: ${cause}${options.refusal ? `; ${options.refusal}` : ''}`, { cause: options.cause });
   }
 }
 

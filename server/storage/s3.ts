@@ -74,6 +74,37 @@ function bucketUrl(options: S3StorageOptions): string {
   return options.forcePathStyle ? `${endpoint.origin}${path}/${options.bucket}` : `${endpoint.protocol}//${options.bucket}.${endpoint.host}${path}`;
 }
 
+/**
+ * The IAM permission each call needs (AWS names; other S3-compatible services use the same ideas), named in the
+ * error when the bucket refuses one, so an operator knows what to grant.
+ */
+const PERMISSIONS: Record<string, { action: string; on: 'bucket' | 'objects' }> = {
+  PutObject: { action: 's3:PutObject', on: 'objects' },
+  CreateMultipartUpload: { action: 's3:PutObject', on: 'objects' },
+  UploadPart: { action: 's3:PutObject', on: 'objects' },
+  CompleteMultipartUpload: { action: 's3:PutObject', on: 'objects' },
+  AbortMultipartUpload: { action: 's3:AbortMultipartUpload', on: 'objects' },
+  GetObject: { action: 's3:GetObject', on: 'objects' },
+  HeadObject: { action: 's3:GetObject', on: 'objects' },
+  DeleteObject: { action: 's3:DeleteObject', on: 'objects' },
+  DeleteObjects: { action: 's3:DeleteObject', on: 'objects' },
+  ListObjectsV2: { action: 's3:ListBucket', on: 'bucket' },
+  HeadBucket: { action: 's3:ListBucket', on: 'bucket' },
+};
+
+const isAccessDenied = (err: unknown) =>
+  (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 403 || (err as Error | null)?.name === 'AccessDenied';
+
+/** What to grant when `operation` was refused. */
+function missingPermission(operation: string, bucket: string): string {
+  const needed = PERMISSIONS[operation];
+  if (!needed) return 'the bucket refused it: check its policy and the credentials’ permissions';
+  const resource = needed.on === 'bucket' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/*`;
+  // Without ListBucket, S3 answers a missing object 403 rather than 404.
+  const hint = operation === 'HeadObject' || operation === 'GetObject' ? ' (and s3:ListBucket on the bucket, without which a missing object is refused, not 404)' : '';
+  return `the bucket refused it: the credentials need ${needed.action} on ${resource}${hint}`;
+}
+
 const isNotFound = (err: unknown) =>
   (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 404 || (err as Error | null)?.name === 'NoSuchKey';
 
@@ -143,13 +174,13 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       throw err;
     }));
 
-  /** Runs one storage operation; the SDK's failures become a StorageError naming it. */
+  /** Runs one storage operation; the SDK's failures become a StorageError naming it (and, when refused, the permission it needs). */
   async function call<T>(operation: string, key: string, run: (s3: Loaded) => Promise<T>): Promise<T> {
     const s3 = await load();
     try {
       return await run(s3);
     } catch (err) {
-      throw new StorageError(operation, key, { cause: err });
+      throw new StorageError(operation, key, { cause: err, ...(isAccessDenied(err) ? { refusal: missingPermission(operation, bucket) } : {}) });
     }
   }
 
@@ -298,19 +329,22 @@ export function createS3Storage(options: S3StorageOptions): Storage {
 
     async deletePrefix(prefix: string) {
       if (!prefix.endsWith('/') || prefix === '/') throw new Error(`prefix must end in '/': ${prefix}`);
-      await call('DeleteObjects', prefix, async ({ client, sdk }) => {
-        let token: string | undefined;
-        do {
-          const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: DELETE_BATCH }));
-          const objects = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-          if (objects.length > 0) {
+      let token: string | undefined;
+      do {
+        const continuation = token;
+        const page = await call('ListObjectsV2', prefix, ({ client, sdk }) =>
+          client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuation, MaxKeys: DELETE_BATCH })),
+        );
+        const objects = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+        if (objects.length > 0) {
+          await call('DeleteObjects', prefix, async ({ client, sdk }) => {
             const res = await client.send(new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
             const failed = res.Errors ?? [];
             if (failed.length > 0) throw new Error(`${failed.length} not deleted, first ${failed[0]!.Key}: ${failed[0]!.Code} ${failed[0]!.Message}`);
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      });
+          });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     },
 
     async check() {

@@ -2,7 +2,8 @@
 // port it picks itself, in a temp dir, with one bucket. It verifies SigV4 signatures itself (headers and
 // presigned query strings, their signed headers and expiry). Unlike S3 it lets unsigned requests through (no
 // bucket policy), and keeps a cut-off PUT as a partial object. Beside it, a fault proxy that answers 5xx,
-// cuts bodies or never answers, to test retries and timeouts against the same server.
+// cuts bodies or never answers, to test retries and timeouts against the same server, or refuses some requests
+// as a bucket policy would (e.g. every bucket-level call, as without s3:ListBucket).
 import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -213,6 +214,16 @@ export type Fault =
   /** Never answer (until the proxy closes). */
   | { stall: true };
 
+/** Which requests a refusing proxy answers 403 AccessDenied, by method and path (the query left out). */
+export type RefusalRule = (method: string, path: string) => boolean;
+
+/**
+ * Requests on the bucket itself rather than an object (path-style `/bucket` or `/bucket/`): ListObjectsV2,
+ * DeleteObjects, HeadBucket. A bucket policy or IAM role without s3:ListBucket refuses the first; one scoped to
+ * `arn:aws:s3:::bucket/*` refuses them all.
+ */
+export const bucketLevel: RefusalRule = (_method, path) => /^\/[^/]+\/?$/.test(path);
+
 export interface FaultProxy {
   /** Use as the S3 endpoint. */
   url: string;
@@ -220,6 +231,8 @@ export interface FaultProxy {
   requests: string[];
   /** The next requests meet these faults, one each, in order; later ones are forwarded untouched. */
   inject(...faults: Fault[]): void;
+  /** From now on every request matching `rule` is refused with 403 AccessDenied, as S3 does for a missing permission (null: none). */
+  refuse(rule: RefusalRule | null): void;
   close(): Promise<void>;
 }
 
@@ -253,16 +266,23 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('end', () => out.end());
   };
 
+  let refusal: RefusalRule | null = null;
+  const answer = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) => {
+    req.resume();
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+    res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
   const server = createServer((req, res) => {
-    requests.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
+    const path = (req.url ?? '').split('?')[0]!;
+    requests.push(`${req.method} ${path}`);
+    if (refusal?.(req.method ?? '', path)) return answer(req, res, 403, 'AccessDenied', 'Access Denied');
     const fault = planned.shift();
     if (!fault || 'pass' in fault) return forward(req, res, null);
     if ('stall' in fault) return;
     if ('cutAfterBytes' in fault) return forward(req, res, fault.cutAfterBytes);
-    req.resume();
-    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected fault</Message></Error>`;
-    res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    answer(req, res, fault.status, fault.code, 'injected fault');
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -274,6 +294,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${port}`,
     requests,
     inject: (...faults) => planned.push(...faults),
+    refuse: (rule) => {
+      refusal = rule;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
