@@ -52,6 +52,8 @@ export interface Config {
   /** AVATAR_DEFAULT_CROP: an avatar uploaded without a crop gets the face-aware square (smart) or the centred one. */
   defaultCrop: 'smart' | 'center';
   uploadRateLimitPerMinute: number;
+  /** Avatar and emote changes a user may make per minute (each one is a webhook event). */
+  changeRateLimitPerMinute: number;
   uploadUrlTtlSeconds: number;
   processingTimeoutSeconds: number;
   /**
@@ -351,6 +353,7 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     avatarSizes: sizes('AVATAR_AVATAR_SIZES', read(env, 'AVATAR_AVATAR_SIZES')),
     defaultCrop,
     uploadRateLimitPerMinute: integer('AVATAR_UPLOAD_RATE_LIMIT', read(env, 'AVATAR_UPLOAD_RATE_LIMIT'), 30, 1),
+    changeRateLimitPerMinute: integer('AVATAR_CHANGE_RATE_LIMIT', read(env, 'AVATAR_CHANGE_RATE_LIMIT'), 60, 1),
     uploadUrlTtlSeconds: integer('AVATAR_UPLOAD_URL_TTL_SECONDS', read(env, 'AVATAR_UPLOAD_URL_TTL_SECONDS'), 600, 1, 7 * 24 * 3600),
     processingTimeoutSeconds: integer('AVATAR_PROCESSING_TIMEOUT_SECONDS', read(env, 'AVATAR_PROCESSING_TIMEOUT_SECONDS'), 30, 1, 3600),
     cleanupGraceSeconds: integer('AVATAR_CLEANUP_GRACE_SECONDS', read(env, 'AVATAR_CLEANUP_GRACE_SECONDS'), 300, 0),

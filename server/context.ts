@@ -30,8 +30,10 @@ export interface Deps {
   signer: UploadSigner;
   /** Signs read URLs of private objects. */
   readSigner: ReadSigner;
-  /** Per-user limit on creating uploads (shared by all processes on PostgreSQL). */
+  /** Per-user limit on creating uploads and other image work (shared by all processes on PostgreSQL). */
   uploadLimiter: RateLimiter;
+  /** Per-user limit on avatar and emote changes (set, remove, rename, publish, delete, restore): each sends webhooks. */
+  changeLimiter: RateLimiter;
   /** Originals being written by a PUT: one writer per upload (across processes on PostgreSQL). */
   uploadReservations: UploadReservations;
   log: Logger;

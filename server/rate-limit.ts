@@ -9,12 +9,16 @@ export interface RateLimiter {
   hit(key: string, now: number): Promise<void>;
 }
 
-function rateLimited(windowStart: number, windowSeconds: number, now: number): ApiError {
+/** What a limit counts: named in its 429 message, and the namespace of its keys in the shared table. */
+export type LimitedAction = 'uploads' | 'changes';
+
+function rateLimited(action: LimitedAction, windowStart: number, windowSeconds: number, now: number): ApiError {
   const retryAfter = Math.max(1, windowStart + windowSeconds - now);
-  return new ApiError(429, 'RATE_LIMITED', `Too many uploads; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+  const what = action === 'uploads' ? 'uploads' : 'avatar and emote changes';
+  return new ApiError(429, 'RATE_LIMITED', `Too many ${what}; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
 }
 
-export function createRateLimiter(limit: number, windowSeconds: number): RateLimiter {
+export function createRateLimiter(action: LimitedAction, limit: number, windowSeconds: number): RateLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   return {
     async hit(key, now) {
@@ -25,7 +29,7 @@ export function createRateLimiter(limit: number, windowSeconds: number): RateLim
         window = { start: now, count: 0 };
         windows.set(key, window);
       }
-      if (window.count >= limit) throw rateLimited(window.start, windowSeconds, now);
+      if (window.count >= limit) throw rateLimited(action, window.start, windowSeconds, now);
       window.count++;
     },
   };
@@ -36,10 +40,12 @@ export function createRateLimiter(limit: number, windowSeconds: number): RateLim
  * current one, atomically, so hits on different processes at once are all counted. Expired windows are
  * deleted now and then (at most once a window per process).
  */
-export function createSharedRateLimiter(db: Db, limit: number, windowSeconds: number): RateLimiter {
+export function createSharedRateLimiter(db: Db, action: LimitedAction, limit: number, windowSeconds: number): RateLimiter {
   let prunedAt = 0;
   return {
-    async hit(key, now) {
+    async hit(userKey, now) {
+      // Limits share the table (and upload windows predate the namespace: they keep their bare keys).
+      const key = action === 'uploads' ? userKey : `${action}:${userKey}`;
       const expired = sql<boolean>`rate_limit_windows.window_start + ${windowSeconds} <= ${now}`;
       const window = await db
         .insertInto('rate_limit_windows')
@@ -56,7 +62,7 @@ export function createSharedRateLimiter(db: Db, limit: number, windowSeconds: nu
         prunedAt = now;
         await db.deleteFrom('rate_limit_windows').where('window_start', '<=', now - windowSeconds).execute();
       }
-      if (window.hits > limit) throw rateLimited(window.window_start, windowSeconds, now);
+      if (window.hits > limit) throw rateLimited(action, window.window_start, windowSeconds, now);
     },
   };
 }

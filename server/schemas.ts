@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { USER_ID } from './auth.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
 import { MAX_JPEG_SCANS } from './images/jpeg-structure.ts';
+import { BACKOFF_AFTER, FIRST_BACKOFF_SECONDS, LONGEST_BACKOFF_SECONDS } from './webhooks/health.ts';
 import { EVENT_TYPES } from './webhooks/outbox.ts';
 import { MAX_URL_LENGTH as MAX_WEBHOOK_URL_LENGTH } from './webhooks/target.ts';
 
@@ -364,13 +365,31 @@ export const DeliverySchema = z
     response_code: z.number().int().nullable().openapi({ description: 'Of the last attempt' }),
     error: z.string().nullable().openapi({ description: 'Of the last attempt' }),
     duration_ms: z.number().int().nullable().openapi({ description: 'Of the last attempt' }),
-    next_attempt_at: z.number().int().nullable().openapi({ description: 'When a pending delivery is sent (next retry)' }),
+    next_attempt_at: z.number().int().nullable().openapi({ description: 'When a pending delivery is sent (next retry, or the end of its endpoint’s backoff)' }),
     attempts: z.array(DeliveryAttempt).openapi({ description: 'The last 20 attempts, oldest first' }),
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })
   .openapi('WebhookDelivery');
 
-export const DeliveryList = z.object({ deliveries: z.array(DeliverySchema), next_cursor: z.string().nullable() }).openapi('WebhookDeliveryList');
+export const EndpointBackoff = z
+  .object({
+    state: z.enum(['paused', 'probation']).openapi({
+      description: 'paused: nothing is sent to the endpoint until `until`; probation: one delivery at a time until one succeeds',
+    }),
+    consecutive_failures: z.number().int().openapi({ description: 'Attempts to the endpoint that failed in a row' }),
+    until: z.number().int().nullable().openapi({ description: 'When the pause ends (null on probation)' }),
+  })
+  .openapi('WebhookEndpointBackoff', {
+    description: `An endpoint whose last ${BACKOFF_AFTER} or more attempts failed is backed off: paused ${FIRST_BACKOFF_SECONDS} s, doubling up to ${LONGEST_BACKOFF_SECONDS} s, then on probation. A success, a manual retry or a test event ends the pause.`,
+  });
+
+export const DeliveryList = z
+  .object({
+    backoff: EndpointBackoff.nullable().openapi({ description: 'null while the endpoint is healthy' }),
+    deliveries: z.array(DeliverySchema),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('WebhookDeliveryList');
 
 export const TestEventSent = z.object({ event_id: z.string(), delivery_id: z.string() }).openapi('WebhookTestSent');

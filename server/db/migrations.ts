@@ -309,6 +309,17 @@ const jobOwners: Migration = {
   },
 };
 
+/**
+ * Webhook endpoints that keep failing are backed off (issue 19): how many attempts to each have failed in a row,
+ * and until when none of its deliveries is sent.
+ */
+const webhookEndpointHealth: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('webhook_endpoints').addColumn('failure_streak', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('webhook_endpoints').addColumn('backoff_until', 'integer').execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -322,6 +333,7 @@ export const migrations: MigrationProvider = {
       '0008_editor_session_locale': editorSessionLocale,
       '0009_crop_source': cropSource,
       '0010_job_owners': jobOwners,
+      '0011_webhook_endpoint_health': webhookEndpointHealth,
     };
   },
 };

@@ -133,6 +133,10 @@ export interface WebhookEndpointsTable {
   secret: string;
   source: WebhookEndpointSource;
   created_at: number;
+  /** Attempts to it that failed in a row (0 after a success). */
+  failure_streak: Generated<number>;
+  /** While set and in the future, none of its deliveries is sent (it kept failing). */
+  backoff_until: number | null;
 }
 
 /** One event, as sent: `id` is the webhook-id header, `body` the exact JSON that is signed. */

@@ -46,7 +46,7 @@ export function adminRoutes(app: App, deps: Deps) {
       summary: "Make one of the user's ready profile pictures their avatar",
       security: adminSecurity,
       request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
-      responses: { 204: { description: 'Set' }, ...errors(400, 401, 403, 404, 409) },
+      responses: { 204: { description: 'Set' }, ...errors(400, 401, 403, 404, 409, 429) },
     }),
     async (c) => {
       await setAvatarFromFile(deps, c.req.valid('param').user_id, c.req.valid('json').file_id);
@@ -76,7 +76,7 @@ export function adminRoutes(app: App, deps: Deps) {
       summary: "Remove the user's avatar",
       security: adminSecurity,
       request: { params: UserIdParam },
-      responses: { 204: { description: 'Removed' }, ...errors(400, 401, 403) },
+      responses: { 204: { description: 'Removed' }, ...errors(400, 401, 403, 429) },
     }),
     async (c) => {
       await removeAvatar(deps, c.req.valid('param').user_id);

@@ -88,7 +88,7 @@ export function emoteRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam, body: { required: true, content: { 'application/json': { schema: UpdateEmoteBody } } } },
-      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(400, 401, 403, 404, 409) },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(400, 401, 403, 404, 409, 429) },
     }),
     async (c) => c.json(await updateEmote(deps, c.req.valid('param').id, c.get('userId'), c.req.valid('json')), 200),
   );
@@ -102,7 +102,7 @@ export function emoteRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam },
-      responses: { 204: { description: 'In the trash' }, ...errors(401, 403, 404) },
+      responses: { 204: { description: 'In the trash' }, ...errors(401, 403, 404, 429) },
     }),
     async (c) => {
       await deleteEmote(deps, c.req.valid('param').id, c.get('userId'));
@@ -119,7 +119,7 @@ export function emoteRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam },
-      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 403, 404, 409) },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 403, 404, 409, 429) },
     }),
     async (c) => c.json(await restoreEmote(deps, c.req.valid('param').id, c.get('userId')), 200),
   );

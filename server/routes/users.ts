@@ -39,7 +39,7 @@ export function userRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: PatchUserBody } } } },
-      responses: { 200: json(UserSchema, 'The user'), ...errors(400, 401) },
+      responses: { 200: json(UserSchema, 'The user'), ...errors(400, 401, 429) },
     }),
     async (c) => {
       if (c.req.valid('json').remove_avatar) await removeAvatar(deps, c.get('userId'));
@@ -56,7 +56,7 @@ export function userRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
-      responses: { 204: { description: 'Set' }, ...errors(400, 401, 404, 409) },
+      responses: { 204: { description: 'Set' }, ...errors(400, 401, 404, 409, 429) },
     }),
     async (c) => {
       await setAvatarFromFile(deps, c.get('userId'), c.req.valid('json').file_id);
@@ -83,7 +83,7 @@ export function userRoutes(app: App, deps: Deps) {
       summary: 'Remove the avatar (idempotent; the file is kept)',
       security: userSecurity,
       middleware: [auth] as const,
-      responses: { 204: { description: 'Removed' }, ...errors(401) },
+      responses: { 204: { description: 'Removed' }, ...errors(401, 429) },
     }),
     async (c) => {
       await removeAvatar(deps, c.get('userId'));
@@ -100,7 +100,7 @@ export function userRoutes(app: App, deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: RecropBody } } } },
-      responses: { 202: json(RecropAccepted, 'Queued'), ...errors(400, 401, 404, 409) },
+      responses: { 202: json(RecropAccepted, 'Queued'), ...errors(400, 401, 404, 409, 429) },
     }),
     async (c) => c.json(await recropAvatar(deps, c.get('userId'), c.req.valid('json')), 202),
   );

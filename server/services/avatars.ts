@@ -87,6 +87,7 @@ export async function setAvatarFromFile(deps: Deps, userId: string, fileId: stri
   const file = await ownedFile(deps, userId, fileId);
   if (file.upload_type !== 'profile_pic') throw new ApiError(400, 'FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'FILE_NOT_READY', `The file is ${file.state}, not ready`);
+  await deps.changeLimiter.hit(userId, deps.clock());
   const renditionId = file.rendition_id;
   await deps.db.transaction().execute(async (trx) => {
     await setAvatar(trx, deps, userId, renditionId, deps.clock());
@@ -99,6 +100,7 @@ export async function setAvatarFromFile(deps: Deps, userId: string, fileId: stri
 export async function removeAvatar(deps: Deps, userId: string) {
   const user = await userRow(deps, userId);
   if (!user?.avatar_rendition_id && !user?.requested_rendition_id) return;
+  await deps.changeLimiter.hit(userId, deps.clock());
   await deps.db.transaction().execute(async (trx) => {
     // Re-read in the transaction: only an avatar that was there is reported removed.
     const removed = await trx
@@ -125,6 +127,7 @@ export async function recropAvatar(deps: Deps, userId: string, input: CropFields
   if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
     throw new ApiError(400, 'RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
   }
+  await deps.uploadLimiter.hit(userId, deps.clock()); // rendering again costs what an upload does
   await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file, crop, true, deps.clock()));
   deps.jobs.kick();
   return { status: 'processing' as const, message: 'Avatar recrop queued' };

@@ -201,6 +201,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) throw emoteNotFound();
   const shortcode = changes.shortcode === undefined ? undefined : checkShortcode(changes.shortcode);
+  await deps.changeLimiter.hit(viewer, deps.clock());
   // A failed emote may be renamed, but still holds no shortcode.
   const shortcodeKey = emote.state === 'failed' ? failedShortcodeKey(id) : shortcode?.toLowerCase();
   try {
@@ -226,6 +227,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
 export async function deleteEmote(deps: Deps, id: string, viewer: string) {
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) return;
+  await deps.changeLimiter.hit(viewer, deps.clock());
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
     const moved = await trx.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
@@ -240,6 +242,7 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
 export async function restoreEmote(deps: Deps, id: string, viewer: string) {
   const emote = await ownedEmote(deps, id, viewer);
   if (emote.deleted_at !== null) {
+    await deps.changeLimiter.hit(viewer, deps.clock());
     try {
       await deps.db.transaction().execute(async (trx) => {
         if (emote.state !== 'failed') await checkQuota(deps, trx, viewer, emote.size_bytes);

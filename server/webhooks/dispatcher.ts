@@ -1,11 +1,14 @@
-// Sends due deliveries from the outbox: claims them in batches (claim.ts: oldest first, one at a time per
-// (endpoint, user)), sends up to `concurrency` at once, and records every attempt. A failed attempt is retried
-// on the configured schedule (with jitter), then the delivery is failed. A delivery cut off by a crash is sent
-// again after the restart, with the same webhook-id: delivery is at least once. Old finished ones are purged.
+// Sends due deliveries from the outbox: claims them in batches (claim.ts: fairly between users and endpoints, one
+// at a time per (endpoint, user), at most PER_ENDPOINT at once per endpoint), sends up to `concurrency` at once, and
+// records every attempt, on the delivery and on its endpoint's health (health.ts: an endpoint that keeps failing is
+// backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
+// A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
+// once. Old finished ones are purged.
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
-import { createClaimer, orderingKey, type Claimed } from './claim.ts';
+import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
+import { recordEndpointOutcome } from './health.ts';
 import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
 import { createSender, type SendResult, type Sender } from './send.ts';
 import { parseSecret, signatureHeaders } from './sign.ts';
@@ -32,6 +35,11 @@ export interface AttemptRecord {
 }
 
 export const DEFAULT_CONCURRENCY = 16;
+/**
+ * The most deliveries to one endpoint in flight at once (per process): a quarter of the slots, so an endpoint that
+ * never answers (each attempt waits out the timeout) leaves the others three quarters of them.
+ */
+export const PER_ENDPOINT = 4;
 export const SEND_TIMEOUT_MS = 10_000;
 /** Attempts kept per delivery in its log (the counters keep the full count). */
 const LOGGED_ATTEMPTS = 20;
@@ -63,8 +71,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   const { db, retrySchedule, policy, log } = opts;
   const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const sender: Sender = createSender({ policy, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS });
-  /** Ordering keys claimed by this process (queued or being sent): no second delivery of one is claimed. */
-  const busy = new Set<string>();
+  /** What this process has claimed (queued or being sent): no second delivery of a key, at most PER_ENDPOINT per endpoint. */
+  const here: ClaimedHere = { keys: new Set(), perEndpoint: new Map() };
   /** Claimed deliveries waiting for a free slot, oldest first. */
   const claimedQueue: Claimed[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -73,7 +81,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   let claiming: Promise<void> | null = null;
   let claimAgain = false;
   let wakeTimer: NodeJS.Timeout | undefined;
-  const claim = createClaimer(db, busy);
+  const claim = createClaimer(db, here, Math.min(PER_ENDPOINT, concurrency));
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
 
@@ -117,6 +125,10 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     const line = `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`;
     if (state === 'failed') log.info(line);
     else log.debug(line);
+    const backoff = await recordEndpointOutcome(db, delivery.endpoint_id, result.ok, now);
+    if (backoff) {
+      log.info(`webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
+    }
   }
 
   async function deliver({ delivery, body, url, secret }: Claimed) {
@@ -129,13 +141,20 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     await record(delivery, startedAt, result);
   }
 
-  /** Sends a claimed delivery; its key stays reserved (since the claim) until the attempt is recorded. */
+  /** Forgets a claim once its attempt is recorded (or given back). */
+  function release({ delivery }: Claimed) {
+    here.keys.delete(orderingKey(delivery));
+    const left = (here.perEndpoint.get(delivery.endpoint_id) ?? 1) - 1;
+    if (left > 0) here.perEndpoint.set(delivery.endpoint_id, left);
+    else here.perEndpoint.delete(delivery.endpoint_id);
+  }
+
+  /** Sends a claimed delivery; its key and its endpoint's place stay reserved (since the claim) until the attempt is recorded. */
   function launch(claimed: Claimed) {
-    const key = orderingKey(claimed.delivery);
     const work = deliver(claimed)
       .catch((err: unknown) => log.error(`webhook ${claimed.delivery.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`))
       .finally(() => {
-        busy.delete(key);
+        release(claimed);
         inFlight.delete(work);
         if (!stopping) void pump();
       });
@@ -153,7 +172,10 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       .where('state', '=', 'pending')
       .where('next_attempt_at', '>', now)
       .executeTakeFirst();
-    const at = next?.at === null || next?.at === undefined ? null : Number(next.at);
+    // An endpoint's pause ending makes its waiting deliveries due too.
+    const resumes = await db.selectFrom('webhook_endpoints').select((eb) => eb.fn.min('backoff_until').as('at')).where('backoff_until', '>', now).executeTakeFirst();
+    const times = [next?.at, resumes?.at].flatMap((t) => (t === null || t === undefined ? [] : [Number(t)]));
+    const at = times.length ? Math.min(...times) : null;
     const delay = at === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, at * 1000 - Date.now()) + 5);
     wakeTimer = setTimeout(() => void pump(), delay);
     wakeTimer.unref();
@@ -218,7 +240,9 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       await purging;
       await claiming;
       // Claimed but not started: back to the queue, to be sent first by the next process.
-      const unsent = claimedQueue.splice(0).map((c) => c.delivery.id);
+      const given = claimedQueue.splice(0);
+      given.forEach(release);
+      const unsent = given.map((c) => c.delivery.id);
       if (unsent.length) await db.updateTable('webhook_deliveries').set({ state: 'pending', lease_until: null }).where('id', 'in', unsent).where('state', '=', 'sending').execute();
       await Promise.allSettled([...inFlight]);
       sender.close();

@@ -9,6 +9,7 @@ import { ApiError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { AttemptRecord } from './dispatcher.ts';
 import { recordEvent, TEST_EVENT, type EventType } from './outbox.ts';
+import { backoffView, liftBackoff } from './health.ts';
 import { generateSecret } from './sign.ts';
 import { checkWebhookUrl, WebhookUrlError } from './target.ts';
 
@@ -57,6 +58,8 @@ export async function createEndpoint(deps: Deps, input: NewEndpoint) {
     secret: generateSecret(),
     source: 'api',
     created_at: deps.clock(),
+    failure_streak: 0,
+    backoff_until: null,
   };
   await deps.db.insertInto('webhook_endpoints').values(row).execute();
   return { ...endpointView(row), secret: row.secret };
@@ -105,7 +108,8 @@ export async function syncConfigEndpoint(db: Db, config: Config, now: number) {
     .execute();
 }
 
-function deliveryView(row: WebhookDeliveryRow & { event_type: string }) {
+/** A pending delivery of an endpoint that is backed off goes when the pause ends, not before. */
+function deliveryView(row: WebhookDeliveryRow & { event_type: string }, backoffUntil: number | null) {
   return {
     id: row.id,
     event_id: row.event_id,
@@ -116,7 +120,7 @@ function deliveryView(row: WebhookDeliveryRow & { event_type: string }) {
     response_code: row.last_status,
     error: row.last_error,
     duration_ms: row.last_duration_ms,
-    next_attempt_at: row.state === 'pending' ? row.next_attempt_at : null,
+    next_attempt_at: row.state === 'pending' ? Math.max(row.next_attempt_at ?? 0, backoffUntil ?? 0) : null,
     attempts: JSON.parse(row.attempt_log) as AttemptRecord[],
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -149,18 +153,29 @@ export function parseDeliveryLimit(raw: string | undefined): number {
   return limit;
 }
 
-/** Newest first; the cursor is the position of the last delivery returned. */
+/**
+ * Newest first; the cursor is the position of the last delivery returned. `backoff` tells whether the endpoint is
+ * paused (or on probation) for failing, and until when.
+ */
 export async function listDeliveries(deps: Deps, endpointId: string, opts: { limit: number; cursor: string | undefined }) {
-  await endpointRow(deps, endpointId);
+  const endpoint = await endpointRow(deps, endpointId);
+  const backoff = backoffView(endpoint, deps.clock());
   let query = deliveryQuery(deps, endpointId);
   if (opts.cursor !== undefined) query = query.where('webhook_deliveries.seq', '<', decodeCursor(opts.cursor));
   const rows = await query.orderBy('webhook_deliveries.seq', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
-  return { deliveries: page.map(deliveryView), next_cursor: rows.length > opts.limit && last ? encodeCursor(last.seq) : null };
+  return {
+    backoff,
+    deliveries: page.map((row) => deliveryView(row, backoff?.until ?? null)),
+    next_cursor: rows.length > opts.limit && last ? encodeCursor(last.seq) : null,
+  };
 }
 
-/** Sends a delivery again now (same webhook-id), whatever its state, unless it is being sent right now. */
+/**
+ * Sends a delivery again now (same webhook-id), whatever its state, unless it is being sent right now. An endpoint
+ * backed off for failing is tried at once (one delivery at a time until one succeeds).
+ */
 export async function retryDelivery(deps: Deps, endpointId: string, deliveryId: string) {
   await endpointRow(deps, endpointId);
   const now = deps.clock();
@@ -176,9 +191,10 @@ export async function retryDelivery(deps: Deps, endpointId: string, deliveryId: 
     if (!exists) throw deliveryNotFound();
     throw new ApiError(409, 'DELIVERY_IN_FLIGHT', 'This delivery is being sent right now; retry once the attempt has finished');
   }
+  await liftBackoff(deps.db, endpointId);
   deps.webhooks.kick();
   const row = await deliveryQuery(deps, endpointId).where('webhook_deliveries.id', '=', deliveryId).executeTakeFirstOrThrow();
-  return deliveryView(row);
+  return deliveryView(row, null);
 }
 
 /** Records a webhook.test event for this endpoint only, through the same outbox as every other event. */
@@ -188,6 +204,7 @@ export async function sendTestEvent(deps: Deps, endpointId: string) {
   const data = { user_id: null, endpoint_id: endpointId, message: 'A test event from avatar-server' };
   const recorded = await deps.db.transaction().execute((trx) => recordEvent(trx, now, TEST_EVENT, data, { endpointId }));
   if (!recorded) throw webhookNotFound(); // deleted in the meantime
+  await liftBackoff(deps.db, endpointId); // an operator is checking the endpoint: try it now
   deps.webhooks.kick();
   return { event_id: recorded.eventId, delivery_id: recorded.deliveryIds[0]! };
 }

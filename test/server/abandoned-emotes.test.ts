@@ -245,7 +245,11 @@ describe('failed emotes', () => {
   it('/openapi.json documents the optional error of an emote', async () => {
     const doc = (await api(server, 'GET', '/openapi.json')).json;
     const emote = doc.components.schemas.Emote;
-    assert.deepEqual(Object.keys(emote.properties.error.properties).sort(), ['code', 'message']);
+    // The same schema as a file's error, by reference.
+    const ref: string | undefined = emote.properties.error.$ref ?? emote.properties.error.allOf?.[0]?.$ref;
+    const error = ref ? doc.components.schemas[ref.split('/').pop()!] : emote.properties.error;
+    assert.deepEqual(Object.keys(error.properties).sort(), ['code', 'message']);
+    assert.match(error.properties.code.description, /IMAGE_TOO_COMPLEX/);
     assert.equal(emote.required.includes('error'), false);
   });
 });

@@ -1,9 +1,16 @@
 // Issue 19 #2–#4: one user (or one webhook endpoint) must not starve the others. Render jobs are claimed round-robin
-// between users; the order is read from the server's own "job started" lines, so nothing here is timed.
+// between users, webhook deliveries per user and endpoint with a cap per endpoint, an endpoint that keeps failing is
+// backed off, and avatar and emote changes are rate-limited like uploads. Orders are read from the server's own log
+// lines and the receivers' arrival order, so nothing here is timed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PER_ENDPOINT } from '../../server/webhooks/dispatcher.ts';
+import { BACKOFF_AFTER } from '../../server/webhooks/health.ts';
 import { jpeg } from '../fixtures/images.ts';
-import { api, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
+import { queryDb, queryValue } from '../helpers/database.ts';
+import { TEST_DATABASE, api, expectError, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
+import { adminAuth, deliveries } from '../helpers/webhook-admin.ts';
+import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 /** Uploads and PUTs a photo without completing it: the complete is what queues its job. */
 async function uploaded(server: RunningServer, token: string, bytes: Uint8Array): Promise<string> {
@@ -33,7 +40,7 @@ describe('render jobs are shared out between users', () => {
   test("another user's photo is processed next, not after one user's backlog", async () => {
     const flooder = userToken(server, 'flooder');
     const other = userToken(server, 'other');
-    const photo = await jpeg(2400, 2400);
+    const photo = await jpeg(1600, 1600);
     const backlog = await Promise.all(Array.from({ length: 5 }, () => uploaded(server, flooder, photo)));
     const single = await uploaded(server, other, await jpeg(400, 400));
     for (const fileId of backlog) await complete(server, flooder, fileId);
@@ -49,5 +56,148 @@ describe('render jobs are shared out between users', () => {
     for (const fileId of queuedBacklog) {
       assert.ok(order.indexOf(single) < order.indexOf(fileId), `the other user's job started before ${fileId} of the backlog: ${order.join(' ')}`);
     }
+  });
+});
+
+/** Adds a webhook endpoint for `url` through the admin API; returns its id. */
+async function addEndpoint(server: RunningServer, url: string, events?: string[]): Promise<string> {
+  const res = await api(server, 'POST', '/v1/admin/webhooks', { headers: adminAuth(server), json: { url, ...(events ? { events } : {}) } });
+  assert.equal(res.status, 201, res.text);
+  return res.json.id;
+}
+
+const sendTestEvent = async (server: RunningServer, endpointId: string) => {
+  const res = await api(server, 'POST', `/v1/admin/webhooks/${endpointId}/test`, { headers: adminAuth(server) });
+  assert.equal(res.status, 202, res.text);
+  return res.json as { event_id: string; delivery_id: string };
+};
+
+/**
+ * `count` due deliveries of one user's events to one endpoint, written straight into the outbox as a burst of
+ * changes would have (the API now refuses such a burst: see the rate limit below).
+ */
+async function seedBacklog(server: RunningServer, endpointId: string, userId: string, count: number) {
+  const now = Math.floor(Date.now() / 1000);
+  const numbers = `with recursive n(i) as (select 1 union all select i + 1 from n where i < ${count})`;
+  await queryDb(server, `${numbers} insert into webhook_events (id, type, user_id, body, created_at)
+    select 'msg_flood_' || i, 'avatar.removed', ?, '{"type":"avatar.removed","data":{"user_id":"' || ? || '"}}', ? from n`, userId, userId, now);
+  // Positions after every delivery there is (PostgreSQL: from the sequence the server numbers them with).
+  const base = Number(await queryValue(server, 'select coalesce(max(seq), 0) from webhook_deliveries'));
+  const seq = TEST_DATABASE === 'postgres' ? "nextval('webhook_deliveries_seq_order')" : `${base} + i`;
+  await queryDb(server, `${numbers} insert into webhook_deliveries
+    (id, seq, event_id, endpoint_id, user_id, state, attempts, next_attempt_at, attempt_log, created_at, updated_at)
+    select 'dlv_flood_' || i, ${seq}, 'msg_flood_' || i, ?, ?, 'pending', 0, ?, '[]', ?, ? from n`, endpointId, userId, now, now, now);
+}
+
+describe('webhook deliveries are claimed fairly', () => {
+  let server: RunningServer;
+  let receiver: Receiver;
+  let hanging: Receiver;
+  before(async () => {
+    receiver = await startReceiver();
+    hanging = await startReceiver();
+    hanging.answer = () => 'hang';
+    server = await startServer({ env: { AVATAR_WEBHOOK_ALLOW_PRIVATE: '1' } });
+  });
+  after(async () => {
+    hanging?.release();
+    await server?.stop();
+    await receiver?.close();
+    await hanging?.close();
+  });
+
+  test("one user's backlog of thousands of events does not hide another user's event", async () => {
+    const endpoint = await addEndpoint(server, `${receiver.url}/flood`, ['avatar.ready', 'avatar.removed']);
+    // More than the old claim ever read ahead (2,592 due deliveries), all of one user, all due now.
+    await seedBacklog(server, endpoint, 'flooder', 3000);
+    const cartoon = await api(server, 'POST', '/v1/users/me/avatar/config', { token: userToken(server, 'bystander'), json: { data: {} } });
+    assert.equal(cartoon.status, 200, cartoon.text);
+    const theirs = await receiver.waitFor((r) => r.body.includes('"user_id":"bystander"'), "the other user's avatar.ready");
+    const floodBefore = receiver.received.slice(0, receiver.received.indexOf(theirs)).length;
+    // The backlog goes one at a time (one user's events are in order): a handful at most went first.
+    assert.ok(floodBefore < 20, `${floodBefore} of the backlog's deliveries went before the other user's event`);
+  });
+
+  test('an endpoint that never answers holds its share of the delivery slots, not all of them', async () => {
+    const dead = await addEndpoint(server, `${hanging.url}/dead`);
+    const healthy = await addEndpoint(server, `${receiver.url}/healthy`);
+    for (let i = 0; i < 64; i++) await sendTestEvent(server, dead);
+    await hanging.waitForCount(1);
+    const { event_id } = await sendTestEvent(server, healthy);
+    await receiver.waitFor((r) => r.headers['webhook-id'] === event_id, "the healthy endpoint's test event");
+    // It went while the dead endpoint's requests were all still hanging (their 10 s timeouts had not come)…
+    const attempted = (await deliveries(server, dead, '?limit=200')).filter((d) => d.attempt_count > 0);
+    assert.deepEqual(attempted, [], 'no attempt to the dead endpoint has ended yet');
+    // …and the dead one held no more than its share.
+    assert.ok(hanging.received.length <= PER_ENDPOINT, `${hanging.received.length} requests to the dead endpoint at once`);
+    hanging.answer = () => ({ status: 204 }); // back to life, so the rest goes quickly
+    hanging.release({ status: 204 });
+  });
+});
+
+describe('an endpoint that keeps failing is backed off', () => {
+  let server: RunningServer;
+  let receiver: Receiver;
+  before(async () => {
+    receiver = await startReceiver();
+    receiver.answer = () => ({ status: 500 });
+    server = await startServer({ env: { AVATAR_WEBHOOK_ALLOW_PRIVATE: '1' } });
+  });
+  after(async () => {
+    await server?.stop();
+    await receiver?.close();
+  });
+
+  test('its deliveries list says until when; a manual retry tries it at once, and a success ends the pause', async () => {
+    const endpoint = await addEndpoint(server, `${receiver.url}/failing`);
+    for (let i = 0; i < 12; i++) await sendTestEvent(server, endpoint);
+    const list = await waitUntil(async () => {
+      const res = await api(server, 'GET', `/v1/admin/webhooks/${endpoint}/deliveries?limit=200`, { headers: adminAuth(server) });
+      return res.json.backoff?.state === 'paused' ? res.json : undefined;
+    }, 'the endpoint to be backed off');
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(list.backoff.consecutive_failures >= BACKOFF_AFTER, JSON.stringify(list.backoff));
+    assert.ok(list.backoff.until > now - 1, JSON.stringify(list.backoff));
+    const waiting = list.deliveries.filter((d: any) => d.state === 'pending');
+    assert.ok(waiting.length > 0, 'deliveries wait for the pause to end');
+    for (const d of waiting) assert.ok(d.next_attempt_at >= list.backoff.until, `${d.id} goes at ${d.next_attempt_at}, not before ${list.backoff.until}`);
+    // Fewer attempts than deliveries: the pause stopped the rest.
+    assert.ok(receiver.received.length < 12, `${receiver.received.length} attempts`);
+
+    receiver.answer = () => ({ status: 204 });
+    const retried = await api(server, 'POST', `/v1/admin/webhooks/${endpoint}/deliveries/${waiting[0].id}/retry`, { headers: adminAuth(server) });
+    assert.equal(retried.status, 202, retried.text);
+    await waitUntil(async () => {
+      const res = await api(server, 'GET', `/v1/admin/webhooks/${endpoint}/deliveries?limit=200`, { headers: adminAuth(server) });
+      return res.json.backoff === null && res.json.deliveries.some((d: any) => d.id === waiting[0].id && d.state === 'succeeded') ? true : undefined;
+    }, 'the retried delivery to succeed and the pause to end');
+  });
+});
+
+describe('avatar and emote changes are rate-limited per user, like uploads', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ env: { AVATAR_CHANGE_RATE_LIMIT: '3' } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('429 RATE_LIMITED with Retry-After past AVATAR_CHANGE_RATE_LIMIT a minute; other users are not affected', async () => {
+    const token = userToken(server, 'toggler');
+    const fileId = await uploadImage(server, token, await jpeg(64, 64));
+    assert.equal((await waitForFile(server, token, fileId)).processing_state, 'ready');
+    const set = () => api(server, 'PUT', '/v1/users/me/avatar', { token, json: { file_id: fileId } });
+    const remove = () => api(server, 'DELETE', '/v1/users/me/avatar', { token });
+    // The upload's own promotion is not a change asked for: three set/remove calls are allowed.
+    for (const call of [remove, set, remove]) assert.equal((await call()).status, 204);
+    const limited = await set();
+    expectError(limited, 429, 'RATE_LIMITED');
+    assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.match(limited.json.error.message, /changes/);
+    const other = userToken(server, 'calm');
+    const theirs = await uploadImage(server, other, await jpeg(64, 64));
+    await waitForFile(server, other, theirs);
+    assert.equal((await api(server, 'DELETE', '/v1/users/me/avatar', { token: other })).status, 204);
   });
 });
