@@ -2,6 +2,9 @@
 // the official `standardwebhooks` library, retries (500 then 204 with the same webhook-id), the retry schedule
 // running out, manual retries, the events filter and per-user order, answers that are redirects, huge or not
 // TLS, and the SSRF rules with and without AVATAR_WEBHOOK_ALLOW_PRIVATE.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
@@ -377,21 +380,25 @@ describe('webhook delivery', () => {
 describe('webhook SSRF rules without AVATAR_WEBHOOK_ALLOW_PRIVATE', () => {
   let server: RunningServer;
   let receiver: Receiver;
+  let dataDir: string;
+  /** An endpoint whose host is a name that resolves to loopback, made while that was allowed. */
+  let madeWhenAllowed: string;
   before(async () => {
     receiver = await startReceiver();
-    // Not dev mode, so the flag is off; the configured endpoint's host is a name, found out only at delivery.
-    server = await startServer({
-      dev: false,
-      env: {
-        AVATAR_WEBHOOK_URL: `https://localhost:${receiver.port}/configured`,
-        AVATAR_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
-        AVATAR_WEBHOOK_RETRY_SCHEDULE: '60',
-      },
-    });
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-ssrf-'));
+    // Made in dev mode (private targets allowed), then the server runs without the flag: the endpoint's host is
+    // found out only at delivery. (AVATAR_WEBHOOK_URL=https://localhost… is refused at start-up: webhooks-restart.test.ts.)
+    const allowing = await startServer({ dataDir });
+    const created = await createWebhook(allowing, { url: `https://localhost:${receiver.port}/made-when-allowed` });
+    assert.equal(created.status, 201, created.text);
+    madeWhenAllowed = created.json.id;
+    await allowing.stop({ keepData: true });
+    server = await startServer({ dataDir, dev: false, jwtSecret: allowing.jwtSecret, adminKey: allowing.adminKey, env: { AVATAR_WEBHOOK_RETRY_SCHEDULE: '60' } });
   });
   after(async () => {
     await server?.stop();
     await receiver?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   test('http, loopback, private and names resolving to loopback are refused at creation (400 WEBHOOK_URL_FORBIDDEN)', async () => {
@@ -410,11 +417,8 @@ describe('webhook SSRF rules without AVATAR_WEBHOOK_ALLOW_PRIVATE', () => {
   });
 
   test('a name that resolves to loopback is refused again at delivery, after the DNS lookup', async () => {
-    const list = await api(server, 'GET', '/v1/admin/webhooks', { headers: adminAuth(server) });
-    const configured = list.json.webhooks.find((w: { source: string }) => w.source === 'config');
-    assert.ok(configured, list.text);
-    const sent = await sendTest(server, configured.id);
-    const delivery = await waitForDelivery(server, configured.id, sent.delivery_id, (d) => d.attempt_count >= 1, 'the refused attempt');
+    const sent = await sendTest(server, madeWhenAllowed);
+    const delivery = await waitForDelivery(server, madeWhenAllowed, sent.delivery_id, (d) => d.attempt_count >= 1, 'the refused attempt');
     assert.match(delivery.error, /^ADDRESS_FORBIDDEN: localhost resolves to/);
     assert.equal(delivery.response_code, null);
     assert.equal(receiver.received.length, 0, 'nothing was sent');
