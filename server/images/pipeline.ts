@@ -9,6 +9,7 @@ import { containsMarkup } from './markup.ts';
 import { formatFromMime, sniffImageFormat, type ImageFormat } from './sniff.ts';
 import { decodeInput } from './strict-decode.ts';
 import { checkTrailingData } from './trailing-data.ts';
+import { reusableWebp } from './webp-reuse.ts';
 
 export { ImageError };
 
@@ -50,9 +51,10 @@ export const CROPPED_MAX = 2048;
 const QUALITY = 82;
 // libwebp effort 3+ costs about twice effort 2 for ~5% smaller files (measured on a 2048 px photo),
 // and the large variants dominate processing time. The small ones are cheap and served most often,
-// so they get the better compression. A 'cropped' larger than 1600 px is the costliest encode and the
-// least served: effort 0 encodes it ~30% faster for ~3% more bytes (2048 px photo: 154 vs 227 ms).
-const effortFor = (side: number) => (side > 1600 ? 0 : side > 512 ? 2 : 4);
+// so they get the better compression; 512 px takes effort 2 too (12.6 vs 24.5 ms of CPU on a 12 MP photo
+// for 3% more bytes). A 'cropped' larger than 1600 px is the costliest encode and the least served:
+// effort 0 encodes it ~30% faster for ~3% more bytes (2048 px photo: 154 vs 227 ms).
+const effortFor = (side: number) => (side > 1600 ? 0 : side > 256 ? 2 : 4);
 
 /** The WebP options of a variant `side` px wide (the benchmark's references use the same). */
 export const webpOptions = (side: number) => ({ quality: QUALITY, effort: effortFor(side) });
@@ -148,12 +150,20 @@ async function decodeSquare(bytes: Buffer, format: ImageFormat, square: Crop, li
 
 type Encoded = Omit<AvatarVariant, 'size'>;
 
-async function encode(square: RawSquare, side: number): Promise<Encoded> {
+const encode = async (square: RawSquare): Promise<Encoded> => ({
+  width: square.side,
+  height: square.side,
+  data: await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } }).webp(webpOptions(square.side)).toBuffer(),
+  contentType: 'image/webp',
+});
+
+/** The same pixels at `side` px (smaller). */
+async function shrink(square: RawSquare, side: number): Promise<RawSquare> {
   const { data, info } = await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } })
     .resize(side, side, { kernel: 'lanczos3' })
-    .webp(webpOptions(side))
+    .raw()
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data, contentType: 'image/webp' };
+  return { data, side: info.width, channels: info.channels };
 }
 
 /** Races `work` against the clock; `work` gets a signal so it can stop starting new steps once too late. Shared with the emote pipeline. */
@@ -181,33 +191,46 @@ export async function withDeadline<T>(seconds: number, work: (signal: AbortSigna
  */
 export const ENCODES_AT_ONCE = 2;
 
-/**
- * Encodes every size from one raw square, ENCODES_AT_ONCE at a time, largest first (sharp runs each on
- * the libuv pool). Sizes larger than the square are not upscaled; they report the square's true size.
- */
 /** Told of each variant as soon as it is encoded, while the others still are (to start storing it). */
 export type OnVariant = (variant: AvatarVariant) => void;
 
-async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal, onVariant?: OnVariant): Promise<AvatarVariant[]> {
-  // Sizes that end up the same side (a small crop, or a 'cropped' of exactly 1600) share one encode.
+/**
+ * Encodes every size, ENCODES_AT_ONCE at a time, largest first (sharp runs each on the libuv pool). Each size's
+ * pixels are made from the next larger size's rather than from the largest (2048 → 1600 → 512 → …: each
+ * resize reads the fewest pixels). Sizes larger than the square are not upscaled: they report the square's true
+ * size and share its encode, as sizes that end up the same side do. `asIs`: the square's own encoding, when the
+ * upload already is it (see webp-reuse.ts), used instead of encoding the square again.
+ */
+async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal, onVariant?: OnVariant, asIs?: Buffer): Promise<AvatarVariant[]> {
   const limit = createLimiter(ENCODES_AT_ONCE);
+  const sides = [...new Set([raw.side, ...sizes.map((size) => Math.min(size, raw.side))])].sort((a, b) => b - a);
   const encodes = new Map<number, Promise<Encoded>>();
-  const encodeOnce = (side: number) => {
-    if (!encodes.has(side)) encodes.set(side, limit(() => (signal.throwIfAborted(), encode(raw, side))));
-    return encodes.get(side)!;
-  };
+  let pixels: Promise<RawSquare> = Promise.resolve(raw);
+  for (const side of sides) {
+    const larger = pixels;
+    pixels = larger.then((square) => (signal.throwIfAborted(), side === square.side ? square : shrink(square, side)));
+    const ofSide = pixels;
+    ofSide.catch(() => {}); // awaited by its encode (or the next shrink); an abort is reported there
+    const reused = side === raw.side && asIs ? { width: side, height: side, data: asIs, contentType: 'image/webp' as const } : null;
+    encodes.set(side, reused ? Promise.resolve(reused) : limit(async () => (signal.throwIfAborted(), encode(await ofSide))));
+  }
+  // A failed shrink rejects every encode after it; they are all awaited below.
   const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
   targets.sort((a, b) => b[1] - a[1]);
   return Promise.all(
     targets.map(async ([size, side]) => {
-      const variant = { size, ...(await encodeOnce(side)) };
+      const variant = { size, ...(await encodes.get(side)!) };
       onVariant?.(variant);
       return variant;
     }),
   );
 }
 
-/** Decodes once, then encodes every size from the same raw square. */
+/**
+ * Decodes once, then encodes every size from the same raw square. A still, lossy WebP that is exactly the square
+ * (the widget's upload of its output size, cropped whole) is served as it is as its own size, not encoded again:
+ * the decode still checks it in full, and the smaller sizes come from that decode.
+ */
 export async function renderAvatarVariants(
   bytes: Buffer,
   probe: ImageProbe,
@@ -217,10 +240,12 @@ export async function renderAvatarVariants(
   onVariant?: OnVariant,
 ): Promise<AvatarVariant[]> {
   const square = squareOf(probe, crop);
+  const whole = square.x === 0 && square.y === 0 && square.w === probe.width && square.h === probe.height && square.w <= CROPPED_MAX;
+  const asIs = whole && probe.format === 'webp' && probe.pages === 1 ? reusableWebp(bytes) ?? undefined : undefined;
   return withDeadline(limits.timeoutSeconds, async (signal) => {
     const raw = await decodeSquare(bytes, probe.format, square, limits);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
-    return encodeVariants(raw, sizes, signal, onVariant);
+    return encodeVariants(raw, sizes, signal, onVariant, asIs);
   });
 }
 
