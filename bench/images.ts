@@ -64,6 +64,14 @@ export async function photoWebp1600(): Promise<BenchImage> {
   return { name: 'webp1600', mime: 'image/webp', width, height, bytes, description: '1600×1200 photo-like WebP q90' };
 }
 
+/** What the widget uploads: a 1600×1600 WebP of the cropped photo at its default quality (0.9), nothing else in it. */
+export async function widgetWebp1600(): Promise<BenchImage> {
+  const side = 1600;
+  const raw = await photoLikeRgb(side, side, 8, 21);
+  const bytes = await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).webp({ quality: 90 }).toBuffer();
+  return { name: 'widget1600', mime: 'image/webp', width: side, height: side, bytes, description: '1600×1600 photo-like WebP q90 (as the widget uploads)' };
+}
+
 /**
  * A valid JPEG as close to `maxBytes` as possible without exceeding it: uniform noise at quality 100
  * (incompressible), square, about 2000 px. The side is adjusted until the size fits.

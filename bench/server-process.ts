@@ -162,10 +162,12 @@ export interface CreatedUpload {
   token: string;
 }
 
-export async function createUpload(server: BenchServer, token: string, bytes: Uint8Array, contentType: string): Promise<CreatedUpload> {
+/** `crop`: the square to crop, as the widget sends it (none: the server's default crop). */
+export async function createUpload(server: BenchServer, token: string, bytes: Uint8Array, contentType: string, crop?: { x: number; y: number; w: number }): Promise<CreatedUpload> {
+  const cropFields = crop ? { crop_x: crop.x, crop_y: crop.y, crop_w: crop.w, crop_h: crop.w } : {};
   const created = await api(server, 'POST', '/v1/uploads', {
     token,
-    json: { upload_type: 'profile_pic', filename: 'bench', content_type: contentType, size_bytes: bytes.byteLength },
+    json: { upload_type: 'profile_pic', filename: 'bench', content_type: contentType, size_bytes: bytes.byteLength, ...cropFields },
   });
   if (created.status !== 201) throw new Error(`create upload: ${created.status} ${created.text}`);
   return { fileId: created.json.file_id, uploadUrl: created.json.upload_url, headers: created.json.upload_headers, token };

@@ -6,6 +6,7 @@ import type { BenchModule, SectionResult } from './report.ts';
 import { latencyBenchmark } from './server-latency.ts';
 import { directUploadMemoryBenchmark, memoryBenchmark } from './server-memory.ts';
 import { throughputBenchmark } from './server-throughput.ts';
+import { widgetUploadBenchmark } from './widget-upload.ts';
 import { CROPPED_MAX, FLOOR_SIZE, webpFor } from './server-work.ts';
 import { MiB } from './stats.ts';
 
@@ -36,6 +37,8 @@ export const serverBench: BenchModule = {
     const latency = await latencyBenchmark([jpeg, webp], LATENCY_RUNS, env);
     log(`throughput: ${THROUGHPUT_IMAGES} × ${jpeg.description} at job concurrency 1 and 2`);
     const throughput = await throughputBenchmark(jpeg, THROUGHPUT_IMAGES, env);
+    log(`widget-like upload: ${LATENCY_RUNS} runs, served as uploaded and encoded again`);
+    const widget = await widgetUploadBenchmark(LATENCY_RUNS);
     log(`memory: ${MEMORY_CLIENTS} concurrent PUTs of ${noise.description} (${noise.bytes.length} bytes)`);
     const memory = await memoryBenchmark(noise, MEMORY_CLIENTS);
     log(`memory: ${DIRECT_UPLOAD_CLIENTS} concurrent one-request uploads, raw then multipart`);
@@ -43,10 +46,11 @@ export const serverBench: BenchModule = {
 
     return {
       name: 'server',
-      figures: [...latency.figures, ...throughput.figures, ...memory.figures, ...direct.figures],
+      figures: [...latency.figures, ...widget.figures, ...throughput.figures, ...memory.figures, ...direct.figures],
       notes: [
         `inputs: ${jpeg.description} ${jpeg.bytes.length} bytes; ${webp.description} ${webp.bytes.length} bytes; ${noise.description} ${noise.bytes.length} bytes`,
         ...latency.notes,
+        ...widget.notes,
         ...throughput.notes,
         ...memory.notes,
         ...direct.notes,
@@ -55,6 +59,7 @@ export const serverBench: BenchModule = {
         webp_options: { floor: webpFor(FLOOR_SIZE), cropped: webpFor(CROPPED_MAX), '512': webpFor(512), '64': webpFor(64) },
         sharp: { version: sharp.versions.sharp, vips: sharp.versions.vips, concurrency: sharp.concurrency() },
         latency: latency.details,
+        widget_upload: widget.details,
         throughput: throughput.details,
         memory: memory.details,
         direct_uploads: direct.details,
