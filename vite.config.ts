@@ -66,6 +66,8 @@ function manglePrivateMembers(): Plugin {
   const include = /^_[A-Za-z]|^\$[a-z]/;
   const keep = ['$name', '$define', '$ready', '$change'];
   const realNames = new Set<string>();
+  /** Strings in the code: a member named by one (Lit's `changed.has('_view')`) keeps its name, or the lookup misses. */
+  const literals = new Set<string>();
   let cache: Record<string, string | false> = {};
   const collect = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
@@ -76,7 +78,7 @@ function manglePrivateMembers(): Plugin {
       const name = n.key.type === 'Identifier' ? n.key.name : typeof n.key.value === 'string' ? n.key.value : undefined;
       if (name) realNames.add(name);
     }
-    if (n.type === 'Literal' && typeof (n as { value?: unknown }).value === 'string') realNames.add((n as { value: string }).value);
+    if (n.type === 'Literal' && typeof (n as { value?: unknown }).value === 'string') literals.add((n as { value: string }).value);
     for (const value of Object.values(node)) collect(value);
   };
   return {
@@ -87,7 +89,7 @@ function manglePrivateMembers(): Plugin {
       return null;
     },
     renderChunk(code, chunk) {
-      const reserved = [...keep, ...[...realNames].filter((name) => !include.test(name))];
+      const reserved = [...keep, ...[...realNames].filter((name) => !include.test(name)), ...literals];
       const result = minifySync(chunk.fileName, code, {
         module: true,
         compress: false,

@@ -145,6 +145,11 @@ for (const storage of ['folder', 's3'] as const) describe(`hosted editor session
 
       await frame.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles({ name: 'new.jpg', mimeType: 'image/jpeg', buffer: await jpeg(800, 600) });
       await frame.locator('avatar-editor [part="cropper"]').waitFor({ state: 'visible' });
+      // The built bundle draws the crop view: the image is placed under the window (its transform set).
+      await frame.waitForFunction(() => {
+        const area = document.querySelector('avatar-editor')?.shadowRoot?.querySelector('avatar-crop-area');
+        return (area?.shadowRoot?.querySelector('cropper-image') as HTMLElement | null)?.style.transform.startsWith('matrix');
+      });
       await frame.locator('avatar-editor [part~="save"]').click();
 
       await page.waitForFunction(() => window.messages.length > 0, undefined, { timeout: 45_000 });
