@@ -232,6 +232,9 @@ export class AvatarEditor extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
+    // A pick is what the photo tab is for: its worker is started once the page is idle (a file handed to the
+    // input by a script, or a paste, reaches for nothing first). The crop step's chunk waits for a reach, or the pick.
+    if (this.mode === 'avatar') (window.requestIdleCallback ?? setTimeout)(() => sharedImageWorker());
     this._followPageScheme();
     document.addEventListener('paste', this._onDocumentPaste);
     if (this._camera !== 'native') {
@@ -571,6 +574,7 @@ export class AvatarEditor extends LitElement {
    */
   private readonly _prefetch = () => {
     prefetchCropArea();
+    sharedImageWorker(); // started before the pick: ~50 ms of main thread at 4× CPU throttle
     if (this.defaultCrop === 'center') return;
     this._defaultCropWarm ??= loadDefaultCrop()
       .then((chunk) => sharedImageWorker().warmDefaultCrop(chunk))

@@ -181,6 +181,7 @@ export class CropArea extends LitElement {
     _view: { state: true },
     _window: { state: true },
     _said: { state: true },
+    _cropper: { state: true },
   };
 
   /** The image (an object URL). */
@@ -208,6 +209,8 @@ export class CropArea extends LitElement {
   declare _window: Rect;
   /** @internal */
   declare _said: string;
+  /** @internal Whether cropperjs' elements are in: a task after the rest (see firstUpdated). */
+  declare _cropper: boolean;
 
   /** The image's natural size, once it has loaded. */
   natural: Size | null = null;
@@ -221,6 +224,8 @@ export class CropArea extends LitElement {
   private _loaded: Promise<unknown> | null = null;
   private _sized!: () => void;
   private readonly _sizeKnown = new Promise<void>((resolve) => (this._sized = resolve));
+  private _mounted!: () => void;
+  private readonly _cropperIn = new Promise<void>((resolve) => (this._mounted = resolve));
   /** The stage's size, taken up in the next frame: nothing changes inside the observer's own delivery. */
   private readonly _resizes = new ResizeObserver(([entry]) => {
     const { width, height } = entry!.contentRect;
@@ -239,6 +244,7 @@ export class CropArea extends LitElement {
     this.previews = [];
     this.disabled = false;
     this.initial = null;
+    this._cropper = false;
     this._view = null;
     this._window = { x: 0, y: 0, w: 0, h: 0 };
     this._said = '';
@@ -277,6 +283,9 @@ export class CropArea extends LitElement {
 
   protected override firstUpdated() {
     this._resizes.observe(this.renderRoot.querySelector('.stage')!);
+    // cropperjs' elements (each with a shadow root and styles of its own) come in a task after the toolbar and
+    // previews: together, on a slow phone, they would hold the main thread well over 50 ms.
+    setTimeout(() => (this._cropper = true));
   }
 
   protected override willUpdate(changed: PropertyValues<this>) {
@@ -293,13 +302,14 @@ export class CropArea extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>) {
+    if (changed.has('_cropper') && this._cropper) this._mounted();
     if (this.src && !this._loaded) void this.ready;
     if (changed.has('_view') || changed.has('_window')) this._draw();
   }
 
   /** Waits for the image and the stage's size, then opens on `initial` or the default view. */
   private async _load() {
-    await this.updateComplete;
+    await this._cropperIn;
     const image = this.renderRoot.querySelector<CropperImage>('cropper-image')!;
     const img = await image.$ready();
     await this._sizeKnown;
@@ -504,14 +514,16 @@ export class CropArea extends LitElement {
       : nothing;
     return html`
       <div class="stage" part="cropper" tabindex="0" role="application" aria-label=${this.label} @keydown=${this._onKey} @wheel=${this._onWheel}>
-        <cropper-canvas ?disabled=${busy} @actionstart=${this._onActionStart} @action=${this._onAction}>
-          <cropper-image src=${this.src} alt=${this.alt}></cropper-image>
-          <cropper-handle action="move" plain></cropper-handle>
-          <cropper-selection class=${this.round ? 'round' : ''} ?movable=${this.resizable} ?resizable=${this.resizable} .aspectRatio=${this.square ? 1 : Number.NaN} outlined precise @change=${this._onSelectionChange}>
-            <cropper-handle action="move" plain></cropper-handle>
-            ${handles}
-          </cropper-selection>
-        </cropper-canvas>
+        ${this._cropper
+          ? html`<cropper-canvas ?disabled=${busy} @actionstart=${this._onActionStart} @action=${this._onAction}>
+              <cropper-image src=${this.src} alt=${this.alt}></cropper-image>
+              <cropper-handle action="move" plain></cropper-handle>
+              <cropper-selection class=${this.round ? 'round' : ''} ?movable=${this.resizable} ?resizable=${this.resizable} .aspectRatio=${this.square ? 1 : Number.NaN} outlined precise @change=${this._onSelectionChange}>
+                <cropper-handle action="move" plain></cropper-handle>
+                ${handles}
+              </cropper-selection>
+            </cropper-canvas>`
+          : nothing}
       </div>
       <div part="toolbar">
         <div class="row">
