@@ -29,6 +29,11 @@ export interface EditorMarks {
 
 export interface EditorBenchPage {
   marks(): EditorMarks;
+  /**
+   * Resolves once `mark` is set (from where it is set: no polling by the driver, whose own scripts would run on
+   * the measured main thread).
+   */
+  until(mark: keyof EditorMarks): Promise<number>;
   /** Long tasks that overlap [from, to]. */
   longTasks(from: number, to: number): LongTask[];
   /** The crop the widget will upload, in pixels of the (rotated) photo. */
@@ -51,6 +56,13 @@ if (supported) {
 }
 
 const marks: EditorMarks = { pick: null, cropVisible: null, save: null, changed: null, scriptLoaded: null, firstRender: null };
+const waiting = new Map<keyof EditorMarks, Array<(at: number) => void>>();
+
+function mark(name: keyof EditorMarks, at = performance.now()) {
+  marks[name] = at;
+  for (const resolve of waiting.get(name) ?? []) resolve(at);
+  waiting.delete(name);
+}
 const editor = () => document.querySelector('avatar-editor') as Editor;
 const floorWorker = Comlink.wrap<FloorWorkerApi>(new Worker('/floor-worker.js', { type: 'module', name: 'floor' }));
 
@@ -68,7 +80,7 @@ function cropShown(root: ShadowRoot): boolean {
 function watchForCropView(root: ShadowRoot) {
   const check = () => {
     if (!cropShown(root)) return requestAnimationFrame(check);
-    requestAnimationFrame(() => (marks.cropVisible = performance.now()));
+    requestAnimationFrame(() => mark('cropVisible'));
   };
   requestAnimationFrame(check);
 }
@@ -77,7 +89,7 @@ async function watchEditor() {
   await customElements.whenDefined('avatar-editor');
   const el = editor();
   await el.updateComplete;
-  marks.firstRender = performance.now();
+  mark('firstRender');
   const script = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('/widget/avatar-editor.js')) as PerformanceResourceTiming | undefined;
   marks.scriptLoaded = script?.responseEnd ?? null;
   const root = el.shadowRoot!;
@@ -85,8 +97,8 @@ async function watchEditor() {
     'change',
     (event) => {
       if ((event.target as HTMLInputElement).type !== 'file') return;
-      marks.pick = performance.now();
       marks.cropVisible = null;
+      mark('pick');
       watchForCropView(root);
     },
     true,
@@ -94,11 +106,11 @@ async function watchEditor() {
   root.addEventListener(
     'click',
     (event) => {
-      if ((event.target as Element).closest('[part~="save"]')) marks.save = performance.now();
+      if ((event.target as Element).closest('[part~="save"]')) mark('save');
     },
     true,
   );
-  el.addEventListener('avatar-changed', () => (marks.changed = performance.now()));
+  el.addEventListener('avatar-changed', () => mark('changed'));
 }
 void watchEditor();
 
@@ -110,6 +122,11 @@ function floorFile(): File {
 
 const api: EditorBenchPage = {
   marks: () => ({ ...marks }),
+  until: (name) => {
+    const at = marks[name];
+    if (at !== null) return Promise.resolve(at);
+    return new Promise((resolve) => waiting.set(name, [...(waiting.get(name) ?? []), resolve]));
+  },
   longTasks: (from, to) => tasks.filter((task) => task.start + task.duration > from && task.start < to),
   crop: () => editor().currentCrop(),
   async floor(crop, outputSize) {

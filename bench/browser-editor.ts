@@ -101,16 +101,18 @@ export async function editorBench(log: (line: string) => void): Promise<EditorBe
       try {
         if (throttled) await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
         await page.goto(`${origin}/`);
-        await page.waitForFunction(() => (globalThis as unknown as PageGlobal).editorBench?.marks().firstRender !== null);
+        await page.waitForFunction(() => (globalThis as unknown as PageGlobal).editorBench?.marks().firstRender !== null); // before any measuring
         await page.waitForLoadState('networkidle');
         await page.locator('#floor-input').setInputFiles(photoPath);
+        // Each wait is one call that the page answers when the mark is set: polling would run the driver's scripts
+        // on the main thread being measured.
         await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles(photoPath);
-        await page.waitForFunction(() => (globalThis as unknown as PageGlobal).editorBench.marks().cropVisible !== null);
+        await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.until('cropVisible'));
         if (kind === 'after_look') await sleep(LOOK_MS);
         const crop = await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.crop());
         if (!crop) throw new Error('the widget has no crop');
         await page.locator('avatar-editor [part~="save"]').click();
-        await page.waitForFunction(() => (globalThis as unknown as PageGlobal).editorBench.marks().changed !== null);
+        await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.until('changed'));
         const m: EditorMarks = await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.marks());
         const floor = await page.evaluate((a) => (globalThis as unknown as PageGlobal).editorBench.floor(a.crop, a.size), { crop, size: OUTPUT_SIZE });
         const decodeMs = await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.decode());
