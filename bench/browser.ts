@@ -1,6 +1,6 @@
 // The browser benchmarks (SPEC §7, issue 4):
-// 1. Size: dist/widget/avatar-editor.js gzipped, next to the 45 KB budget and the figures issue 4 quotes for
-//    Uppy and FilePond (quoted, not measured here); what each dependency costs inside our bundle (attributed
+// 1. Size: dist/widget/avatar-editor.js gzipped, next to the 45 KB budget and to Uppy's and FilePond's sets
+//    from npm measured in the run (bench/competitors.ts); what each dependency costs inside our bundle (attributed
 //    through a source map) next to the same package bundled alone with esbuild (the issue's method); our own
 //    code; and what the server actually sends for GET /widget/avatar-editor.js.
 // 2. Processing a 12 MP JPEG into the WebP the widget uploads, in Chrome or Chromium (playwright-core): the
@@ -25,6 +25,7 @@ import type { BrowserBenchApi, RunResult } from './browser-page.ts';
 import { photoJpeg12mp } from './images.ts';
 import { figure, round, type BenchModule, type Figure, type SectionResult } from './report.ts';
 import { editorBench } from './browser-editor.ts';
+import { measureCompetitors } from './competitors.ts';
 import { startBenchServer } from './server-process.ts';
 import { median, summarise } from './stats.ts';
 
@@ -32,14 +33,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bundlePath = join(root, 'dist', 'widget', 'avatar-editor.js');
 
 
+/** The chunks the avatar editor loads when a photo is picked, with default-crop="smart" (the default). */
+const PICK_CHUNKS = ['crop-area', 'default-crop'];
 /** Issue 4's budget for the whole file, gzipped. */
 const BUDGET_KB = 45;
-/** Quoted from issue 4 ("measured with esbuild on today's versions"); not measured by this benchmark. */
-const QUOTED = {
-  uppy: { kb: 112, what: 'Uppy avatar set (core, dashboard, image-editor, compressor, xhr-upload, CSS)' },
-  filepond: { kb: 76, what: 'FilePond with its free image plugins' },
-  depsAbout: { kb: 20, what: 'lit + cropperjs + comlink + idb-keyval alone' },
-};
 const RUNS = 7;
 /** The widget's default output-size (SPEC §5). */
 const OUTPUT_SIZE = 1600;
@@ -340,11 +337,20 @@ export const browserBench: BenchModule = {
   async run(): Promise<SectionResult> {
     log('widget size: gzip, source-map attribution, dependencies bundled alone with esbuild, bytes served');
     const size = await sizeBench();
+    log('Uppy and FilePond: latest from npm, bundled with esbuild, gzip -9');
+    const competitors = await measureCompetitors();
     log(`client processing: ${RUNS} runs each of the worker pipeline, the floor and the naive main-thread path in Chromium`);
     const processing = await processingBench();
     const editor = await editorBench(log);
 
     const totalKb = kb(size.total.gzip);
+    const chunkGzip = (name: string) => {
+      const chunk = size.chunks.find((c) => c.name.startsWith(`${name}-`));
+      if (!chunk) throw new Error(`no chunks/${name}-*.js in dist/widget: PICK_CHUNKS in bench/browser.ts is out of date`);
+      return chunk.gzip;
+    };
+    const pickedGzip = size.total.gzip + PICK_CHUNKS.reduce((sum, name) => sum + chunkGzip(name), 0);
+    const centeredGzip = size.total.gzip + chunkGzip('crop-area');
     const budget = `≤ ${BUDGET_KB} kB`;
     const inBundle = (group: Group) => size.attributed[group];
     const depFigure = (group: 'lit' | 'cropperjs' | 'comlink' | 'idb-keyval', label: string, version: string): Figure =>
@@ -356,7 +362,6 @@ export const browserBench: BenchModule = {
         reference: { label: 'same package bundled alone (esbuild)', value: kb(size.alone[group].gzip), unit: 'kB' },
         note: `${inBundle(group).bytes} minified bytes in our bundle; ${size.alone[group].bytes} bundled alone`,
       });
-    const ownGzip = inBundle('own code').gzip_marginal;
     const { worker, floor, naive } = processing;
     const longTaskTarget = 'none (SPEC: no block > 50 ms)';
 
@@ -380,20 +385,16 @@ export const browserBench: BenchModule = {
           reference: { label: 'the entry (avatar-editor.js)', value: totalKb, unit: 'kB' },
         }),
       ),
-      figure({
-        id: 'widget_gzip_vs_uppy',
-        label: 'Widget bundle, gzip (same file)',
-        value: totalKb,
-        unit: 'kB',
-        reference: { label: `Uppy avatar set, QUOTED in issue 4 (not measured)`, value: QUOTED.uppy.kb, unit: 'kB' },
-      }),
-      figure({
-        id: 'widget_gzip_vs_filepond',
-        label: 'Widget bundle, gzip (same file)',
-        value: totalKb,
-        unit: 'kB',
-        reference: { label: `FilePond + image plugins, QUOTED in issue 4 (not measured)`, value: QUOTED.filepond.kb, unit: 'kB' },
-      }),
+      ...('sizes' in competitors ? competitors.sizes : []).map((competitor) =>
+        figure({
+          id: `widget_gzip_vs_${competitor.name.toLowerCase()}`,
+          label: `Widget once a photo is picked: entry + ${PICK_CHUNKS.join(' + ')} chunks, gzip -9`,
+          value: kb(pickedGzip),
+          unit: 'kB',
+          reference: { label: `${competitor.name} set from npm, JS (esbuild) + CSS, gzip -9`, value: kb(competitor.gzip), unit: 'kB' },
+          note: `${competitor.what}; ${Object.entries(competitor.versions).map(([name, version]) => `${name} ${version}`).join(', ')}: JS ${competitor.js.bytes} B minified, ${competitor.js.gzip} B gzip; CSS ${competitor.css.bytes} B, ${competitor.css.gzip} B gzip`,
+        }),
+      ),
       depFigure('lit', 'lit', packageVersion('lit')),
       depFigure('cropperjs', 'cropperjs (@cropper/elements)', packageVersion('@cropper/elements')),
       depFigure('comlink', 'comlink (main thread only)', packageVersion('comlink')),
@@ -405,14 +406,6 @@ export const browserBench: BenchModule = {
         unit: 'kB',
         reference: { label: 'widget/worker/worker.ts bundled alone (esbuild)', value: kb(size.alone.worker.gzip), unit: 'kB' },
         note: `${inBundle('inlined worker').bytes} bytes of string literal`,
-      }),
-      figure({
-        id: 'widget_own_code_gzip_kb',
-        label: '  our own code (widget/*.ts, main thread)',
-        value: kb(ownGzip),
-        unit: 'kB',
-        reference: { label: 'whole bundle', value: totalKb, unit: 'kB' },
-        note: `${inBundle('own code').bytes} minified bytes; bundler glue not attributed to any source: ${inBundle('other').bytes} bytes, ${inBundle('other').gzip_marginal} B gzip`,
       }),
       figure({
         id: 'widget_served_kb',
@@ -464,8 +457,12 @@ export const browserBench: BenchModule = {
 
     const notes = [
       `sizes in kB of 1000 bytes; gzip at level 9. "in our bundle (marginal)": how much smaller the gzipped file gets without that package's bytes (source map of a fresh vite build${size.sameAsDist ? ', the same code as dist' : ' — WARNING: its code differs from dist/widget/avatar-editor.js, which is stale: run `npm run build`'}). Marginal costs do not add up exactly to the total.`,
-      `"bundled alone": esbuild ${packageVersion('esbuild')} (minify, ESM, es2022), \`export * from '<package>'\`, gzip -9: lit ${kb(size.alone.lit.gzip)}, @cropper/elements ${kb(size.alone.cropperjs.gzip)}, comlink ${kb(size.alone.comlink.gzip)}, idb-keyval ${kb(size.alone['idb-keyval'].gzip)}, all four together ${kb(size.alone.all.gzip)} kB (issue 4 quotes "about ${QUOTED.depsAbout.kb} KB" for ${QUOTED.depsAbout.what}).`,
-      `reference figures QUOTED from issue 4, not measured here: ${QUOTED.uppy.what} ${QUOTED.uppy.kb} KB gzip; ${QUOTED.filepond.what} ${QUOTED.filepond.kb} KB gzip.`,
+      `"bundled alone": esbuild ${packageVersion('esbuild')} (minify, ESM, es2022), \`export * from '<package>'\`, gzip -9: lit ${kb(size.alone.lit.gzip)}, @cropper/elements ${kb(size.alone.cropperjs.gzip)}, comlink ${kb(size.alone.comlink.gzip)}, idb-keyval ${kb(size.alone['idb-keyval'].gzip)}, all four together ${kb(size.alone.all.gzip)} kB.`,
+      `our own code (widget/*.ts, main thread): ${kb(inBundle('own code').gzip_marginal)} kB gzip marginal, ${inBundle('own code').bytes} minified bytes; bundler glue not attributed to any source: ${inBundle('other').bytes} bytes, ${inBundle('other').gzip_marginal} B gzip.`,
+      'sizes' in competitors
+        ? `Uppy and FilePond: the latest versions on npm, installed in the run; their JavaScript bundled like ours (esbuild, minify, ESM, es2022, one file) and their published minified CSS as one file, each gzipped -9, summed. ` +
+          `Ours: what the avatar editor has loaded once a photo is picked with the default default-crop="smart" (entry ${totalKb} kB, styles included, + ${PICK_CHUNKS.map((name) => `${name} ${kb(chunkGzip(name))} kB`).join(' + ')}); with default-crop="center" it is entry + crop-area = ${kb(centeredGzip)} kB.`
+        : `Uppy and FilePond NOT compared: ${competitors.error}.`,
       inBundle('comlink').bytes
         ? `comlink is in the file twice: once for the main thread (${inBundle('comlink').bytes} bytes) and once inside the inlined worker string.`
         : 'comlink is not in the file: the widget and its worker exchange the few messages of widget/worker/protocol.ts (Comlink\'s APPLY format, so the benchmark page still calls the worker through Comlink.wrap).',
@@ -485,7 +482,7 @@ export const browserBench: BenchModule = {
         in_bundle: size.attributed,
         alone_esbuild: size.alone,
         served: size.served,
-        quoted_in_issue_4_not_measured: QUOTED,
+        competitors,
         versions: {
           lit: packageVersion('lit'),
           '@cropper/elements': packageVersion('@cropper/elements'),

