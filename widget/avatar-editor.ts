@@ -8,7 +8,6 @@ import type { ApiClient } from './api/client.ts';
 import { networkError } from './api/errors.ts';
 import { avatarDetail, currentUser, removeAvatar as deleteAvatar, setAvatarFile, type AvatarDetail } from './api/upload.ts';
 import type { CartoonConfig } from './api/avatar-config.ts';
-import { cartoonStyles, renderCartoonBuilder } from './cartoon-builder.ts';
 import { CartoonController } from './controllers/cartoon-controller.ts';
 import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
@@ -43,6 +42,9 @@ const PHASE_TEXTS = { processing: 'processing', upload: 'uploading', waiting: 'w
 const loadCropArea = () => import('./crop-area.ts');
 /** A failure to fetch it early is told when the photo is shown (see _show). */
 const prefetchCropArea = () => void loadCropArea().catch(() => {});
+/** The Cartoon tab's builder, a chunk of its own: fetched when the person reaches for the tab, or opens on it. */
+const loadCartoonBuilder = () => import('./cartoon-builder.ts');
+const prefetchCartoonBuilder = () => void loadCartoonBuilder().catch(() => {});
 /** How long Undo is offered after Remove (longer while it has focus). */
 const UNDO_MS = 10_000;
 /** The size hosts show an avatar at by default (avatar-changed's `url`); a smaller crop will look blurry there. */
@@ -84,7 +86,7 @@ const loadDefaultCrop = () => import('./default-crop/default-crop.ts');
  * @cssprop --avatar-editor-crop-height - height of the crop area
  */
 export class AvatarEditor extends LitElement {
-  static override styles = [editorStyles, controlStyles, tabStyles, cartoonStyles];
+  static override styles = [editorStyles, controlStyles, tabStyles];
   static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
@@ -166,6 +168,8 @@ export class AvatarEditor extends LitElement {
   private _undoTimer: ReturnType<typeof setTimeout> | undefined;
   /** The default-crop chunk, imported and warmed up in the worker ahead of the first pick. */
   private _defaultCropWarm: Promise<unknown> | null = null;
+  /** The Cartoon tab's builder, once its chunk has loaded. */
+  private _cartoonBuilder: Awaited<ReturnType<typeof loadCartoonBuilder>> | null = null;
   /** Loads emote mode's element (its own chunk) once, the first time emote mode is shown. */
   private _emotePanel: Promise<void> | null = null;
   private readonly _uploads = new UploadController(this, (detail) => emit(this, 'upload-progress', detail));
@@ -548,7 +552,12 @@ export class AvatarEditor extends LitElement {
   private _selectTab(tab: Tab) {
     if (tab !== this._tab) this._clearNotice();
     this._tab = tab;
-    if (tab === 'cartoon') this._cartoon.load().catch((error: unknown) => this._failWith(error, () => this._reload()));
+    if (tab === 'cartoon') {
+      Promise.all([loadCartoonBuilder(), this._cartoon.load()]).then(
+        ([builder]) => (this._cartoonBuilder = builder, this.requestUpdate()),
+        (error: unknown) => this._failWith(error, () => this._reload()),
+      );
+    }
   }
 
   private async _saveCartoon() {
@@ -673,7 +682,7 @@ export class AvatarEditor extends LitElement {
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)}
-        ${renderTabs(t.title, { photo: t.photoTab, cartoon: t.cartoonTab }, tab, (id) => this._selectTab(id as Tab))}
+        ${renderTabs(t.title, { photo: t.photoTab, cartoon: t.cartoonTab }, tab, (id) => this._selectTab(id as Tab), prefetchCartoonBuilder)}
         ${renderTabPanel(
           'photo',
           tab,
@@ -683,7 +692,7 @@ export class AvatarEditor extends LitElement {
         ${renderTabPanel(
           'cartoon',
           tab,
-          renderCartoonBuilder(this._cartoon, t, {
+          this._cartoonBuilder?.renderCartoonBuilder(this._cartoon, t, {
             _client: this.client,
             _busy: this._savingCartoon || this.disabled || this._refused,
             _onSave: () => this._saveCartoon(),

@@ -20,8 +20,11 @@ export const tabStyles = css`
   }
 `;
 
-/** `tabs` maps each tab's id to its label; `renderTabPanel(id, …)` renders the panel it controls. */
-export function renderTabs(label: string, tabs: Record<string, string>, selected: string, select: (id: string) => void) {
+/**
+ * `tabs` maps each tab's id to its label; `renderTabPanel(id, …)` renders the panel it controls. `reach` is told
+ * when a pointer or focus comes to the tabs (a panel's chunk can be fetched before it is asked for).
+ */
+export function renderTabs(label: string, tabs: Record<string, string>, selected: string, select: (id: string) => void, reach?: () => void) {
   const ids = Object.keys(tabs);
   const onKeyDown = (event: KeyboardEvent) => {
     const at = ids.indexOf(selected);
@@ -31,7 +34,7 @@ export function renderTabs(label: string, tabs: Record<string, string>, selected
     select(ids[next % ids.length]!);
     ((event.currentTarget as HTMLElement).children[next % ids.length] as HTMLElement).focus();
   };
-  return html`<div role="tablist" aria-label=${label} part="tabs" @keydown=${onKeyDown}>
+  return html`<div role="tablist" aria-label=${label} part="tabs" @keydown=${onKeyDown} @pointerover=${reach} @focusin=${reach}>
     ${ids.map(
       (id) => html`<button type="button" role="tab" id="tab-${id}" part="button tab" aria-controls="panel-${id}" aria-selected=${id === selected} tabindex=${id === selected ? 0 : -1} @click=${() => select(id)}>
         ${tabs[id]}

@@ -56,6 +56,16 @@ async function tabTo(el: AvatarEditor, target: () => Element | null, what: strin
   throw new Error(`Tab never reached ${what}`);
 }
 
+/**
+ * Chooses in the focused list from the keyboard: Enter opens its list of pictures, `keys` move in it, Enter takes
+ * the one reached (the lists are customizable selects: arrows open them rather than change the value at once).
+ */
+async function pickWithKeys(...keys: string[]) {
+  await sendKeys({ press: 'Enter' });
+  for (const key of keys) await sendKeys({ press: key });
+  await sendKeys({ press: 'Enter' });
+}
+
 /** Opens the Cartoon tab from the keyboard: focus the selected tab, then the right arrow. */
 async function openCartoonTab(el: AvatarEditor) {
   tabs(el)[0]!.focus();
@@ -109,15 +119,21 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     await waitForPreviewOf(el, defaults);
     await expect(el).to.be.accessible();
 
-    // A list: the arrow key picks the next hairdo.
+    // A list: Enter opens it, the arrow key goes to the next hairdo, Enter takes it. No hair: no hair colour.
+    const hairColours = () => root(el).querySelector<HTMLFieldSetElement>('input[name="hairColor"]')!.closest('fieldset')!;
     await tabTo(el, () => selectFor(el, 'topType'), 'the hairdo list');
-    await sendKeys({ press: 'ArrowDown' });
+    await pickWithKeys('ArrowDown');
     await waitFor(() => selectFor(el, 'topType').value === options.topType![1], 'the next hairdo is chosen');
+    expect(options.topType![1]).to.equal('NoHair');
+    await waitFor(() => hairColours().hidden, 'no hair colour to choose without hair');
+    const longHair = options.topType!.indexOf('LongHairBigHair');
+    await pickWithKeys(...Array<string>(longHair - 1).fill('ArrowDown'));
+    await waitFor(() => selectFor(el, 'topType').value === 'LongHairBigHair' && !hairColours().hidden, 'long hair, and its colour to choose');
     // A swatch group: Tab lands on the checked swatch, the arrow key checks the next one.
     await tabTo(el, () => root(el).querySelector('input[name="hairColor"]:checked'), 'the hair colour swatches');
     await sendKeys({ press: 'ArrowRight' });
     await waitFor(() => shownConfig(el).hairColor === options.hairColor![1], 'the next hair colour is checked');
-    await waitForPreviewOf(el, { ...defaults, topType: options.topType![1]!, hairColor: options.hairColor![1]! });
+    await waitForPreviewOf(el, { ...defaults, topType: 'LongHairBigHair', hairColor: options.hairColor![1]! });
 
     const beforeRandom = shownConfig(el);
     await tabTo(el, () => button(el, 'randomize'), 'Randomize');
@@ -128,7 +144,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     await tabTo(el, () => selectFor(el, 'eyeType'), 'the eyes list');
     const eyes = options.eyeType!;
     const eyesBefore = eyes.indexOf(selectFor(el, 'eyeType').value);
-    await sendKeys({ press: eyesBefore === 0 ? 'ArrowDown' : 'ArrowUp' });
+    await pickWithKeys(eyesBefore === 0 ? 'ArrowDown' : 'ArrowUp');
     await waitFor(() => selectFor(el, 'eyeType').value !== eyes[eyesBefore], 'another eye type is chosen');
     const chosen = shownConfig(el);
     await waitForPreviewOf(el, chosen);
@@ -163,15 +179,13 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
     await expect(again).to.be.accessible();
   });
 
-  it('draws the preview in the chosen shape and follows quick changes once they settle', async () => {
+  it('draws the preview in the chosen shape and follows the choice', async () => {
     const { token } = await newUser();
     const el = await editorFor(token, { shape: 'square' });
     await openCartoonTab(el);
     expect(getComputedStyle(preview(el)).borderRadius).to.equal('4px');
     await tabTo(el, () => selectFor(el, 'mouthType'), 'the mouth list');
-    await sendKeys({ press: 'ArrowDown' });
-    await sendKeys({ press: 'ArrowDown' });
-    await sendKeys({ press: 'ArrowDown' });
+    await pickWithKeys('ArrowDown', 'ArrowDown', 'ArrowDown');
     expect(selectFor(el, 'mouthType').value).to.equal(options.mouthType![3]);
     await waitForPreviewOf(el, { ...defaults, mouthType: options.mouthType![3]! });
     await waitFor(() => preview(el).complete && preview(el).naturalWidth > 0, 'the preview image loads');
@@ -224,7 +238,7 @@ describe('<avatar-editor> Photo and Cartoon tabs', () => {
       const el = await editorFor(token, { lang: 'de' });
       await openCartoonTab(el);
       await tabTo(el, () => selectFor(el, 'topType'), 'the hairdo list');
-      await sendKeys({ press: 'End' });
+      await pickWithKeys('End');
       await waitFor(() => selectFor(el, 'topType').value === 'RetiredHairdo', 'the retired hairdo is chosen');
       expect(selectFor(el, 'topType').selectedOptions[0]!.textContent!.trim()).to.equal('Retired hairdo');
       await tabTo(el, () => button(el, 'save'), 'Save');

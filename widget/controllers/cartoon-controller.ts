@@ -1,7 +1,7 @@
-// The cartoon being built: the server's options (fetched once), the chosen value of each, and the preview
-// URL, which follows the choices after a short pause so quick changes do not each ask the server to draw.
-// Needs nothing of its host but an API client.
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+// The cartoon being built: the server's options (fetched once), the chosen value of each, and the preview URL,
+// which follows every choice at once (the server draws an SVG in a few milliseconds, and the browser keeps showing
+// the previous drawing until the next has arrived). Needs nothing of its host but an API client.
+import type { ReactiveControllerHost } from 'lit';
 import type { ApiClient } from '../api/client.ts';
 import { cartoonOptions, cartoonPreviewUrl, type CartoonConfig, type CartoonOptions } from '../api/avatar-config.ts';
 
@@ -9,9 +9,8 @@ export interface CartoonHost extends ReactiveControllerHost {
   readonly client: ApiClient;
 }
 
-const PREVIEW_DELAY_MS = 150;
-
-export class CartoonController implements ReactiveController {
+/** A reactive controller without lifecycle hooks: it only asks its host to render when its state changes. */
+export class CartoonController {
   /** Key → allowed values, once loaded. */
   options: CartoonOptions | null = null;
   /** The chosen values (may hold a saved cartoon's values before the options arrive). */
@@ -19,15 +18,8 @@ export class CartoonController implements ReactiveController {
   /** The server's drawing of `config`; '' until the options are known. */
   previewUrl = '';
   private _loading: Promise<void> | null = null;
-  private _timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly _host: CartoonHost) {
-    _host.addController(this);
-  }
-
-  hostDisconnected() {
-    clearTimeout(this._timer);
-  }
+  constructor(private readonly _host: CartoonHost) {}
 
   /** Fetches the options the first time it is called (again after a failure); rejects with why it failed. */
   load(): Promise<void> {
@@ -45,18 +37,11 @@ export class CartoonController implements ReactiveController {
     return this._loading;
   }
 
-  /** Chooses values (a saved cartoon's, or one the user picked) and redraws the preview shortly. */
+  /** Chooses values (a saved cartoon's, or one the user picked) and points the preview at their drawing. */
   set(changes: CartoonConfig) {
     this.config = { ...this.config, ...changes };
+    if (this.options) this.previewUrl = cartoonPreviewUrl(this._host.client, this.chosen());
     this._host.requestUpdate();
-    if (!this.options) return;
-    clearTimeout(this._timer);
-    const show = () => {
-      this.previewUrl = cartoonPreviewUrl(this._host.client, this.chosen());
-      this._host.requestUpdate();
-    };
-    if (this.previewUrl) this._timer = setTimeout(show, PREVIEW_DELAY_MS);
-    else show(); // the first preview at once
   }
 
   /** A random value for every key. */
