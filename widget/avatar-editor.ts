@@ -29,7 +29,7 @@ const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 const MAX_EMOTE_BYTES = 1024 * 1024;
 const PREVIEW_SIZES = [96, 48, 32];
 /** The emote panel's parts, styled from the page through <avatar-editor>::part(). */
-const EMOTE_PANEL_PARTS = 'emotes,emote-list,quota,trash,cropper,toolbar,progress,status,button,choose,upload,cancel,delete,restore';
+const EMOTE_PANEL_PARTS = 'emotes,emote-list,quota,trash,cropper,toolbar,progress,status,button,choose,upload,cancel,delete,restore,retry';
 
 type Stage = 'empty' | 'camera' | 'crop' | 'busy';
 type Tab = 'photo' | 'cartoon';
@@ -494,7 +494,8 @@ export class AvatarEditor extends LitElement {
 
   /** Focuses at once what the user works on in the tab shown: the crop area, the file button, or the tab. */
   private _focusHere() {
-    (this._cropArea ?? this.renderRoot.querySelector<HTMLElement>('[role=tabpanel]:not([hidden]) input, [aria-selected=true]'))?.focus();
+    const root = this.renderRoot;
+    (this._cropArea ?? root.querySelector<HTMLElement>('[role=tabpanel]:not([hidden]) input') ?? root.querySelector<HTMLElement>('[aria-selected=true]'))?.focus();
   }
 
   /** Focuses `selector` once rendered, or what comes next when it is not there. */
@@ -554,7 +555,10 @@ export class AvatarEditor extends LitElement {
     this._tab = tab;
     if (tab === 'cartoon') {
       Promise.all([loadCartoonBuilder(), this._cartoon.load()]).then(
-        ([builder]) => (this._cartoonBuilder = builder, this.requestUpdate()),
+        ([builder]) => {
+          this._cartoonBuilder = builder;
+          this.requestUpdate();
+        },
         (error: unknown) => this._failWith(error, () => this._reload()),
       );
     }

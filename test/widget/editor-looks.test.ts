@@ -13,16 +13,7 @@ import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { eachLook, expectFits, look } from './browser.ts';
 import { animatedGif, waitFor } from './fixtures.ts';
 import { newUser, server, tokenFor } from './server.ts';
-import { choose, pngFile } from './user-actions.ts';
-
-const STOPPED = 'http://127.0.0.1:9';
-
-async function avatarEditor(lang: string, token: string, endpoint = server.url) {
-  const el = await fixture<AvatarEditor>(html`<avatar-editor lang=${lang} output-size="128" .endpoint=${endpoint} .token=${token}></avatar-editor>`);
-  await el.updateComplete;
-  const root = el.shadowRoot!;
-  return { el, root, status: () => root.querySelector('[part="status"]')!.textContent!.trim() };
-}
+import { avatarEditor, choose, pngFile, STOPPED_SERVER } from './user-actions.ts';
 
 /** Keeps what the screen shows (for a state that is about scrolling). */
 const screenshotOfViewport = (name: string) =>
@@ -40,18 +31,18 @@ eachLook('the states of issue 18 §1', async ({ width, scheme, lang }) => {
   const tag = `${width}-${scheme}-${lang}`;
   const user = await newUser();
 
-  const refused = await avatarEditor(lang, `${(await tokenFor(user.id)).slice(0, -4)}AAAA`);
+  const refused = await avatarEditor(`${(await tokenFor(user.id)).slice(0, -4)}AAAA`, { lang });
   await waitFor(() => refused.status() === t.errorAuth, 'the refusal');
   await state(refused.el, refused.root.querySelector('section')!, refused.root, `refused-${tag}`);
   refused.el.remove();
 
-  const stopped = await avatarEditor(lang, user.token, STOPPED);
+  const stopped = await avatarEditor(user.token, { endpoint: STOPPED_SERVER, lang });
   await waitFor(() => stopped.root.querySelector('[part~="retry"]'), 'Try again', 15_000);
   expect(stopped.status()).to.equal(t.errorUnreachable);
   await state(stopped.el, stopped.root.querySelector('section')!, stopped.root, `unreachable-${tag}`);
   stopped.el.remove();
 
-  const { el, root, status } = await avatarEditor(lang, user.token);
+  const { el, root, status } = await avatarEditor(user.token, { lang });
   const section = root.querySelector('section')!;
   await el.openFile(await pngFile('tiny.png', 50, 50));
   await waitFor(() => root.querySelector('[part="warning"]'), 'the small-photo warning');
@@ -89,7 +80,7 @@ eachLook('the states of issue 18 §1', async ({ width, scheme, lang }) => {
   await state(emotes, panelRoot.querySelector('section')!, panelRoot, `emotes-frames-${tag}`);
   emotes.remove();
 
-  const cartoon = await avatarEditor(lang, user.token);
+  const cartoon = await avatarEditor(user.token, { lang });
   cartoon.root.querySelector<HTMLButtonElement>('#tab-cartoon')!.click();
   const select = (key: string) => cartoon.root.querySelector<HTMLSelectElement>(`select[name="${key}"]`)!;
   await waitFor(() => cartoon.root.querySelector('select[name="topType"]'), 'the cartoon options');

@@ -10,25 +10,10 @@ import type { AvatarEmotePanel } from '../../widget/emote-panel.ts';
 import { LOCALES, format } from '../../widget/i18n.ts';
 import { animatedGif, waitFor } from './fixtures.ts';
 import { newUser, server, tokenFor } from './server.ts';
-import { choose, flakyEndpoint, pngFile } from './user-actions.ts';
+import { avatarEditor, choose, flakyEndpoint, pngFile, STOPPED_SERVER } from './user-actions.ts';
 
 const en = LOCALES.en!;
 const de = LOCALES.de!;
-/** The discard port: nothing listens there, as with a stopped server. */
-const STOPPED = 'http://127.0.0.1:9';
-
-async function avatarEditor(token: string, endpoint = server.url, lang = 'en') {
-  const el = await fixture<AvatarEditor>(html`<avatar-editor lang=${lang} output-size="128" .endpoint=${endpoint} .token=${token}></avatar-editor>`);
-  await el.updateComplete;
-  const root = el.shadowRoot!;
-  return {
-    el,
-    root,
-    status: () => root.querySelector('[part="status"]')!.textContent!.trim(),
-    button: (part: string) => root.querySelector<HTMLButtonElement>(`button[part~="${part}"]`),
-  };
-}
-
 async function emoteEditor(token: string) {
   const el = await fixture<AvatarEditor>(html`<avatar-editor mode="emote" .endpoint=${server.url} .token=${token}></avatar-editor>`);
   await el.updateComplete;
@@ -49,7 +34,7 @@ const tampered = async () => `${(await tokenFor((await newUser()).id)).slice(0, 
 describe('the real cause, and what the user can do about it', () => {
   it('a stopped server: “not answering”, in the user’s language, with Try again', async function () {
     this.timeout(30_000);
-    const { el, status, button } = await avatarEditor((await newUser()).token, STOPPED, 'de');
+    const { el, status, button } = await avatarEditor((await newUser()).token, { endpoint: STOPPED_SERVER, lang: 'de' });
     const failed = oneEvent(el, 'avatar-error');
     expect((await failed).detail).to.include({ code: 'NETWORK_ERROR', retryable: true });
     await el.updateComplete;

@@ -1,13 +1,12 @@
 // Remove with Undo (issue 18 §1.9): the avatar goes at once (avatar-removed), and for a few seconds Undo sets it
 // again — a photo by its file (PUT /v1/users/me/avatar, the server keeps the file), a cartoon by saving its
 // options again (a cartoon has no file). The server is asked what the avatar is after each step.
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, oneEvent } from '@open-wc/testing';
 import '../../widget/index.ts';
-import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import { LOCALES } from '../../widget/i18n.ts';
 import { waitFor } from './fixtures.ts';
 import { newUser, server } from './server.ts';
-import { pngFile } from './user-actions.ts';
+import { avatarEditor, pngFile } from './user-actions.ts';
 
 const en = LOCALES.en!;
 
@@ -17,22 +16,10 @@ async function serverAvatar(token: string) {
   return ((await res.json()) as { avatar: { file_id: string | null; source: string; config?: Record<string, string> } | null }).avatar;
 }
 
-async function editor(token: string) {
-  const el = await fixture<AvatarEditor>(html`<avatar-editor output-size="128" .endpoint=${server.url} .token=${token}></avatar-editor>`);
-  await el.updateComplete;
-  const root = el.shadowRoot!;
-  return {
-    el,
-    root,
-    status: () => root.querySelector('[part="status"]')!.textContent!.trim(),
-    button: (part: string) => root.querySelector<HTMLButtonElement>(`button[part~="${part}"]`),
-  };
-}
-
 describe('Remove, then Undo', () => {
   it('a photo: removed at once, and Undo sets the same file again', async () => {
     const user = await newUser();
-    const { el, status, button } = await editor(user.token);
+    const { el, status, button } = await avatarEditor(user.token);
     await el.openFile(await pngFile());
     await waitFor(() => el.currentCrop(), 'the crop area');
     const saved = oneEvent(el, 'avatar-changed');
@@ -61,7 +48,7 @@ describe('Remove, then Undo', () => {
 
   it('a cartoon: Undo saves its options again', async () => {
     const user = await newUser();
-    const { el, root, button } = await editor(user.token);
+    const { el, root, button } = await avatarEditor(user.token);
     root.querySelector<HTMLButtonElement>('#tab-cartoon')!.click();
     await waitFor(() => root.querySelector('select[name="topType"]'), 'the cartoon options');
     const hair = root.querySelector<HTMLSelectElement>('select[name="topType"]')!;
@@ -84,7 +71,7 @@ describe('Remove, then Undo', () => {
   it('Undo is offered for a few seconds, then the removal stands', async function () {
     this.timeout(30_000);
     const user = await newUser();
-    const { el, status, button } = await editor(user.token);
+    const { el, status, button } = await avatarEditor(user.token);
     await el.openFile(await pngFile());
     await waitFor(() => el.currentCrop(), 'the crop area');
     await el.save();

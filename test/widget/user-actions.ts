@@ -1,7 +1,27 @@
-// What the tests of issue 18 do as a user would: pick a file (the OS dialog's answer), find what has focus,
-// reach a control with Tab, and point the editor at a server that fails for a while.
+// What the tests of issue 18 do as a user would: open an editor, pick a file (the OS dialog's answer), find what has
+// focus, reach a control with Tab, and point the editor at a server that fails for a while or not at all.
+import { fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import '../../widget/index.ts';
+import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import { focused } from './browser.ts';
+import { server } from './server.ts';
+
+/** The discard port: nothing listens there, as with a stopped server. */
+export const STOPPED_SERVER = 'http://127.0.0.1:9';
+
+/** An avatar-mode editor on the page (output-size 128, for quick saves), with its status line and buttons. */
+export async function avatarEditor(token: string, { endpoint = server.url, lang = 'en' } = {}) {
+  const el = await fixture<AvatarEditor>(html`<avatar-editor lang=${lang} output-size="128" .endpoint=${endpoint} .token=${token}></avatar-editor>`);
+  await el.updateComplete;
+  const root = el.shadowRoot!;
+  return {
+    el,
+    root,
+    status: () => root.querySelector('[part="status"]')!.textContent!.trim(),
+    button: (part: string) => root.querySelector<HTMLButtonElement>(`button[part~="${part}"]`),
+  };
+}
 
 /** A flat-coloured PNG as a File (what a file dialog hands over). */
 export async function pngFile(name = 'photo.png', width = 600, height = 400, colour = '#e11d48'): Promise<File> {
