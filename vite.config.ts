@@ -116,7 +116,7 @@ export default defineConfig(({ command }) => ({
     fs: { allow: ['.'] },
   },
   worker: { format: 'es' },
-  // The face detector's model (widget/default-crop/chunk.ts imports it with ?inline, into its lazily loaded chunk).
+  // The face detector's model (widget/default-crop/default-crop.ts imports it with ?inline, into its lazily loaded chunk).
   assetsInclude: ['**/*.tflite'],
   build: {
     outDir: 'dist/widget',

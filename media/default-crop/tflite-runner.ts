@@ -105,21 +105,38 @@ function scratch(size: number): Float32Array {
   return scratchBuffer;
 }
 
-function conv2d(op: TfliteOperator, run: Run, out: Float32Array) {
-  const [, inH, inW, inC] = run.shape(op.inputs[0]!) as [number, number, number, number];
-  const [, outH, outW, outC] = run.shape(op.outputs[0]!) as [number, number, number, number];
-  const [, kH, kW] = run.shape(op.inputs[1]!) as [number, number, number, number];
-  const input = run.value(op.inputs[0]!);
-  const weights = run.value(op.inputs[1]!);
-  const bias = op.inputs[2]! >= 0 ? run.value(op.inputs[2]!) : null;
+/** A convolution's sizes (NHWC input and output, kernel from its weights), strides and SAME padding. */
+function convolution(op: TfliteOperator, run: Run) {
+  const [, inH = 1, inW = 1, inC = 1] = run.shape(op.inputs[0]!);
+  const [, outH = 1, outW = 1, outC = 1] = run.shape(op.outputs[0]!);
+  const [, kH = 1, kW = 1] = run.shape(op.inputs[1]!);
   const strideW = op.option(1, 1);
   const strideH = op.option(2, 1);
+  return {
+    inH,
+    inW,
+    inC,
+    outH,
+    outW,
+    outC,
+    kH,
+    kW,
+    strideW,
+    strideH,
+    padTop: padBefore(op.option(0), inH, outH, strideH, kH),
+    padLeft: padBefore(op.option(0), inW, outW, strideW, kW),
+    input: run.value(op.inputs[0]!),
+    weights: run.value(op.inputs[1]!),
+    bias: op.inputs[2]! >= 0 ? run.value(op.inputs[2]!) : null,
+  };
+}
+
+function conv2d(op: TfliteOperator, run: Run, out: Float32Array) {
+  const { inH, inW, inC, outH, outW, outC, kH, kW, strideW, strideH, padTop, padLeft, input, weights, bias } = convolution(op, run);
   if (kH === 1 && kW === 1 && strideW === 1 && strideH === 1) pointwise(input, weights, bias, out, outH * outW, inC, outC);
   else {
     // im2col: every output pixel's receptive field becomes one row laid out as the weights are ([ky][kx][in]),
     // zeros where the window hangs over the edge; the convolution is then one pointwise product.
-    const padTop = padBefore(op.option(0), inH, outH, strideH, kH);
-    const padLeft = padBefore(op.option(0), inW, outW, strideW, kW);
     const patchSize = kH * kW * inC;
     const patches = scratch(outH * outW * patchSize);
     for (let y = 0, to = 0; y < outH; y++) {
@@ -141,17 +158,8 @@ function conv2d(op: TfliteOperator, run: Run, out: Float32Array) {
 }
 
 function depthwiseConv2d(op: TfliteOperator, run: Run, out: Float32Array) {
-  const [, inH, inW, channels] = run.shape(op.inputs[0]!) as [number, number, number, number];
-  const [, outH, outW, outC] = run.shape(op.outputs[0]!) as [number, number, number, number];
+  const { inH, inW, inC: channels, outH, outW, outC, kH, kW, strideW, strideH, padTop, padLeft, input, weights, bias } = convolution(op, run);
   if (outC !== channels) throw new Error('DEPTHWISE_CONV_2D with a depth multiplier is not supported');
-  const [, kH, kW] = run.shape(op.inputs[1]!) as [number, number, number, number];
-  const input = run.value(op.inputs[0]!);
-  const weights = run.value(op.inputs[1]!);
-  const bias = op.inputs[2]! >= 0 ? run.value(op.inputs[2]!) : null;
-  const strideW = op.option(1, 1);
-  const strideH = op.option(2, 1);
-  const padTop = padBefore(op.option(0), inH, outH, strideH, kH);
-  const padLeft = padBefore(op.option(0), inW, outW, strideW, kW);
   for (let y = 0; y < outH; y++) {
     const top = y * strideH - padTop;
     for (let x = 0; x < outW; x++) {
