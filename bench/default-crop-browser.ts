@@ -175,7 +175,7 @@ export async function browserFigures(set: EvalImage[], photo: { bytes: Buffer; f
       value: gzip(chunk),
       unit: 'B',
       reference: { label: 'its model alone (face_detection_short_range.tflite), gzip -9', value: gzip(model), unit: 'B' },
-      note: `brotli 11: ${brotli(chunk)} B; raw ${chunk.length} B; loaded only once a photo is picked`,
+      note: `brotli 11: ${brotli(chunk)} B; raw ${chunk.length} B; fetched when the person reaches for the picker, never part of the entry`,
     }),
   ];
   return {
