@@ -3,15 +3,17 @@ import { format, type Strings } from './i18n.ts';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
 
-/** Number formats by locale: making one loads ICU data (tens of ms on a slow phone), so each is made once. */
-const numberFormats = new Map<string, Intl.NumberFormat>();
-
-/** "25 MB", "1.5 MB" ("1,5 MB" in de), "300 KB" (binary units, as the limits are set). */
+/**
+ * "25 MB", "1.5 MB" ("1,5 MB" in de, fr, es), "300 KB" (binary units, as the limits are set). Not through
+ * Intl.NumberFormat: its first use is 50–180 ms of ICU set-up at 4× CPU throttle, and the status line words the
+ * limit in every render (the editor's first one included).
+ */
 export function formatBytes(bytes: number, locale = 'en'): string {
   const mb = bytes / 1024 / 1024;
-  let formatter = numberFormats.get(locale);
-  if (!formatter) numberFormats.set(locale, (formatter = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 })));
-  const number = (n: number) => formatter.format(n);
+  const number = (n: number) => {
+    const text = String(Math.round(n * 10) / 10);
+    return /^en\b/i.test(locale) ? text : text.replace('.', ',');
+  };
   return mb >= 1 ? `${number(mb)} MB` : `${number(Math.round(bytes / 1024))} KB`;
 }
 
