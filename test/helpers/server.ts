@@ -306,8 +306,8 @@ export interface UploadOptions {
   filename?: string;
 }
 
-/** Creates an upload, PUTs the bytes and completes it. Returns the file id (processing may still be running). */
-export async function uploadImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
+/** Creates an upload and PUTs the bytes, without completing it (the complete is what queues its job). Returns the file id. */
+export async function sendImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
   const contentType = opts.contentType ?? 'image/jpeg';
   const created = await api(server, 'POST', '/v1/uploads', {
     token,
@@ -323,9 +323,20 @@ export async function uploadImage(server: RunningServer, token: string, bytes: U
   if (created.status !== 201) throw new Error(`create upload: ${created.status} ${created.text}`);
   const put = await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) });
   if (!put.ok) throw new Error(`PUT: ${put.status} ${await put.text()}`);
-  const done = await api(server, 'POST', `/v1/uploads/${created.json.file_id}/complete`, { token });
-  if (done.status !== 202) throw new Error(`complete: ${done.status} ${done.text}`);
   return created.json.file_id;
+}
+
+/** Completes an upload whose bytes were sent (202), starting its processing. */
+export async function completeUpload(server: RunningServer, token: string, fileId: string): Promise<void> {
+  const done = await api(server, 'POST', `/v1/uploads/${fileId}/complete`, { token });
+  if (done.status !== 202) throw new Error(`complete: ${done.status} ${done.text}`);
+}
+
+/** Creates an upload, PUTs the bytes and completes it. Returns the file id (processing may still be running). */
+export async function uploadImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
+  const fileId = await sendImage(server, token, bytes, opts);
+  await completeUpload(server, token, fileId);
+  return fileId;
 }
 
 /** Polls a condition until it holds (no fixed sleeps: short polls, bounded total time). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { jpeg } from '../fixtures/images.ts';
 import { queryValue } from '../helpers/database.ts';
-import { api, expectError, fetchBytes, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
+import { api, completeUpload, expectError, fetchBytes, sendImage, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 
 /** The request one of the systems we replace sends, verbatim. */
 const VERBATIM = {
@@ -266,15 +266,11 @@ describe('config avatars', () => {
       for (let attempt = 1; attempt <= 5; attempt++) {
         const user = `overtaken-${attempt}`;
         const token = userToken(server, user);
-        const bytes = await jpeg(300, 300);
-        const created = await api(server, 'POST', '/v1/uploads', { token, json: { upload_type: 'profile_pic', filename: 'p.jpg', content_type: 'image/jpeg', size_bytes: bytes.byteLength } });
-        assert.equal(created.status, 201, created.text);
-        assert.ok((await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) })).ok);
-        const photoId: string = created.json.file_id;
+        const photoId = await sendImage(server, token, await jpeg(300, 300));
 
         const drawing = setConfig(server, token, VERBATIM);
         await server.waitForLine(new RegExp(`^cartoon started \\S+ ${user}$`));
-        assert.equal((await api(server, 'POST', `/v1/uploads/${photoId}/complete`, { token })).status, 202);
+        await completeUpload(server, token, photoId);
         const cartoon = await drawing;
         assert.equal((await waitForFile(server, token, photoId)).processing_state, 'ready');
         if (cartoon.status === 200) {

@@ -8,21 +8,9 @@ import { PER_ENDPOINT } from '../../server/webhooks/dispatcher.ts';
 import { BACKOFF_AFTER } from '../../server/webhooks/health.ts';
 import { jpeg } from '../fixtures/images.ts';
 import { queryDb, queryValue } from '../helpers/database.ts';
-import { TEST_DATABASE, api, expectError, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
+import { TEST_DATABASE, api, completeUpload, expectError, sendImage, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 import { adminAuth, deliveries } from '../helpers/webhook-admin.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
-
-/** Uploads and PUTs a photo without completing it: the complete is what queues its job. */
-async function uploaded(server: RunningServer, token: string, bytes: Uint8Array): Promise<string> {
-  const created = await api(server, 'POST', '/v1/uploads', { token, json: { upload_type: 'profile_pic', filename: 'p.jpg', content_type: 'image/jpeg', size_bytes: bytes.byteLength } });
-  assert.equal(created.status, 201, created.text);
-  const put = await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(bytes) });
-  assert.ok(put.ok, await put.text());
-  return created.json.file_id;
-}
-
-const complete = async (server: RunningServer, token: string, fileId: string) =>
-  assert.equal((await api(server, 'POST', `/v1/uploads/${fileId}/complete`, { token })).status, 202);
 
 /** File ids in the order their jobs started, from the server's log. */
 const startOrder = (server: RunningServer) => server.lines.flatMap((line) => /^job started \S+ (\S+)$/.exec(line)?.[1] ?? []);
@@ -41,10 +29,10 @@ describe('render jobs are shared out between users', () => {
     const flooder = userToken(server, 'flooder');
     const other = userToken(server, 'other');
     const photo = await jpeg(1600, 1600);
-    const backlog = await Promise.all(Array.from({ length: 5 }, () => uploaded(server, flooder, photo)));
-    const single = await uploaded(server, other, await jpeg(400, 400));
-    for (const fileId of backlog) await complete(server, flooder, fileId);
-    await complete(server, other, single);
+    const backlog = await Promise.all(Array.from({ length: 5 }, () => sendImage(server, flooder, photo)));
+    const single = await sendImage(server, other, await jpeg(400, 400));
+    for (const fileId of backlog) await completeUpload(server, flooder, fileId);
+    await completeUpload(server, other, single);
     // Jobs of the backlog that had started by now could not have waited for the other user's.
     const startedBefore = new Set(startOrder(server));
     assert.ok(startedBefore.size < backlog.length, 'some of the backlog is still queued when the other photo arrives');

@@ -9,7 +9,7 @@ import { probeImage, renderAvatarVariants, type AvatarVariant, type PipelineLimi
 import { reusableWebp } from '../../server/images/webp-reuse.ts';
 import { photoPixels } from '../fixtures/progressive.ts';
 import { camera } from '../fixtures/hostile.ts';
-import { fetchBytes, startServer, api, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
+import { api, fetchBytes, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
 
 const limits: PipelineLimits = { maxPixels: 40_000_000, maxFrames: 200, timeoutSeconds: 30 };
 const SIZES = [1600, 512, 256, 128, 64];
@@ -102,14 +102,9 @@ describe('over HTTP', () => {
   test('a widget-like upload becomes ready with its own bytes as the 1600 px avatar', async () => {
     const token = userToken(server, 'widget');
     const upload = await widgetUpload();
-    const created = await api(server, 'POST', '/v1/uploads', {
-      token,
-      json: { upload_type: 'profile_pic', filename: 'avatar.webp', content_type: 'image/webp', size_bytes: upload.length, crop_x: 0, crop_y: 0, crop_w: SIDE, crop_h: SIDE },
-    });
-    assert.equal(created.status, 201, created.text);
-    assert.ok((await fetch(created.json.upload_url, { method: 'PUT', headers: created.json.upload_headers, body: new Uint8Array(upload) })).ok);
-    assert.equal((await api(server, 'POST', `/v1/uploads/${created.json.file_id}/complete`, { token })).status, 202);
-    assert.equal((await waitForFile(server, token, created.json.file_id)).processing_state, 'ready');
+    // As the widget sends it: its output, cropped whole.
+    const fileId = await uploadImage(server, token, upload, { contentType: 'image/webp', crop: { crop_x: 0, crop_y: 0, crop_w: SIDE, crop_h: SIDE } });
+    assert.equal((await waitForFile(server, token, fileId)).processing_state, 'ready');
     const avatar = await api(server, 'GET', '/v1/users/widget/avatar?size=1600');
     assert.equal(avatar.status, 200, avatar.text);
     const served = await fetchBytes(avatar.json.url);
