@@ -133,6 +133,10 @@ export async function createSharedFileSettled(opts: {
       void next.end().catch(() => {});
       if (client === next) reconnect(0);
     });
+    // The server may also close the connection without an error (a restart, an idle timeout).
+    next.on('end', () => {
+      if (client === next) reconnect(0);
+    });
     try {
       await next.query(`LISTEN ${FILE_SETTLED_CHANNEL}`);
     } catch (error) {

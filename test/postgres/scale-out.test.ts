@@ -155,6 +155,14 @@ describe('GET /v1/files/{id}?wait=N across processes', () => {
     const waited = await api(a, 'GET', `/v1/files/${fileId}?wait=30`, { token });
     assert.equal(waited.json.processing_state, 'ready');
     assert.deepEqual(jobsStarted(a), [], 'a never rendered it');
+
+    // The listening connections are cut (a database restart, a proxy's idle timeout): each process listens again.
+    const cut = await queryDb<{ ok: boolean }>(c, "select pg_terminate_backend(pid) as ok from pg_stat_activity where query = 'LISTEN avatar_file_settled'");
+    assert.equal(cut.length, 2, 'one listening connection per process');
+    await a.waitForLine(/^file wait listener: .*reconnecting$/);
+    const next = await uploadImage(b, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
+    await b.waitForLine(new RegExp(`^job started \\S+ ${next}$`));
+    assert.equal((await api(a, 'GET', `/v1/files/${next}?wait=30`, { token })).json.processing_state, 'ready');
   });
 });
 
