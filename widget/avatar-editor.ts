@@ -166,6 +166,8 @@ export class AvatarEditor extends LitElement {
   /** Only the newest load of the current avatar is shown (the token may change while one is under way). */
   private _loads = 0;
   private _undoTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Settles once the default crop of the photo being opened is placed (or found to be the centred one). */
+  private _defaultCropPlaced: Promise<unknown> = Promise.resolve();
   /** The default-crop chunk, imported and warmed up in the worker ahead of the first pick. */
   private _defaultCropWarm: Promise<unknown> | null = null;
   /** The Cartoon tab's builder, once its chunk has loaded. */
@@ -286,9 +288,9 @@ export class AvatarEditor extends LitElement {
     // Decoded once, here, and kept in the worker for Save.
     if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._drafts.offered = null; // a new photo replaces the draft on offer
+    if (this.defaultCrop !== 'center') this._defaultCropPlaced = this._placeDefaultCrop(file);
     this._show(file, null);
     this._focusNext();
-    if (this.defaultCrop !== 'center') void this._placeDefaultCrop(file);
     await this._drafts.save(file, null);
     return true;
   }
@@ -396,7 +398,17 @@ export class AvatarEditor extends LitElement {
     // The crop it opens on is one for the worker to start on, and one to check the size of.
     this._ready = Promise.all([loadCropArea(), this.updateComplete])
       .then(() => this._cropArea?.ready)
-      .then(() => (this._checkSize(), this._prepareSoon()), (error) => this._failWith(networkError(String(error))));
+      .then(
+        () => {
+          this._checkSize();
+          // The crop it opens on is placed by code, not by a hand still moving: the worker starts on it at once
+          // (once the default crop is in), so a Save right away finds the encode under way.
+          const placed = this._defaultCropPlaced;
+          this._defaultCropPlaced = Promise.resolve();
+          void placed.then(() => this._prepareSoon(0));
+        },
+        (error) => this._failWith(networkError(String(error))),
+      );
   }
 
   /** Offers the user's saved draft; one whose upload failed offline is resumed and retried right away. */
@@ -629,8 +641,8 @@ export class AvatarEditor extends LitElement {
     this._prepareSoon();
   }
 
-  private _prepareSoon() {
-    if (this._file) this._uploads.prepareSoon(this._file, () => (this._stage === 'crop' ? this._processOptions() : null));
+  private _prepareSoon(settleMs?: number) {
+    if (this._file) this._uploads.prepareSoon(this._file, () => (this._stage === 'crop' ? this._processOptions() : null), settleMs);
   }
 
   private _onPick(event: Event) {

@@ -38,12 +38,12 @@ export class UploadController implements ReactiveController {
   }
 
   /** The crop changed: once it settles, the worker processes it, and Save with the same crop takes that result. */
-  prepareSoon(file: Blob, options: () => ProcessOptions | null) {
+  prepareSoon(file: Blob, options: () => ProcessOptions | null, settleMs = SETTLE_MS) {
     clearTimeout(this._settle);
     this._settle = setTimeout(() => {
       const settled = options();
       if (settled) sharedImageWorker().prepare(file, settled);
-    }, SETTLE_MS);
+    }, settleMs);
   }
 
   abort() {
