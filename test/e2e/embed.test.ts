@@ -263,6 +263,9 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     assert.equal(file.status, 200, file.text);
     assert.equal(file.json.content_type, 'image/webp');
     assert.equal(file.json.processing_state, 'ready');
+    // The person's crop was drawn in the worker: the server took the square whole, as chosen.
+    assert.equal(file.json.crop_source, 'user');
+    assert.deepEqual(file.json.crop, { x: 0, y: 0, w: expectedSide, h: expectedSide });
     assert.equal(file.json.size_bytes, body.length);
 
     // The widget talked to the origin its script came from (no endpoint attribute) and nowhere else.

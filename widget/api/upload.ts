@@ -24,7 +24,7 @@ export interface AvatarDetail {
 }
 
 export interface UploadAvatarOptions {
-  /** Square crop in source pixels; omit when the blob is already cropped. */
+  /** Square crop in source pixels; without one the server applies its default crop (face, saliency or centre). */
   crop?: Crop | null | undefined;
   filename?: string | undefined;
   onProgress?: ((progress: UploadProgress) => void) | undefined;

@@ -66,6 +66,9 @@ export class UploadController implements ReactiveController {
       abort.signal.throwIfAborted();
       this._report({ phase: 'processing', loaded: 1, total: 1 });
       const detail = await uploadAvatar(this._host.client, processed.blob, {
+        // The worker drew the person's crop: the server is to take the whole square as it is (its own default
+        // crop, meant for uploads that come without one, would look for a face in it and cut again).
+        crop: { x: 0, y: 0, w: processed.width, h: processed.height },
         signal: abort.signal,
         onProgress: (p) => this._report({ phase: p.phase === 'processing' ? 'waiting' : 'upload', loaded: p.loaded, total: p.total }),
       });
