@@ -244,7 +244,8 @@ export class AvatarEditor extends LitElement {
     this._followPageScheme();
     document.addEventListener('paste', this._onDocumentPaste);
     if (this._camera !== 'native') {
-      void this._lookForCamera();
+      // After the first render: asking for the devices costs it ~10 ms at 4× CPU throttle, for a button that can wait.
+      setTimeout(() => void this._lookForCamera());
       navigator.mediaDevices?.addEventListener('devicechange', this._lookForCamera);
     }
   }
