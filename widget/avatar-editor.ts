@@ -87,7 +87,7 @@ const loadDefaultCrop = () => import('./default-crop/default-crop.ts');
  */
 export class AvatarEditor extends LitElement {
   static override styles = [editorStyles, controlStyles, tabStyles];
-  static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
     endpoint: { type: String },

@@ -47,7 +47,7 @@ export class AvatarCamera extends LitElement {
     `,
   ];
 
-  static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
     text: { attribute: false },

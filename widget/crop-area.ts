@@ -164,7 +164,7 @@ export class CropArea extends LitElement {
     `,
   ];
 
-  static override shadowRootOptions = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
 
   static override properties = {
     src: { type: String },
