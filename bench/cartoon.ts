@@ -3,9 +3,10 @@
 // rasterizing the same SVG once at 1600 px plus one 1600 px WebP encode, in-process. The in-process pipeline
 // (the same SVG → every variant) is shown too, so HTTP, database and storage costs can be told apart.
 import sharp from 'sharp';
+import { encoderSettings } from '../media/variants.ts';
 import { CARTOON_DEFAULTS, type CartoonConfig } from '../server/images/cartoon/options.ts';
 import { renderCartoonSvg } from '../server/images/cartoon/render.ts';
-import { CARTOON_SIDE, renderSvgVariants, webpOptions } from '../server/images/pipeline.ts';
+import { CARTOON_SIDE, renderSvgVariants } from '../server/images/pipeline.ts';
 import { figure, round, type BenchModule, type SectionResult } from './report.ts';
 import { startBenchServer } from './server-process.ts';
 import { AVATAR_SIZES, LIMITS } from './server-work.ts';
@@ -28,7 +29,7 @@ function log(line: string) {
 
 /** FLOOR: rasterize the SVG once at 1600 px and encode one 1600 px WebP with the pipeline's options. */
 async function floor(svg: string): Promise<number> {
-  const webp = await sharp(Buffer.from(svg)).webp(webpOptions(CARTOON_SIDE)).toBuffer();
+  const webp = await sharp(Buffer.from(svg)).webp(encoderSettings('avatar', 'webp', CARTOON_SIDE * CARTOON_SIDE)).toBuffer();
   return webp.length;
 }
 

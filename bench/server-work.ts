@@ -2,11 +2,13 @@
 // way it must beat. The floor and the naive way use the pipeline's own WebP options and crop cap, so a change
 // there changes the references too.
 import sharp from 'sharp';
+import { encoderSettings } from '../media/variants.ts';
 import { loadConfig } from '../server/config.ts';
 import { createLimiter } from '../server/images/limiter.ts';
-import { CROPPED_MAX, ENCODES_AT_ONCE, probeImage, renderAvatarVariants, webpOptions, type Crop, type PipelineLimits } from '../server/images/pipeline.ts';
+import { CROPPED_MAX, ENCODES_AT_ONCE, probeImage, renderAvatarVariants, type Crop, type PipelineLimits } from '../server/images/pipeline.ts';
 
-export const webpFor = webpOptions;
+/** The WebP settings of an avatar variant `side` px wide, as the pipeline encodes it. */
+export const webpFor = (side: number) => encoderSettings('avatar', 'webp', side * side);
 export { CROPPED_MAX };
 
 /** The server's defaults (limits, avatar sizes) exactly as the CLI would load them with no settings. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AVATAR_SIZES, CROPPED_MAX } from '../media/variants.ts';
 import type { TokenSettings } from './tokens.ts';
 import { parseSecret } from './webhooks/sign.ts';
 import { checkWebhookUrl, parseWebhookUrl, WebhookUrlError } from './webhooks/target.ts';
@@ -87,7 +88,6 @@ export class ConfigError extends Error {
   }
 }
 
-export const STANDARD_AVATAR_SIZES = [1600, 512, 256, 128, 64];
 const MiB = 1024 * 1024;
 
 export const HELP = `Usage: avatar-server [options]
@@ -193,8 +193,8 @@ function storageSettings(env: Env): StorageSettings {
 }
 
 function sizes(name: string, raw: string | undefined): number[] {
-  const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => integer(name, s, 0, 16, 2048));
-  return [...new Set([...STANDARD_AVATAR_SIZES, ...extra])].sort((a, b) => b - a);
+  const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((s) => integer(name, s, 0, 16, CROPPED_MAX));
+  return [...new Set([...AVATAR_SIZES, ...extra])].sort((a, b) => b - a);
 }
 
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000];

@@ -1,5 +1,7 @@
 // Request and response schemas: the same zod objects validate requests and generate /openapi.json.
 import { z } from '@hono/zod-openapi';
+import { CROP_SOURCES } from '../media/crop.ts';
+import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE, DEFAULT_EMOTE_SIZE, EMOTE_SIZES } from '../media/variants.ts';
 import { USER_ID } from './auth.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
 import { MAX_JPEG_SCANS } from './images/jpeg-structure.ts';
@@ -96,7 +98,7 @@ export const FileSchema = z
       .optional()
       .openapi({ description: 'The part of the source the picture is made of (after EXIF orientation): the one asked for, or the default crop. Absent while unknown (no crop asked for, not processed yet) and for an emote kept whole.' }),
     crop_source: z
-      .enum(['user', 'face', 'saliency', 'center'])
+      .enum(CROP_SOURCES)
       .optional()
       .openapi({
         description:
@@ -108,7 +110,14 @@ export const FileSchema = z
   .openapi('File');
 
 export const AvatarQuery = z.object({
-  size: z.string().optional().openapi({ param: { name: 'size', in: 'query' }, example: '256', description: 'cropped, 1600, 512, 256 (default), 128, 64, or a configured size' }),
+  size: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'size', in: 'query' },
+      example: DEFAULT_AVATAR_SIZE,
+      description: `${['cropped', ...AVATAR_SIZES].map((size) => (String(size) === DEFAULT_AVATAR_SIZE ? `${size} (default)` : size)).join(', ')}, or a configured size`,
+    }),
   is_preview: z.enum(['true', 'false']).optional().openapi({ param: { name: 'is_preview', in: 'query' }, description: 'true means size=64' }),
 });
 
@@ -289,7 +298,13 @@ export const EmoteListQuery = z.object({
 export const EmoteList = z.object({ emotes: z.array(EmoteSchema), next_cursor: z.string().nullable() }).openapi('EmoteList');
 
 export const EmoteUrlQuery = z.object({
-  size: z.string().optional().openapi({ param: { name: 'size', in: 'query' }, description: 'full, 256, 128 (default) or 64' }),
+  size: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'size', in: 'query' },
+      description: EMOTE_SIZES.map(({ size }) => (size === DEFAULT_EMOTE_SIZE ? `${size} (default)` : size)).join(', '),
+    }),
 });
 
 export const EmoteUrl = z.object({ url: z.string(), expires_at: z.number().int().nullable() }).openapi('EmoteUrl');

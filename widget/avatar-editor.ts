@@ -3,6 +3,7 @@
 // state in CartoonController; this file is the UI. The controllers need only a ReactiveControllerHost with an
 // API client (and a draft namespace): they own their state and the element reads it when it renders.
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { UPLOAD_SIDE } from '../media/variants.ts';
 import { saveCartoon } from './api/avatar-config.ts';
 import type { ApiClient } from './api/client.ts';
 import { networkError } from './api/errors.ts';
@@ -188,7 +189,7 @@ export class AvatarEditor extends LitElement {
     this.tokenProvider = undefined;
     this.mode = 'avatar';
     this.shape = 'circle';
-    this.outputSize = 1600;
+    this.outputSize = UPLOAD_SIDE;
     this.maxBytes = DEFAULT_MAX_BYTES;
     this.strings = {};
     this.theme = 'auto';

@@ -1,9 +1,13 @@
 // <avatar-image user-id size default>: any user's avatar from the public endpoint, refreshed when an
 // <avatar-editor> on the page reports that this user's avatar changed or was removed.
 import { LitElement, html } from 'lit';
+import { AVATAR_SIZES } from '../media/variants.ts';
 import { css } from './styles.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { AvatarChangedDetail, AvatarRemovedDetail } from './events.ts';
+
+/** The sizes an <img> asks for, smallest first: the standard squares up to 512 px (1600 is for downloads and editing). */
+const IMAGE_SIZES = AVATAR_SIZES.filter((side) => side <= 512).reverse();
 
 /**
  * Any user's avatar, kept current when an <avatar-editor> on the page changes it.
@@ -74,7 +78,7 @@ export class AvatarImage extends LitElement {
 
   /** The /avatar/image URL; `v` changes after an edit so the browser fetches the new redirect. */
   get src(): string {
-    const variant = [64, 128, 256, 512].find((s) => s >= this.size * (window.devicePixelRatio || 1)) ?? 512;
+    const variant = IMAGE_SIZES.find((s) => s >= this.size * (window.devicePixelRatio || 1)) ?? IMAGE_SIZES.at(-1)!;
     const params = new URLSearchParams({ size: String(variant), default: this.default });
     if (this.name) params.set('name', this.name);
     if (this._version) params.set('v', String(this._version));

@@ -1,6 +1,7 @@
 // The crop, and the geometry of the crop view: where the image sits under the crop window, and which part of
 // it the window shows. Pure functions of numbers: the crop element draws what they say, the worker renders
 // the same Crop, and tests check them without a browser's layout.
+import type { Crop } from '../media/crop.ts';
 
 /** A rectangle: in stage pixels (the crop window), or in image pixels (a crop). */
 export interface Rect {
@@ -10,16 +11,8 @@ export interface Rect {
   h: number;
 }
 
-/**
- * The part of an image to keep, in pixels of the image as displayed (EXIF orientation applied). The image is
- * first mirrored left to right if `flip`, then turned `rotate` degrees clockwise about its centre onto a canvas
- * the size of its bounding box (any angle; at 0 that canvas is the image itself); x, y, w, h select from that
- * canvas. Without rotate and flip it is the plain rectangle the server applies to an upload.
- */
-export interface Crop extends Rect {
-  rotate?: number | undefined;
-  flip?: boolean | undefined;
-}
+/** The part of an image to keep, with the turn and mirror only the worker draws: one type with the server's. */
+export type { Crop };
 
 export interface Size {
   width: number;

@@ -2,6 +2,7 @@
 // User text only ever becomes text nodes (Lit text bindings, or textContent/createTextNode in the plain
 // function): never innerHTML. Emote image URLs come from GET /v1/emotes/{id}/url, cached per page.
 import { LitElement, html, type PropertyValues } from 'lit';
+import { EMOTE_SIZES as VARIANT_SIZES } from '../media/variants.ts';
 import { css } from './styles.ts';
 import { ApiClient } from './api/client.ts';
 import { SHORTCODE } from './api/emotes.ts';
@@ -110,8 +111,8 @@ export async function renderEmoteText(
 
 // ---- Emote URL cache ------------------------------------------------------------------------------------
 
-/** Variant sizes the server has; a requested size is rounded up to one of them ("full" is at most 512 px). */
-const EMOTE_SIZES = [64, 128, 256] as const;
+/** The numbered variant sizes, smallest first; a requested size is rounded up to one of them, else "full". */
+const EMOTE_SIZES = VARIANT_SIZES.filter(({ size }) => size !== 'full').map(({ box }) => box).reverse();
 /** A cached URL is fetched again when it has less than this left before it expires. */
 const REFRESH_MARGIN_MS = 60_000;
 /** A failure (unknown emote, not ready yet…) is remembered this long, so many messages do not all ask again. */

@@ -1,7 +1,8 @@
 // What both modes check before anything is uploaded: a type the server accepts and a size under the limit.
+import { ACCEPTED_TYPES } from '../media/formats.ts';
 import { format, type Strings } from './i18n.ts';
 
-export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif'];
+export { ACCEPTED_TYPES };
 
 /**
  * "25 MB", "1.5 MB" ("1,5 MB" in de, fr, es), "300 KB" (binary units, as the limits are set). Not through

@@ -3,15 +3,9 @@
 // middle, clamped to the image; with no face, the largest square where the photo's subject is, when it clearly
 // has one (see saliency.ts); else the centred largest square.
 
-export interface Crop {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Crop, CropSource } from '../crop.ts';
 
-/** Why a crop is what it is: chosen by the person, or the default rule's face, saliency or centre step. */
-export type CropSource = 'user' | 'face' | 'saliency' | 'center';
+export type { Crop, CropSource };
 
 export interface DefaultCrop {
   crop: Crop;

@@ -320,6 +320,37 @@ const webhookEndpointHealth: Migration = {
   },
 };
 
+/**
+ * A variant is a size in a format (issue 20): the catalogue (media/variants.ts) may make one size in several formats,
+ * so the variants table is keyed by (rendition_id, size, format). Every existing variant is WebP. Neither engine can
+ * change a primary key in the same portable way, so the table is rebuilt (as in 0003) in one transaction.
+ */
+const variantFormats: Migration = {
+  async up(db: Kysely<unknown>) {
+    const rebuild = async (trx: Kysely<unknown>) => {
+      await sql`create table variants_copy as select * from variants`.execute(trx);
+      await trx.schema.dropTable('variants').execute();
+      await trx.schema
+        .createTable('variants')
+        .addColumn('rendition_id', 'text', (c) => c.notNull().references('renditions.id'))
+        .addColumn('size', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('width', 'integer', (c) => c.notNull())
+        .addColumn('height', 'integer', (c) => c.notNull())
+        .addColumn('bytes', 'integer', (c) => c.notNull())
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('variants_pk', ['rendition_id', 'size', 'format'])
+        .execute();
+      await sql`insert into variants (rendition_id, size, format, key, width, height, bytes, content_type)
+        select rendition_id, size, 'webp', key, width, height, bytes, content_type from variants_copy`.execute(trx);
+      await trx.schema.dropTable('variants_copy').execute();
+    };
+    if (db.isTransaction) await rebuild(db);
+    else await db.transaction().execute(rebuild);
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -334,6 +365,7 @@ export const migrations: MigrationProvider = {
       '0009_crop_source': cropSource,
       '0010_job_owners': jobOwners,
       '0011_webhook_endpoint_health': webhookEndpointHealth,
+      '0012_variant_formats': variantFormats,
     };
   },
 };

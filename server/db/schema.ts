@@ -1,5 +1,9 @@
 // Table types for Kysely. Times are Unix seconds; booleans are 0/1 so SQLite and PostgreSQL agree.
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CropSource } from '../../media/crop.ts';
+import type { VariantFormat } from '../../media/variants.ts';
+
+export type { CropSource };
 
 export type ProcessingState = 'awaiting_upload' | 'processing' | 'ready' | 'failed';
 export type RenditionState = 'processing' | 'ready' | 'failed';
@@ -36,8 +40,6 @@ export interface FilesTable {
  * One picture made from a source, and its variants: a crop of an uploaded file (a recrop adds a new
  * rendition), or a cartoon drawn from a config. Exactly one of file_id and config is set.
  */
-export type CropSource = 'user' | 'face' | 'saliency' | 'center';
-
 export interface RenditionsTable {
   id: string;
   file_id: string | null;
@@ -55,9 +57,11 @@ export interface RenditionsTable {
   created_at: number;
 }
 
+/** One image of a rendition (media/variants.ts): a size in a format, keyed by (rendition_id, size, format). */
 export interface VariantsTable {
   rendition_id: string;
   size: string;
+  format: VariantFormat;
   key: string;
   width: number;
   height: number;

@@ -3,20 +3,13 @@
 // animated GIF or WebP. Probing (format sniffing, pixel and frame limits) is the avatar pipeline's
 // probeImage; every failure is an ImageError with a code the client understands.
 import sharp, { type Channels, type Metadata } from 'sharp';
+import { contentTypeOf, emoteVariants, encoderSettings, type EmoteSize, type VariantFormat } from '../../media/variants.ts';
 import { createLimiter } from './limiter.ts';
 import { ENCODES_AT_ONCE, ImageError, withDeadline, type Crop, type ImageProbe, type PipelineLimits } from './pipeline.ts';
 import type { ImageFormat } from './sniff.ts';
 import { decodeInput } from './strict-decode.ts';
 
-export type EmoteSize = 'full' | '256' | '128' | '64';
-
-/** Each size is a bounding box: the variant fits inside it with the aspect ratio kept, never enlarged. */
-export const EMOTE_SIZES: ReadonlyArray<{ readonly size: EmoteSize; readonly box: number }> = [
-  { size: 'full', box: 512 },
-  { size: '256', box: 256 },
-  { size: '128', box: 128 },
-  { size: '64', box: 64 },
-];
+export type { EmoteSize };
 
 /**
  * Longest animation accepted, as a viewer would see it (see shownDelay). Longer ones are refused with
@@ -32,7 +25,8 @@ export interface EmoteVariant {
   width: number;
   height: number;
   data: Buffer;
-  contentType: 'image/webp';
+  /** The content type of its format (media/variants.ts). */
+  contentType: string;
 }
 
 export interface EmoteRendering {
@@ -45,18 +39,8 @@ export interface EmoteRendering {
   variants: EmoteVariant[];
 }
 
-const QUALITY = 82;
 /** Frame delay assumed when a file does not state one. */
 const DEFAULT_DELAY_MS = 100;
-/**
- * libwebp effort 4 against 2 buys ~10% smaller animations at about twice the encode time (6 is far
- * slower still: minutes). Small variants are cheap either way and are what chat clients load most, so
- * they get 4; a variant with more than 4 MP across its frames gets 2. Measured on two cores with the
- * worst case the default limits admit (200 frames of 447×447 = 40 MP): 9 s with effort 4 everywhere,
- * 4.5 s with this rule, against a 30 s default timeout. Stills are always far below the budget.
- */
-const EFFORT_PIXEL_BUDGET = 4_000_000;
-const effortFor = (width: number, height: number, pages: number) => (width * height * pages > EFFORT_PIXEL_BUDGET ? 2 : 4);
 
 /**
  * Browsers play GIF frame delays of 10 ms or less as 100 ms, and libvips' WebP encoder writes them as
@@ -187,7 +171,7 @@ async function decode(bytes: Buffer, format: ImageFormat, region: Crop, full: Si
 
 type Encoded = Omit<EmoteVariant, 'size'>;
 
-async function encode(frames: RawFrames, target: Size, animation: Animation | null, deadline: number): Promise<Encoded> {
+async function encode(frames: RawFrames, target: Size, format: VariantFormat, animation: Animation | null, deadline: number): Promise<Encoded> {
   const { width, height, pages, channels } = frames;
   const input =
     pages > 1
@@ -196,15 +180,14 @@ async function encode(frames: RawFrames, target: Size, animation: Animation | nu
   const { data, info } = await input
     .timeout({ seconds: secondsLeft(deadline) })
     .resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' })
-    .webp({
-      quality: QUALITY,
-      effort: effortFor(target.width, target.height, pages),
+    .toFormat(format, {
+      ...encoderSettings('emote', format, target.width * target.height * pages),
       // Timing and looping are copied from the source explicitly: raw pixels carry none of it.
       ...(animation && animation.loop !== undefined ? { loop: animation.loop } : {}),
       ...(animation?.delay ? { delay: animation.delay } : {}),
     })
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height / pages, data, contentType: 'image/webp' };
+  return { width: info.width, height: info.height / pages, data, contentType: contentTypeOf(format) };
 }
 
 /**
@@ -231,17 +214,18 @@ export async function renderEmoteVariants(bytes: Buffer, probe: ImageProbe, crop
     const animation = animated ? await readAnimation(bytes, limits) : null;
     const region = regionOf(animation ?? probe, crop);
     const source = { width: region.w, height: region.h };
-    const sizes = EMOTE_SIZES.map(({ size, box }) => ({ size, ...fitInside(source, box) }));
-    const frames = await decode(bytes, probe.format, region, sizes[0]!, animation, limits, deadline);
+    const targets = emoteVariants(animated).map(({ size, box, format }) => ({ size: size as EmoteSize, format, ...fitInside(source, box) }));
+    const full = targets.reduce((largest, target) => (target.width * target.height > largest.width * largest.height ? target : largest));
+    const frames = await decode(bytes, probe.format, region, full, animation, limits, deadline);
     signal.throwIfAborted(); // a decode that finished too late must not start encodes nobody awaits
     const limit = createLimiter(ENCODES_AT_ONCE);
     const encodes = new Map<string, Promise<Encoded>>();
-    const encodeOnce = (target: Size) => {
-      const key = `${target.width}x${target.height}`;
-      if (!encodes.has(key)) encodes.set(key, limit(() => (signal.throwIfAborted(), encode(frames, target, animation, deadline))));
+    const encodeOnce = (target: Size, format: VariantFormat) => {
+      const key = `${target.width}x${target.height} ${format}`;
+      if (!encodes.has(key)) encodes.set(key, limit(() => (signal.throwIfAborted(), encode(frames, target, format, animation, deadline))));
       return encodes.get(key)!;
     };
-    const variants = await Promise.all(sizes.map(async ({ size, ...target }) => ({ size, ...(await encodeOnce(target)) })));
+    const variants = await Promise.all(targets.map(async ({ size, format, ...target }) => ({ size, ...(await encodeOnce(target, format)) })));
     return { animated: frames.pages > 1, variants };
   });
 }

@@ -1,6 +1,10 @@
 // Untrusted upload → validated probe → WebP avatar variants. Every failure is an ImageError so the
 // render job can record a code the client understands instead of crashing.
 import sharp, { type Channels, type Metadata } from 'sharp';
+import type { Crop } from '../../media/crop.ts';
+import { centredSquare } from '../../media/default-crop/rule.ts';
+import { IMAGE_FORMATS } from '../../media/formats.ts';
+import { avatarVariants, contentTypeOf, CROPPED_MAX, encoderSettings, UPLOAD_SIDE, type VariantFormat } from '../../media/variants.ts';
 import { embeddedFileKind } from './embedded-files.ts';
 import { ImageError } from './errors.ts';
 import { imageEnd } from './image-end.ts';
@@ -11,20 +15,12 @@ import { decodeInput } from './strict-decode.ts';
 import { checkTrailingData } from './trailing-data.ts';
 import { reusableWebp } from './webp-reuse.ts';
 
-export { ImageError };
+export { ImageError, CROPPED_MAX, type Crop };
 
 export interface PipelineLimits {
   maxPixels: number;
   maxFrames: number;
   timeoutSeconds: number;
-}
-
-/** A region in the image as displayed, i.e. after EXIF orientation (square for avatars, any rectangle for emotes). */
-export interface Crop {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
 }
 
 export interface ImageProbe {
@@ -42,22 +38,11 @@ export interface AvatarVariant {
   width: number;
   height: number;
   data: Buffer;
-  contentType: 'image/webp';
+  /** The content type of its format (media/variants.ts). */
+  contentType: string;
 }
 
-const FORMAT_NAME: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', avif: 'AVIF' };
-/** The 'cropped' variant's edge cap. */
-export const CROPPED_MAX = 2048;
-const QUALITY = 82;
-// libwebp effort 3+ costs about twice effort 2 for ~5% smaller files (measured on a 2048 px photo),
-// and the large variants dominate processing time. The small ones are cheap and served most often,
-// so they get the better compression; 512 px takes effort 2 too (12.6 vs 24.5 ms of CPU on a 12 MP photo
-// for 3% more bytes). A 'cropped' larger than 1600 px is the costliest encode and the least served:
-// effort 0 encodes it ~30% faster for ~3% more bytes (2048 px photo: 154 vs 227 ms).
-const effortFor = (side: number) => (side > 1600 ? 0 : side > 256 ? 2 : 4);
-
-/** The WebP options of a variant `side` px wide (the benchmark's references use the same). */
-export const webpOptions = (side: number) => ({ quality: QUALITY, effort: effortFor(side) });
+const formatName = (format: ImageFormat) => IMAGE_FORMATS[format].name;
 const TIMED_OUT = 'Processing timed out';
 
 /** The format of the decoder sharp picked, in our terms (AVIF is HEIF with AV1 inside). */
@@ -72,7 +57,7 @@ export async function probeImage(bytes: Buffer, declaredMime: string, limits: Pi
   const declared = formatFromMime(declaredMime);
   if (!declared) throw new ImageError('UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
   const format = sniffImageFormat(bytes);
-  if (format !== declared) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${FORMAT_NAME[declared]} image`);
+  if (format !== declared) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${formatName(declared)} image`);
   // Polyglots and broken structure, from the bytes alone (issue 13): markup or another format anywhere
   // in the file, a structure cut short, or data after the image's end that no phone or camera appends.
   if (containsMarkup(bytes)) throw new ImageError('IMAGE_INVALID', 'The image contains embedded HTML or script');
@@ -86,9 +71,9 @@ export async function probeImage(bytes: Buffer, declaredMime: string, limits: Pi
     // so it is lifted here and our own limit below turns it into IMAGE_TOO_LARGE.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    throw new ImageError('IMAGE_INVALID', `The ${FORMAT_NAME[format]} image header could not be read`);
+    throw new ImageError('IMAGE_INVALID', `The ${formatName(format)} image header could not be read`);
   }
-  if (decodedFormat(metadata) !== format) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${FORMAT_NAME[format]} image`);
+  if (decodedFormat(metadata) !== format) throw new ImageError('IMAGE_INVALID', `The bytes are not a ${formatName(format)} image`);
 
   // sharp reports the displayed size (width and height swapped for orientations 5–8) here.
   const { width, height } = metadata.autoOrient;
@@ -104,10 +89,7 @@ export async function probeImage(bytes: Buffer, declaredMime: string, limits: Pi
 
 /** The requested square, or the largest centred one when there is no request. */
 function squareOf(probe: ImageProbe, crop: Crop | null): Crop {
-  if (!crop) {
-    const side = Math.min(probe.width, probe.height);
-    return { x: Math.floor((probe.width - side) / 2), y: Math.floor((probe.height - side) / 2), w: side, h: side };
-  }
+  if (!crop) return centredSquare(probe);
   const { x, y, w, h } = crop;
   if (![x, y, w, h].every(Number.isInteger) || w < 1 || w !== h) {
     throw new ImageError('CROP_INVALID', 'The crop must be a square of whole pixels at least 1 pixel wide');
@@ -150,11 +132,13 @@ async function decodeSquare(bytes: Buffer, format: ImageFormat, square: Crop, li
 
 type Encoded = Omit<AvatarVariant, 'size'>;
 
-const encode = async (square: RawSquare): Promise<Encoded> => ({
+const encode = async (square: RawSquare, format: VariantFormat): Promise<Encoded> => ({
   width: square.side,
   height: square.side,
-  data: await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } }).webp(webpOptions(square.side)).toBuffer(),
-  contentType: 'image/webp',
+  data: await sharp(square.data, { raw: { width: square.side, height: square.side, channels: square.channels } })
+    .toFormat(format, encoderSettings('avatar', format, square.side * square.side))
+    .toBuffer(),
+  contentType: contentTypeOf(format),
 });
 
 /** The same pixels at `side` px (smaller). */
@@ -195,31 +179,35 @@ export const ENCODES_AT_ONCE = 2;
 export type OnVariant = (variant: AvatarVariant) => void;
 
 /**
- * Encodes every size, ENCODES_AT_ONCE at a time, largest first (sharp runs each on the libuv pool). Each size's
- * pixels are made from the next larger size's rather than from the largest (2048 → 1600 → 512 → …: each
- * resize reads the fewest pixels). Sizes larger than the square are not upscaled: they report the square's true
- * size and share its encode, as sizes that end up the same side do. `asIs`: the square's own encoding, when the
- * upload already is it (see webp-reuse.ts), used instead of encoding the square again.
+ * Encodes every variant of the catalogue (media/variants.ts: each size in each format), ENCODES_AT_ONCE at a time,
+ * largest first (sharp runs each on the libuv pool). Each size's pixels are made from the next larger size's rather
+ * than from the largest (2048 → 1600 → 512 → …: each resize reads the fewest pixels). Sizes larger than the square
+ * are not upscaled: they report the square's true size and share its encode, as sizes that end up the same side
+ * do. `asIs`: the square's own WebP encoding, when the upload already is it (see webp-reuse.ts), used instead of
+ * encoding the square again.
  */
 async function encodeVariants(raw: RawSquare, sizes: number[], signal: AbortSignal, onVariant?: OnVariant, asIs?: Buffer): Promise<AvatarVariant[]> {
   const limit = createLimiter(ENCODES_AT_ONCE);
-  const sides = [...new Set([raw.side, ...sizes.map((size) => Math.min(size, raw.side))])].sort((a, b) => b - a);
-  const encodes = new Map<number, Promise<Encoded>>();
+  const targets = avatarVariants(sizes).map((spec) => ({ ...spec, side: Math.min(spec.box, raw.side) }));
+  targets.sort((a, b) => b.side - a.side);
+  const sides = [...new Set([raw.side, ...targets.map((target) => target.side)])];
+  const encodes = new Map<string, Promise<Encoded>>();
+  const encodeKey = (side: number, format: VariantFormat) => `${side} ${format}`;
   let pixels: Promise<RawSquare> = Promise.resolve(raw);
   for (const side of sides) {
     const larger = pixels;
     pixels = larger.then((square) => (signal.throwIfAborted(), side === square.side ? square : shrink(square, side)));
     const ofSide = pixels;
-    ofSide.catch(() => {}); // awaited by its encode (or the next shrink); an abort is reported there
-    const reused = side === raw.side && asIs ? { width: side, height: side, data: asIs, contentType: 'image/webp' as const } : null;
-    encodes.set(side, reused ? Promise.resolve(reused) : limit(async () => (signal.throwIfAborted(), encode(await ofSide))));
+    ofSide.catch(() => {}); // awaited by its encodes (or the next shrink); an abort is reported there
+    for (const { format } of targets.filter((target) => target.side === side && !encodes.has(encodeKey(side, target.format)))) {
+      const reused = side === raw.side && format === 'webp' && asIs ? { width: side, height: side, data: asIs, contentType: contentTypeOf(format) } : null;
+      encodes.set(encodeKey(side, format), reused ? Promise.resolve(reused) : limit(async () => (signal.throwIfAborted(), encode(await ofSide, format))));
+    }
   }
   // A failed shrink rejects every encode after it; they are all awaited below.
-  const targets: Array<[string, number]> = [['cropped', raw.side], ...sizes.map((size): [string, number] => [String(size), Math.min(size, raw.side)])];
-  targets.sort((a, b) => b[1] - a[1]);
   return Promise.all(
-    targets.map(async ([size, side]) => {
-      const variant = { size, ...(await encodes.get(side)!) };
+    targets.map(async ({ size, side, format }) => {
+      const variant = { size, ...(await encodes.get(encodeKey(side, format))!) };
       onVariant?.(variant);
       return variant;
     }),
@@ -250,7 +238,7 @@ export async function renderAvatarVariants(
 }
 
 /** A cartoon's raster edge: vector art has no native size, so its 'cropped' variant is this large too. */
-export const CARTOON_SIDE = 1600;
+export const CARTOON_SIDE = UPLOAD_SIDE;
 
 /**
  * A square SVG that we drew ourselves (never user markup), CARTOON_SIDE px wide → the same variants as a

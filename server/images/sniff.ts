@@ -1,24 +1,13 @@
 // What an upload really is, decided from its bytes: declared types and file names are never trusted.
+import { formatOfType, IMAGE_FORMATS, type ImageFormat } from '../../media/formats.ts';
 
-export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif';
+export type { ImageFormat };
 
-export const MIME_BY_FORMAT = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-} as const satisfies Record<ImageFormat, string>;
+/** The canonical content type of each accepted format. */
+export const MIME_BY_FORMAT = Object.fromEntries(Object.entries(IMAGE_FORMATS).map(([format, info]) => [format, info.contentType])) as Record<ImageFormat, string>;
 
-const FORMAT_BY_MIME = new Map<string, ImageFormat>(
-  Object.entries(MIME_BY_FORMAT).map(([format, mime]) => [mime, format as ImageFormat]),
-);
-
-/** Only the five accepted types; `image/jpg`, `image/svg+xml` and friends are refused. */
-export function formatFromMime(mime: string): ImageFormat | null {
-  const essence = (mime.split(';', 1)[0] ?? '').trim().toLowerCase();
-  return FORMAT_BY_MIME.get(essence) ?? null;
-}
+/** Only the accepted types (media/formats.ts); `image/jpg`, `image/svg+xml` and friends are refused. */
+export const formatFromMime = formatOfType;
 
 function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {
   return bytes.length >= signature.length && signature.every((byte, i) => bytes[i] === byte);

@@ -10,7 +10,8 @@ import { matchesEtag } from '../etag.ts';
 import type { Deps } from '../context.ts';
 import { errorBody } from '../errors.ts';
 import { cachedVariantAccess, emoteOfVariantKey } from '../services/emotes.ts';
-import { VARIANT_KEY } from '../storage/index.ts';
+import { contentTypeOf, VARIANT_FORMATS } from '../../media/variants.ts';
+import { formatOfKey, VARIANT_KEY } from '../storage/index.ts';
 import { createTtlCache } from '../ttl-cache.ts';
 import type { App } from './env.ts';
 
@@ -38,20 +39,20 @@ type HeaderList = string[];
 /** Where the Cache-Control value sits in every list below, so a private answer swaps in its own. */
 const CACHE_CONTROL_AT = 5;
 
-/** The headers of 200 and 304 answers alike (Hono's order: lower case, sorted). */
-function commonHeaders(etag: string, withType: boolean): HeaderList {
+/** The headers of 200 and 304 answers alike (Hono's order: lower case, sorted); 304s carry no content type. */
+function commonHeaders(etag: string, contentType: string | null): HeaderList {
   return [
     'access-control-allow-origin', '*',
     'access-control-expose-headers', 'ETag',
     'cache-control', IMMUTABLE,
     'content-security-policy', "default-src 'none'; sandbox",
-    ...(withType ? ['content-type', 'image/webp'] : []),
+    ...(contentType ? ['content-type', contentType] : []),
     'etag', etag,
     'x-content-type-options', 'nosniff',
   ];
 }
 
-const okHeaders = (etag: string, size: number): HeaderList => [...commonHeaders(etag, true), 'content-length', String(size)];
+const okHeaders = (variant: Variant, size: number): HeaderList => [...commonHeaders(variant.etag, variant.contentType), 'content-length', String(size)];
 
 /** The same headers with a private emote's Cache-Control (its signed URL's remaining lifetime). */
 function withCacheControl(headers: HeaderList, cacheControl: string | null): HeaderList {
@@ -102,14 +103,16 @@ function queryParam(query: string, name: string): string | undefined {
 /** An object we have seen and may serve: its ETag, its 304 headers and, when small, its bytes with their headers. */
 interface Variant {
   etag: string;
+  /** Its format's, from the catalogue (media/variants.ts), by the key's extension. */
+  contentType: string;
   notModified: HeaderList;
   small: { bytes: Buffer; ok: HeaderList } | null;
 }
 
-/** A key that passed VARIANT_KEY: its ETag is the content hash in it. */
+/** A key that passed VARIANT_KEY: its ETag is the content hash in it, its content type its extension's. */
 function newVariant(key: string): Variant {
   const etag = `"${VARIANT_KEY.exec(key)?.[2] ?? ''}"`;
-  return { etag, notModified: commonHeaders(etag, false), small: null };
+  return { etag, contentType: contentTypeOf(formatOfKey(key)!), notModified: commonHeaders(etag, null), small: null };
 }
 
 type Access = Awaited<ReturnType<typeof emoteOfVariantKey>>;
@@ -160,11 +163,11 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     if (!object) return sendError(req, res, NOT_FOUND);
     if (object.size <= SMALL_OBJECT_BYTES) {
       const bytes = await buffer(object.body);
-      const small = { bytes, ok: okHeaders(variant.etag, bytes.byteLength) };
+      const small = { bytes, ok: okHeaders(variant, bytes.byteLength) };
       remember(key, { ...variant, small });
       return send(res, 200, withCacheControl(small.ok, cacheControl), req.method === 'HEAD' ? undefined : bytes);
     }
-    res.writeHead(200, withCacheControl(okHeaders(variant.etag, object.size), cacheControl));
+    res.writeHead(200, withCacheControl(okHeaders(variant, object.size), cacheControl));
     if (req.method === 'HEAD') {
       object.body.destroy();
       res.end();
@@ -236,6 +239,10 @@ export function documentCdnRoute(app: App) {
     tags: ['Operations'],
     summary: 'Variant bytes (content-addressed keys, immutable)',
     request: { params: z.object({ key: z.string().openapi({ param: { name: 'key', in: 'path' } }) }) },
-    responses: { 200: { description: 'The image', content: { 'image/webp': { schema: z.string().openapi({ format: 'binary' }) } } }, 304: { description: 'Not modified' }, 404: { description: 'No such object' } },
+    responses: {
+      200: { description: 'The image', content: Object.fromEntries(VARIANT_FORMATS.map((format) => [contentTypeOf(format), { schema: z.string().openapi({ format: 'binary' }) }])) },
+      304: { description: 'Not modified' },
+      404: { description: 'No such object' },
+    },
   });
 }

@@ -1,4 +1,5 @@
 // Reading and changing a user's avatar. Writes go through avatar-state.ts so every change bumps the version.
+import { DEFAULT_AVATAR_SIZE, DEFAULT_FORMAT, PREVIEW_AVATAR_SIZE } from '../../media/variants.ts';
 import type { Deps } from '../context.ts';
 import type { UserRow, VariantRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
@@ -8,8 +9,8 @@ import { ownedFile, squareCrop, type CropFields } from './files.ts';
 import { variantUrl } from './urls.ts';
 import { avatarReady, avatarRemoved } from './webhook-events.ts';
 
-export const DEFAULT_SIZE = '256';
-export const PREVIEW_SIZE = '64';
+export const DEFAULT_SIZE = DEFAULT_AVATAR_SIZE;
+export const PREVIEW_SIZE = PREVIEW_AVATAR_SIZE;
 
 /** The size a request asks for: `is_preview` means 64; anything not configured is 400 INVALID_SIZE. */
 export function requestedSize(deps: Deps, size: string | undefined, isPreview: boolean): string {
@@ -24,8 +25,9 @@ export async function userRow(deps: Deps, userId: string): Promise<UserRow | und
   return deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
 }
 
+/** A rendition's variants in the format JSON answers name (one per size). */
 async function variantsOf(deps: Deps, renditionId: string): Promise<VariantRow[]> {
-  return deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).execute();
+  return deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).where('format', '=', DEFAULT_FORMAT).execute();
 }
 
 /**

@@ -32,7 +32,7 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
       .selectFrom('emotes')
       .innerJoin('files', 'files.id', 'emotes.file_id')
       .innerJoin('variants', 'variants.rendition_id', 'files.rendition_id')
-      .select(['emotes.public', 'emotes.deleted_at', 'variants.rendition_id', 'variants.size', 'variants.key', 'variants.content_type'])
+      .select(['emotes.public', 'emotes.deleted_at', 'variants.rendition_id', 'variants.size', 'variants.format', 'variants.key', 'variants.content_type'])
       .where('emotes.file_id', '=', fileId)
       .execute();
     const misplaced = rows.filter((row) => visibilityOfKey(row.key) !== visibilityOfEmote(row));
@@ -50,6 +50,7 @@ export async function placeEmoteVariants(deps: Deps, fileId: string): Promise<bo
           .set({ key: target })
           .where('rendition_id', '=', row.rendition_id)
           .where('size', '=', row.size)
+          .where('format', '=', row.format)
           .where('key', '=', row.key)
           .executeTakeFirst();
         if (updated.numUpdatedRows === 0n) return false;

@@ -1,5 +1,6 @@
 // Emotes: shortcodes, visibility, quota, the trash, and URLs (signed for private emotes).
 import { sql, type Transaction } from 'kysely';
+import { DEFAULT_EMOTE_SIZE, DEFAULT_FORMAT, EMOTE_SIZES as EMOTE_VARIANT_SIZES } from '../../media/variants.ts';
 import type { Deps } from '../context.ts';
 import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/dialect.ts';
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
@@ -12,8 +13,8 @@ import { privateVariantUrl, variantUrl } from './urls.ts';
 import { emoteDeleted } from './webhook-events.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
-export const EMOTE_SIZES = ['full', '256', '128', '64'] as const;
-export const DEFAULT_EMOTE_SIZE = '128';
+export const EMOTE_SIZES = EMOTE_VARIANT_SIZES.map((variant) => variant.size);
+export { DEFAULT_EMOTE_SIZE };
 const DAY = 24 * 3600;
 
 type Trx = Transaction<Database>;
@@ -187,10 +188,16 @@ export async function quota(deps: Deps, ownerId: string) {
 
 /** The URL of one size: immutable for public emotes, signed and expiring for private ones. */
 export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) {
-  if (!(EMOTE_SIZES as readonly string[]).includes(size)) throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
+  if (!(EMOTE_SIZES as string[]).includes(size)) throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
   const file = await deps.db.selectFrom('files').select(['state', 'rendition_id']).where('id', '=', emote.file_id).executeTakeFirstOrThrow();
   if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${file.state}, not ready`);
-  const variant = await deps.db.selectFrom('variants').select('key').where('rendition_id', '=', file.rendition_id).where('size', '=', size).executeTakeFirstOrThrow();
+  const variant = await deps.db
+    .selectFrom('variants')
+    .select('key')
+    .where('rendition_id', '=', file.rendition_id)
+    .where('size', '=', size)
+    .where('format', '=', DEFAULT_FORMAT)
+    .executeTakeFirstOrThrow();
   // By where the object is, not only the flag: while a change of visibility moves it, a signed URL reads it.
   if (emote.public && visibilityOfKey(variant.key) === 'public') return { url: variantUrl(deps, variant.key), expires_at: null };
   const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;

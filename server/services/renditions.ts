@@ -2,6 +2,7 @@
 // or a cartoon config (drawn in its request).
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { variantFormatOf } from '../../media/variants.ts';
 import type { Deps } from '../context.ts';
 import { nextSeq } from '../db/dialect.ts';
 import type { Database, FileRow, NewVariant } from '../db/schema.ts';
@@ -55,9 +56,10 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Writes one variant under its content-addressed key (under private/ for a private emote); returns its row. */
 export async function storeVariant(deps: Deps, renditionId: string, variant: AvatarVariant, visibility: VariantVisibility = 'public'): Promise<NewVariant> {
   const hash = createHash('sha256').update(variant.data).digest('hex').slice(0, 32);
-  const key = objectKeys.variant(renditionId, variant.size, hash, visibility);
+  const format = variantFormatOf(variant.contentType);
+  const key = objectKeys.variant(renditionId, variant.size, hash, format, visibility);
   await deps.storage.put(key, variant.data, { contentType: variant.contentType, cacheControl: IMMUTABLE });
-  return { rendition_id: renditionId, size: variant.size, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType };
+  return { rendition_id: renditionId, size: variant.size, format, key, width: variant.width, height: variant.height, bytes: variant.data.byteLength, content_type: variant.contentType };
 }
 
 /**

@@ -2,6 +2,7 @@
 // reads that change's rows through it, and records the event in the same commit; callers kick
 // deps.webhooks after the commit.
 import type { Transaction } from 'kysely';
+import { DEFAULT_FORMAT } from '../../media/variants.ts';
 import type { Deps } from '../context.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../webhooks/outbox.ts';
@@ -10,7 +11,9 @@ import { variantUrl } from './urls.ts';
 
 type Trx = Transaction<Database>;
 
-const variantsOf = (trx: Trx, renditionId: string) => trx.selectFrom('variants').select(['size', 'key']).where('rendition_id', '=', renditionId).execute();
+/** A rendition's variants in the format events name (one per size). */
+const variantsOf = (trx: Trx, renditionId: string) =>
+  trx.selectFrom('variants').select(['size', 'key']).where('rendition_id', '=', renditionId).where('format', '=', DEFAULT_FORMAT).execute();
 
 /** size → URL of public variants. */
 const urlsOf = (deps: Deps, variants: Array<{ size: string; key: string }>): Record<string, string> =>

@@ -1,6 +1,8 @@
 // Object storage seam: the local folder (local.ts) or an S3-compatible bucket (s3.ts). Keys are '/'-separated,
 // never user-chosen.
 import type { Readable } from 'node:stream';
+import { IMAGE_FORMATS } from '../../media/formats.ts';
+import { VARIANT_FORMATS, type VariantFormat } from '../../media/variants.ts';
 
 export interface PutOptions {
   /** Refuse (and store nothing) when the body is longer than this. */
@@ -124,13 +126,24 @@ export const objectKeys = {
   /** The prefix that names a rendition (in garbage rows); its objects are under renditionPrefixes. */
   renditionPrefix: (renditionId: string) => `variants/${renditionId}/`,
   renditionPrefixes: (renditionId: string) => [`variants/${renditionId}/`, `private/${renditionId}/`],
-  variant: (renditionId: string, size: string, hash: string, visibility: VariantVisibility = 'public') =>
-    `${VARIANT_ROOT[visibility]}/${renditionId}/${size}-${hash}.webp`,
+  variant: (renditionId: string, size: string, hash: string, format: VariantFormat, visibility: VariantVisibility = 'public') =>
+    `${VARIANT_ROOT[visibility]}/${renditionId}/${size}-${hash}.${IMAGE_FORMATS[format].extension}`,
   /** The same variant's key under the other visibility. */
   withVisibility: (key: string, visibility: VariantVisibility) => key.replace(/^[a-z]+\//, `${VARIANT_ROOT[visibility]}/`),
 };
 
-/** Variant keys, public or private (group 1: which; group 2: the content hash). Originals are never served. */
-export const VARIANT_KEY = /^(variants|private)\/[A-Za-z0-9_-]{1,64}\/[a-z0-9]{1,16}-([a-f0-9]{16,64})\.webp$/;
+/**
+ * Variant keys, public or private (group 1: which; group 2: the content hash; group 3: the extension of a variant
+ * format). Originals are never served.
+ */
+export const VARIANT_KEY = new RegExp(
+  `^(variants|private)/[A-Za-z0-9_-]{1,64}/[a-z0-9]{1,16}-([a-f0-9]{16,64})\\.(${VARIANT_FORMATS.map((format) => IMAGE_FORMATS[format].extension).join('|')})$`,
+);
+
+/** The variant format of a key that matched VARIANT_KEY, by its extension. */
+export function formatOfKey(key: string): VariantFormat | null {
+  const extension = VARIANT_KEY.exec(key)?.[3];
+  return VARIANT_FORMATS.find((format) => IMAGE_FORMATS[format].extension === extension) ?? null;
+}
 
 export const visibilityOfKey = (key: string): VariantVisibility => (key.startsWith('private/') ? 'private' : 'public');

@@ -1,5 +1,6 @@
 // Avatar upload as SPEC §3 describes it: create → presigned PUT (with progress) → complete → wait for
 // processing → read the promoted avatar. Also reading and removing the current avatar.
+import { formatOfType, IMAGE_FORMATS } from '../../media/formats.ts';
 import type { ApiClient } from './client.ts';
 import { wait } from './client.ts';
 import { abortReason, errorFromResponse, networkError, WidgetError } from './errors.ts';
@@ -75,11 +76,10 @@ const DEFAULT_PROCESSING_TIMEOUT_MS = 120_000;
 /** Promotion happens in the transaction that marks the file ready, so /users/me should agree at once. */
 const PROMOTION_TIMEOUT_MS = 5_000;
 
-const EXTENSIONS: Record<string, string> = { 'image/webp': 'webp', 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/avif': 'avif' };
-
 export function defaultFilename(blob: Blob): string {
   if (typeof File !== 'undefined' && blob instanceof File && blob.name) return blob.name;
-  return `avatar.${EXTENSIONS[blob.type] ?? 'bin'}`;
+  const format = formatOfType(blob.type);
+  return `avatar.${format ? IMAGE_FORMATS[format].extension : 'bin'}`;
 }
 
 /**

@@ -1,0 +1,141 @@
+// The variant catalogue: every image the server makes of an avatar or an emote, declared once. The pipeline reads
+// what to encode and how, storage keys their extension, the database keys each variant by (rendition, size,
+// format), /cdn its content type, the OpenAPI document the sizes, and the widget which sizes it may ask for.
+// Adding a format is its entry in media/formats.ts and an encoding here; adding a size is one number.
+import { IMAGE_FORMATS, type ImageFormat } from './formats.ts';
+
+export type MediaKind = 'avatar' | 'emote';
+
+/** How one kind of image is encoded in one format. */
+export interface Encoding {
+  quality: number;
+  /**
+   * Encoder effort by the pixels encoded (width × height × frames): the first step the image stays within. Large
+   * images get less: their encodes dominate processing time, and they are the least served.
+   */
+  effort: ReadonlyArray<{ readonly upTo: number; readonly effort: number }>;
+}
+
+/**
+ * Avatars, WebP: libwebp effort 3+ costs about twice effort 2 for ~5% smaller files (measured on a 2048 px photo),
+ * and the large variants dominate processing time. The small ones (up to 256 px) are cheap and served most often,
+ * so they get the better compression; 512 px takes effort 2 too (12.6 vs 24.5 ms of CPU on a 12 MP photo for 3%
+ * more bytes). A 'cropped' larger than 1600 px is the costliest encode and the least served: effort 0 encodes it
+ * ~30% faster for ~3% more bytes (2048 px photo: 154 vs 227 ms).
+ *
+ * Emotes, WebP: effort 4 against 2 buys ~10% smaller animations at about twice the encode time (6 is far slower
+ * still: minutes). Small variants are cheap either way and are what chat clients load most, so they get 4; a
+ * variant with more than 4 MP across its frames gets 2. Measured on two cores with the worst case the default
+ * limits admit (200 frames of 447×447 = 40 MP): 9 s with effort 4 everywhere, 4.5 s with this rule, against a
+ * 30 s default timeout. Stills are always far below the budget.
+ */
+export const ENCODINGS = {
+  avatar: {
+    webp: {
+      quality: 82,
+      effort: [
+        { upTo: 256 * 256, effort: 4 },
+        { upTo: 1600 * 1600, effort: 2 },
+        { upTo: Infinity, effort: 0 },
+      ],
+    },
+  },
+  emote: {
+    webp: {
+      quality: 82,
+      effort: [
+        { upTo: 4_000_000, effort: 4 },
+        { upTo: Infinity, effort: 2 },
+      ],
+    },
+  },
+} as const satisfies Record<MediaKind, Partial<Record<ImageFormat, Encoding>>>;
+
+/** A format variants are made in. */
+export type VariantFormat = keyof (typeof ENCODINGS)['avatar'] | keyof (typeof ENCODINGS)['emote'];
+
+/** The format of the URLs JSON answers, events and webhooks carry when they name one image per size. */
+export const DEFAULT_FORMAT: VariantFormat = 'webp';
+
+/** The formats a kind of image is made in: those it has an encoding for; for an animation, those that animate. */
+export function variantFormats(kind: MediaKind, animated = false): VariantFormat[] {
+  return (Object.keys(ENCODINGS[kind]) as VariantFormat[]).filter((format) => !animated || IMAGE_FORMATS[format].animation);
+}
+
+/** The quality and effort of a `kind` image of `pixels` pixels (all frames) in `format`. */
+export function encoderSettings(kind: MediaKind, format: VariantFormat, pixels: number): { quality: number; effort: number } {
+  const encoding: Encoding | undefined = (ENCODINGS[kind] as Partial<Record<VariantFormat, Encoding>>)[format];
+  if (!encoding) throw new Error(`${kind} variants are not made in ${format}`);
+  const step = encoding.effort.find(({ upTo }) => pixels <= upTo) ?? encoding.effort[encoding.effort.length - 1]!;
+  return { quality: encoding.quality, effort: step.effort };
+}
+
+// ---- Avatars: squares ----
+
+/** The 'cropped' avatar is the crop at its own resolution, up to this side. */
+export const CROPPED_MAX = 2048;
+
+/** The square sizes (sides in px) every avatar is made in besides 'cropped', largest first; AVATAR_AVATAR_SIZES adds more. */
+export const AVATAR_SIZES = [1600, 512, 256, 128, 64] as const;
+
+/** The size an avatar is served at when none is asked for, and the one `is_preview=true` means. */
+export const DEFAULT_AVATAR_SIZE = '256';
+export const PREVIEW_AVATAR_SIZE = '64';
+
+/**
+ * The largest standard side: what the widget uploads (its output-size) and cartoons are drawn at. An upload that
+ * is exactly this square, as WebP, is served as its own size without being encoded again.
+ */
+export const UPLOAD_SIDE = AVATAR_SIZES[0];
+
+// ---- Emotes: bounding boxes, aspect ratio kept ----
+
+/** Each size is a bounding box: the variant fits inside it with the aspect ratio kept, never enlarged. */
+export const EMOTE_SIZES = [
+  { size: 'full', box: 512 },
+  { size: '256', box: 256 },
+  { size: '128', box: 128 },
+  { size: '64', box: 64 },
+] as const;
+
+export type EmoteSize = (typeof EMOTE_SIZES)[number]['size'];
+export const DEFAULT_EMOTE_SIZE: EmoteSize = '128';
+
+// ---- The catalogue ----
+
+/** One image the server makes of an avatar or an emote. */
+export interface VariantSpec {
+  kind: MediaKind;
+  /** Avatars: 'cropped' or the square's side ('256'); emotes: an EMOTE_SIZES name. */
+  size: string;
+  /** The longest side it may have, in px: an avatar's square side ('cropped': CROPPED_MAX), an emote's bounding box. */
+  box: number;
+  format: VariantFormat;
+  animated: boolean;
+}
+
+/** Every variant of an avatar, given the configured square sizes (the standard ones and any added). */
+export function avatarVariants(sizes: readonly number[]): VariantSpec[] {
+  const boxes: Array<[string, number]> = [['cropped', CROPPED_MAX], ...sizes.map((side): [string, number] => [String(side), side])];
+  return boxes.flatMap(([size, box]) => variantFormats('avatar').map((format) => ({ kind: 'avatar' as const, size, box, format, animated: false })));
+}
+
+/** Every variant of an emote: still, or (from an animated GIF or WebP) animated in the formats that animate. */
+export function emoteVariants(animated: boolean): VariantSpec[] {
+  return EMOTE_SIZES.flatMap(({ size, box }) => variantFormats('emote', animated).map((format) => ({ kind: 'emote' as const, size, box, format, animated })));
+}
+
+/** The content type of a variant format. */
+export const contentTypeOf = (format: VariantFormat): string => IMAGE_FORMATS[format].contentType;
+
+const allVariantFormats = (): VariantFormat[] => [...new Set([...variantFormats('avatar'), ...variantFormats('emote')])];
+
+/** Every format any variant is made in. */
+export const VARIANT_FORMATS: readonly VariantFormat[] = /* @__PURE__ */ allVariantFormats();
+
+/** The variant format of a content type (a variant carries its format as its content type). */
+export function variantFormatOf(contentType: string): VariantFormat {
+  const format = VARIANT_FORMATS.find((candidate) => contentTypeOf(candidate) === contentType);
+  if (!format) throw new Error(`no variant is made as ${contentType}`);
+  return format;
+}

@@ -1,0 +1,66 @@
+// Schema migrations over data written by an older version: each keeps what was there. Runs on the test run's engine
+// (SQLite, or PostgreSQL under npm run test:server:scale-out).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { postgresSchemaPlugin } from '../../server/db/dialect.ts';
+import { migrations } from '../../server/db/migrations.ts';
+import { testPostgres } from '../helpers/postgres.ts';
+import { TEST_DATABASE } from '../helpers/server.ts';
+
+describe('migration 0012: a variant is a size in a format', () => {
+  let db: Kysely<unknown>;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-migrations-'));
+    if (TEST_DATABASE === 'postgres') {
+      const pool = new pg.Pool({ connectionString: await (await testPostgres()).createDatabase(), max: 2 });
+      db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }).withPlugin(postgresSchemaPlugin);
+    } else {
+      db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'avatar.db')) }) });
+    }
+    const migrator = new Migrator({ db, provider: migrations });
+    const before12 = await migrator.migrateTo('0011_webhook_endpoint_health');
+    assert.equal(before12.error, undefined);
+    await sql`insert into files (id, owner_id, upload_type, filename, content_type, size_bytes, set_as_avatar, state, received, created_at, updated_at)
+      values ('f_1', 'alice', 'profile_pic', 'a.jpg', 'image/jpeg', 10, 1, 'ready', 1, 1, 1)`.execute(db);
+    await sql`insert into renditions (id, file_id, config, seq, state, created_at) values ('r_1', 'f_1', null, 1, 'ready', 1)`.execute(db);
+    for (const size of ['cropped', '256', '64']) {
+      await sql`insert into variants (rendition_id, size, key, width, height, bytes, content_type)
+        values ('r_1', ${size}, ${`variants/r_1/${size}-00112233445566778899aabbccddeeff.webp`}, 40, 40, 100, 'image/webp')`.execute(db);
+    }
+    const latest = await migrator.migrateToLatest();
+    assert.equal(latest.error, undefined);
+  });
+
+  after(async () => {
+    await db?.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('every variant is kept, as WebP', async () => {
+    const { rows } = await sql<{ size: string; format: string; key: string; content_type: string }>`
+      select size, format, key, content_type from variants order by size`.execute(db);
+    assert.deepEqual(rows, [
+      { size: '256', format: 'webp', key: 'variants/r_1/256-00112233445566778899aabbccddeeff.webp', content_type: 'image/webp' },
+      { size: '64', format: 'webp', key: 'variants/r_1/64-00112233445566778899aabbccddeeff.webp', content_type: 'image/webp' },
+      { size: 'cropped', format: 'webp', key: 'variants/r_1/cropped-00112233445566778899aabbccddeeff.webp', content_type: 'image/webp' },
+    ]);
+  });
+
+  test('a size may have one variant per format, and no second of the same format', async () => {
+    await sql`insert into variants (rendition_id, size, format, key, width, height, bytes, content_type)
+      values ('r_1', '256', 'avif', 'variants/r_1/256-ffeeddccbbaa99887766554433221100.avif', 40, 40, 80, 'image/avif')`.execute(db);
+    await assert.rejects(
+      sql`insert into variants (rendition_id, size, format, key, width, height, bytes, content_type)
+        values ('r_1', '256', 'webp', 'variants/r_1/256-0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f.webp', 40, 40, 80, 'image/webp')`.execute(db),
+      /unique|duplicate/i,
+    );
+  });
+});
