@@ -2,10 +2,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import type { AuthEnv } from './auth.ts';
-import { limitBody } from './body-limit.ts';
-import type { Deps } from './context.ts';
-import { ApiError, invalidRequest, renderError } from './errors.ts';
+import type { AuthEnv } from './access/auth.ts';
+import { limitBody } from './http/body-limit.ts';
+import type { Deps } from './deps.ts';
+import { ApiError, invalidRequest, renderError } from './http/errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { avatarConfigRoutes } from './routes/avatar-config.ts';
 import { devRoutes } from './routes/dev.ts';

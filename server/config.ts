@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AVATAR_SIZES, CROPPED_MAX } from '../media/variants.ts';
-import type { TokenSettings } from './tokens.ts';
+import type { TokenSettings } from './access/tokens.ts';
 import { parseSecret } from './webhooks/sign.ts';
 import { checkWebhookUrl, parseWebhookUrl, WebhookUrlError } from './webhooks/target.ts';
 

@@ -1,14 +1,14 @@
 // /v1/admin/*: widget tokens for host backends, avatar changes on behalf of a user, and upload links for
 // backend-only avatars (POST /v1/admin/avatars/new).
 import { createRoute } from '@hono/zod-openapi';
-import { requireAdmin } from '../auth.ts';
-import type { Deps } from '../context.ts';
+import { requireAdmin } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
 import { AvatarConfigBody, AvatarConfigUpdated, AvatarLinkBody, AvatarLinkCreated, ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
 import { removeAvatar, setAvatarFromFile } from '../services/avatars.ts';
 import { setConfigAvatar } from '../services/config-avatars.ts';
 import { createUploadLink } from '../services/upload-links.ts';
 import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
-import { adminSecurity, type App } from './env.ts';
+import { adminSecurity, type App } from '../http/routes.ts';
 
 export const DEFAULT_TOKEN_TTL = 3600;
 

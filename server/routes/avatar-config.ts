@@ -2,14 +2,14 @@
 // The admin twin is in admin.ts, behind the admin middleware.
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { requireUser } from '../auth.ts';
-import type { Deps } from '../context.ts';
-import { matchesEtag } from '../etag.ts';
+import { requireUser } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
+import { matchesEtag } from '../http/etag.ts';
 import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from '../images/cartoon/options.ts';
 import { renderCartoonSvg } from '../images/cartoon/render.ts';
 import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
 import { cartoonConfig, setConfigAvatar } from '../services/config-avatars.ts';
-import { userSecurity, type App } from './env.ts';
+import { userSecurity, type App } from '../http/routes.ts';
 
 /** The options change only with a new server version: cache for an hour, previews for a day. */
 const OPTIONS_CACHE = 'public, max-age=3600';

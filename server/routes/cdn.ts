@@ -6,14 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { z } from '@hono/zod-openapi';
-import { matchesEtag } from '../etag.ts';
-import type { Deps } from '../context.ts';
-import { errorBody } from '../errors.ts';
+import { matchesEtag } from '../http/etag.ts';
+import type { Deps } from '../deps.ts';
+import { errorBody } from '../http/errors.ts';
 import { cachedVariantAccess, emoteOfVariantKey } from '../services/emotes.ts';
 import { contentTypeOf, VARIANT_FORMATS } from '../../media/variants.ts';
 import { formatOfKey, VARIANT_KEY } from '../storage/index.ts';
 import { createTtlCache } from '../ttl-cache.ts';
-import type { App } from './env.ts';
+import type { App } from '../http/routes.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 

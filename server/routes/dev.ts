@@ -1,9 +1,9 @@
 // Dev mode only: POST /v1/dev/token lets the demo sign in without a host backend. Not registered otherwise.
 import { createRoute } from '@hono/zod-openapi';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { TokenBody, TokenSchema, errors, json } from '../schemas.ts';
 import { issueToken } from './admin.ts';
-import type { App } from './env.ts';
+import type { App } from '../http/routes.ts';
 
 export function devRoutes(app: App, deps: Deps) {
   app.openapi(

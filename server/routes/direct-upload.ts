@@ -3,12 +3,12 @@
 // (`stage`); the caller then creates or completes the file. Used by POST /v1/users/me/avatar, its admin twin,
 // and the upload links of POST /v1/admin/avatars/new.
 import type { Context } from 'hono';
-import type { Deps } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
 import { squareCrop, type CropFields } from '../services/files.ts';
 import { commitDirectUpload, discardImage, stageDirectUpload, type IncomingImage, type StoredImage } from '../services/uploads.ts';
-import { readMultipart } from './multipart.ts';
-import { readRawBody, requestBodyOf } from './request-body.ts';
+import { readMultipart } from '../http/multipart.ts';
+import { readRawBody, requestBodyOf } from '../http/request-body.ts';
 
 const CROP_FIELDS = ['crop_x', 'crop_y', 'crop_w', 'crop_h'] as const;
 

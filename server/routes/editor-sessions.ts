@@ -2,11 +2,11 @@
 // an iframe on the allowed origins only. Mount after adminRoutes: its /v1/admin/* middleware must run first.
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
 import { createEditorSession, openEditorSession } from '../services/editor-sessions.ts';
 import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './editor-page.ts';
-import { adminSecurity, type App } from './env.ts';
+import { adminSecurity, type App } from '../http/routes.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 

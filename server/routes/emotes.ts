@@ -2,13 +2,13 @@
 // Emotes are created through POST /v1/uploads with upload_type "emote".
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { optionalUser, requireUser } from '../auth.ts';
-import type { Deps } from '../context.ts';
+import { optionalUser, requireUser } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
 import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody, errors, json } from '../schemas.ts';
 import {
   DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
 } from '../services/emotes.ts';
-import { userSecurity, type App } from './env.ts';
+import { userSecurity, type App } from '../http/routes.ts';
 
 /** Who is asking on a route where a token is optional (null: anonymous). */
 const viewerOf = (c: Context) => (c.get('userId') as string | null | undefined) ?? null;

@@ -1,11 +1,11 @@
 // GET /v1/files/{file_id}: the owner's view of an upload and its processing.
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireUser } from '../auth.ts';
-import type { Deps } from '../context.ts';
+import { requireUser } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
 import { appliedCrop, settledFile, type AppliedCrop } from '../services/files.ts';
-import { userSecurity, type App } from './env.ts';
+import { userSecurity, type App } from '../http/routes.ts';
 
 export function fileView(file: FileRow, applied: AppliedCrop | null = null) {
   return {

@@ -1,11 +1,11 @@
 // Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are in routes/cdn.ts.)
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { pingDatabase } from '../db/index.ts';
 import { json } from '../schemas.ts';
 import { documentCdnRoute } from './cdn.ts';
 import { renderDocsPage } from './docs-page.ts';
-import type { App } from './env.ts';
+import type { App } from '../http/routes.ts';
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {

@@ -1,14 +1,14 @@
 // POST /v1/uploads, the presigned PUT, POST /v1/uploads/{file_id}/complete, and the upload links of
 // POST /v1/admin/avatars/new (POST or PUT /v1/uploads/{file_id}/image).
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireUser } from '../auth.ts';
-import type { Deps } from '../context.ts';
+import { requireUser } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
 import { CreateUploadBody, FileIdParam, ProcessingAccepted, UploadContentQuery, UploadCreated, errors, json } from '../schemas.ts';
 import { commitLinkUpload, discardLinkUpload, openUploadLink, stageLinkUpload } from '../services/upload-links.ts';
 import { completeUpload, createUpload, receiveUpload } from '../services/uploads.ts';
 import { imageUploadBody, readImageUpload } from './direct-upload.ts';
-import { userSecurity, type App } from './env.ts';
-import { contentLength, requestBody } from './request-body.ts';
+import { userSecurity, type App } from '../http/routes.ts';
+import { contentLength, requestBody } from '../http/request-body.ts';
 
 export function uploadRoutes(app: App, deps: Deps) {
   const auth = requireUser(deps.tokens);

@@ -1,16 +1,16 @@
 // Avatars: public reads by user id, and the signed-in user's own avatar (/v1/users/me…).
 import { createRoute } from '@hono/zod-openapi';
-import { requireUser } from '../auth.ts';
-import type { Deps } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { requireUser } from '../access/auth.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
 import { identiconSvg, initialsSvg } from '../images/defaults.ts';
 import {
   AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
 } from '../schemas.ts';
 import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
-import { variantUrl } from '../services/urls.ts';
+import { variantUrl } from '../http/urls.ts';
 import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
-import { userSecurity, type App } from './env.ts';
+import { userSecurity, type App } from '../http/routes.ts';
 
 const SHORT_CACHE = 'public, max-age=60';
 

@@ -1,7 +1,7 @@
 // /v1/admin/webhooks…: endpoints, their deliveries, a manual retry and a test event. Behind the admin
 // middleware of routes/admin.ts, which app.ts registers first.
 import { createRoute } from '@hono/zod-openapi';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import {
   CreateWebhookBody, DeliveryList, DeliveryListQuery, DeliveryParams, DeliverySchema, TestEventSent, WebhookCreated, WebhookIdParam, WebhookList,
   WebhookSchema, errors, json,
@@ -9,7 +9,7 @@ import {
 import {
   createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, parseDeliveryLimit, retryDelivery, sendTestEvent,
 } from '../webhooks/endpoints.ts';
-import { adminSecurity, type App } from './env.ts';
+import { adminSecurity, type App } from '../http/routes.ts';
 
 const tags = ['Webhooks'];
 

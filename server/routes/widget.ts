@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { matchesEtag } from '../etag.ts';
-import { ApiError } from '../errors.ts';
+import { matchesEtag } from '../http/etag.ts';
+import { ApiError } from '../http/errors.ts';
 import type { Context } from 'hono';
-import type { App } from './env.ts';
+import type { App } from '../http/routes.ts';
 
 // From server/routes (run from source) or dist/server/routes (built), the build is in dist/widget.
 const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));

@@ -1,6 +1,6 @@
 // Transitions of a user's avatar pointer. Every change bumps the version, so clients can tell avatars apart.
 import type { Transaction } from 'kysely';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { serializeOn } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { objectKeys } from '../storage/index.ts';

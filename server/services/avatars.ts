@@ -1,12 +1,12 @@
 // Reading and changing a user's avatar. Writes go through avatar-state.ts so every change bumps the version.
 import { DEFAULT_AVATAR_SIZE, DEFAULT_FORMAT, PREVIEW_AVATAR_SIZE } from '../../media/variants.ts';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { UserRow, VariantRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../http/errors.ts';
 import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from './renditions.ts';
 import { ownedFile, squareCrop, type CropFields } from './files.ts';
-import { variantUrl } from './urls.ts';
+import { variantUrl } from '../http/urls.ts';
 import { avatarReady, avatarRemoved } from './webhook-events.ts';
 
 export const DEFAULT_SIZE = DEFAULT_AVATAR_SIZE;

@@ -2,7 +2,7 @@
 // (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
 // Also deletes uploads that never got their bytes (with their emotes), once their URL is long expired.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { isPostgres, runAlone } from '../db/dialect.ts';
 import type { FileRow } from '../db/schema.ts';
 import { objectKeys } from '../storage/index.ts';

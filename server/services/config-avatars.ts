@@ -1,7 +1,7 @@
 // Cartoon avatars: options → our own SVG → the same variants as a photo → the avatar, all in one request.
-import type { Deps } from '../context.ts';
-import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
+import { newId } from '../db/ids.ts';
 import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from '../images/cartoon/options.ts';
 import { renderCartoonSvg } from '../images/cartoon/render.ts';
 import { CARTOON_SIDE, ImageError, renderSvgVariants } from '../images/pipeline.ts';

@@ -2,10 +2,10 @@
 // until the session expires. The session id is the credential (192 random bits, base64url), so only its SHA-256
 // is stored. The page gets a user token that expires with the session.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { EditorSessionRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import { editorUrl } from './urls.ts';
+import { ApiError } from '../http/errors.ts';
+import { editorUrl } from '../http/urls.ts';
 
 export const DEFAULT_SESSION_TTL = 3600;
 /** An expired session answers 410 for this long; then it is purged and answers 404, like an unknown one. */

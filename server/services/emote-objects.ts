@@ -1,7 +1,7 @@
 // Where an emote's variant objects live follows its visibility (objectKeys: variants/ public, private/ not), so a
 // bucket or CDN that exposes variants/ never exposes a private emote, nor one in the trash. A change of visibility
 // (public flag, trash, restore) moves the objects.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
 import { objectKeys, visibilityOfKey, type VariantVisibility } from '../storage/index.ts';
 import { scheduleObjectDeletion } from './avatar-state.ts';

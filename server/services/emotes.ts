@@ -1,15 +1,15 @@
 // Emotes: shortcodes, visibility, quota, the trash, and URLs (signed for private emotes).
 import { sql, type Transaction } from 'kysely';
 import { DEFAULT_EMOTE_SIZE, DEFAULT_FORMAT, EMOTE_SIZES as EMOTE_VARIANT_SIZES } from '../../media/variants.ts';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/dialect.ts';
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ApiError } from '../http/errors.ts';
+import { newId } from '../db/ids.ts';
 import { visibilityOfKey } from '../storage/index.ts';
 import { createTtlCache } from '../ttl-cache.ts';
 import { placeEmoteVariants } from './emote-objects.ts';
-import { privateVariantUrl, variantUrl } from './urls.ts';
+import { privateVariantUrl, variantUrl } from '../http/urls.ts';
 import { emoteDeleted } from './webhook-events.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;

@@ -1,8 +1,8 @@
 // Uploaded files as the other services see them: ownership, and the crop a client asked for.
 // Crops are parsed here once, at the edge, into the pipeline's one `Crop` type.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { CropSource, FileRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../http/errors.ts';
 import type { Crop } from '../images/pipeline.ts';
 
 export type { Crop };

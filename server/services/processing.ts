@@ -1,11 +1,11 @@
 // The render job: original → probe → variants → stored objects → one transaction that makes them visible.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
 import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
 import { defaultCropOf } from '../images/default-crop.ts';
 import { imageOnly } from '../images/image-end.ts';
-import { AttemptTimedOut, type JobHandler } from '../jobs/queue.ts';
+import { AttemptTimedOut, type JobHandler } from '../work/job-queue.ts';
 import { objectKeys, StorageError } from '../storage/index.ts';
 import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
 import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';

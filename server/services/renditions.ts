@@ -3,12 +3,12 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { variantFormatOf } from '../../media/variants.ts';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { nextSeq } from '../db/dialect.ts';
 import type { Database, FileRow, NewVariant } from '../db/schema.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
 import { objectKeys, type VariantVisibility } from '../storage/index.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import { cropColumns, type Crop } from './files.ts';
 import { requestAvatar } from './avatar-state.ts';
 

@@ -3,14 +3,14 @@
 // size are unknown when the URL is made, so the signature binds the file id and the expiry only; the type comes
 // with the bytes (and processing refuses bytes that are not that type). Processing starts when they arrive; the
 // outcome is the file's processing_state, and the avatar.ready / avatar.failed webhooks with its file_id.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../http/errors.ts';
 import { squareCrop, type CropFields } from './files.ts';
 import {
   acceptedMime, discardImage, insertFile, releaseOriginal, reserveOriginal, startProcessing, storeImage, urlExpired, type IncomingImage, type StoredImage,
 } from './uploads.ts';
-import { uploadLinkUrl } from './urls.ts';
+import { uploadLinkUrl } from '../http/urls.ts';
 
 export interface NewUploadLink extends CropFields {
   user_id: string;

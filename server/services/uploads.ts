@@ -1,9 +1,9 @@
 // Uploads: create (presigned), receive the bytes, complete; and the one-request upload built from the same steps.
 import type { Readable } from 'node:stream';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ApiError } from '../http/errors.ts';
+import { newId } from '../db/ids.ts';
 import { formatFromMime, MIME_BY_FORMAT } from '../images/sniff.ts';
 import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/index.ts';
 import type { Transaction } from 'kysely';
@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.ts';
 import { checkShortcode, insertEmote } from './emotes.ts';
 import { cropColumns, cropRect, ownedFile, squareCrop, storedCrop, type Crop, type CropFields } from './files.ts';
 import { queueRendition } from './renditions.ts';
-import { uploadUrl } from './urls.ts';
+import { uploadUrl } from '../http/urls.ts';
 
 export interface NewUpload extends CropFields {
   upload_type: 'profile_pic' | 'emote';

@@ -3,11 +3,11 @@
 // deps.webhooks after the commit.
 import type { Transaction } from 'kysely';
 import { DEFAULT_FORMAT } from '../../media/variants.ts';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../webhooks/outbox.ts';
 import { visibilityOfKey } from '../storage/index.ts';
-import { variantUrl } from './urls.ts';
+import { variantUrl } from '../http/urls.ts';
 
 type Trx = Transaction<Database>;
 

@@ -2,11 +2,11 @@
 // their deliveries, a manual retry, and a test event. The endpoint from AVATAR_WEBHOOK_URL is kept in step
 // with the configuration at start-up and cannot be deleted through the API.
 import type { Config } from '../config.ts';
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Db } from '../db/index.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { ApiError } from '../http/errors.ts';
+import { newId } from '../db/ids.ts';
 import type { AttemptRecord } from './dispatcher.ts';
 import { recordEvent, TEST_EVENT, type EventType } from './outbox.ts';
 import { backoffView, liftBackoff } from './health.ts';

@@ -4,7 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { nextSeq } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 
 export const EVENT_TYPES = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

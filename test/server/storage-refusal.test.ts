@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MAX_ATTEMPTS } from '../../server/jobs/queue.ts';
+import { MAX_ATTEMPTS } from '../../server/work/job-queue.ts';
 import { jpeg, twelveMegapixelJpeg } from '../fixtures/images.ts';
 import { jpegStartWithEoi } from '../fixtures/hostile.ts';
 import { queryValue } from '../helpers/database.ts';

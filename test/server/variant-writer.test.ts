@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Deps } from '../../server/context.ts';
+import type { Deps } from '../../server/deps.ts';
 import type { AvatarVariant } from '../../server/images/pipeline.ts';
 import { variantWriter } from '../../server/services/renditions.ts';
 import type { Storage } from '../../server/storage/index.ts';

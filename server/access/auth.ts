@@ -1,7 +1,7 @@
 // Who is calling: the middleware that puts a verified user (tokens.ts) or the admin on the context.
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../http/errors.ts';
 import type { Tokens } from './tokens.ts';
 
 export { USER_ID } from './tokens.ts';

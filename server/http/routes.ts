@@ -1,6 +1,6 @@
 // The Hono app type shared by every route module.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AuthEnv } from '../auth.ts';
+import type { AuthEnv } from '../access/auth.ts';
 
 export type App = OpenAPIHono<AuthEnv>;
 

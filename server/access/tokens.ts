@@ -2,7 +2,7 @@
 // and, when AVATAR_JWT_JWKS_URL is set, the asymmetric tokens a host's identity provider issues, checked
 // against its published keys (fetched, cached and refreshed on rotation by jose).
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, SignJWT, type FetchImplementation, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { ApiError } from './errors.ts';
+import { ApiError } from '../http/errors.ts';
 
 export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 

@@ -5,8 +5,8 @@
 import type { Context } from 'hono';
 import { once } from 'node:events';
 import { PassThrough, Readable, type Writable } from 'node:stream';
-import { DRAIN_MAX } from '../body-limit.ts';
-import { ApiError } from '../errors.ts';
+import { DRAIN_MAX } from './body-limit.ts';
+import { ApiError } from './errors.ts';
 
 /** Content-Length as a number, or null when absent or malformed (the stored length is checked anyway). */
 export function contentLength(header: string | undefined): number | null {

@@ -2,11 +2,11 @@
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { FileSettledSignal } from './file-settled.ts';
-import type { JobQueue } from './jobs/queue.ts';
-import type { RateLimiter } from './rate-limit.ts';
-import type { ReadSigner, UploadSigner } from './signing.ts';
+import type { JobQueue } from './work/job-queue.ts';
+import type { RateLimiter } from './access/rate-limit.ts';
+import type { ReadSigner, UploadSigner } from './access/url-signing.ts';
 import type { Storage } from './storage/index.ts';
-import type { Tokens } from './tokens.ts';
+import type { Tokens } from './access/tokens.ts';
 import type { UploadReservations } from './upload-reservations.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 

@@ -1,7 +1,7 @@
 // The one funnel for failures: routes and services throw ApiError; app.onError renders every error body.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { StorageError } from './storage/index.ts';
+import { StorageError } from '../storage/index.ts';
 import { z } from 'zod';
 
 export class ApiError extends Error {

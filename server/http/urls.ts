@@ -1,5 +1,5 @@
 // Every URL the server hands out is built here, so the base (AVATAR_PUBLIC_URL) and the paths stay in one place.
-import type { Deps } from '../context.ts';
+import type { Deps } from '../deps.ts';
 
 /** A public variant: the CDN or bucket URL with S3 storage, else this server's /cdn. Never the app for S3. */
 export const variantUrl = (deps: Deps, key: string) => deps.storage.publicUrl(key) ?? `${deps.baseUrl()}/cdn/${key}`;

@@ -4,7 +4,7 @@
 // FILE_TOO_LARGE; no body can cause a 5xx by its shape alone.
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
-import { ApiError } from '../errors.ts';
+import { ApiError } from './errors.ts';
 import { fileTooLarge, pump, refuseBody, type RequestBody } from './request-body.ts';
 
 /** Room for part headers and fields next to the file: a body may be this much larger than its largest file. */

@@ -1,8 +1,8 @@
 // Per-key fixed-window counters: in memory for the one process of a SQLite site, in a table every process
 // shares on PostgreSQL (a user's uploads count the same whichever process they reach).
 import { sql } from 'kysely';
-import type { Db } from './db/index.ts';
-import { ApiError } from './errors.ts';
+import type { Db } from '../db/index.ts';
+import { ApiError } from '../http/errors.ts';
 
 export interface RateLimiter {
   /** Counts one hit for `key`; throws 429 RATE_LIMITED with Retry-After when over the limit. */
