@@ -4,8 +4,8 @@
 // (the same SVG → every variant) is shown too, so HTTP, database and storage costs can be told apart.
 import sharp from 'sharp';
 import { encoderSettings } from '../media/variants.ts';
-import { CARTOON_DEFAULTS, type CartoonConfig } from '../server/images/cartoon/options.ts';
-import { renderCartoonSvg } from '../server/images/cartoon/render.ts';
+import { CARTOON_DEFAULTS, type CartoonConfig } from '../server/avatars/cartoon/options.ts';
+import { renderCartoonSvg } from '../server/avatars/cartoon/render.ts';
 import { CARTOON_SIDE, renderSvgVariants } from '../server/images/pipeline.ts';
 import { figure, round, type BenchModule, type SectionResult } from './report.ts';
 import { startBenchServer } from './server-process.ts';

@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { CROP_SOURCES } from '../media/crop.ts';
 import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE, DEFAULT_EMOTE_SIZE, EMOTE_SIZES } from '../media/variants.ts';
 import { USER_ID } from './access/auth.ts';
-import { CARTOON_DEFAULTS, CARTOON_KEYS } from './images/cartoon/options.ts';
+import { CARTOON_DEFAULTS, CARTOON_KEYS } from './avatars/cartoon/options.ts';
 import { MAX_JPEG_SCANS } from './images/jpeg-structure.ts';
 import { BACKOFF_AFTER, FIRST_BACKOFF_SECONDS, LONGEST_BACKOFF_SECONDS } from './webhooks/health.ts';
 import { EVENT_TYPES } from './webhooks/outbox.ts';

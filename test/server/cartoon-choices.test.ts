@@ -4,8 +4,8 @@
 // server lists has a name in every language the widget speaks.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CARTOON_DEFAULTS, CARTOON_KEYS, CARTOON_OPTIONS, type CartoonConfig } from '../../server/images/cartoon/options.ts';
-import { renderCartoonSvg } from '../../server/images/cartoon/render.ts';
+import { CARTOON_DEFAULTS, CARTOON_KEYS, CARTOON_OPTIONS, type CartoonConfig } from '../../server/avatars/cartoon/options.ts';
+import { renderCartoonSvg } from '../../server/avatars/cartoon/render.ts';
 import { applies } from '../../widget/cartoon-names.ts';
 import { NAMED_VALUES, NAMES_PER_LOCALE, valueName } from '../../widget/cartoon-value-names.ts';
 import { LOCALES } from '../../widget/i18n.ts';

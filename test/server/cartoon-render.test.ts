@@ -13,7 +13,7 @@ import {
   renderCartoonSvg,
   type CartoonConfig,
   type CartoonKey,
-} from '../../server/images/cartoon/index.ts';
+} from '../../server/avatars/cartoon/index.ts';
 
 /** A request from the classic generator's users, verbatim. */
 const VERBATIM_REQUEST = JSON.parse(

@@ -4,7 +4,7 @@
 // across processes on PostgreSQL: test/postgres/scale-out.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MAX_WAITERS_PER_USER } from '../../server/file-settled.ts';
+import { MAX_WAITERS_PER_USER } from '../../server/uploads/file-settled.ts';
 import { jpeg, twelveMegapixelJpeg } from '../fixtures/images.ts';
 import { api, expectError, startServer, uploadImage, userToken, waitUntil, type RunningServer } from '../helpers/server.ts';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { identiconSvg, initialsSvg } from '../../server/images/defaults.ts';
+import { identiconSvg, initialsSvg } from '../../server/avatars/default-images.ts';
 import { probeImage, renderAvatarVariants, type AvatarVariant, type Crop, type PipelineLimits } from '../../server/images/pipeline.ts';
 import { containsMarkup, formatFromMime, MIME_BY_FORMAT, sniffImageFormat, type ImageFormat } from '../../server/images/sniff.ts';
 import * as fixtures from '../fixtures/images.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Deps } from '../../server/deps.ts';
 import type { AvatarVariant } from '../../server/images/pipeline.ts';
-import { variantWriter } from '../../server/services/renditions.ts';
+import { variantWriter } from '../../server/renditions/service.ts';
 import type { Storage } from '../../server/storage/index.ts';
 import { createLocalStorage } from '../../server/storage/local.ts';
 import { listFiles } from '../helpers/server.ts';

@@ -4,10 +4,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireAdmin } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AvatarConfigBody, AvatarConfigUpdated, AvatarLinkBody, AvatarLinkCreated, ProcessingAccepted, SetAvatarBody, TokenBody, TokenSchema, UserIdParam, errors, json } from '../schemas.ts';
-import { removeAvatar, setAvatarFromFile } from '../services/avatars.ts';
-import { setConfigAvatar } from '../services/config-avatars.ts';
-import { createUploadLink } from '../services/upload-links.ts';
-import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
+import { removeAvatar, setAvatarFromFile } from './service.ts';
+import { setConfigAvatar } from './cartoons.ts';
+import { createUploadLink } from '../uploads/links.ts';
+import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
 import { adminSecurity, type App } from '../http/routes.ts';
 
 export const DEFAULT_TOKEN_TTL = 3600;

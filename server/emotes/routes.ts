@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
 import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody, errors, json } from '../schemas.ts';
 import {
   DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
-} from '../services/emotes.ts';
+} from './service.ts';
 import { userSecurity, type App } from '../http/routes.ts';
 
 /** Who is asking on a route where a token is optional (null: anonymous). */

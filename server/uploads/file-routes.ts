@@ -4,7 +4,7 @@ import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
-import { appliedCrop, settledFile, type AppliedCrop } from '../services/files.ts';
+import { appliedCrop, settledFile, type AppliedCrop } from './files.ts';
 import { userSecurity, type App } from '../http/routes.ts';
 
 export function fileView(file: FileRow, applied: AppliedCrop | null = null) {

@@ -5,7 +5,7 @@ import type { Transaction } from 'kysely';
 import { DEFAULT_FORMAT } from '../../media/variants.ts';
 import type { Deps } from '../deps.ts';
 import type { Database } from '../db/schema.ts';
-import { recordEvent } from '../webhooks/outbox.ts';
+import { recordEvent } from './outbox.ts';
 import { visibilityOfKey } from '../storage/index.ts';
 import { variantUrl } from '../http/urls.ts';
 

@@ -9,10 +9,10 @@ import { z } from '@hono/zod-openapi';
 import { matchesEtag } from '../http/etag.ts';
 import type { Deps } from '../deps.ts';
 import { errorBody } from '../http/errors.ts';
-import { cachedVariantAccess, emoteOfVariantKey } from '../services/emotes.ts';
+import { cachedVariantAccess, emoteOfVariantKey } from '../emotes/service.ts';
 import { contentTypeOf, VARIANT_FORMATS } from '../../media/variants.ts';
 import { formatOfKey, VARIANT_KEY } from '../storage/index.ts';
-import { createTtlCache } from '../ttl-cache.ts';
+import { createTtlCache } from './ttl-cache.ts';
 import type { App } from '../http/routes.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;

@@ -6,8 +6,8 @@ import type { Deps } from '../deps.ts';
 import { isPostgres, runAlone } from '../db/dialect.ts';
 import type { FileRow } from '../db/schema.ts';
 import { objectKeys } from '../storage/index.ts';
-import { forgetVariantAccess, purgeTrash } from './emotes.ts';
-import { receivedInBucket } from './uploads.ts';
+import { forgetVariantAccess, purgeTrash } from '../emotes/service.ts';
+import { receivedInBucket } from '../uploads/service.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 

@@ -4,8 +4,8 @@
 import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
 import { objectKeys, visibilityOfKey, type VariantVisibility } from '../storage/index.ts';
-import { scheduleObjectDeletion } from './avatar-state.ts';
-import { IMMUTABLE } from './renditions.ts';
+import { scheduleObjectDeletion } from '../avatars/avatar-state.ts';
+import { IMMUTABLE } from '../renditions/service.ts';
 
 /** Readable by anyone: public and not in the trash. */
 export const visibilityOfEmote = (emote: { public: number; deleted_at: number | null }): VariantVisibility =>

@@ -9,8 +9,8 @@ import type { Database, FileRow, NewVariant } from '../db/schema.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
 import { objectKeys, type VariantVisibility } from '../storage/index.ts';
 import { newId } from '../db/ids.ts';
-import { cropColumns, type Crop } from './files.ts';
-import { requestAvatar } from './avatar-state.ts';
+import { cropColumns, type Crop } from '../uploads/files.ts';
+import { requestAvatar } from '../avatars/avatar-state.ts';
 
 /**
  * Inserts a rendition and its job in the caller's transaction; call deps.jobs.kick() after commit. With `promote`

@@ -8,7 +8,7 @@ import {
 } from '../schemas.ts';
 import {
   createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, parseDeliveryLimit, retryDelivery, sendTestEvent,
-} from '../webhooks/endpoints.ts';
+} from './endpoints.ts';
 import { adminSecurity, type App } from '../http/routes.ts';
 
 const tags = ['Webhooks'];

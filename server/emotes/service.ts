@@ -7,10 +7,10 @@ import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import { newId } from '../db/ids.ts';
 import { visibilityOfKey } from '../storage/index.ts';
-import { createTtlCache } from '../ttl-cache.ts';
-import { placeEmoteVariants } from './emote-objects.ts';
+import { createTtlCache } from '../cdn/ttl-cache.ts';
+import { placeEmoteVariants } from './objects.ts';
 import { privateVariantUrl, variantUrl } from '../http/urls.ts';
-import { emoteDeleted } from './webhook-events.ts';
+import { emoteDeleted } from '../webhooks/events.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 export const EMOTE_SIZES = EMOTE_VARIANT_SIZES.map((variant) => variant.size);

@@ -7,12 +7,12 @@ import { defaultCropOf } from '../images/default-crop.ts';
 import { imageOnly } from '../images/image-end.ts';
 import { AttemptTimedOut, type JobHandler } from '../work/job-queue.ts';
 import { objectKeys, StorageError } from '../storage/index.ts';
-import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from './avatar-state.ts';
-import { forgetVariantAccess, releaseFailedShortcode } from './emotes.ts';
-import { cropColumns, storedCrop } from './files.ts';
-import { visibilityOfFile, placeEmoteVariants } from './emote-objects.ts';
-import { deleteRenditionObjects, variantWriter } from './renditions.ts';
-import { avatarFailed, avatarReady, emoteFailed, emoteReady } from './webhook-events.ts';
+import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from '../avatars/avatar-state.ts';
+import { forgetVariantAccess, releaseFailedShortcode } from '../emotes/service.ts';
+import { cropColumns, storedCrop } from '../uploads/files.ts';
+import { visibilityOfFile, placeEmoteVariants } from '../emotes/objects.ts';
+import { deleteRenditionObjects, variantWriter } from './service.ts';
+import { avatarFailed, avatarReady, emoteFailed, emoteReady } from '../webhooks/events.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
   const { maxPixels, maxFrames, processingTimeoutSeconds } = deps.config;

@@ -4,10 +4,10 @@ import type { Deps } from '../deps.ts';
 import type { UserRow, VariantRow } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import { setAvatar } from './avatar-state.ts';
-import { queueRendition } from './renditions.ts';
-import { ownedFile, squareCrop, type CropFields } from './files.ts';
+import { queueRendition } from '../renditions/service.ts';
+import { ownedFile, squareCrop, type CropFields } from '../uploads/files.ts';
 import { variantUrl } from '../http/urls.ts';
-import { avatarReady, avatarRemoved } from './webhook-events.ts';
+import { avatarReady, avatarRemoved } from '../webhooks/events.ts';
 
 export const DEFAULT_SIZE = DEFAULT_AVATAR_SIZE;
 export const PREVIEW_SIZE = PREVIEW_AVATAR_SIZE;

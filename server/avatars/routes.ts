@@ -3,13 +3,13 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
-import { identiconSvg, initialsSvg } from '../images/defaults.ts';
+import { identiconSvg, initialsSvg } from './default-images.ts';
 import {
   AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
 } from '../schemas.ts';
-import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from '../services/avatars.ts';
+import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
 import { variantUrl } from '../http/urls.ts';
-import { directUploadBody, receiveDirectUpload } from './direct-upload.ts';
+import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
 import { userSecurity, type App } from '../http/routes.ts';
 
 const SHORT_CACHE = 'public, max-age=60';

@@ -9,7 +9,7 @@ import { ApiError } from '../http/errors.ts';
 import { squareCrop, type CropFields } from './files.ts';
 import {
   acceptedMime, discardImage, insertFile, releaseOriginal, reserveOriginal, startProcessing, storeImage, urlExpired, type IncomingImage, type StoredImage,
-} from './uploads.ts';
+} from './service.ts';
 import { uploadLinkUrl } from '../http/urls.ts';
 
 export interface NewUploadLink extends CropFields {

@@ -2,15 +2,15 @@
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { newId } from '../db/ids.ts';
-import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from '../images/cartoon/options.ts';
-import { renderCartoonSvg } from '../images/cartoon/render.ts';
+import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from './cartoon/options.ts';
+import { renderCartoonSvg } from './cartoon/render.ts';
 import { CARTOON_SIDE, ImageError, renderSvgVariants } from '../images/pipeline.ts';
 import { objectKeys } from '../storage/index.ts';
 import { isRequested, requestAvatar, setAvatar, withdrawRequest } from './avatar-state.ts';
-import { describeAvatar, userRow } from './avatars.ts';
-import { pipelineLimits } from './processing.ts';
-import { insertConfigRendition, storeVariants } from './renditions.ts';
-import { avatarReady } from './webhook-events.ts';
+import { describeAvatar, userRow } from './service.ts';
+import { pipelineLimits } from '../renditions/render-job.ts';
+import { insertConfigRendition, storeVariants } from '../renditions/service.ts';
+import { avatarReady } from '../webhooks/events.ts';
 
 /** Validated options (omitted keys take their defaults), or 400 INVALID_AVATAR_CONFIG naming the key. */
 export function cartoonConfig(input: unknown): CartoonConfig {

@@ -5,8 +5,8 @@
 import type { Context } from 'hono';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
-import { squareCrop, type CropFields } from '../services/files.ts';
-import { commitDirectUpload, discardImage, stageDirectUpload, type IncomingImage, type StoredImage } from '../services/uploads.ts';
+import { squareCrop, type CropFields } from './files.ts';
+import { commitDirectUpload, discardImage, stageDirectUpload, type IncomingImage, type StoredImage } from './service.ts';
 import { readMultipart } from '../http/multipart.ts';
 import { readRawBody, requestBodyOf } from '../http/request-body.ts';
 

@@ -9,9 +9,9 @@ import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/i
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
-import { checkShortcode, insertEmote } from './emotes.ts';
+import { checkShortcode, insertEmote } from '../emotes/service.ts';
 import { cropColumns, cropRect, ownedFile, squareCrop, storedCrop, type Crop, type CropFields } from './files.ts';
-import { queueRendition } from './renditions.ts';
+import { queueRendition } from '../renditions/service.ts';
 import { uploadUrl } from '../http/urls.ts';
 
 export interface NewUpload extends CropFields {

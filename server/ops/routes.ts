@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { pingDatabase } from '../db/index.ts';
 import { json } from '../schemas.ts';
-import { documentCdnRoute } from './cdn.ts';
+import { documentCdnRoute } from '../cdn/listener.ts';
 import { renderDocsPage } from './docs-page.ts';
 import type { App } from '../http/routes.ts';
 

@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { TokenBody, TokenSchema, errors, json } from '../schemas.ts';
-import { issueToken } from './admin.ts';
+import { issueToken } from '../avatars/admin-routes.ts';
 import type { App } from '../http/routes.ts';
 
 export function devRoutes(app: App, deps: Deps) {

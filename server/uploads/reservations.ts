@@ -2,7 +2,7 @@
 // single-use link) is refused while the first is still streaming. In memory for the one process of a SQLite
 // site; a table every process shares on PostgreSQL, where the two requests may reach different processes.
 import { randomBytes } from 'node:crypto';
-import type { Db } from './db/index.ts';
+import type { Db } from '../db/index.ts';
 
 export interface UploadReservations {
   /** Reserves the file's original for one writer: false when another request (on any process) holds it. */

@@ -4,8 +4,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
-import { createEditorSession, openEditorSession } from '../services/editor-sessions.ts';
-import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './editor-page.ts';
+import { createEditorSession, openEditorSession } from './sessions.ts';
+import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './page.ts';
 import { adminSecurity, type App } from '../http/routes.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });

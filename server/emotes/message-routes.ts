@@ -2,9 +2,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
-import { MAX_MESSAGE_LENGTH, parseMessage } from '../emotes/parse.ts';
+import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
 import { ParsedMessage, errors, json } from '../schemas.ts';
-import { readyEmotesByShortcode } from '../services/emotes.ts';
+import { readyEmotesByShortcode } from './service.ts';
 import { userSecurity, type App } from '../http/routes.ts';
 
 const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage');

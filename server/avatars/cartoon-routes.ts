@@ -5,10 +5,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { matchesEtag } from '../http/etag.ts';
-import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from '../images/cartoon/options.ts';
-import { renderCartoonSvg } from '../images/cartoon/render.ts';
+import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from './cartoon/options.ts';
+import { renderCartoonSvg } from './cartoon/render.ts';
 import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
-import { cartoonConfig, setConfigAvatar } from '../services/config-avatars.ts';
+import { cartoonConfig, setConfigAvatar } from './cartoons.ts';
 import { userSecurity, type App } from '../http/routes.ts';
 
 /** The options change only with a new server version: cache for an hour, previews for a day. */
