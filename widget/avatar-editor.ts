@@ -162,6 +162,8 @@ export class AvatarEditor extends LitElement {
   private _ready: Promise<unknown> = Promise.resolve();
   /** The crop the photo opens on (a draft's); null for the default. */
   private _initialCrop: Crop | null = null;
+  /** The photo's face-aware default crop, once found: what Reset in the crop area goes back to. */
+  private _resetCrop: Crop | null = null;
   /** The person has moved, zoomed, turned or resized the crop since the photo was shown. */
   private _cropTouched = false;
   /** Only the newest load of the current avatar is shown (the token may change while one is under way). */
@@ -392,6 +394,7 @@ export class AvatarEditor extends LitElement {
     this._cropTouched = false;
     void openImage(file); // a resumed draft is decoded once too (openFile's photo already is)
     this._initialCrop = crop;
+    this._resetCrop = null;
     this._small = 0;
     this._imageUrl = URL.createObjectURL(file);
     this._stage = 'crop';
@@ -611,15 +614,18 @@ export class AvatarEditor extends LitElement {
   /**
    * Opens the crop on the face-aware default crop, found in the worker by the default-crop chunk (loaded now, the
    * first time). Found before the crop area has shown the photo, it is the crop it opens on; found after, the view
-   * moves to it, unless the person has touched the crop meanwhile or moved on. When the rule finds nothing better
-   * than the centre, or the chunk or the detection fails, the centred crop simply stays.
+   * moves to it, unless the person has touched the crop meanwhile or moved on. Either way it is what Reset goes back
+   * to. When the rule finds nothing better than the centre, or the chunk or the detection fails, the centred crop
+   * simply stays.
    */
   private async _placeDefaultCrop(file: Blob) {
     try {
       const found = await sharedImageWorker().defaultCrop(file, await loadDefaultCrop());
-      if (!found || found.source === 'center' || this._file !== file || this._stage !== 'crop' || this._cropTouched) return;
-      this._initialCrop = found.crop;
+      if (!found || found.source === 'center' || this._file !== file || this._stage !== 'crop') return;
+      this._resetCrop = found.crop;
       this.requestUpdate();
+      if (this._cropTouched) return;
+      this._initialCrop = found.crop;
       const area = this._cropArea;
       if (area?.natural) area.show(found.crop);
       else if (area) area.initial = found.crop; // read when its image has loaded
@@ -773,6 +779,7 @@ export class AvatarEditor extends LitElement {
         .label=${t.cropArea}
         .alt=${t.title}
         .initial=${this._initialCrop}
+        .resetTo=${this._resetCrop}
         ?round=${this.shape !== 'square'}
         ?resizable=${this.shape === 'square' && !matchMedia('(pointer: coarse)').matches}
         square

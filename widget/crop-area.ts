@@ -178,6 +178,7 @@ export class CropArea extends LitElement {
     previews: { attribute: false },
     disabled: { type: Boolean },
     initial: { attribute: false },
+    resetTo: { attribute: false },
     _view: { state: true },
     _window: { state: true },
     _said: { state: true },
@@ -203,6 +204,8 @@ export class CropArea extends LitElement {
   declare disabled: boolean;
   /** The crop to open on (a draft's); read when the image has loaded. */
   declare initial: Crop | null;
+  /** What Reset goes back to: the photo's default crop (the face-aware one it opened on); null: the largest centred crop. */
+  declare resetTo: Crop | null;
   /** @internal */
   declare _view: View | null;
   /** @internal */
@@ -244,6 +247,7 @@ export class CropArea extends LitElement {
     this.previews = [];
     this.disabled = false;
     this.initial = null;
+    this.resetTo = null;
     this._cropper = false;
     this._view = null;
     this._window = { x: 0, y: 0, w: 0, h: 0 };
@@ -268,9 +272,10 @@ export class CropArea extends LitElement {
     if (this.natural) this._open(crop);
   }
 
-  /** Back to the opening view: no turn, no mirror, the image's largest centred crop. */
+  /** Back to the default crop (`resetTo`, else the image's largest centred crop), with no turn and no mirror. */
   reset() {
     if (!this.natural) return;
+    if (this.resetTo) return this._open({ x: this.resetTo.x, y: this.resetTo.y, w: this.resetTo.w, h: this.resetTo.h });
     const view = this._fitView();
     this._window = this._defaultWindow(view);
     this._view = clampView(view, this._window, this._stage, this.natural);

@@ -60,6 +60,36 @@ describe('<avatar-editor> default crop', () => {
     expect(holds(el.currentCrop(), found)).to.equal(false);
   });
 
+  it('Reset goes back to the face the crop opened on, not to the centred square, with the button and the 0 key', async () => {
+    const { file, face } = await banner();
+    const el = await editor();
+    expect(await el.openFile(file)).to.equal(true);
+    await waitFor(() => holds(el.currentCrop(), face), 'the selection moves to the face');
+    const found = el.currentCrop()!;
+    const isFound = () => {
+      const crop = el.currentCrop()!;
+      return Math.abs(crop.x - found.x) <= 1 && Math.abs(crop.y - found.y) <= 1 && Math.abs(crop.w - found.w) <= 1 && !crop.rotate && !crop.flip;
+    };
+    const area = el.shadowRoot!.querySelector('avatar-crop-area')!;
+    const button = (part: string) => area.shadowRoot!.querySelector<HTMLButtonElement>(`[part~="${part}"]`)!;
+
+    // Fiddle: move, turn and mirror, then Reset.
+    await sendKeys({ press: 'ArrowLeft' });
+    button('rotate-left').click();
+    button('flip').click();
+    await waitFor(() => !isFound() && el.currentCrop()!.flip === true, 'the crop moved, turned and mirrored');
+    button('reset').click();
+    await waitFor(isFound, 'Reset shows the face-aware crop again');
+    expect(holds(el.currentCrop(), face)).to.equal(true);
+
+    // From the keyboard: 0 in the crop area.
+    area.focus();
+    await sendKeys({ press: 'ArrowRight' });
+    await waitFor(() => !isFound(), 'the arrow key moves the crop');
+    await sendKeys({ press: '0' });
+    await waitFor(isFound, '0 shows the face-aware crop again');
+  });
+
   it('default-crop="center" keeps the centred selection and never asks the worker for a face', async () => {
     const worker = sharedImageWorker();
     const detect = worker.defaultCrop;
