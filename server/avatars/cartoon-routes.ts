@@ -1,5 +1,5 @@
-// Cartoon (config) avatars: the option list and live previews (public), and setting one as the avatar.
-// The admin twin is in admin.ts, behind the admin middleware.
+// Cartoon (config) avatars: the option list and live previews (public, /v1/avatar-config), and setting one as the
+// avatar (/v1/users/me/avatar/config). The admin twin is in admin-routes.ts.
 import { createHash } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
@@ -9,7 +9,7 @@ import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from './cartoon/options.ts';
 import { renderCartoonSvg } from './cartoon/render.ts';
 import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
 import { cartoonConfig, setConfigAvatar } from './cartoons.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity } from '../http/routes.ts';
 
 /** The options change only with a new server version: cache for an hour, previews for a day. */
 const OPTIONS_CACHE = 'public, max-age=3600';
@@ -19,13 +19,14 @@ const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
 const OPTIONS_BODY = JSON.stringify({ ...CARTOON_OPTIONS, defaults: CARTOON_DEFAULTS });
 
-export function avatarConfigRoutes(app: App, deps: Deps) {
-  const auth = requireUser(deps.tokens);
+/** Mounted at /v1/avatar-config: read by any page. */
+export function cartoonRoutes(deps: Deps) {
+  const app = createRoutes(deps, PUBLIC);
 
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/avatar-config/options',
+      path: '/options',
       tags: ['Cartoon avatars'],
       summary: 'Every cartoon option with its allowed values (the first is the default), plus the defaults (public)',
       responses: { 200: json(AvatarConfigOptions, 'The options') },
@@ -40,7 +41,7 @@ export function avatarConfigRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/avatar-config/preview.svg',
+      path: '/preview.svg',
       tags: ['Cartoon avatars'],
       summary: 'A cartoon drawn from options given in the query, by the same renderer as the variants (public)',
       request: { query: AvatarConfigPreviewQuery },
@@ -62,11 +63,18 @@ export function avatarConfigRoutes(app: App, deps: Deps) {
       return c.body(svg, 200) as never;
     },
   );
+  return app;
+}
+
+/** Mounted at /v1/users, beside the user routes: the signed-in user's cartoon. */
+export function cartoonAvatarRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
+  const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/users/me/avatar/config',
+      path: '/me/avatar/config',
       tags: ['Cartoon avatars'],
       summary: 'Make a cartoon drawn from options the avatar; answers once it is served',
       security: userSecurity,
@@ -76,4 +84,5 @@ export function avatarConfigRoutes(app: App, deps: Deps) {
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.get('userId'), c.req.valid('json').data), 200),
   );
+  return app;
 }

@@ -10,17 +10,19 @@ import {
 import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
 import { variantUrl } from '../http/urls.ts';
 import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
 
 const SHORT_CACHE = 'public, max-age=60';
 
-export function userRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/users: the signed-in user's avatar (/me…), and anyone's avatar, read publicly. */
+export function userRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
   const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/users/me',
+      path: '/me',
       tags: ['Avatars'],
       summary: 'The signed-in user and their avatar',
       security: userSecurity,
@@ -33,7 +35,7 @@ export function userRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'patch',
-      path: '/v1/users/me',
+      path: '/me',
       tags: ['Avatars'],
       summary: 'Update the signed-in user ({"remove_avatar": true} removes the avatar)',
       security: userSecurity,
@@ -50,7 +52,7 @@ export function userRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/v1/users/me/avatar',
+      path: '/me/avatar',
       tags: ['Avatars'],
       summary: 'Make a ready profile picture the avatar',
       security: userSecurity,
@@ -66,19 +68,19 @@ export function userRoutes(app: App, deps: Deps) {
 
   app.openAPIRegistry.registerPath({
     method: 'post',
-    path: '/v1/users/me/avatar',
+    path: '/me/avatar',
     tags: ['Avatars'],
     summary: 'One-request upload: multipart field "avatar" (+ crop fields) or a raw image body (crop fields in the query)',
     security: userSecurity,
     request: { body: directUploadBody },
     responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 413, 415, 429) },
   });
-  app.post('/v1/users/me/avatar', auth, async (c) => c.json(await receiveDirectUpload(c, deps, c.get('userId')), 202));
+  app.handle(['POST'], '/me/avatar', { body: 'streamed' }, auth, async (c) => c.json(await receiveDirectUpload(c, deps, c.get('userId')), 202));
 
   app.openapi(
     createRoute({
       method: 'delete',
-      path: '/v1/users/me/avatar',
+      path: '/me/avatar',
       tags: ['Avatars'],
       summary: 'Remove the avatar (idempotent; the file is kept)',
       security: userSecurity,
@@ -94,7 +96,7 @@ export function userRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/users/me/avatar/recrop',
+      path: '/me/avatar/recrop',
       tags: ['Avatars'],
       summary: 'Crop the current avatar again from its stored original',
       security: userSecurity,
@@ -106,14 +108,14 @@ export function userRoutes(app: App, deps: Deps) {
   );
 
   app.openapi(
-    createRoute({
+    withAccess(PUBLIC, createRoute({
       method: 'get',
-      path: '/v1/users/{user_id}/avatar',
+      path: '/{user_id}/avatar',
       tags: ['Avatars'],
       summary: "A user's avatar URL at a size (public)",
       request: { params: UserIdParam, query: AvatarQuery },
       responses: { 200: json(AvatarSchema, 'The avatar'), ...errors(400, 404, 409) },
-    }),
+    })),
     async (c) => {
       const { size, is_preview } = c.req.valid('query');
       return c.json(await getAvatar(deps, c.req.valid('param').user_id, requestedSize(deps, size, is_preview === 'true')), 200);
@@ -121,9 +123,9 @@ export function userRoutes(app: App, deps: Deps) {
   );
 
   app.openapi(
-    createRoute({
+    withAccess(PUBLIC, createRoute({
       method: 'get',
-      path: '/v1/users/{user_id}/avatar/image',
+      path: '/{user_id}/avatar/image',
       tags: ['Avatars'],
       summary: "Redirect to a user's avatar image, or a generated default (usable as <img src>)",
       request: { params: UserIdParam, query: AvatarImageQuery },
@@ -132,7 +134,7 @@ export function userRoutes(app: App, deps: Deps) {
         200: { description: 'Generated default', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
         ...errors(400, 404),
       },
-    }),
+    })),
     async (c) => {
       const { size: sizeParam, is_preview, default: fallback = 'identicon', name } = c.req.valid('query');
       const userId = c.req.valid('param').user_id;
@@ -153,4 +155,5 @@ export function userRoutes(app: App, deps: Deps) {
       return c.body(svg, 200);
     },
   );
+  return app;
 }

@@ -1,20 +1,22 @@
 // Hosted editor sessions: POST /v1/admin/sessions creates one; GET /editor/{session_id} is its page, embeddable as
-// an iframe on the allowed origins only. Mount after adminRoutes: its /v1/admin/* middleware must run first.
+// an iframe on the allowed origins only.
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
 import { createEditorSession, openEditorSession } from './sessions.ts';
 import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './page.ts';
-import { adminSecurity, type App } from '../http/routes.ts';
+import { ADMIN, adminSecurity, createRoutes, SITE } from '../http/routes.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 
-export function editorSessionRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/admin/sessions. */
+export function editorSessionRoutes(deps: Deps) {
+  const app = createRoutes(deps, ADMIN);
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/admin/sessions',
+      path: '/',
       tags: ['Admin'],
       summary: 'A hosted editor page for one user (open it, or frame it on an allowed origin); it tells the opener by postMessage',
       security: adminSecurity,
@@ -23,17 +25,23 @@ export function editorSessionRoutes(app: App, deps: Deps) {
     }),
     async (c) => c.json(await createEditorSession(deps, c.req.valid('json')), 201),
   );
+  return app;
+}
+
+/** Mounted at /editor. */
+export function editorPageRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
 
   // An HTML page, not JSON: described in the document, routed by hand.
   app.openAPIRegistry.registerPath({
     method: 'get',
-    path: '/editor/{session_id}',
+    path: '/{session_id}',
     tags: ['Editor'],
     summary: "A session's editor page: <avatar-editor> for its user; posts {type: \"avatar-changed\", detail} to the opener or parent after a save",
     request: { params: EditorSessionParam },
     responses: { 200: html('The editor'), 404: html('Unknown session'), 410: html('Expired session') },
   });
-  app.get('/editor/:session_id', async (c) => {
+  app.handle(['GET'], '/:session_id', null, async (c) => {
     const opened = await openEditorSession(deps, c.req.param('session_id'));
     const { allowedOrigins } = deps.config;
     const ownOrigin = new URL(deps.baseUrl()).origin;
@@ -54,4 +62,5 @@ export function editorSessionRoutes(app: App, deps: Deps) {
     });
     return c.body(body, 200, pageHeaders(allowedOrigins, ownOrigin, nonce, deps.storage.browserOrigins()));
   });
+  return app;
 }

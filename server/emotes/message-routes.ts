@@ -5,15 +5,17 @@ import type { Deps } from '../deps.ts';
 import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
 import { ParsedMessage, errors, json } from '../schemas.ts';
 import { readyEmotesByShortcode } from './service.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
 
 const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage');
 
-export function messageRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/messages. */
+export function messageRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/messages/parse',
+      path: '/parse',
       tags: ['Emotes'],
       summary: 'Resolve :shortcode: in a message against your ready emotes (UTF-16 indices, end exclusive)',
       security: userSecurity,
@@ -26,4 +28,5 @@ export function messageRoutes(app: App, deps: Deps) {
       return c.json(parseMessage(c.req.valid('json').body, (key) => emotes.get(key)), 200);
     },
   );
+  return app;
 }

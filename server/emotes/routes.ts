@@ -8,12 +8,14 @@ import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, Emote
 import {
   DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
 } from './service.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
 
 /** Who is asking on a route where a token is optional (null: anonymous). */
 const viewerOf = (c: Context) => (c.get('userId') as string | null | undefined) ?? null;
 
-export function emoteRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/emotes. Reading an emote (and its URL) is public; the rest is the owner's, from the host's pages. */
+export function emoteRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
   const auth = requireUser(deps.tokens);
   const maybeAuth = optionalUser(deps.tokens);
 
@@ -22,7 +24,7 @@ export function emoteRoutes(app: App, deps: Deps) {
     app.openapi(
       createRoute({
         method: 'get',
-        path: trash ? '/v1/emotes/trash' : '/v1/emotes',
+        path: trash ? '/trash' : '/',
         tags: ['Emotes'],
         summary: trash ? 'Your emotes in the trash, newest first' : 'Your emotes, newest first',
         security: userSecurity,
@@ -40,7 +42,7 @@ export function emoteRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/emotes/quota',
+      path: '/quota',
       tags: ['Emotes'],
       summary: 'How many emotes and bytes you use and may use',
       security: userSecurity,
@@ -51,28 +53,28 @@ export function emoteRoutes(app: App, deps: Deps) {
   );
 
   app.openapi(
-    createRoute({
+    withAccess(PUBLIC, createRoute({
       method: 'get',
-      path: '/v1/emotes/{id}',
+      path: '/{id}',
       tags: ['Emotes'],
       summary: 'An emote: yours, or anyone’s public one (token optional)',
       middleware: [maybeAuth] as const,
       request: { params: EmoteIdParam },
       responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 404) },
-    }),
+    })),
     async (c) => c.json(emoteView(await visibleEmote(deps, c.req.valid('param').id, viewerOf(c))), 200),
   );
 
   app.openapi(
-    createRoute({
+    withAccess(PUBLIC, createRoute({
       method: 'get',
-      path: '/v1/emotes/{id}/url',
+      path: '/{id}/url',
       tags: ['Emotes'],
       summary: 'The image URL of one size (private emotes: signed, expiring)',
       middleware: [maybeAuth] as const,
       request: { params: EmoteIdParam, query: EmoteUrlQuery },
       responses: { 200: json(EmoteUrl, 'The URL'), ...errors(400, 401, 404, 409) },
-    }),
+    })),
     async (c) => {
       const emote = await visibleEmote(deps, c.req.valid('param').id, viewerOf(c));
       return c.json(await emoteUrl(deps, emote, c.req.valid('query').size ?? DEFAULT_EMOTE_SIZE), 200);
@@ -82,7 +84,7 @@ export function emoteRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'put',
-      path: '/v1/emotes/{id}',
+      path: '/{id}',
       tags: ['Emotes'],
       summary: 'Rename an emote or change whether it is public',
       security: userSecurity,
@@ -96,7 +98,7 @@ export function emoteRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'delete',
-      path: '/v1/emotes/{id}',
+      path: '/{id}',
       tags: ['Emotes'],
       summary: 'Move an emote to the trash (frees its shortcode and quota at once)',
       security: userSecurity,
@@ -113,7 +115,7 @@ export function emoteRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/emotes/{id}/restore',
+      path: '/{id}/restore',
       tags: ['Emotes'],
       summary: 'Take an emote out of the trash',
       security: userSecurity,
@@ -123,4 +125,5 @@ export function emoteRoutes(app: App, deps: Deps) {
     }),
     async (c) => c.json(await restoreEmote(deps, c.req.valid('param').id, c.get('userId')), 200),
   );
+  return app;
 }

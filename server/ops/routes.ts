@@ -5,7 +5,7 @@ import { pingDatabase } from '../db/index.ts';
 import { json } from '../schemas.ts';
 import { documentCdnRoute } from '../cdn/listener.ts';
 import { renderDocsPage } from './docs-page.ts';
-import type { App } from '../http/routes.ts';
+import { createRoutes, PUBLIC, type App } from '../http/routes.ts';
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {
@@ -31,7 +31,9 @@ export function openApiDocument(app: App) {
   return doc;
 }
 
-export function opsRoutes(app: App, deps: Deps) {
+/** Mounted at /: `document` is the whole app's OpenAPI document (openApiDocument), made when asked for. */
+export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiDocument>) {
+  const app = createRoutes(deps, PUBLIC);
   app.openapi(
     createRoute({
       method: 'get',
@@ -61,12 +63,13 @@ export function opsRoutes(app: App, deps: Deps) {
     },
   );
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
-  app.get('/docs', (c) => {
+  app.handle(['GET'], '/openapi.json', null, (c) => c.json(document()));
+  app.handle(['GET'], '/docs', null, (c) => {
     c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
-    return c.html(renderDocsPage(openApiDocument(app)));
+    return c.html(renderDocsPage(document()));
   });
 
   // The bytes under /cdn/ are answered in front of Hono (routes/cdn.ts); documented here with the rest.
   documentCdnRoute(app);
+  return app;
 }

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { matchesEtag } from '../http/etag.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Context } from 'hono';
-import type { App } from '../http/routes.ts';
+import type { Deps } from '../deps.ts';
+import { createRoutes, PUBLIC } from '../http/routes.ts';
 
 // From server/routes (run from source) or dist/server/routes (built), the build is in dist/widget.
 const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
@@ -46,7 +47,9 @@ function pickEncoding(acceptEncoding: string | undefined): Encoding {
 
 const javascript = { 'text/javascript': { schema: z.string() } };
 
-export function widgetRoutes(app: App) {
+/** Mounted at /widget: loaded by any page that embeds the widget. */
+export function widgetRoutes(deps: Deps) {
+  const app = createRoutes(deps, PUBLIC);
   // Each file is read once: the build only changes with a new build, which means a new process. A file not built
   // yet is looked for again next time.
   const files = new Map<string, Promise<BuiltFile | null>>();
@@ -73,12 +76,12 @@ export function widgetRoutes(app: App) {
 
   app.openAPIRegistry.registerPath({
     method: 'get',
-    path: '/widget/avatar-editor.js',
+    path: '/avatar-editor.js',
     tags: ['Widget'],
     summary: 'The <avatar-editor> widget as one ES module (worker and styles inlined); it loads its chunks from /widget/chunks/',
     responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' } },
   });
-  app.get('/widget/avatar-editor.js', async (c) => {
+  app.handle(['GET'], '/avatar-editor.js', null, async (c) => {
     const found = await load('avatar-editor.js');
     if (!found) throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
     // The entry keeps its URL across releases, so browsers check it again after a while.
@@ -87,17 +90,18 @@ export function widgetRoutes(app: App) {
 
   app.openAPIRegistry.registerPath({
     method: 'get',
-    path: '/widget/chunks/{name}',
+    path: '/chunks/{name}',
     tags: ['Widget'],
     summary: 'A part of the widget loaded only when used, under a content-hashed name',
     request: { params: z.object({ name: z.string().openapi({ example: 'emote-panel-CnaJmI0S.js' }) }) },
     responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' }, 404: { description: 'No such chunk' } },
   });
-  app.get('/widget/chunks/:name', async (c) => {
+  app.handle(['GET'], '/chunks/:name', null, async (c) => {
     const name = c.req.param('name');
     const found = CHUNK_NAME.test(name) ? await load(`chunks/${name}`) : null;
     if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget chunk ${name}`);
     // A chunk's name changes with its content: it can be cached for good.
     return serve(found, c, 'public, max-age=31536000, immutable');
   });
+  return app;
 }

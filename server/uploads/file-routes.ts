@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
 import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
 import { appliedCrop, settledFile, type AppliedCrop } from './files.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
 
 export function fileView(file: FileRow, applied: AppliedCrop | null = null) {
   return {
@@ -40,11 +40,13 @@ const WaitQuery = z.object({
     }),
 });
 
-export function fileRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/files. */
+export function fileRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/files/{file_id}',
+      path: '/{file_id}',
       tags: ['Uploads'],
       summary: 'An uploaded file and its processing state (owner only); with ?wait=N, once it is ready or failed',
       security: userSecurity,
@@ -57,4 +59,5 @@ export function fileRoutes(app: App, deps: Deps) {
       return c.json(fileView(file, await appliedCrop(deps, file)), 200);
     },
   );
+  return app;
 }

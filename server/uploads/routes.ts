@@ -7,16 +7,18 @@ import { CreateUploadBody, FileIdParam, ProcessingAccepted, UploadContentQuery, 
 import { commitLinkUpload, discardLinkUpload, openUploadLink, stageLinkUpload } from './links.ts';
 import { completeUpload, createUpload, receiveUpload } from './service.ts';
 import { imageUploadBody, readImageUpload } from './direct-upload.ts';
-import { userSecurity, type App } from '../http/routes.ts';
+import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
 import { contentLength, requestBody } from '../http/request-body.ts';
 
-export function uploadRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/uploads. */
+export function uploadRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
   const auth = requireUser(deps.tokens);
 
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/uploads',
+      path: '/',
       tags: ['Uploads'],
       summary: 'Create an upload and get a presigned PUT URL',
       security: userSecurity,
@@ -34,7 +36,7 @@ export function uploadRoutes(app: App, deps: Deps) {
   // its raw body must stream to storage, never through a validator.
   app.openAPIRegistry.registerPath({
     method: 'put',
-    path: '/v1/uploads/{file_id}/content',
+    path: '/{file_id}/content',
     tags: ['Uploads'],
     summary: 'Presigned upload target (local storage): the raw bytes with the signed Content-Type',
     request: {
@@ -44,7 +46,8 @@ export function uploadRoutes(app: App, deps: Deps) {
     },
     responses: { 204: { description: 'Stored' }, ...errors(400, 403, 409) },
   });
-  app.put('/v1/uploads/:file_id/content', async (c) => {
+  // Any origin: the signature is the authority, as with an S3 presigned PUT.
+  app.handle(['PUT'], '/:file_id/content', { cors: 'public', body: 'streamed' }, async (c) => {
     await receiveUpload(deps, {
       fileId: c.req.param('file_id'),
       expires: c.req.query('expires') ?? '',
@@ -61,14 +64,14 @@ export function uploadRoutes(app: App, deps: Deps) {
   for (const method of ['post', 'put'] as const) {
     app.openAPIRegistry.registerPath({
       method,
-      path: '/v1/uploads/{file_id}/image',
+      path: '/{file_id}/image',
       tags: ['Uploads'],
       summary: 'Upload link (POST /v1/admin/avatars/new): the photo as multipart field "image", or a raw image body; single use',
       request: { params: FileIdParam, query: UploadContentQuery, body: imageUploadBody('image', false) },
       responses: { 202: json(ProcessingAccepted, 'Received; processing'), ...errors(400, 403, 409, 413, 415) },
     });
   }
-  app.on(['POST', 'PUT'], '/v1/uploads/:file_id/image', async (c) => {
+  app.handle(['POST', 'PUT'], '/:file_id/image', { cors: 'public', body: 'streamed' }, async (c) => {
     const file = await openUploadLink(deps, { fileId: c.req.param('file_id'), expires: c.req.query('expires') ?? '', signature: c.req.query('signature') ?? '' });
     const { stored } = await readImageUpload(c, {
       fileField: 'image',
@@ -83,7 +86,7 @@ export function uploadRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/uploads/{file_id}/complete',
+      path: '/{file_id}/complete',
       tags: ['Uploads'],
       summary: 'Start processing an uploaded file (idempotent)',
       security: userSecurity,
@@ -93,4 +96,5 @@ export function uploadRoutes(app: App, deps: Deps) {
     }),
     async (c) => c.json(await completeUpload(deps, c.get('userId'), c.req.valid('param').file_id), 202),
   );
+  return app;
 }

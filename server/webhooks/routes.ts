@@ -1,5 +1,4 @@
-// /v1/admin/webhooks…: endpoints, their deliveries, a manual retry and a test event. Behind the admin
-// middleware of routes/admin.ts, which app.ts registers first.
+// /v1/admin/webhooks…: endpoints, their deliveries, a manual retry and a test event (admin key).
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import {
@@ -9,15 +8,17 @@ import {
 import {
   createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, parseDeliveryLimit, retryDelivery, sendTestEvent,
 } from './endpoints.ts';
-import { adminSecurity, type App } from '../http/routes.ts';
+import { ADMIN, adminSecurity, createRoutes } from '../http/routes.ts';
 
 const tags = ['Webhooks'];
 
-export function webhookRoutes(app: App, deps: Deps) {
+/** Mounted at /v1/admin/webhooks. */
+export function webhookRoutes(deps: Deps) {
+  const app = createRoutes(deps, ADMIN);
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/admin/webhooks',
+      path: '/',
       tags,
       summary: 'Add a webhook endpoint; the answer carries its signing secret, shown only this once',
       security: adminSecurity,
@@ -30,7 +31,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/admin/webhooks',
+      path: '/',
       tags,
       summary: 'Every webhook endpoint, the configured one (AVATAR_WEBHOOK_URL) included',
       security: adminSecurity,
@@ -42,7 +43,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/admin/webhooks/{id}',
+      path: '/{id}',
       tags,
       summary: 'A webhook endpoint',
       security: adminSecurity,
@@ -55,7 +56,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'delete',
-      path: '/v1/admin/webhooks/{id}',
+      path: '/{id}',
       tags,
       summary: 'Remove a webhook endpoint and its deliveries (409 WEBHOOK_MANAGED_BY_CONFIG for the configured one)',
       security: adminSecurity,
@@ -71,7 +72,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get',
-      path: '/v1/admin/webhooks/{id}/deliveries',
+      path: '/{id}/deliveries',
       tags,
       summary: "The endpoint's deliveries, newest first, each with its attempts",
       security: adminSecurity,
@@ -87,7 +88,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry',
+      path: '/{id}/deliveries/{delivery_id}/retry',
       tags,
       summary: 'Send a delivery again now, with the same webhook-id (409 DELIVERY_IN_FLIGHT while it is being sent)',
       security: adminSecurity,
@@ -103,7 +104,7 @@ export function webhookRoutes(app: App, deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/v1/admin/webhooks/{id}/test',
+      path: '/{id}/test',
       tags,
       summary: 'Send a webhook.test event to this endpoint only',
       security: adminSecurity,
@@ -112,4 +113,5 @@ export function webhookRoutes(app: App, deps: Deps) {
     }),
     async (c) => c.json(await sendTestEvent(deps, c.req.valid('param').id), 202),
   );
+  return app;
 }
