@@ -1,6 +1,7 @@
 // What the app is built from. createApp(deps) never reads env, opens files or starts timers by itself.
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
+import type { FaceDetectionPool } from './images/face-detection-pool.ts';
 import type { FileSettledSignal } from './uploads/file-settled.ts';
 import type { JobQueue } from './work/job-queue.ts';
 import type { RateLimiter } from './access/rate-limit.ts';
@@ -21,6 +22,8 @@ export interface Deps {
   db: Db;
   storage: Storage;
   jobs: JobQueue;
+  /** Threads that find the default crop's faces off the event loop (as many as jobs run at once, started when needed). */
+  faceDetection: FaceDetectionPool;
   /** Wakes GET /v1/files/{id}?wait=N when a file is ready or failed (in every process on PostgreSQL). */
   fileSettled: FileSettledSignal;
   /** Sends recorded webhook events: call kick() after committing a transaction that recorded some. */

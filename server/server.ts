@@ -16,6 +16,7 @@ import { createRateLimiter, createSharedRateLimiter } from './access/rate-limit.
 import { createCdnListener } from './cdn/listener.ts';
 import { startGarbageSweeper } from './renditions/cleanup.ts';
 import { createRenderJobHandler } from './renditions/render-job.ts';
+import { createFaceDetectionPool } from './images/face-detection-pool.ts';
 import { createReadSigner, createUploadSigner } from './access/url-signing.ts';
 import { createStorage } from './storage/create.ts';
 import { createTokens } from './access/tokens.ts';
@@ -37,7 +38,7 @@ function listenError(err: NodeJS.ErrnoException, config: Config): Error {
 export interface RunningServer {
   url: string;
   deps: Deps;
-  /** Stops accepting requests, lets running jobs finish, closes the database. */
+  /** Stops accepting requests, lets running jobs finish, stops the face detection threads, closes the database. */
   close(): Promise<void>;
 }
 
@@ -66,6 +67,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // An attempt reads the original, processes it (within the processing timeout: a timeout there fails the image at
     // once) and stores the variants; as long again is left for the storage round trips.
     jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log }),
+    faceDetection: createFaceDetectionPool({ size: config.jobConcurrency }),
     fileSettled,
     webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
     tokens: createTokens(config.tokens, clock),
@@ -102,6 +104,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await fileSettled.close(); // long-polls answer now, or closing would wait for them
       await closed;
       await deps.jobs.stop();
+      await deps.faceDetection.close();
       await deps.webhooks.stop();
       await stopSweeper();
       await deps.storage.close();

@@ -80,7 +80,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   const writer = variantWriter(deps, rendition.id, await visibilityOfFile(deps, file));
   // An avatar uploaded without a crop gets the default one (issue 21); the rendition records it and why.
   const requested = storedCrop(rendition);
-  const chosen = file.upload_type === 'emote' || requested ? null : await defaultCropOf(original, probe, deps.config.defaultCrop, limits);
+  const chosen = file.upload_type === 'emote' || requested ? null : await defaultCropOf(original, probe, deps.config.defaultCrop, limits, deps.faceDetection);
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
   let animated = false;
   try {

@@ -1,16 +1,24 @@
 // The default crop (issue 21): the rule's geometry, the model reader's refusals, and the whole thing (real
-// BlazeFace model, real photos from test/fixtures/faces) as the server runs it, without HTTP.
+// BlazeFace model, real photos from test/fixtures/faces) as the server runs it, without HTTP and in a server: its
+// face detection threads (started when needed, stopped with the server) find what the same code finds here.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { contains, LABELLED_PHOTOS } from '../../bench/default-crop-set.ts';
+import { smartDefaultCrop } from '../../media/default-crop/index.ts';
 import { centredSquare, defaultCrop, FACE_CENTRE_FROM_TOP, faceSquare, SIDE_PER_FACE } from '../../media/default-crop/rule.ts';
 import { readTfliteModel, TfliteFormatError } from '../../media/default-crop/tflite-model.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { defaultCropOf } from '../../server/images/default-crop.ts';
-import { api, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
+import { defaultCropOf, detectionCopy } from '../../server/images/default-crop.ts';
+import { createFaceDetectionPool, FaceDetectionError, type FaceDetectionPool } from '../../server/images/face-detection-pool.ts';
+import { loadFaceDetector } from '../../server/images/face-model.ts';
+import { startServer as startInProcess } from '../../server/server.ts';
+import { api, signJwt, startServer, uploadImage, userToken, waitForFile, waitUntil, type RunningServer } from '../helpers/server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/faces/${name}`, import.meta.url));
 const LIMITS = { maxPixels: 40_000_000, timeoutSeconds: 30 };
@@ -74,11 +82,15 @@ async function banner(): Promise<{ bytes: Buffer; face: { x: number; y: number; 
 }
 
 describe('the default crop of an upload (server)', () => {
+  let faces: FaceDetectionPool;
+  before(() => (faces = createFaceDetectionPool({ size: 2 })));
+  after(() => faces.close());
+
   test('holds the whole face of each photo where the detector finds it', async () => {
     for (const file of ['astronaut.jpg', 'grace-hopper.jpg', 'cameraman.jpg']) {
       const bytes = fixture(file);
       const { width, height } = await sharp(bytes).metadata();
-      const result = await defaultCropOf(bytes, { format: 'jpeg', width: width!, height: height! }, 'smart', LIMITS);
+      const result = await defaultCropOf(bytes, { format: 'jpeg', width: width!, height: height! }, 'smart', LIMITS, faces);
       assert.equal(result.source, 'face', file);
       assert.ok(isSquareInside(result.crop, width!, height!), `${file}: ${JSON.stringify(result.crop)}`);
       const face = LABELLED_PHOTOS.find((photo) => photo.file === file)!.faces[0]!;
@@ -89,7 +101,7 @@ describe('the default crop of an upload (server)', () => {
 
   test('finds a person far off-centre in a banner, where the centred square has nobody', async () => {
     const { bytes, face } = await banner();
-    const result = await defaultCropOf(bytes, { format: 'jpeg', width: 1500, height: 500 }, 'smart', LIMITS);
+    const result = await defaultCropOf(bytes, { format: 'jpeg', width: 1500, height: 500 }, 'smart', LIMITS, faces);
     assert.equal(result.source, 'face');
     assert.ok(contains(result.crop, face) && !contains(centredSquare({ width: 1500, height: 500 }), face), JSON.stringify(result.crop));
     assert.ok(isSquareInside(result.crop, 1500, 500));
@@ -98,7 +110,7 @@ describe('the default crop of an upload (server)', () => {
   test('leaves landscapes, textures and paintings with detail all over on the centred square', async () => {
     for (const [file, format] of [['lake.jpg', 'jpeg'], ['brick.jpg', 'jpeg'], ['starry-night.jpg', 'jpeg'], ['tree.jpg', 'png']] as const) {
       const bytes = await sharp(fixture(file)).resize(1200, 600, { fit: 'cover' }).toFormat(format).toBuffer();
-      const result = await defaultCropOf(bytes, { format, width: 1200, height: 600 }, 'smart', LIMITS);
+      const result = await defaultCropOf(bytes, { format, width: 1200, height: 600 }, 'smart', LIMITS, faces);
       assert.deepEqual(result, { crop: { x: 300, y: 0, w: 600, h: 600 }, source: 'center' }, file);
     }
   });
@@ -106,20 +118,90 @@ describe('the default crop of an upload (server)', () => {
   test('moves to a logo that stands alone off-centre (saliency)', async () => {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="500"><rect width="100%" height="100%" fill="#fff"/><circle cx="1250" cy="250" r="120" fill="#e33"/></svg>`;
     const bytes = await sharp(Buffer.from(svg)).png().toBuffer();
-    const result = await defaultCropOf(bytes, { format: 'png', width: 1500, height: 500 }, 'smart', LIMITS);
+    const result = await defaultCropOf(bytes, { format: 'png', width: 1500, height: 500 }, 'smart', LIMITS, faces);
     assert.equal(result.source, 'saliency');
     assert.ok(contains(result.crop, { x: 1130, y: 130, w: 240, h: 240 }), JSON.stringify(result.crop));
   });
 
   test('AVATAR_DEFAULT_CROP=center: always the centred square, nothing detected', async () => {
-    const result = await defaultCropOf(fixture('astronaut.jpg'), { format: 'jpeg', width: 512, height: 512 }, 'center', LIMITS);
+    const result = await defaultCropOf(fixture('astronaut.jpg'), { format: 'jpeg', width: 512, height: 512 }, 'center', LIMITS, faces);
     assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
   });
 
   test('an image the copy cannot be made of falls back to the centred square', async () => {
     const truncated = fixture('astronaut.jpg').subarray(0, 2000);
-    const result = await defaultCropOf(truncated, { format: 'jpeg', width: 512, height: 512 }, 'smart', LIMITS);
+    const result = await defaultCropOf(truncated, { format: 'jpeg', width: 512, height: 512 }, 'smart', LIMITS, faces);
     assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
+  });
+});
+
+/** A photo's detection copy, as the server makes it. */
+async function copyOf(bytes: Buffer) {
+  const { width, height, format } = await sharp(bytes).metadata();
+  const size = { width: width!, height: height! };
+  return { copy: (await detectionCopy(bytes, { ...size, format: format as 'jpeg' }, LIMITS))!, size };
+}
+
+describe('face detection threads', () => {
+  test('find the same crop as the same code run on this thread', async () => {
+    const here = loadFaceDetector();
+    const pool = createFaceDetectionPool({ size: 1 });
+    try {
+      const photos = [(await banner()).bytes, fixture('grace-hopper.jpg'), fixture('lake.jpg'), await sharp(fixture('cameraman.jpg')).resize(1200, 400, { fit: 'contain' }).jpeg().toBuffer()];
+      const sources = new Set<string>();
+      for (const bytes of photos) {
+        const { copy, size } = await copyOf(bytes);
+        const { crop, source } = smartDefaultCrop(here, copy, size);
+        sources.add(source);
+        assert.deepEqual(await pool.defaultCrop(copy, size), { crop, source });
+      }
+      assert.ok(sources.has('face') && sources.has('center'), [...sources].join());
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('start when a photo needs one, never more than the pool size; close() stops them and refuses later photos', async () => {
+    const pool = createFaceDetectionPool({ size: 2 });
+    const { copy, size } = await copyOf((await banner()).bytes);
+    assert.equal(pool.threads(), 0);
+    const four = Array.from({ length: 4 }, () => pool.defaultCrop(copy, size));
+    assert.equal(pool.threads(), 2);
+    const crops = await Promise.all(four);
+    assert.ok(crops.every((found) => found.source === 'face') && new Set(crops.map((found) => JSON.stringify(found))).size === 1);
+    assert.equal(pool.threads(), 2);
+
+    const inFlight = pool.defaultCrop(copy, size);
+    await pool.close();
+    await assert.rejects(inFlight, FaceDetectionError);
+    assert.equal(pool.threads(), 0);
+    await assert.rejects(pool.defaultCrop(copy, size), FaceDetectionError);
+  });
+
+  test("a server's render job uses one, and closing the server stops it", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'avatar-test-'));
+    const jwtSecret = randomBytes(32).toString('hex');
+    const config = loadConfig({ port: '0', 'data-dir': dataDir }, { AVATAR_JWT_SECRET: jwtSecret, AVATAR_ADMIN_KEY: randomBytes(24).toString('hex'), AVATAR_LOG_LEVEL: 'info' });
+    const server = await startInProcess(config);
+    const { faceDetection } = server.deps;
+    try {
+      assert.equal(faceDetection.threads(), 0);
+      const { bytes, face } = await banner();
+      const token = signJwt(jwtSecret, { sub: 'threads', exp: Math.floor(Date.now() / 1000) + 600 });
+      const res = await api(server.url, 'POST', '/v1/users/me/avatar', { token, body: new Uint8Array(bytes), headers: { 'content-type': 'image/jpeg' } });
+      assert.equal(res.status, 202, res.text);
+      const file = await waitUntil(async () => {
+        const { json } = await api(server.url, 'GET', `/v1/files/${res.json.file_id}`, { token });
+        return ['ready', 'failed'].includes(json.processing_state) && json;
+      }, 'the avatar to be processed');
+      assert.equal(file.crop_source, 'face');
+      assert.ok(contains(file.crop, face), JSON.stringify(file.crop));
+      assert.equal(faceDetection.threads(), 1);
+    } finally {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    assert.equal(faceDetection.threads(), 0);
   });
 });
 
