@@ -1,15 +1,15 @@
 // What the app is built from. createApp(deps) never reads env, opens files or starts timers by itself.
+import type { RateLimiter } from './access/rate-limit.ts';
+import type { Tokens } from './access/tokens.ts';
+import type { ReadSigner, UploadSigner } from './access/url-signing.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { FaceDetectionPool } from './images/face-detection-pool.ts';
-import type { FileSettledSignal } from './uploads/file-settled.ts';
-import type { JobQueue } from './work/job-queue.ts';
-import type { RateLimiter } from './access/rate-limit.ts';
-import type { ReadSigner, UploadSigner } from './access/url-signing.ts';
 import type { Storage } from './storage/index.ts';
-import type { Tokens } from './access/tokens.ts';
+import type { FileSettledSignal } from './uploads/file-settled.ts';
 import type { UploadReservations } from './uploads/reservations.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import type { JobQueue } from './work/job-queue.ts';
 
 export interface Logger {
   info(line: string): void;

@@ -3,7 +3,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { ADMIN, adminSecurity, createRoutes, SITE } from '../http/routes.ts';
-import { TokenBody, TokenSchema, errors, json } from '../schemas.ts';
+import { errors, json } from '../http/schemas.ts';
+import { TokenBody, TokenSchema } from './schemas.ts';
 
 export const DEFAULT_TOKEN_TTL = 3600;
 

@@ -1,11 +1,13 @@
 // /v1/admin/users/{user_id}/avatar…: avatar changes on behalf of a user, from the host's backend.
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
-import { AvatarConfigBody, AvatarConfigUpdated, ProcessingAccepted, SetAvatarBody, UserIdParam, errors, json } from '../schemas.ts';
-import { removeAvatar, setAvatarFromFile } from './service.ts';
-import { setConfigAvatar } from './cartoons.ts';
-import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
 import { ADMIN, adminSecurity, createRoutes } from '../http/routes.ts';
+import { UserIdParam, errors, json } from '../http/schemas.ts';
+import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
+import { ProcessingAccepted } from '../uploads/schemas.ts';
+import { setConfigAvatar } from './cartoons.ts';
+import { AvatarConfigBody, AvatarConfigUpdated, SetAvatarBody } from './schemas.ts';
+import { removeAvatar, setAvatarFromFile } from './service.ts';
 
 /** Mounted at /v1/admin/users. */
 export function adminAvatarRoutes(deps: Deps) {

@@ -5,11 +5,12 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { matchesEtag } from '../http/etag.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
 import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from './cartoon/options.ts';
 import { renderCartoonSvg } from './cartoon/render.ts';
-import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, errors, json } from '../schemas.ts';
 import { cartoonConfig, setConfigAvatar } from './cartoons.ts';
-import { createRoutes, PUBLIC, SITE, userSecurity } from '../http/routes.ts';
+import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated } from './schemas.ts';
 
 /** The options change only with a new server version: cache for an hour, previews for a day. */
 const OPTIONS_CACHE = 'public, max-age=3600';

@@ -3,14 +3,14 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
-import { identiconSvg, initialsSvg } from './default-images.ts';
-import {
-  AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, ProcessingAccepted, RecropAccepted, RecropBody, SetAvatarBody, UserIdParam, UserSchema, errors, json,
-} from '../schemas.ts';
-import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
+import { UserIdParam, errors, json } from '../http/schemas.ts';
 import { variantUrl } from '../http/urls.ts';
 import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
-import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
+import { ProcessingAccepted } from '../uploads/schemas.ts';
+import { identiconSvg, initialsSvg } from './default-images.ts';
+import { AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, RecropAccepted, RecropBody, SetAvatarBody, UserSchema } from './schemas.ts';
+import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
 
 const SHORT_CACHE = 'public, max-age=60';
 

@@ -2,7 +2,7 @@
 // widget from this server for one user; its one inline script (allowed by a per-response nonce) waits for an avatar
 // still processing, then mounts <avatar-editor> and tells the opener or parent window about a save. It speaks the
 // session's locale, else the first of the browser's languages (Accept-Language) that the editor speaks.
-import { EDITOR_LANGUAGES } from '../schemas.ts';
+import { EDITOR_LANGUAGES } from './schemas.ts';
 
 export type SessionType = 'edit-existing' | 'create';
 type Language = (typeof EDITOR_LANGUAGES)[number];

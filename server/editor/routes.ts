@@ -3,10 +3,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { EditorSessionBody, EditorSessionCreated, EditorSessionParam, errors, json } from '../schemas.ts';
-import { createEditorSession, openEditorSession } from './sessions.ts';
-import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './page.ts';
 import { ADMIN, adminSecurity, createRoutes, SITE } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
+import { editorPageHtml, pageHeaders, pageLocale, sessionErrorPage } from './page.ts';
+import { EditorSessionBody, EditorSessionCreated, EditorSessionParam } from './schemas.ts';
+import { createEditorSession, openEditorSession } from './sessions.ts';
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 

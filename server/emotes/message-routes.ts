@@ -2,10 +2,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
-import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
-import { ParsedMessage, errors, json } from '../schemas.ts';
-import { readyEmotesByShortcode } from './service.ts';
 import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
+import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
+import { ParsedMessage } from './schemas.ts';
+import { readyEmotesByShortcode } from './service.ts';
 
 const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage');
 

@@ -4,11 +4,12 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { optionalUser, requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
-import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody, errors, json } from '../schemas.ts';
+import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
+import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody } from './schemas.ts';
 import {
   DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
 } from './service.ts';
-import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
 
 /** Who is asking on a route where a token is optional (null: anonymous). */
 const viewerOf = (c: Context) => (c.get('userId') as string | null | undefined) ?? null;

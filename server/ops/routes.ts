@@ -1,11 +1,11 @@
 // Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are in routes/cdn.ts.)
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Deps } from '../deps.ts';
-import { pingDatabase } from '../db/index.ts';
-import { json } from '../schemas.ts';
 import { documentCdnRoute } from '../cdn/listener.ts';
-import { renderDocsPage } from './docs-page.ts';
+import { pingDatabase } from '../db/index.ts';
+import type { Deps } from '../deps.ts';
 import { createRoutes, PUBLIC, type App } from '../http/routes.ts';
+import { json } from '../http/schemas.ts';
+import { renderDocsPage } from './docs-page.ts';
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {

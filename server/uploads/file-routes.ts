@@ -1,11 +1,12 @@
 // GET /v1/files/{file_id}: the owner's view of an upload and its processing.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
-import type { Deps } from '../deps.ts';
 import type { FileRow } from '../db/schema.ts';
-import { FileIdParam, FileSchema, errors, json } from '../schemas.ts';
-import { appliedCrop, settledFile, type AppliedCrop } from './files.ts';
+import type { Deps } from '../deps.ts';
 import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
+import { appliedCrop, settledFile, type AppliedCrop } from './files.ts';
+import { FileIdParam, FileSchema } from './schemas.ts';
 
 export function fileView(file: FileRow, applied: AppliedCrop | null = null) {
   return {

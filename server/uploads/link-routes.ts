@@ -3,8 +3,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { ADMIN, adminSecurity, createRoutes } from '../http/routes.ts';
-import { AvatarLinkBody, AvatarLinkCreated, errors, json } from '../schemas.ts';
+import { errors, json } from '../http/schemas.ts';
 import { createUploadLink } from './links.ts';
+import { AvatarLinkBody, AvatarLinkCreated } from './schemas.ts';
 
 /** Mounted at /v1/admin/avatars. */
 export function uploadLinkRoutes(deps: Deps) {

@@ -3,12 +3,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
-import { CreateUploadBody, FileIdParam, ProcessingAccepted, UploadContentQuery, UploadCreated, errors, json } from '../schemas.ts';
-import { commitLinkUpload, discardLinkUpload, openUploadLink, stageLinkUpload } from './links.ts';
-import { completeUpload, createUpload, receiveUpload } from './service.ts';
-import { imageUploadBody, readImageUpload } from './direct-upload.ts';
-import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
 import { contentLength, requestBody } from '../http/request-body.ts';
+import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
+import { imageUploadBody, readImageUpload } from './direct-upload.ts';
+import { commitLinkUpload, discardLinkUpload, openUploadLink, stageLinkUpload } from './links.ts';
+import { CreateUploadBody, FileIdParam, ProcessingAccepted, UploadContentQuery, UploadCreated } from './schemas.ts';
+import { completeUpload, createUpload, receiveUpload } from './service.ts';
 
 /** Mounted at /v1/uploads. */
 export function uploadRoutes(deps: Deps) {

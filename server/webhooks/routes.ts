@@ -1,14 +1,12 @@
 // /v1/admin/webhooks…: endpoints, their deliveries, a manual retry and a test event (admin key).
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
-import {
-  CreateWebhookBody, DeliveryList, DeliveryListQuery, DeliveryParams, DeliverySchema, TestEventSent, WebhookCreated, WebhookIdParam, WebhookList,
-  WebhookSchema, errors, json,
-} from '../schemas.ts';
+import { ADMIN, adminSecurity, createRoutes } from '../http/routes.ts';
+import { errors, json } from '../http/schemas.ts';
 import {
   createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, parseDeliveryLimit, retryDelivery, sendTestEvent,
 } from './endpoints.ts';
-import { ADMIN, adminSecurity, createRoutes } from '../http/routes.ts';
+import { CreateWebhookBody, DeliveryList, DeliveryListQuery, DeliveryParams, DeliverySchema, TestEventSent, WebhookCreated, WebhookIdParam, WebhookList, WebhookSchema } from './schemas.ts';
 
 const tags = ['Webhooks'];
 

@@ -1,0 +1,105 @@
+// Avatars and cartoons: request and response schemas (they validate requests and generate /openapi.json).
+import { z } from '@hono/zod-openapi';
+import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../../media/variants.ts';
+import { cropInt } from '../http/schemas.ts';
+import { CARTOON_DEFAULTS, CARTOON_KEYS } from './cartoon/options.ts';
+
+export const AvatarQuery = z.object({
+  size: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'size', in: 'query' },
+      example: DEFAULT_AVATAR_SIZE,
+      description: `${['cropped', ...AVATAR_SIZES].map((size) => (String(size) === DEFAULT_AVATAR_SIZE ? `${size} (default)` : size)).join(', ')}, or a configured size`,
+    }),
+  is_preview: z.enum(['true', 'false']).optional().openapi({ param: { name: 'is_preview', in: 'query' }, description: 'true means size=64' }),
+});
+
+export const AvatarImageQuery = AvatarQuery.extend({
+  default: z.enum(['identicon', 'initials', '404']).optional().openapi({ param: { name: 'default', in: 'query' } }),
+  name: z.string().max(200).optional().openapi({ param: { name: 'name', in: 'query' }, description: 'for default=initials' }),
+});
+
+export const AvatarSchema = z
+  .object({
+    url: z.string(),
+    expires_at: z.number().int().nullable(),
+    size: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    content_type: z.string(),
+    version: z.number().int(),
+    updated_at: z.number().int(),
+  })
+  .openapi('Avatar');
+
+const CartoonOptionsUsed = z.record(z.string(), z.string()).openapi({ description: 'Every option of the cartoon, defaults filled in' });
+
+export const UserAvatarSchema = z
+  .object({
+    file_id: z.string().nullable().openapi({ description: 'null for a cartoon (config) avatar' }),
+    version: z.number().int(),
+    source: z.enum(['upload', 'config']),
+    url: z.string().nullable().openapi({ description: 'The 256 px variant' }),
+    urls: z.record(z.string(), z.string()),
+    config: CartoonOptionsUsed.optional().openapi({ description: 'source "config" only' }),
+    updated_at: z.number().int(),
+  })
+  .openapi('UserAvatar');
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    avatar_url: z.string().nullable(),
+    avatar: UserAvatarSchema.nullable(),
+    avatar_processing: z.boolean(),
+  })
+  .openapi('User');
+
+const VERBATIM_CONFIG = {
+  topType: 'LongHairMiaWallace', accessoriesType: 'Medal04', hairColor: 'Blonde', facialHairType: 'Blank', clotheType: 'ShirtVNeck', eyeType: 'StarStruck06',
+  eyebrowType: 'UpDownNatural', mouthType: 'Default', skinColor: 'Tanned', clotheColor: 'Blue01', facialHairColor: 'Black', background: 'blank', frame: 'Blank',
+};
+
+/**
+ * The options object exactly as sent: a record schema would copy it key by key, and a "__proto__" key would then
+ * become the copy's prototype and vanish instead of being refused like any other unknown option
+ * (parseCartoonConfig checks every key).
+ */
+const CartoonOptionsObject = z
+  .custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), { message: 'must be an object of option → value' })
+  .openapi({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Option → value, as GET /v1/avatar-config/options lists them; omitted options take their defaults. Anything else is 400 INVALID_AVATAR_CONFIG.',
+    example: VERBATIM_CONFIG,
+  });
+
+export const AvatarConfigBody = z.strictObject({ data: CartoonOptionsObject }).openapi('AvatarConfig');
+
+export const AvatarConfigUpdated = z
+  .object({ message: z.literal('AVATAR_HAS_BEEN_UPDATED'), avatar: UserAvatarSchema.nullable() })
+  .openapi('AvatarConfigUpdated');
+
+export const AvatarConfigOptions = z
+  .record(z.string(), z.union([z.array(z.string()), z.record(z.string(), z.string())]))
+  .openapi('AvatarConfigOptions', {
+    description: 'Every option with its allowed values (the first is the default), plus "defaults": option → default value',
+    example: { eyeType: ['Default', 'Close', 'StarStruck06'], frame: ['Blank', 'Circle'], defaults: { eyeType: 'Default', frame: 'Blank' } },
+  });
+
+/** Documents the preview's query: the route itself parses the raw query, so an unknown option is refused, not dropped. */
+export const AvatarConfigPreviewQuery = z.object(
+  Object.fromEntries(CARTOON_KEYS.map((key) => [key, z.string().optional().openapi({ param: { name: key, in: 'query' }, example: CARTOON_DEFAULTS[key] })])),
+);
+
+export const SetAvatarBody = z.object({ file_id: z.string().min(1).max(64) }).openapi('SetAvatar');
+
+export const PatchUserBody = z.object({ remove_avatar: z.boolean().optional() }).openapi('PatchUser');
+
+export const RecropBody = z
+  .object({ crop_x: cropInt, crop_y: cropInt, crop_w: cropInt.min(1), crop_h: cropInt.min(1).optional() })
+  .openapi('Recrop');
+
+export const RecropAccepted = z.object({ status: z.literal('processing'), message: z.string() }).openapi('RecropAccepted');

@@ -1,0 +1,48 @@
+// What the features' schemas share: the error shape and the OpenAPI helpers, user ids, crop fields, and why
+// processing failed. Each feature keeps its own request and response schemas beside its routes (schemas.ts): the
+// same zod objects validate requests and generate /openapi.json.
+import { z } from '@hono/zod-openapi';
+import { USER_ID } from '../access/auth.ts';
+import { MAX_JPEG_SCANS } from '../images/jpeg-structure.ts';
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string().openapi({ example: 'FILE_NOT_FOUND' }), message: z.string() }) })
+  .openapi('Error');
+
+/** OpenAPI response entries for error statuses. */
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+/** An OpenAPI JSON response entry. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+export const cropInt = z.number().int().min(0).max(1_000_000);
+
+export const CropFields = {
+  crop_x: cropInt.optional(),
+  crop_y: cropInt.optional(),
+  crop_w: cropInt.min(1).optional(),
+  crop_h: cropInt.min(1).optional().openapi({ description: 'Defaults to crop_w (avatars are square).' }),
+};
+
+/** A user id as the host app names its users (a token's `sub`). */
+export const UserId = z.string().regex(USER_ID, 'must be 1-128 characters of A-Za-z0-9_.:@-');
+
+export const UserIdParam = z.object({
+  user_id: UserId.openapi({ param: { name: 'user_id', in: 'path' }, example: 'alice' }),
+});
+
+/** Why processing failed, in one place for files and emotes (and the image limits behind the codes). */
+export const ProcessingErrorSchema = z
+  .object({
+    code: z.string().openapi({
+      example: 'IMAGE_INVALID',
+      description:
+        `IMAGE_INVALID (does not decode, is not the declared type, or took longer than AVATAR_PROCESSING_TIMEOUT_SECONDS), ` +
+        `IMAGE_TOO_LARGE (more than AVATAR_MAX_PIXELS pixels or AVATAR_MAX_FRAMES frames), ` +
+        `IMAGE_TOO_COMPLEX (a JPEG of more than ${MAX_JPEG_SCANS} scans, i.e. progressive passes: real encoders write at most about 18), ` +
+        'UNSUPPORTED_MEDIA_TYPE, CROP_INVALID',
+    }),
+    message: z.string(),
+  })
+  .openapi('ProcessingError');
