@@ -6,9 +6,14 @@ export interface AvatarChangedDetail {
   /** The uploaded file; null for a cartoon (`source: 'config'`). */
   file_id: string | null;
   version: number;
-  /** The 256 px variant. */
+  /** The 256 px variant (WebP). */
   url: string;
+  /** Size → WebP URL. */
   urls: Record<string, string>;
+  /** Size → AVIF URL, for the sizes also made in AVIF ({} from servers older than AVIF variants). */
+  avif_urls: Record<string, string>;
+  /** A ThumbHash of the avatar as base64 (media/placeholder.ts), to paint before the image loads. */
+  placeholder: string | null;
   source: 'upload' | 'config';
 }
 

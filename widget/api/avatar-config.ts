@@ -1,6 +1,6 @@
 // Cartoon avatars (SPEC §3 Config avatars): the option list, preview URLs, and saving options as the avatar.
 import type { ApiClient } from './client.ts';
-import type { AvatarDetail, ServedAvatar } from './upload.ts';
+import { servedDetail, type AvatarDetail, type ServedAvatar } from './upload.ts';
 
 /** Option key → chosen value, e.g. `{ topType: 'LongHairMiaWallace', skinColor: 'Light' }`. */
 export type CartoonConfig = Record<string, string>;
@@ -20,6 +20,6 @@ export const cartoonPreviewUrl = (client: ApiClient, config: CartoonConfig): str
 
 /** POST /v1/users/me/avatar/config: the avatar is already served when this resolves. */
 export async function saveCartoon(client: ApiClient, config: CartoonConfig): Promise<AvatarDetail> {
-  const { avatar } = await client.request<{ avatar: ServedAvatar & { url: string } }>('POST', '/v1/users/me/avatar/config', { json: { data: config } });
-  return { file_id: null, version: avatar.version, url: avatar.urls['256'] ?? avatar.url, urls: avatar.urls, source: 'config' };
+  const { avatar } = await client.request<{ avatar: ServedAvatar }>('POST', '/v1/users/me/avatar/config', { json: { data: config } });
+  return { file_id: null, ...servedDetail(avatar), source: 'config' };
 }

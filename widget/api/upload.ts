@@ -21,6 +21,8 @@ export interface AvatarDetail {
   version: number;
   url: string;
   urls: Record<string, string>;
+  avif_urls: Record<string, string>;
+  placeholder: string | null;
   source: 'upload' | 'config';
 }
 
@@ -40,9 +42,21 @@ export interface ServedAvatar {
   version: number;
   source: 'upload' | 'config';
   urls: Record<string, string>;
+  /** Absent from servers older than AVIF variants. */
+  avif_urls?: Record<string, string>;
+  placeholder?: string | null;
   config?: Record<string, string>;
   updated_at: number;
 }
+
+/** The event detail's fields of an avatar the server described (sizes in AVIF and the placeholder as far as it has them). */
+export const servedDetail = (avatar: ServedAvatar) => ({
+  version: avatar.version,
+  url: avatar.urls['256'] ?? Object.values(avatar.urls)[0] ?? '',
+  urls: avatar.urls,
+  avif_urls: avatar.avif_urls ?? {},
+  placeholder: avatar.placeholder ?? null,
+});
 
 /** GET /v1/users/me. */
 export interface CurrentUser {
@@ -153,8 +167,7 @@ export async function removeAvatar(client: ApiClient, signal?: AbortSignal): Pro
 export function avatarDetail(user: CurrentUser): AvatarDetail | null {
   const { avatar } = user;
   if (!avatar) return null;
-  const url = avatar.urls['256'] ?? user.avatar_url ?? Object.values(avatar.urls)[0] ?? '';
-  return { file_id: avatar.file_id, version: avatar.version, url, urls: avatar.urls, source: avatar.source };
+  return { file_id: avatar.file_id, ...servedDetail(avatar), source: avatar.source };
 }
 
 function createUpload<T>(client: ApiClient, blob: Blob, fields: Record<string, unknown>, { filename, signal }: UploadAvatarOptions): Promise<T & UploadCreated> {
