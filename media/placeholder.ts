@@ -24,7 +24,7 @@ export interface PlaceholderImage {
   /** At most 32 px on its longer side: meant to be scaled up, blurred by the scaling. */
   width: number;
   height: number;
-  rgba: Uint8ClampedArray;
+  rgba: Uint8ClampedArray<ArrayBuffer>;
 }
 
 /** The picture a placeholder stands for, or null for anything that is not one (a host may pass any string). */
@@ -35,7 +35,7 @@ export function decodePlaceholder(placeholder: unknown): PlaceholderImage | null
     const hash = Uint8Array.from(binary, (char) => char.charCodeAt(0));
     const { w, h, rgba } = thumbHashToRGBA(hash);
     if (!(w > 0 && h > 0)) return null;
-    return { width: w, height: h, rgba: new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength) };
+    return { width: w, height: h, rgba: new Uint8ClampedArray(rgba) };
   } catch {
     return null;
   }
