@@ -14,7 +14,38 @@ export interface Encoding {
    * images get less: their encodes dominate processing time, and they are the least served.
    */
   effort: ReadonlyArray<{ readonly upTo: number; readonly effort: number }>;
+  /** What to tune the encoder for (AVIF: libaom's tune), when not its default. */
+  tune?: 'ssim' | 'iq';
+  /** Chroma subsampling (AVIF; WebP's lossy mode is always 4:2:0). */
+  chromaSubsampling?: '4:2:0' | '4:4:4';
+  /**
+   * 'upload': encoded by the render job with the rest (what `ready` waits for). 'request': encoded the first time
+   * someone asks for it, then stored (as imgproxy does): uploads never wait for it (server/renditions/on-request.ts).
+   */
+  made: 'upload' | 'request';
+  /** Not made for images of fewer pixels (width × height): below this the format's fixed overhead outweighs its gain. */
+  minPixels?: number;
 }
+
+/**
+ * AVIF, for still avatars and emotes (bench/media-formats.ts measures it; README "AVIF" has the figures). At the same
+ * SSIM as WebP quality 82, libaom (sharp 0.35) needs quality ~60 with tune=ssim and 4:2:0 chroma, for 0.65–0.7× the
+ * bytes at 512 px, ~0.77× at 256, ~0.84× at 128, ~0.95× at 64 and more than WebP at 48: its container costs ~260
+ * bytes to WebP's ~40. Below 100×100 px it is not made. Effort 4 costs 25 ms (64 px) to ~0.5 s (512 px) of CPU, 40–50×
+ * WebP's; 4 MP of it would take ~10 s, so larger images get effort 1 (~5% larger, 10× faster). That cost is why AVIF
+ * is made on request and not at upload.
+ */
+const AVIF: Encoding = {
+  made: 'request',
+  quality: 60,
+  tune: 'ssim',
+  chromaSubsampling: '4:2:0',
+  effort: [
+    { upTo: 512 * 512, effort: 4 },
+    { upTo: Infinity, effort: 1 },
+  ],
+  minPixels: 100 * 100,
+};
 
 /**
  * Avatars, WebP: libwebp effort 3+ costs about twice effort 2 for ~5% smaller files (measured on a 2048 px photo),
@@ -32,6 +63,7 @@ export interface Encoding {
 export const ENCODINGS = {
   avatar: {
     webp: {
+      made: 'upload',
       quality: 82,
       effort: [
         { upTo: 256 * 256, effort: 4 },
@@ -39,15 +71,18 @@ export const ENCODINGS = {
         { upTo: Infinity, effort: 0 },
       ],
     },
+    avif: AVIF,
   },
   emote: {
     webp: {
+      made: 'upload',
       quality: 82,
       effort: [
         { upTo: 4_000_000, effort: 4 },
         { upTo: Infinity, effort: 2 },
       ],
     },
+    avif: AVIF,
   },
 } as const satisfies Record<MediaKind, Partial<Record<ImageFormat, Encoding>>>;
 
@@ -62,13 +97,30 @@ export function variantFormats(kind: MediaKind, animated = false): VariantFormat
   return (Object.keys(ENCODINGS[kind]) as VariantFormat[]).filter((format) => !animated || IMAGE_FORMATS[format].animation);
 }
 
-/** The quality and effort of a `kind` image of `pixels` pixels (all frames) in `format`. */
-export function encoderSettings(kind: MediaKind, format: VariantFormat, pixels: number): { quality: number; effort: number } {
-  const encoding: Encoding | undefined = (ENCODINGS[kind] as Partial<Record<VariantFormat, Encoding>>)[format];
+const encodingOf = (kind: MediaKind, format: VariantFormat): Encoding | undefined => (ENCODINGS[kind] as Partial<Record<VariantFormat, Encoding>>)[format];
+
+/** The encoder options (sharp's, for toFormat) of a `kind` image of `pixels` pixels (all frames) in `format`. */
+export function encoderSettings(kind: MediaKind, format: VariantFormat, pixels: number): { quality: number; effort: number; tune?: string; chromaSubsampling?: string } {
+  const encoding = encodingOf(kind, format);
   if (!encoding) throw new Error(`${kind} variants are not made in ${format}`);
   const step = encoding.effort.find(({ upTo }) => pixels <= upTo) ?? encoding.effort[encoding.effort.length - 1]!;
-  return { quality: encoding.quality, effort: step.effort };
+  const { tune, chromaSubsampling } = encoding;
+  return { quality: encoding.quality, effort: step.effort, ...(tune ? { tune } : {}), ...(chromaSubsampling ? { chromaSubsampling } : {}) };
 }
+
+/**
+ * The formats made the first time they are asked for, for a `kind` image of width × height (animated or not): the
+ * render job does not make them, JSON answers name an address that does (server/renditions/on-request.ts).
+ */
+export function onRequestFormats(kind: MediaKind, width: number, height: number, animated = false): VariantFormat[] {
+  return variantFormats(kind, animated).filter((format) => {
+    const encoding = encodingOf(kind, format)!;
+    return encoding.made === 'request' && width * height >= (encoding.minPixels ?? 0);
+  });
+}
+
+/** The formats the render job makes of a `kind` image. */
+const uploadFormats = (kind: MediaKind, animated: boolean) => variantFormats(kind, animated).filter((format) => encodingOf(kind, format)!.made === 'upload');
 
 // ---- Avatars: squares ----
 
@@ -114,15 +166,15 @@ export interface VariantSpec {
   animated: boolean;
 }
 
-/** Every variant of an avatar, given the configured square sizes (the standard ones and any added). */
+/** Every variant the render job makes of an avatar, given the configured square sizes (the standard ones and any added). */
 export function avatarVariants(sizes: readonly number[]): VariantSpec[] {
   const boxes: Array<[string, number]> = [['cropped', CROPPED_MAX], ...sizes.map((side): [string, number] => [String(side), side])];
-  return boxes.flatMap(([size, box]) => variantFormats('avatar').map((format) => ({ kind: 'avatar' as const, size, box, format, animated: false })));
+  return boxes.flatMap(([size, box]) => uploadFormats('avatar', false).map((format) => ({ kind: 'avatar' as const, size, box, format, animated: false })));
 }
 
-/** Every variant of an emote: still, or (from an animated GIF or WebP) animated in the formats that animate. */
+/** Every variant the render job makes of an emote: still, or (from an animated GIF or WebP) animated in the formats that animate. */
 export function emoteVariants(animated: boolean): VariantSpec[] {
-  return EMOTE_SIZES.flatMap(({ size, box }) => variantFormats('emote', animated).map((format) => ({ kind: 'emote' as const, size, box, format, animated })));
+  return EMOTE_SIZES.flatMap(({ size, box }) => uploadFormats('emote', animated).map((format) => ({ kind: 'emote' as const, size, box, format, animated })));
 }
 
 /** The content type of a variant format. */
@@ -139,3 +191,8 @@ export function variantFormatOf(contentType: string): VariantFormat {
   if (!format) throw new Error(`no variant is made as ${contentType}`);
   return format;
 }
+
+/** Every format made on request for some kind of image (media/variants.ts `made: 'request'`). */
+export const ON_REQUEST_FORMATS: readonly VariantFormat[] = /* @__PURE__ */ VARIANT_FORMATS.filter((format) =>
+  (['avatar', 'emote'] as const).some((kind) => encodingOf(kind, format)?.made === 'request'),
+);

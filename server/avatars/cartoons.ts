@@ -10,6 +10,7 @@ import { isRequested, requestAvatar, setAvatar, withdrawRequest } from './avatar
 import { describeAvatar, userRow } from './service.ts';
 import { pipelineLimits } from '../renditions/render-job.ts';
 import { insertConfigRendition, storeVariants } from '../renditions/service.ts';
+import { placeholderOfVariants } from '../renditions/images.ts';
 import { avatarReady } from '../webhooks/events.ts';
 
 /** Validated options (omitted keys take their defaults), or 400 INVALID_AVATAR_CONFIG naming the key. */
@@ -47,9 +48,10 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
   });
   deps.log.debug(`cartoon started ${renditionId} ${userId}`);
   let rows;
+  let placeholder: string | null;
   try {
     const variants = await renderSvgVariants(renderCartoonSvg(config, CARTOON_SIDE), deps.config.avatarSizes, pipelineLimits(deps));
-    rows = await storeVariants(deps, renditionId, variants);
+    [rows, placeholder] = await Promise.all([storeVariants(deps, renditionId, variants), placeholderOfVariants(variants)]);
   } catch (error) {
     // The objects go with the garbage row, at its time; the request no longer stands.
     await withdrawRequest(deps, userId, renditionId);
@@ -62,7 +64,7 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
     if (!(await isRequested(trx, userId, renditionId))) return false; // left to the sweep with its garbage row
     const claimed = await trx.deleteFrom('garbage').where('prefix', '=', prefix).executeTakeFirst();
     if (claimed.numDeletedRows !== 1n) throw new Error(`cartoon ${renditionId} was swept while it was being drawn`);
-    await insertConfigRendition(trx, renditionId, config, now);
+    await insertConfigRendition(trx, renditionId, config, placeholder, now);
     await trx.insertInto('variants').values(rows).execute();
     await setAvatar(trx, deps, userId, renditionId, now);
     await avatarReady(trx, deps, userId, renditionId, null);

@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
 import { UserIdParam, errors, json } from '../http/schemas.ts';
-import { variantUrl } from '../http/urls.ts';
+import { negotiatedUrl } from '../renditions/images.ts';
 import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
 import { ProcessingAccepted } from '../uploads/schemas.ts';
 import { identiconSvg, initialsSvg } from './default-images.ts';
@@ -145,7 +145,9 @@ export function userRoutes(deps: Deps) {
         throw err;
       });
       c.header('Cache-Control', SHORT_CACHE);
-      if (found) return c.redirect(variantUrl(deps, found.variant.key), 302);
+      // AVIF to browsers that say they take it, WebP to the rest: caches keep one answer per Accept.
+      c.header('Vary', 'Accept');
+      if (found) return c.redirect(await negotiatedUrl(deps, found.variant, 'avatar', c.req.header('accept')), 302);
       if (fallback === '404') throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
       const pixels = size === 'cropped' ? 512 : Number(size);
       const svg = fallback === 'initials' && name ? initialsSvg(name, userId, pixels) : identiconSvg(userId, pixels);

@@ -1,7 +1,7 @@
 // Avatars and cartoons: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../../media/variants.ts';
-import { cropInt } from '../http/schemas.ts';
+import { AvifUrls, cropInt, Placeholder, SizeUrls } from '../http/schemas.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './cartoon/options.ts';
 
 export const AvatarQuery = z.object({
@@ -23,14 +23,18 @@ export const AvatarImageQuery = AvatarQuery.extend({
 
 export const AvatarSchema = z
   .object({
-    url: z.string(),
+    url: z.string().openapi({ description: 'This size as WebP' }),
+    avif_url: z.string().nullable().openapi({ description: 'This size as AVIF; null where it is not made in AVIF (below 100×100 px)' }),
     expires_at: z.number().int().nullable(),
     size: z.string(),
     width: z.number().int(),
     height: z.number().int(),
-    content_type: z.string(),
+    content_type: z.string().openapi({ description: "`url`'s" }),
     version: z.number().int(),
     updated_at: z.number().int(),
+    placeholder: Placeholder,
+    urls: SizeUrls,
+    avif_urls: AvifUrls,
   })
   .openapi('Avatar');
 
@@ -42,7 +46,9 @@ export const UserAvatarSchema = z
     version: z.number().int(),
     source: z.enum(['upload', 'config']),
     url: z.string().nullable().openapi({ description: 'The 256 px variant' }),
-    urls: z.record(z.string(), z.string()),
+    urls: SizeUrls,
+    avif_urls: AvifUrls,
+    placeholder: Placeholder,
     config: CartoonOptionsUsed.optional().openapi({ description: 'source "config" only' }),
     updated_at: z.number().int(),
   })

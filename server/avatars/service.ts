@@ -7,6 +7,7 @@ import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from '../renditions/service.ts';
 import { ownedFile, squareCrop, type CropFields } from '../uploads/files.ts';
 import { variantUrl } from '../http/urls.ts';
+import { renditionImages } from '../renditions/images.ts';
 import { avatarReady, avatarRemoved } from '../webhooks/events.ts';
 
 export const DEFAULT_SIZE = DEFAULT_AVATAR_SIZE;
@@ -52,12 +53,17 @@ export async function findAvatarVariant(deps: Deps, userId: string, size: string
   return variant ? { user, variant } : null;
 }
 
+/** An avatar's images: every size in WebP and AVIF, and its placeholder. */
+const avatarImages = (deps: Deps, renditionId: string) => renditionImages(deps, deps.db, renditionId, { kind: 'avatar', animated: false, expiresAt: null });
+
 export async function getAvatar(deps: Deps, userId: string, size: string) {
   const found = await findAvatarVariant(deps, userId, size);
   if (!found) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
   const { user, variant } = found;
+  const images = await avatarImages(deps, variant.rendition_id);
   return {
     url: variantUrl(deps, variant.key),
+    avif_url: images.avif_urls[variant.size] ?? null,
     expires_at: null,
     size,
     width: variant.width,
@@ -65,6 +71,7 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
     content_type: variant.content_type,
     version: user.avatar_version,
     updated_at: user.avatar_updated_at ?? 0,
+    ...images,
   };
 }
 
@@ -72,8 +79,8 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
 export async function describeAvatar(deps: Deps, user: UserRow) {
   if (!user.avatar_rendition_id) return null;
   const rendition = await deps.db.selectFrom('renditions').select(['file_id', 'config']).where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
-  const urls = Object.fromEntries((await variantsOf(deps, user.avatar_rendition_id)).map((v) => [v.size, variantUrl(deps, v.key)]));
-  const common = { version: user.avatar_version, url: urls[DEFAULT_SIZE] ?? null, urls, updated_at: user.avatar_updated_at ?? 0 };
+  const images = await avatarImages(deps, user.avatar_rendition_id);
+  const common = { version: user.avatar_version, url: images.urls[DEFAULT_SIZE] ?? null, ...images, updated_at: user.avatar_updated_at ?? 0 };
   if (rendition.config === null) return { file_id: rendition.file_id, source: 'upload' as const, ...common };
   return { file_id: null, source: 'config' as const, config: JSON.parse(rendition.config) as Record<string, string>, ...common };
 }

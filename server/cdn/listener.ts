@@ -10,8 +10,10 @@ import { matchesEtag } from '../http/etag.ts';
 import type { Deps } from '../deps.ts';
 import { errorBody } from '../http/errors.ts';
 import { cachedVariantAccess, emoteOfVariantKey } from '../emotes/service.ts';
-import { contentTypeOf, VARIANT_FORMATS } from '../../media/variants.ts';
-import { formatOfKey, VARIANT_KEY } from '../storage/index.ts';
+import { contentTypeOf, ON_REQUEST_FORMATS, VARIANT_FORMATS } from '../../media/variants.ts';
+import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
+import { IMAGE_FORMATS } from '../../media/formats.ts';
+import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
 import { createTtlCache } from './ttl-cache.ts';
 import type { App } from '../http/routes.ts';
 
@@ -78,6 +80,8 @@ function errorAnswer(status: number, code: string, message: string) {
 type ErrorAnswer = ReturnType<typeof errorAnswer>;
 
 const NOT_FOUND = errorAnswer(404, 'NOT_FOUND', 'Object not found');
+/** A stand-in served while the asked-for format is being made: asked for again next time, by browsers and CDNs alike. */
+const NOT_MADE_YET = 'no-store';
 const URL_INVALID = errorAnswer(403, 'URL_INVALID', 'This private image needs a valid signed URL');
 const URL_EXPIRED = errorAnswer(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
 const INTERNAL = errorAnswer(500, 'INTERNAL', 'Something went wrong on the server; try again');
@@ -188,22 +192,50 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     }
   }
 
-  /** Avatar variants are public. An emote's are public only while it is; a private one needs a signed URL. */
-  function answer(req: IncomingMessage, res: ServerResponse, key: string, query: string, access: Access, seen: Variant | undefined) {
+  /**
+   * Whether the object may be read with this URL: avatar variants are public; an emote's only while it is, else with
+   * a URL signed for `signedKey` (the key, or the on-request address it was handed out as). Returns the answer's
+   * Cache-Control (null: the immutable, public one) or the error to send.
+   */
+  function authorize(signedKey: string, query: string, access: Access): { cacheControl: string | null } | ErrorAnswer {
     const emote = access?.emote;
-    if (!access || (emote && emote.deleted_at !== null)) return sendError(req, res, NOT_FOUND);
-    let cacheControl: string | null = null; // the immutable, public one
-    if (emote && !emote.public) {
-      const expiresAt = signedExpiry(key, query);
-      if (expiresAt === null) return sendError(req, res, URL_INVALID);
-      const remaining = expiresAt - deps.clock();
-      if (remaining <= 0) return sendError(req, res, URL_EXPIRED);
-      cacheControl = `private, max-age=${remaining}`;
-    }
+    if (!access || (emote && emote.deleted_at !== null)) return NOT_FOUND;
+    if (!emote || emote.public) return { cacheControl: null };
+    const expiresAt = signedExpiry(signedKey, query);
+    if (expiresAt === null) return URL_INVALID;
+    const remaining = expiresAt - deps.clock();
+    if (remaining <= 0) return URL_EXPIRED;
+    return { cacheControl: `private, max-age=${remaining}` };
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, key: string, query: string, access: Access, seen: Variant | undefined) {
+    const allowed = authorize(key, query, access);
+    if ('status' in allowed) return sendError(req, res, allowed);
+    serve(req, res, key, seen, allowed.cacheControl);
+  }
+
+  function serve(req: IncomingMessage, res: ServerResponse, key: string, seen: Variant | undefined, cacheControl: string | null) {
     const variant = seen ?? remember(key, newVariant(key));
     if (matchesEtag(req.headers['if-none-match'], variant.etag)) return send(res, 304, withCacheControl(variant.notModified, cacheControl));
     if (variant.small) return send(res, 200, withCacheControl(variant.small.ok, cacheControl), req.method === 'HEAD' ? undefined : variant.small.bytes);
     serveFromStorage(req, res, key, variant, cacheControl).catch((err: unknown) => fail(req, res, err));
+  }
+
+  /**
+   * The address of a variant made on request (storage/index.ts ON_REQUEST_KEY): the variant once made; until then
+   * the same size in the default format, not to be cached (the next request gets the made one), while it is made.
+   * Access is checked before anything is made.
+   */
+  async function answerOnRequest(req: IncomingMessage, res: ServerResponse, address: string, query: string, match: RegExpExecArray) {
+    const [, , renditionId, size, extension] = match as unknown as [string, string, string, string, string];
+    const format = ON_REQUEST_FORMATS.find((candidate) => IMAGE_FORMATS[candidate].extension === extension);
+    const fallback = format && (await defaultVariantKey(deps, renditionId, size));
+    if (!format || !fallback) return sendError(req, res, NOT_FOUND);
+    const allowed = authorize(address, query, cachedVariantAccess(fallback)?.access ?? (await emoteOfVariantKey(deps, fallback)));
+    if ('status' in allowed) return sendError(req, res, allowed);
+    const made = await madeOrStarted(deps, renditionId, size, format);
+    if (made) return serve(req, res, made.key, variants.get(made.key), allowed.cacheControl);
+    serve(req, res, fallback, variants.get(fallback), NOT_MADE_YET);
   }
 
   return (req, res) => {
@@ -218,7 +250,12 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     // Only variant keys are served (private ones with a signature). The pattern admits no '%', '.' outside the
     // extension or '/' beyond its own, so encoded or dotted paths never reach storage; a key seen before was checked then.
     const seen = variants.get(key);
-    if (!seen && !VARIANT_KEY.test(key)) return sendError(req, res, NOT_FOUND);
+    if (!seen && !VARIANT_KEY.test(key)) {
+      const onRequest = ON_REQUEST_KEY.exec(key);
+      if (!onRequest) return sendError(req, res, NOT_FOUND);
+      answerOnRequest(req, res, key, query, onRequest).catch((err: unknown) => fail(req, res, err));
+      return;
+    }
     // The access check (whose answers are cached and forgotten whenever an emote's visibility changes or the
     // garbage sweep deletes objects) decides on every request, so bytes in memory never outlive their right to be served.
     // A cached answer is used at once: no promise to wait for on the hot path.

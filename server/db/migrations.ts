@@ -351,6 +351,16 @@ const variantFormats: Migration = {
   },
 };
 
+/**
+ * Each rendition's placeholder (issue 20 §3): a ThumbHash as base64, made with its variants. Renditions made before
+ * get theirs the first time an answer needs it (server/renditions/images.ts).
+ */
+const renditionPlaceholders: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('renditions').addColumn('placeholder', 'text').execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -366,6 +376,7 @@ export const migrations: MigrationProvider = {
       '0010_job_owners': jobOwners,
       '0011_webhook_endpoint_health': webhookEndpointHealth,
       '0012_variant_formats': variantFormats,
+      '0013_rendition_placeholders': renditionPlaceholders,
     };
   },
 };

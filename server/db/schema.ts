@@ -55,6 +55,8 @@ export interface RenditionsTable {
   crop_source: CropSource | null;
   state: RenditionState;
   created_at: number;
+  /** A ThumbHash of the picture as base64 (media/placeholder.ts); null until made (renditions older than it). */
+  placeholder: string | null;
 }
 
 /** One image of a rendition (media/variants.ts): a size in a format, keyed by (rendition_id, size, format). */

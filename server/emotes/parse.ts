@@ -20,6 +20,7 @@ export const SHORTCODE_PATTERN = /^[A-Za-z0-9_]{2,32}$/;
 const MIN_SHORTCODE = 2;
 const MAX_SHORTCODE = 32;
 
+/** What a shortcode resolves to; anything else it carries (the route adds size and placeholder) goes into its entry as is. */
 export interface ResolvedEmote {
   asset_id: string;
   shortcode: string;
@@ -34,12 +35,12 @@ export interface InlineEmote {
   end_index: number;
 }
 
-export interface ParsedMessage {
+export interface ParsedMessage<R extends ResolvedEmote = ResolvedEmote> {
   body: string;
-  inline_emotes: InlineEmote[];
+  inline_emotes: Array<InlineEmote & Omit<R, keyof ResolvedEmote>>;
 }
 
-export type ShortcodeResolver = (shortcodeLowercase: string) => ResolvedEmote | undefined;
+export type ShortcodeResolver<R extends ResolvedEmote = ResolvedEmote> = (shortcodeLowercase: string) => R | undefined;
 
 const COLON = 0x3a;
 
@@ -80,12 +81,13 @@ function scan(body: string, visit: (lower: string, start: number, end: number) =
  * The message with its inline emotes, in order of appearance and never overlapping.
  * Does not enforce MAX_MESSAGE_LENGTH: the route refuses longer bodies before calling this.
  */
-export function parseMessage(body: string, resolve: ShortcodeResolver): ParsedMessage {
-  const inline_emotes: InlineEmote[] = [];
+export function parseMessage<R extends ResolvedEmote>(body: string, resolve: ShortcodeResolver<R>): ParsedMessage<R> {
+  const inline_emotes: ParsedMessage<R>['inline_emotes'] = [];
   scan(body, (lower, start_index, end_index) => {
     const emote = resolve(lower);
     if (!emote) return false;
-    inline_emotes.push({ shortcode: emote.shortcode, asset_id: emote.asset_id, start_index, end_index });
+    const { shortcode, asset_id, ...more } = emote;
+    inline_emotes.push({ shortcode, asset_id, start_index, end_index, ...more });
     return true;
   });
   return { body, inline_emotes };

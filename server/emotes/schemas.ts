@@ -1,7 +1,7 @@
 // Emotes and message parsing: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_EMOTE_SIZE, EMOTE_SIZES } from '../../media/variants.ts';
-import { ProcessingErrorSchema } from '../http/schemas.ts';
+import { Placeholder, ProcessingErrorSchema } from '../http/schemas.ts';
 
 export const EmoteSchema = z
   .object({
@@ -15,6 +15,9 @@ export const EmoteSchema = z
     error: ProcessingErrorSchema.optional().openapi({ description: 'Why processing failed (only when processing_state is failed). A failed emote holds neither quota nor shortcode; delete it.' }),
     public: z.boolean(),
     animated: z.boolean(),
+    width: z.number().int().nullable().openapi({ description: "The largest variant's width (its aspect ratio is the emote's); null until ready" }),
+    height: z.number().int().nullable(),
+    placeholder: Placeholder,
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })
@@ -39,7 +42,16 @@ export const EmoteUrlQuery = z.object({
     }),
 });
 
-export const EmoteUrl = z.object({ url: z.string(), expires_at: z.number().int().nullable() }).openapi('EmoteUrl');
+export const EmoteUrl = z
+  .object({
+    url: z.string().openapi({ description: 'This size as WebP (animated when the emote is)' }),
+    avif_url: z.string().nullable().openapi({ description: 'This size as AVIF; null for animated emotes and below 100×100 px. Expires with `url`' }),
+    expires_at: z.number().int().nullable(),
+    width: z.number().int(),
+    height: z.number().int(),
+    placeholder: Placeholder,
+  })
+  .openapi('EmoteUrl');
 
 export const UpdateEmoteBody = z.object({ shortcode: z.string().optional(), public: z.boolean().optional() }).openapi('UpdateEmote');
 
@@ -50,6 +62,16 @@ export const EmoteQuota = z
 export const ParsedMessage = z
   .object({
     body: z.string(),
-    inline_emotes: z.array(z.object({ shortcode: z.string(), asset_id: z.string(), start_index: z.number().int(), end_index: z.number().int() })),
+    inline_emotes: z.array(
+      z.object({
+        shortcode: z.string(),
+        asset_id: z.string(),
+        start_index: z.number().int(),
+        end_index: z.number().int(),
+        width: z.number().int().openapi({ description: "The emote's width and height (its aspect ratio): a renderer keeps its box from the first paint" }),
+        height: z.number().int(),
+        placeholder: Placeholder,
+      }),
+    ),
   })
   .openapi('ParsedMessage');

@@ -9,11 +9,13 @@ import { newId } from '../db/ids.ts';
 import { visibilityOfKey } from '../storage/index.ts';
 import { createTtlCache } from '../cdn/ttl-cache.ts';
 import { placeEmoteVariants } from './objects.ts';
-import { privateVariantUrl, variantUrl } from '../http/urls.ts';
+import { imagesOfRows } from '../renditions/images.ts';
 import { emoteDeleted } from '../webhooks/events.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 export const EMOTE_SIZES = EMOTE_VARIANT_SIZES.map((variant) => variant.size);
+/** The size whose width and height answers give as the emote's. */
+const LARGEST_EMOTE_SIZE = EMOTE_VARIANT_SIZES[0].size;
 export { DEFAULT_EMOTE_SIZE };
 const DAY = 24 * 3600;
 
@@ -115,10 +117,20 @@ export async function insertEmote(deps: Deps, trx: Trx, emote: NewEmote, now: nu
   return id;
 }
 
-type EmoteWithState = EmoteRow & Pick<FileRow, 'state' | 'error_code' | 'error_message'>;
+type EmoteWithState = EmoteRow &
+  Pick<FileRow, 'state' | 'error_code' | 'error_message' | 'rendition_id'> & { placeholder: string | null; width: number | null; height: number | null };
 
+/** Emotes with their file's state and their current rendition's placeholder and largest size (its aspect ratio). */
 function emoteQuery(deps: Deps) {
-  return deps.db.selectFrom('emotes').innerJoin('files', 'files.id', 'emotes.file_id').selectAll('emotes').select(['files.state as state', 'files.error_code', 'files.error_message']);
+  return deps.db
+    .selectFrom('emotes')
+    .innerJoin('files', 'files.id', 'emotes.file_id')
+    .leftJoin('renditions', 'renditions.id', 'files.rendition_id')
+    .leftJoin('variants', (join) =>
+      join.onRef('variants.rendition_id', '=', 'files.rendition_id').on('variants.size', '=', LARGEST_EMOTE_SIZE).on('variants.format', '=', DEFAULT_FORMAT),
+    )
+    .selectAll('emotes')
+    .select(['files.state as state', 'files.error_code', 'files.error_message', 'files.rendition_id', 'renditions.placeholder', 'variants.width', 'variants.height']);
 }
 
 export function emoteView(e: EmoteWithState) {
@@ -134,6 +146,9 @@ export function emoteView(e: EmoteWithState) {
     ...(e.state === 'failed' && e.error_code ? { error: { code: e.error_code, message: e.error_message ?? '' } } : {}),
     public: Boolean(e.public),
     animated: Boolean(e.animated),
+    width: e.state === 'ready' ? e.width : null,
+    height: e.state === 'ready' ? e.height : null,
+    placeholder: e.state === 'ready' ? e.placeholder : null,
     created_at: e.created_at,
     updated_at: e.updated_at,
   };
@@ -186,22 +201,22 @@ export async function quota(deps: Deps, ownerId: string) {
   return { used_count: used.count, max_count: deps.config.emoteQuota, used_bytes: used.bytes, max_bytes: deps.config.emoteQuotaBytes };
 }
 
-/** The URL of one size: immutable for public emotes, signed and expiring for private ones. */
+/** The URLs of one size: immutable for public emotes, signed and expiring for private ones. */
 export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) {
   if (!(EMOTE_SIZES as string[]).includes(size)) throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
-  const file = await deps.db.selectFrom('files').select(['state', 'rendition_id']).where('id', '=', emote.file_id).executeTakeFirstOrThrow();
-  if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${file.state}, not ready`);
+  if (emote.state !== 'ready' || !emote.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${emote.state}, not ready`);
   const variant = await deps.db
     .selectFrom('variants')
-    .select('key')
-    .where('rendition_id', '=', file.rendition_id)
+    .selectAll()
+    .where('rendition_id', '=', emote.rendition_id)
     .where('size', '=', size)
-    .where('format', '=', DEFAULT_FORMAT)
-    .executeTakeFirstOrThrow();
+    .execute();
+  const base = variant.find((row) => row.format === DEFAULT_FORMAT);
+  if (!base) throw new Error(`rendition ${emote.rendition_id} has no ${size} variant`);
   // By where the object is, not only the flag: while a change of visibility moves it, a signed URL reads it.
-  if (emote.public && visibilityOfKey(variant.key) === 'public') return { url: variantUrl(deps, variant.key), expires_at: null };
-  const expiresAt = deps.clock() + deps.config.emoteUrlTtlSeconds;
-  return { url: await privateVariantUrl(deps, variant.key, expiresAt), expires_at: expiresAt };
+  const expiresAt = emote.public && visibilityOfKey(base.key) === 'public' ? null : deps.clock() + deps.config.emoteUrlTtlSeconds;
+  const images = await imagesOfRows(deps, variant, emote.placeholder, { kind: 'emote', animated: Boolean(emote.animated), expiresAt });
+  return { url: images.urls[size]!, avif_url: images.avif_urls[size] ?? null, expires_at: expiresAt, width: base.width, height: base.height, placeholder: images.placeholder };
 }
 
 export async function updateEmote(deps: Deps, id: string, viewer: string, changes: { shortcode?: string | undefined; public?: boolean | undefined }) {
@@ -272,7 +287,7 @@ export async function readyEmotesByShortcode(deps: Deps, ownerId: string) {
     .where('emotes.deleted_at', 'is', null)
     .where('files.state', '=', 'ready')
     .execute();
-  return new Map(rows.map((e) => [e.shortcode_key, { asset_id: e.id, shortcode: e.shortcode }]));
+  return new Map(rows.map((e) => [e.shortcode_key, { asset_id: e.id, shortcode: e.shortcode, width: e.width ?? 0, height: e.height ?? 0, placeholder: e.placeholder }]));
 }
 
 /** null: no such variant (never served); `emote` null: an avatar variant (public). */

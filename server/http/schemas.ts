@@ -46,3 +46,17 @@ export const ProcessingErrorSchema = z
     message: z.string(),
   })
   .openapi('ProcessingError');
+
+// ---- Images (avatars and emotes alike) ----
+
+export const Placeholder = z
+  .string()
+  .nullable()
+  .openapi({ description: 'A ThumbHash of the image as base64 (at most 40 characters): decode it (the thumbhash package) and paint it before the image loads', example: '3PcNNYSFeXh/k0oABQAAAAAAAAAAAAA=' });
+
+export const SizeUrls = z.record(z.string(), z.string()).openapi({ description: 'Size → WebP URL, every size' });
+
+export const AvifUrls = z.record(z.string(), z.string()).openapi({
+  description:
+    'Size → AVIF URL, for the sizes made in AVIF (still images of at least 100×100 px). Made the first time it is asked for, then stored: until then the URL is an address on this server that answers with the WebP (not cached) while it makes the AVIF',
+});

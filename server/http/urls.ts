@@ -11,6 +11,15 @@ export async function privateVariantUrl(deps: Deps, key: string, expiresAt: numb
   return `${deps.baseUrl()}/cdn/${key}?expires=${expiresAt}&signature=${deps.readSigner.sign(key, expiresAt)}`;
 }
 
+/**
+ * The address of a variant made on request, on this server whatever the storage (storage/index.ts onRequestKey):
+ * public, or signed until `expiresAt` like a private variant on local storage.
+ */
+export function onRequestUrl(deps: Deps, key: string, expiresAt: number | null): string {
+  const url = `${deps.baseUrl()}/cdn/${key}`;
+  return expiresAt === null ? url : `${url}?expires=${expiresAt}&signature=${deps.readSigner.sign(key, expiresAt)}`;
+}
+
 /** The presigned PUT of an upload, verified by the server itself (local storage). */
 export const uploadUrl = (deps: Deps, fileId: string, expiresAt: number, signature: string) =>
   `${deps.baseUrl()}/v1/uploads/${encodeURIComponent(fileId)}/content?expires=${expiresAt}&signature=${signature}`;

@@ -12,6 +12,7 @@ import { forgetVariantAccess, releaseFailedShortcode } from '../emotes/service.t
 import { cropColumns, storedCrop } from '../uploads/files.ts';
 import { visibilityOfFile, placeEmoteVariants } from '../emotes/objects.ts';
 import { deleteRenditionObjects, variantWriter } from './service.ts';
+import { placeholderOfVariants } from './images.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from '../webhooks/events.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
@@ -83,13 +84,15 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   const chosen = file.upload_type === 'emote' || requested ? null : await defaultCropOf(original, probe, deps.config.defaultCrop, limits, deps.faceDetection);
   // Avatars are square crops; emotes keep their aspect ratio and their animation.
   let animated = false;
+  let placeholder: string | null;
   try {
     if (file.upload_type === 'emote') {
       const emote = await renderEmoteVariants(original, probe, storedCrop(rendition), limits);
       animated = emote.animated;
       emote.variants.forEach(writer.store);
+      placeholder = await placeholderOfVariants(emote.variants);
     } else {
-      await renderAvatarVariants(original, probe, chosen?.crop ?? requested, deps.config.avatarSizes, limits, writer.store);
+      placeholder = await placeholderOfVariants(await renderAvatarVariants(original, probe, chosen?.crop ?? requested, deps.config.avatarSizes, limits, writer.store));
     }
   } catch (error) {
     await writer.close().catch(() => {}); // nothing is still being written when the failure path clears the prefixes
@@ -102,7 +105,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
     const applied = chosen ? { ...cropColumns(chosen.crop), crop_source: chosen.source } : {};
-    const settled = await trx.updateTable('renditions').set({ state: 'ready', ...applied }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
+    const settled = await trx.updateTable('renditions').set({ state: 'ready', placeholder, ...applied }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
     if (settled.numUpdatedRows === 0n) throw new Error(`rendition ${rendition.id} was settled by another attempt meanwhile`);
     await trx.insertInto('variants').values(rows).execute();
     // The newest rendition of a file is its current one; the other goes after the grace period.

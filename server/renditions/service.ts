@@ -38,10 +38,10 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
 }
 
 /** Inserts a cartoon's rendition, already drawn and ready, in the caller's transaction. */
-export async function insertConfigRendition(trx: Transaction<Database>, id: string, config: Record<string, string>, now: number) {
+export async function insertConfigRendition(trx: Transaction<Database>, id: string, config: Record<string, string>, placeholder: string | null, now: number) {
   await trx
     .insertInto('renditions')
-    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(trx, 'renditions'), ...cropColumns(null), state: 'ready', created_at: now })
+    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(trx, 'renditions'), ...cropColumns(null), state: 'ready', created_at: now, placeholder })
     .execute();
 }
 

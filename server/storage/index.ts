@@ -140,6 +140,16 @@ export const VARIANT_KEY = new RegExp(
   `^(variants|private)/[A-Za-z0-9_-]{1,64}/[a-z0-9]{1,16}-([a-f0-9]{16,64})\\.(${VARIANT_FORMATS.map((format) => IMAGE_FORMATS[format].extension).join('|')})$`,
 );
 
+/**
+ * The address of a variant made on request (media/variants.ts `made: 'request'`) before it exists: its rendition,
+ * size and format without a content hash (group 1: public or private; 2: rendition; 3: size; 4: extension). /cdn
+ * answers it with the variant once made, and makes it meanwhile (server/renditions/on-request.ts). Never a stored key.
+ */
+export const ON_REQUEST_KEY = /^(variants|private)\/([A-Za-z0-9_-]{1,64})\/([a-z0-9]{1,16})\.([a-z0-9]{1,8})$/;
+
+export const onRequestKey = (renditionId: string, size: string, format: VariantFormat, visibility: VariantVisibility) =>
+  `${VARIANT_ROOT[visibility]}/${renditionId}/${size}.${IMAGE_FORMATS[format].extension}`;
+
 /** The variant format of a key that matched VARIANT_KEY, by its extension. */
 export function formatOfKey(key: string): VariantFormat | null {
   const extension = VARIANT_KEY.exec(key)?.[3];

@@ -7,17 +7,13 @@ import type { Deps } from '../deps.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from './outbox.ts';
 import { visibilityOfKey } from '../storage/index.ts';
-import { variantUrl } from '../http/urls.ts';
+import { renditionImages } from '../renditions/images.ts';
 
 type Trx = Transaction<Database>;
 
 /** A rendition's variants in the format events name (one per size). */
 const variantsOf = (trx: Trx, renditionId: string) =>
   trx.selectFrom('variants').select(['size', 'key']).where('rendition_id', '=', renditionId).where('format', '=', DEFAULT_FORMAT).execute();
-
-/** size → URL of public variants. */
-const urlsOf = (deps: Deps, variants: Array<{ size: string; key: string }>): Record<string, string> =>
-  Object.fromEntries(variants.map((v) => [v.size, variantUrl(deps, v.key)]));
 
 /** The user's avatar version if `renditionId` is their avatar now, else null. */
 async function versionIfAvatar(trx: Trx, userId: string, renditionId: string): Promise<number | null> {
@@ -35,7 +31,7 @@ export async function avatarReady(trx: Trx, deps: Deps, userId: string, renditio
     file_id: fileId,
     version: await versionIfAvatar(trx, userId, renditionId),
     source: fileId === null ? 'config' : 'upload',
-    urls: urlsOf(deps, await variantsOf(trx, renditionId)),
+    ...(await renditionImages(deps, trx, renditionId, { kind: 'avatar', animated: false, expiresAt: null })),
   });
 }
 
@@ -68,6 +64,7 @@ export async function emoteReady(trx: Trx, deps: Deps, fileId: string, rendition
   // private/ just after this commit (services/emote-objects.ts).
   const variants = emote.public ? await variantsOf(trx, renditionId) : [];
   const readable = variants.length > 0 && variants.every((v) => visibilityOfKey(v.key) === 'public');
+  const images = await renditionImages(deps, trx, renditionId, { kind: 'emote', animated: Boolean(emote.animated), expiresAt: null });
   await recordEvent(trx, deps.clock(), 'emote.ready', {
     user_id: emote.owner_id,
     emote_id: emote.id,
@@ -76,7 +73,8 @@ export async function emoteReady(trx: Trx, deps: Deps, fileId: string, rendition
     public: Boolean(emote.public),
     animated: Boolean(emote.animated),
     source: 'upload',
-    ...(readable ? { urls: urlsOf(deps, variants) } : {}),
+    placeholder: images.placeholder,
+    ...(readable ? { urls: images.urls, avif_urls: images.avif_urls } : {}),
   });
 }
 

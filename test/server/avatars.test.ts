@@ -52,7 +52,10 @@ describe('avatars', () => {
 
     const res = await getAvatar(server, 'shape');
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(Object.keys(res.json).sort(), ['content_type', 'expires_at', 'height', 'size', 'updated_at', 'url', 'version', 'width']);
+    assert.deepEqual(Object.keys(res.json).sort(), ['avif_url', 'avif_urls', 'content_type', 'expires_at', 'height', 'placeholder', 'size', 'updated_at', 'url', 'urls', 'version', 'width']);
+    assert.equal(res.json.urls['256'], res.json.url);
+    assert.equal(res.json.avif_urls['256'], res.json.avif_url);
+    assert.match(res.json.placeholder, /^[A-Za-z0-9+/]{20,38}={0,2}$/);
     assert.equal(res.json.size, '256');
     assert.equal(res.json.width, 256);
     assert.equal(res.json.height, 256);
@@ -223,7 +226,7 @@ describe('avatars', () => {
     assert.equal(res.json.id, 'me-shape');
     assert.equal(res.json.avatar_processing, false);
     const { avatar } = res.json;
-    assert.deepEqual(Object.keys(avatar).sort(), ['file_id', 'source', 'updated_at', 'url', 'urls', 'version']);
+    assert.deepEqual(Object.keys(avatar).sort(), ['avif_urls', 'file_id', 'placeholder', 'source', 'updated_at', 'url', 'urls', 'version']);
     assert.equal(avatar.file_id, fileId);
     assert.equal(avatar.url, avatar.urls['256']);
     assert.equal(avatar.source, 'upload');

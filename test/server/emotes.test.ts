@@ -176,8 +176,10 @@ describe('emotes API', () => {
       const emote = await c.get('creator', `/v1/emotes/${res.json.emote_id}`);
       assert.equal(emote.status, 200, emote.text);
       assert.deepEqual(Object.keys(emote.json).sort(), [
-        'animated', 'created_at', 'id', 'mime_type', 'name', 'owner_id', 'processing_state', 'public', 'shortcode', 'size_bytes', 'updated_at',
+        'animated', 'created_at', 'height', 'id', 'mime_type', 'name', 'owner_id', 'placeholder', 'processing_state', 'public', 'shortcode', 'size_bytes', 'updated_at', 'width',
       ]);
+      // Nothing to show yet: no size, no placeholder.
+      assert.deepEqual([emote.json.width, emote.json.height, emote.json.placeholder], [null, null, null]);
       assert.equal(emote.json.id, res.json.emote_id);
       assert.equal(emote.json.owner_id, 'creator');
       assert.equal(emote.json.name, 'wave.png');
@@ -727,7 +729,15 @@ describe('emotes API', () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json.body, body);
       for (const e of res.json.inline_emotes) assert.equal(body.slice(e.start_index, e.end_index).toLowerCase(), `:${e.shortcode.toLowerCase()}:`);
-      return res.json.inline_emotes as Array<{ shortcode: string; asset_id: string; start_index: number; end_index: number }>;
+      // Each entry carries its emote's size and placeholder, so a renderer holds the emote's box from the first paint.
+      for (const { width, height, placeholder, asset_id } of res.json.inline_emotes) {
+        const emote = await c.get(user, `/v1/emotes/${asset_id}`);
+        assert.deepEqual({ width, height, placeholder }, { width: emote.json.width, height: emote.json.height, placeholder: emote.json.placeholder });
+        assert.ok(width > 0 && height > 0 && typeof placeholder === 'string', JSON.stringify(emote.json));
+      }
+      return (res.json.inline_emotes as Array<{ shortcode: string; asset_id: string; start_index: number; end_index: number }>).map(
+        ({ shortcode, asset_id, start_index, end_index }) => ({ shortcode, asset_id, start_index, end_index }),
+      );
     };
 
     it('"Hello :cool: world!" → 6..12 with the emote id', async () => {

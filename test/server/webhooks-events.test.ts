@@ -71,13 +71,15 @@ describe('webhook events', () => {
     assert.equal((await waitForFile(server, token, fileId)).processing_state, 'ready');
     const payload = await event('avatar.ready', (d) => d.file_id === fileId);
     assert.ok(Date.parse(payload.timestamp) <= Date.now());
-    assert.deepEqual(Object.keys(payload.data).sort(), ['file_id', 'source', 'urls', 'user_id', 'version']);
+    assert.deepEqual(Object.keys(payload.data).sort(), ['avif_urls', 'file_id', 'placeholder', 'source', 'urls', 'user_id', 'version']);
     assert.equal(payload.data.user_id, 'ada');
     assert.equal(payload.data.source, 'upload');
     const avatar = await api(server, 'GET', '/v1/users/ada/avatar');
     assert.equal(payload.data.version, avatar.json.version);
     assert.deepEqual(Object.keys(payload.data.urls).sort(), [...AVATAR_SIZES].sort());
     assert.equal(payload.data.urls['256'], avatar.json.url);
+    assert.equal(payload.data.placeholder, avatar.json.placeholder);
+    assert.deepEqual(payload.data.avif_urls, avatar.json.avif_urls);
     assert.equal((await fetchBytes(payload.data.urls['64'])).status, 200);
   });
 
@@ -119,7 +121,9 @@ describe('webhook events', () => {
     const saved = await api(server, 'POST', '/v1/users/me/avatar/config', { token, json: { data: {} } });
     assert.equal(saved.status, 200, saved.text);
     const ready = await event('avatar.ready', (d) => d.user_id === 'toon');
-    assert.deepEqual(ready.data, { user_id: 'toon', file_id: null, version: saved.json.avatar.version, source: 'config', urls: saved.json.avatar.urls });
+    const { urls, avif_urls, placeholder } = saved.json.avatar;
+    assert.deepEqual(ready.data, { user_id: 'toon', file_id: null, version: saved.json.avatar.version, source: 'config', urls, avif_urls, placeholder });
+    assert.equal(typeof placeholder, 'string');
 
     assert.equal((await api(server, 'DELETE', '/v1/users/me/avatar', { token })).status, 204);
     const removed = await event('avatar.removed', (d) => d.user_id === 'toon');
@@ -147,9 +151,12 @@ describe('webhook events', () => {
     const secret = await uploadEmote('emma', 'secret_cat', await png(40, 40), false);
     await waitForFile(server, secret.token, secret.fileId);
     const privateReady = await event('emote.ready', (d) => d.emote_id === secret.emoteId);
+    const secretEmote = await api(server, 'GET', `/v1/emotes/${secret.emoteId}`, { token: secret.token });
     assert.deepEqual(privateReady.data, {
       user_id: 'emma', emote_id: secret.emoteId, file_id: secret.fileId, shortcode: 'secret_cat', public: false, animated: false, source: 'upload',
+      placeholder: secretEmote.json.placeholder,
     });
+    assert.equal(typeof secretEmote.json.placeholder, 'string');
 
     const shown = await uploadEmote('emma', 'party_cat', await png(60, 30), true);
     await waitForFile(server, shown.token, shown.fileId);
