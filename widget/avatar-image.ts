@@ -10,7 +10,7 @@ import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../media/variants.ts';
 import { css } from './styles.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { AvatarChangedDetail, AvatarRemovedDetail } from './events.ts';
-import { paintPlaceholder } from './placeholder.ts';
+import { loadPlaceholderDecoder, paintPlaceholder } from './placeholder.ts';
 
 /** What the element needs of an avatar: its placeholder and each size's URL per format. */
 export interface AvatarSources {
@@ -111,6 +111,10 @@ export class AvatarImage extends LitElement {
       height: 100%;
       object-fit: cover;
     }
+    /* An image that did not load: the placeholder (or the background) stays, not a broken-image icon and its alt text. */
+    .failed {
+      visibility: hidden;
+    }
   `;
 
   static override properties = {
@@ -123,6 +127,7 @@ export class AvatarImage extends LitElement {
     placeholder: { type: String },
     _sources: { state: true },
     _loaded: { state: true },
+    _failed: { state: true },
     _version: { state: true },
   };
 
@@ -143,6 +148,8 @@ export class AvatarImage extends LitElement {
   declare private _sources: AvatarSources | null | undefined;
   /** @internal The image (not the placeholder) has been painted. */
   declare private _loaded: boolean;
+  /** @internal The image could not be loaded. */
+  declare private _failed: boolean;
   /** @internal Bumped on a change event without sources (an older editor): the redirect URL changes with it. */
   declare private _version: number;
   /** The lookup could not be made: the element shows the /avatar/image redirect as before. */
@@ -160,6 +167,7 @@ export class AvatarImage extends LitElement {
     this.alt = '';
     this.placeholder = '';
     this._loaded = false;
+    this._failed = false;
     this._version = 0;
   }
 
@@ -183,6 +191,7 @@ export class AvatarImage extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
+    void loadPlaceholderDecoder();
     document.addEventListener('avatar-changed', this._onChange);
     document.addEventListener('avatar-removed', this._onChange);
   }
@@ -200,7 +209,7 @@ export class AvatarImage extends LitElement {
   private _lookUp() {
     const lookup = ++this._lookup;
     this._sources = undefined;
-    this._loaded = false;
+    this._loaded = this._failed = false;
     this._fallback = false;
     if (!this.userId) return;
     lookUp(resolveEndpoint(this.endpoint), this.userId).then(
@@ -217,7 +226,7 @@ export class AvatarImage extends LitElement {
     ++this._lookup; // an answer still on its way is older than this
     this._sources = sources;
     this._fallback = false;
-    this._loaded = false;
+    this._loaded = this._failed = false;
   }
 
   /** The /avatar/image URL (the generated default, or the redirect to the avatar when the lookup failed). */
@@ -231,6 +240,11 @@ export class AvatarImage extends LitElement {
 
   private readonly _onLoad = () => {
     this._loaded = true;
+    this._failed = false;
+  };
+
+  private readonly _onError = () => {
+    this._failed = true;
   };
 
   protected override updated(): void {
@@ -240,7 +254,7 @@ export class AvatarImage extends LitElement {
     const canvas = this.renderRoot.querySelector('canvas');
     if (canvas && canvas.dataset.painted !== this._placeholder) {
       canvas.dataset.painted = this._placeholder;
-      paintPlaceholder(canvas, this._placeholder);
+      void paintPlaceholder(canvas, this._placeholder);
     }
   }
 
@@ -260,12 +274,14 @@ export class AvatarImage extends LitElement {
       image = html`<picture>
         <source type="image/avif" srcset=${srcsetOf(avifFirst(sources))} sizes=${sizes} />
         <source type="image/webp" srcset=${srcsetOf(sources.urls)} sizes=${sizes} />
-        <img part="image" src=${sources.urls[DEFAULT_AVATAR_SIZE] ?? Object.values(sources.urls)[0] ?? ''} alt=${alt} width=${this.size} height=${this.size} decoding="async" @load=${this._onLoad} />
+        <img part="image" class=${this._failed ? 'failed' : ''} src=${sources.urls[DEFAULT_AVATAR_SIZE] ?? Object.values(sources.urls)[0] ?? ''} alt=${alt} width=${this.size} height=${this.size} decoding="async" @load=${this._onLoad} @error=${this._onError} />
       </picture>`;
     } else if (sources === null || this._fallback) {
-      image = html`<img part="image" src=${this.src} alt=${alt} width=${this.size} height=${this.size} @load=${this._onLoad} />`;
+      image = html`<img part="image" class=${this._failed ? 'failed' : ''} src=${this.src} alt=${alt} width=${this.size} height=${this.size} @load=${this._onLoad} @error=${this._onError} />`;
     }
-    return html`<span class="box">${showPlaceholder ? html`<canvas part="placeholder" aria-hidden="true"></canvas>` : nothing}${image}</span>`;
+    // Named as an image while its <img> is hidden (not loaded yet, or failed) or absent.
+    const named = this._failed || !image || image === nothing;
+    return html`<span class="box" role=${named ? 'img' : nothing} aria-label=${named ? alt : nothing}>${showPlaceholder ? html`<canvas part="placeholder" aria-hidden="true"></canvas>` : nothing}${image}</span>`;
   }
 }
 

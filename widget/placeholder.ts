@@ -1,11 +1,17 @@
 // Paints a placeholder (media/placeholder.ts) into a <canvas> the size of the image it stands for: its ~32 px
 // picture is drawn at its own size and scaled up by CSS, which blurs it. A canvas, not a data: URL, so a host page
-// whose Content-Security-Policy has no img-src data: still shows it.
-import { decodePlaceholder } from '../media/placeholder.ts';
+// whose Content-Security-Policy has no img-src data: still shows it. The decoder (~0.9 kB gzipped) is a chunk of
+// its own, fetched when the first element that may need it connects: in parallel with that element's lookup.
+type Decoder = (typeof import('../media/placeholder.ts'))['decodePlaceholder'];
 
-/** Draws `placeholder` into `canvas`; returns false (and leaves it blank) when it is not a placeholder. */
-export function paintPlaceholder(canvas: HTMLCanvasElement, placeholder: unknown): boolean {
-  const picture = decodePlaceholder(placeholder);
+let decoder: Promise<Decoder> | undefined;
+
+/** Starts loading the decoder (once); elements call it as they connect. Only the decoder: the chunk leaves the encoder out. */
+export const loadPlaceholderDecoder = (): Promise<Decoder> => (decoder ??= import('../media/placeholder.ts').then(({ decodePlaceholder }) => decodePlaceholder));
+
+/** Draws `placeholder` into `canvas`; resolves false (and leaves it blank) when it is not a placeholder. */
+export async function paintPlaceholder(canvas: HTMLCanvasElement, placeholder: unknown): Promise<boolean> {
+  const picture = (await loadPlaceholderDecoder())(placeholder);
   const context = picture && canvas.getContext('2d');
   if (!picture || !context) return false;
   canvas.width = picture.width;

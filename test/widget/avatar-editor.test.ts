@@ -120,7 +120,6 @@ describe('<avatar-editor>', () => {
     const user = await newUser();
     const el = await editorFor(user.token, { outputSize: 256 });
     const image = await fixture<AvatarImage>(html`<avatar-image .endpoint=${server.url} user-id=${user.id} size="64"></avatar-image>`);
-    const before = image.src;
     await openAndWaitForCropper(el, await photo());
 
     const phases: string[] = [];
@@ -143,8 +142,12 @@ describe('<avatar-editor>', () => {
 
     await el.updateComplete;
     expect(shadow(el).querySelector<HTMLImageElement>('[part="current-image"]')!.src).to.equal(detail.url);
+    // <avatar-image> takes the new avatar from the event: its sources and placeholder, without asking the server.
     await image.updateComplete;
-    expect(image.src).not.to.equal(before);
+    const sources = [...image.shadowRoot!.querySelectorAll('source')].map((source) => source.srcset);
+    expect(sources[0]).to.contain(`${detail.avif_urls['128']} 128w`);
+    expect(sources[1]).to.contain(`${detail.urls['64']} 64w`);
+    expect(detail.placeholder).to.be.a('string');
     expect(status(el)).to.match(/saved/i);
     await expect(el).to.be.accessible();
 
