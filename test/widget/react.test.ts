@@ -84,8 +84,10 @@ describe('avatar-editor/react', () => {
     const served = await fetch(detail.urls['256']!);
     expect(served.status).to.equal(200);
     expect(served.headers.get('content-type')).to.equal('image/webp');
-    await waitFor(() => image.current!.src !== before, '<AvatarImage> to follow the new version');
-    expect(image.current!.src).to.include(`v=${detail.version}`);
+    // <AvatarImage> shows the new avatar from the event's own sources, not the redirect it showed for "no avatar".
+    await waitFor(() => image.current!.shadowRoot!.querySelector('picture img'), '<AvatarImage> to follow the new avatar');
+    const webp = image.current!.shadowRoot!.querySelector<HTMLSourceElement>('source[type="image/webp"]')!;
+    expect(webp.srcset).to.contain(`${detail.urls['64']} 64w`);
   });
 
   it('<AvatarEditor>: onAvatarError gets the refusal, and a re-render swaps the handler', async () => {
