@@ -13,12 +13,13 @@ import { cartoonPreviewBench } from './cartoon-preview.ts';
 import { defaultCropBench } from './default-crop.ts';
 import { fairnessBench } from './fairness.ts';
 import { limitsBench } from './limits.ts';
+import { mediaFormatsBench } from './media-formats.ts';
 import { scaleOutBench } from './scale-out.ts';
 import { serverBench } from './server.ts';
 import { servingBench } from './serving.ts';
 import { webhooksBench } from './webhooks.ts';
 
-const MODULES: BenchModule[] = [serverBench, cartoonBench, cartoonPreviewBench, defaultCropBench, servingBench, webhooksBench, fairnessBench, scaleOutBench, limitsBench, browserBench];
+const MODULES: BenchModule[] = [serverBench, cartoonBench, cartoonPreviewBench, defaultCropBench, servingBench, webhooksBench, fairnessBench, scaleOutBench, limitsBench, mediaFormatsBench, browserBench];
 /** BENCH_ONLY=serving (or a comma-separated list of module names) runs only those modules. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
 

@@ -16,7 +16,7 @@ import { visibilityOfKey } from '../storage/index.ts';
 import { storeVariant } from './service.ts';
 
 /** A source this much wider than the target hides its own compression in the downscale. */
-const SOURCE_FACTOR = 4;
+export const SOURCE_FACTOR = 4;
 
 /**
  * Encodes made on request at once per process. One: an AVIF encode already spreads over the cores (libaom's
@@ -57,8 +57,9 @@ function sourceFor(rows: readonly VariantRow[], target: VariantRow): VariantRow 
   return webp.find((row) => row.width >= SOURCE_FACTOR * target.width && row.height >= SOURCE_FACTOR * target.height) ?? webp.at(-1)!;
 }
 
-async function encode(deps: Deps, kind: MediaKind, format: VariantFormat, source: Buffer, width: number, height: number): Promise<Buffer> {
-  const timeout = { seconds: deps.config.processingTimeoutSeconds };
+/** A `kind` image in `format` at width × height, from the encoded `source` (decoded in full first: see the top). */
+export async function encodeFrom(source: Buffer, kind: MediaKind, format: VariantFormat, width: number, height: number, timeoutSeconds: number): Promise<Buffer> {
+  const timeout = { seconds: timeoutSeconds };
   const { data, info } = await sharp(source, { pages: 1 }).timeout(timeout).raw().toBuffer({ resolveWithObject: true });
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .timeout(timeout)
@@ -79,7 +80,7 @@ async function make(deps: Deps, renditionId: string, size: string, format: Varia
   const source = sourceFor(rows, target);
   const bytes = await deps.storage.getBytes(source.key);
   if (!bytes) return null; // swept meanwhile
-  const data = await encode(deps, what.kind, format, bytes, target.width, target.height);
+  const data = await encodeFrom(bytes, what.kind, format, target.width, target.height, deps.config.processingTimeoutSeconds);
   const row = await storeVariant(deps, renditionId, { size, width: target.width, height: target.height, data, contentType: contentTypeOf(format) }, visibilityOfKey(target.key));
   // Another process may have made it meanwhile, or the rendition gone (its rows with it): then this copy goes.
   const inserted = await deps.db
