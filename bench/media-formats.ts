@@ -97,7 +97,7 @@ async function compareSize(all: Photo[], size: number): Promise<SizeResult> {
       .webp(encoderSettings('avatar', 'webp', sourceSide * sourceSide))
       .toBuffer();
     const avif = await timedMs(() => encodeFrom(sourceWebp, 'avatar', 'avif', size, size, 60));
-    const direct = await sharp(reference, { raw: { width: size, height: size, channels: 3 } }).avif(encoderSettings('avatar', 'avif', size * size)).toBuffer();
+    const direct = await sharp(reference, { raw: { width: size, height: size, channels: 3 } }).toFormat('avif', encoderSettings('avatar', 'avif', size * size)).toBuffer();
     result.direct_avif_bytes += direct.length;
     result.direct_avif_ssim += ssim(reference, await rawOf(direct), size, size, 3).luma;
     const webpScore = ssim(reference, await rawOf(webp.value), size, size, 3).luma;
