@@ -1,8 +1,10 @@
 // Vite builds the widget (`vite build`: one self-contained ES module, worker and styles inlined) and serves
 // the demo over HTTPS (`vite`: demo/ as the root, the widget imported from source).
 import basicSsl from '@vitejs/plugin-basic-ssl';
+import { fileURLToPath } from 'node:url';
 import { minifySync } from 'rolldown/utils';
 import { defineConfig, type Plugin } from 'vite';
+import { compactFaceModel, tfliteModelPath } from './media/default-crop/model-file.ts';
 
 /**
  * Drops the indentation inside the widget's html`…` and css`…` templates (Lit ships template text as written).
@@ -105,19 +107,58 @@ function manglePrivateMembers(): Plugin {
   };
 }
 
+/**
+ * The URLs the widget knows from its build (widget/virtual-modules.d.ts): the default-crop chunk's, which the page
+ * hands to the image worker without loading the chunk itself, and the compact face model's, which that chunk
+ * fetches (media/default-crop/model-file.ts makes it from the packaged .tflite, as the server does). Built, they are
+ * an emitted chunk and an emitted asset, each under a content-hashed name, at URLs relative to the module that
+ * imports them (import.meta.ROLLUP_FILE_URL_…). Served (`vite`, the demo): the source module, and the model from memory.
+ */
+function widgetBuildUrls(command: 'build' | 'serve'): Plugin {
+  const CHUNK = 'virtual:default-crop-chunk-url';
+  const MODEL = 'virtual:face-model-url';
+  const SERVED_MODEL = '/@avatar-editor/face-model.bin';
+  const chunkSource = fileURLToPath(new URL('./widget/default-crop/default-crop.ts', import.meta.url));
+  // (Through a constant: Vite's dev server rewrites new URL('literal', import.meta.url) as an asset of its own.)
+  const url = (path: string) => `const path = ${JSON.stringify(path)};\nexport default new URL(path, import.meta.url).href;\n`;
+  return {
+    name: 'widget-build-urls',
+    resolveId: (id) => (id === CHUNK || id === MODEL ? `\0${id}` : null),
+    load(id) {
+      if (id === `\0${CHUNK}`) {
+        if (command === 'serve') return url(`/@fs${chunkSource}`);
+        return `export default import.meta.ROLLUP_FILE_URL_${this.emitFile({ type: 'chunk', id: chunkSource, name: 'default-crop' })};\n`;
+      }
+      if (id === `\0${MODEL}`) {
+        this.addWatchFile(tfliteModelPath());
+        if (command === 'serve') return url(SERVED_MODEL);
+        return `export default import.meta.ROLLUP_FILE_URL_${this.emitFile({ type: 'asset', name: 'face-model.bin', source: compactFaceModel() })};\n`;
+      }
+      return null;
+    },
+    configureServer(server) {
+      server.middlewares.use(SERVED_MODEL, (_request, response) => {
+        response.setHeader('Content-Type', 'application/octet-stream');
+        response.end(compactFaceModel());
+      });
+    },
+  };
+}
+
 export default defineConfig(({ command }) => ({
   root: command === 'serve' ? 'demo' : '.',
-  plugins: command === 'serve' ? [basicSsl()] : [compactTemplates(), manglePrivateMembers()],
+  // Built URLs (widgetBuildUrls) relative to the module that holds them: pages of any origin load the bundle.
+  base: command === 'serve' ? '/' : './',
+  plugins: command === 'serve' ? [basicSsl(), widgetBuildUrls(command)] : [compactTemplates(), manglePrivateMembers(), widgetBuildUrls(command)],
   server: {
     // Listen on every loopback name: the demo's "third-party" page is the same server on another host name.
     host: true,
     port: 5173,
     strictPort: false,
-    fs: { allow: ['.'] },
+    // The project (not only demo/): the worker imports the default-crop chunk's source by its /@fs/ URL.
+    fs: { allow: [fileURLToPath(new URL('.', import.meta.url))] },
   },
   worker: { format: 'es' },
-  // The face detector's model (widget/default-crop/default-crop.ts imports it with ?inline, into its lazily loaded chunk).
-  assetsInclude: ['**/*.tflite'],
   build: {
     outDir: 'dist/widget',
     emptyOutDir: true,
@@ -125,12 +166,14 @@ export default defineConfig(({ command }) => ({
     // Map files for debugging, but no sourceMappingURL comments (the inlined worker's would point nowhere).
     sourcemap: 'hidden',
     minify: true,
-    // The bundle must work when imported from any origin: no asset files; chunks load relative to the bundle.
+    // The bundle must work when imported from any origin: chunks and the face model load relative to the bundle,
+    // and nothing else is a file of its own.
     assetsInlineLimit: Number.MAX_SAFE_INTEGER,
     lib: {
       entry: 'widget/index.ts',
       formats: ['es'],
-      fileName: () => 'avatar-editor.js',
+      // The default-crop chunk is an entry of its own (see widgetBuildUrls), named as the other chunks are.
+      fileName: (_format, entryName) => (entryName === 'default-crop' ? 'chunks/[name]-[hash].js' : 'avatar-editor.js'),
     },
     // Lib mode keeps whitespace in ES output; this file is served to browsers as is, so minify it fully.
     rolldownOptions: {
@@ -141,6 +184,8 @@ export default defineConfig(({ command }) => ({
         // What the widget loads only when used (a dynamic import()) is a chunk of its own next to the bundle, under a
         // content-hashed name: the server serves /widget/chunks/* immutable, with CORS * as the bundle itself.
         chunkFileNames: 'chunks/[name]-[hash].js',
+        // The face model (widgetBuildUrls), served as /widget/assets/* immutable, with CORS *, as the chunks are.
+        assetFileNames: 'assets/[name]-[hash][extname]',
         minify: { compress: true, mangle: true, codegen: true },
         // Nothing downstream needs the bundler's annotations; licences are kept in node_modules, as before.
         comments: false,

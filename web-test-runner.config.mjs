@@ -1,7 +1,8 @@
 // Widget tests in Chrome or Chromium (found by test/helpers/chromium.mjs) with @web/test-runner + @web/test-runner-chrome.
 // - TypeScript is served through esbuild with widget/tsconfig.json.
 // - react, react-dom and react-dom/client (CommonJS) are served as ES modules (test/helpers/react-esm.mjs).
-// - `import model from '….tflite?inline'` is served as a module exporting the file as a data: URL, as Vite builds it.
+// - `import url from 'virtual:…-url'` (widget/virtual-modules.d.ts) is served as a module exporting that URL here: the
+//   default-crop chunk's source module, and the compact face model (made by the same conversion the build runs).
 // - `import X from './worker.ts?worker&inline'` (Vite's inlined worker) is served as a module whose default
 //   export starts a module worker on the same worker.ts, so tests load the very client.ts the bundle uses.
 // - A real avatar-server (server/cli.ts --dev, port 0, throwaway data dir) runs for the whole test run;
@@ -18,11 +19,12 @@
 //   only then).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { tsImport } from 'tsx/esm/api';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.mjs';
 import { reactEsmPlugin } from './test/helpers/react-esm.mjs';
@@ -55,19 +57,41 @@ function viteWorkerImportPlugin() {
   };
 }
 
-/** Serves Vite's `import dataUrl from 'x.tflite?inline'` (the face detector's model) as a module exporting the data: URL. */
-function viteInlineAssetPlugin() {
-  const MARKER = 'wtr-inline-asset';
+/** Where the tests' pages fetch the face model from (see faceModelMiddleware). */
+const FACE_MODEL_PATH = '/__face-model.bin';
+
+/**
+ * The modules the build makes (widget/virtual-modules.d.ts, vite.config.ts widgetBuildUrls), served as modules
+ * exporting a URL here: the default-crop chunk's is its source module's; the face model's is FACE_MODEL_PATH,
+ * which faceModelMiddleware answers.
+ */
+function viteBuildUrlsPlugin() {
+  const URLS = { 'virtual:default-crop-chunk-url': '/widget/default-crop/default-crop.ts', 'virtual:face-model-url': FACE_MODEL_PATH };
+  const PREFIX = '/__build-url/';
   return {
-    name: 'vite-inline-asset',
+    name: 'vite-build-urls',
     resolveImport({ source }) {
-      if (source.endsWith('.tflite?inline') && !source.startsWith('.')) return `/node_modules/${source.replace(/\?inline$/, '')}?${MARKER}`;
+      if (source in URLS) return `${PREFIX}${source.slice('virtual:'.length)}.js`;
     },
-    async serve(context) {
-      if (!context.URL.searchParams.has(MARKER)) return;
-      const bytes = await readFile(join(root, decodeURIComponent(context.path)));
-      return { type: 'js', body: `export default ${JSON.stringify(`data:application/octet-stream;base64,${bytes.toString('base64')}`)};\n` };
+    serve(context) {
+      if (!context.path.startsWith(PREFIX)) return;
+      const url = URLS[`virtual:${context.path.slice(PREFIX.length, -'.js'.length)}`];
+      if (url) return { type: 'js', body: `export default new URL(${JSON.stringify(url)}, import.meta.url).href;\n` };
     },
+  };
+}
+
+/**
+ * Koa middleware answering FACE_MODEL_PATH with the compact face model, made from the packaged .tflite by the one
+ * conversion the build and the server run (media/default-crop/model-file.ts, TypeScript, loaded through tsx).
+ */
+function faceModelMiddleware() {
+  let model = null;
+  return async (ctx, next) => {
+    if (ctx.path !== FACE_MODEL_PATH) return next();
+    model ??= tsImport('./media/default-crop/model-file.ts', import.meta.url).then((file) => Buffer.from(file.compactFaceModel()));
+    ctx.set('content-type', 'application/octet-stream');
+    ctx.body = await model;
   };
 }
 
@@ -224,11 +248,11 @@ export default {
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
   browsers: [chromeLauncher({ launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream'] } })],
-  middleware: [flakyProxyMiddleware(server)],
+  middleware: [flakyProxyMiddleware(server), faceModelMiddleware()],
   plugins: [
     viteWorkerImportPlugin(),
     reactEsmPlugin(),
-    viteInlineAssetPlugin(),
+    viteBuildUrlsPlugin(),
     avatarServerPlugin(server),
     browserCommandsPlugin(),
     esbuildPlugin({ ts: true, target: 'es2022', tsconfig: join(root, 'widget/tsconfig.json') }),

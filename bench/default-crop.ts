@@ -11,7 +11,8 @@ import { probeImage, renderAvatarVariants, type PipelineLimits } from '../server
 import { defaultCropOf, detectionCopy } from '../server/images/default-crop.ts';
 import { createFaceDetectionPool, type FaceDetectionPool } from '../server/images/face-detection-pool.ts';
 import { loadFaceDetector } from '../server/images/face-model.ts';
-import { smartDefaultCrop } from '../media/default-crop/index.ts';
+import { BlazeFace, readCompactModel, smartDefaultCrop } from '../media/default-crop/index.ts';
+import { compactFaceModel } from '../media/default-crop/model-file.ts';
 import { centredSquare } from '../media/default-crop/rule.ts';
 import sharp from 'sharp';
 import { contains, evaluationSet, type EvalImage } from './default-crop-set.ts';
@@ -61,18 +62,38 @@ async function longestStall(work: () => Promise<unknown>): Promise<number> {
   return longest;
 }
 
-async function accuracy(set: EvalImage[], faces: FaceDetectionPool) {
-  const rows: Array<{ name: string; kind: string; subject?: string; source: string; holds?: boolean; centred_holds?: boolean; ms: number }> = [];
+interface AccuracyRow {
+  name: string;
+  kind: string;
+  subject?: string;
+  source: string;
+  holds?: boolean;
+  centred_holds?: boolean;
+  /** With the .tflite's own float16 filters instead of the compact model's int8 ones: the reference. */
+  float16: { source: string; holds?: boolean; shift_px: number; shift_of_side: number };
+  ms: number;
+}
+
+async function accuracy(set: EvalImage[], faces: FaceDetectionPool): Promise<AccuracyRow[]> {
+  const float16 = new BlazeFace(readCompactModel(compactFaceModel({ filters: 'float16' })));
+  const rows: AccuracyRow[] = [];
   for (const image of set) {
+    const probe = { format: format(image), width: image.width, height: image.height } as const;
     const start = performance.now();
-    const { crop, source } = await defaultCropOf(image.bytes, { format: format(image), width: image.width, height: image.height }, 'smart', LIMITS, faces);
+    const { crop, source } = await defaultCropOf(image.bytes, probe, 'smart', LIMITS, faces);
     const ms = round(performance.now() - start, 1);
-    if (image.faces.length === 0) rows.push({ name: image.name, kind: image.kind, subject: image.subject!, source, ms });
-    else {
-      const holds = image.faces.every((face) => contains(crop, face));
-      const centredHolds = image.faces.every((face) => contains(centredSquare(image), face));
-      rows.push({ name: image.name, kind: image.kind, source, holds, centred_holds: centredHolds, ms });
-    }
+    const reference = smartDefaultCrop(float16, (await detectionCopy(image.bytes, probe, LIMITS))!, image);
+    const shift = Math.max(Math.abs(crop.x - reference.crop.x), Math.abs(crop.y - reference.crop.y), Math.abs(crop.w - reference.crop.w));
+    const holdsAll = (box: { x: number; y: number; w: number; h: number }) => (image.faces.length ? image.faces.every((face) => contains(box, face)) : undefined);
+    rows.push({
+      name: image.name,
+      kind: image.kind,
+      ...(image.subject ? { subject: image.subject } : {}),
+      source,
+      ...(image.faces.length ? { holds: holdsAll(crop), centred_holds: holdsAll(centredSquare(image)) } : {}),
+      float16: { source: reference.source, holds: holdsAll(reference.crop), shift_px: shift, shift_of_side: round(shift / reference.crop.w, 4) },
+      ms,
+    });
   }
   return rows;
 }
@@ -85,6 +106,7 @@ async function measure(set: EvalImage[], faces: FaceDetectionPool): Promise<Sect
   const held = withFace.filter((row) => row.holds).length;
   const centredHeld = withFace.filter((row) => row.centred_holds).length;
   const leftAlone = noFace.filter((row) => row.source !== 'face').length;
+  const largest = rows.reduce((a, b) => (b.float16.shift_of_side > a.float16.shift_of_side ? b : a));
 
   log(`default crop: server time on a 12 MP photo, ${RUNS} runs next to the processing floor`);
   const photo = await portrait12mp(set);
@@ -136,6 +158,14 @@ async function measure(set: EvalImage[], faces: FaceDetectionPool): Promise<Sect
       reference: { label: 'centred square, same photos', value: share(centredHeld, withFace.length), unit: '%' },
       target: '≥ 95%',
       ok: share(held, withFace.length) >= 95,
+    }),
+    figure({
+      id: 'default_crop_same_as_float16_pct',
+      label: `crops within 2 px of the float16 model's (the .tflite's own weights; ${rows.length} images)`,
+      value: share(rows.filter((row) => row.float16.shift_px <= 2).length, rows.length),
+      unit: '%',
+      reference: { label: 'float16 model: holds the whole face, same photos', value: share(withFace.filter((row) => row.float16.holds).length, withFace.length), unit: '%' },
+      note: `the compact model's int8 filters: median shift ${median(rows.map((row) => row.float16.shift_px))} px, largest ${largest.float16.shift_px} px (${round(100 * largest.float16.shift_of_side, 1)}% of that crop's side, ${largest.name}); ${rows.filter((row) => row.float16.shift_of_side > 0.05).length} moved more than 5% of their side; ${rows.filter((row) => row.source !== row.float16.source).length} changed source`,
     }),
     figure({
       id: 'default_crop_no_face_left_pct',

@@ -24,6 +24,9 @@ import { controlStyles, editorStyles } from './styles.ts';
 import { renderTabPanel, renderTabs, tabStyles } from './tabs.ts';
 import { tokenSubject } from './token.ts';
 import { openImage, sharedImageWorker, type ProcessOptions } from './worker/client.ts';
+// The face-aware default crop (issue 21): a chunk of its own, which the image worker imports and runs; the page only
+// needs its URL, which the build writes here (widget/virtual-modules.d.ts).
+import DEFAULT_CROP_CHUNK from 'virtual:default-crop-chunk-url';
 
 const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** The server's default emote limit (AVATAR_MAX_EMOTE_BYTES); the server checks its own setting anyway. */
@@ -52,8 +55,6 @@ const UNDO_MS = 10_000;
 const SHARP_EDGE = 256;
 /** The avatar shown; `config` for a cartoon. */
 type Current = Omit<AvatarDetail, 'source'> & { config?: CartoonConfig | undefined };
-/** The face-aware default crop (issue 21): a chunk of its own, which the image worker imports and runs. */
-const loadDefaultCrop = () => import('./default-crop/default-crop.ts');
 
 /**
  * Lets a signed-in user pick, crop and save their avatar.
@@ -600,27 +601,27 @@ export class AvatarEditor extends LitElement {
 
   /**
    * When the person reaches for the picker: the crop step's chunk, and (default-crop="smart") the default-crop
-   * chunk, which the worker imports and runs once on a blank image, so the first photo finds it compiled.
+   * chunk and its model, which the worker loads and runs once on a blank image, so the first photo finds it compiled.
    */
   private readonly _prefetch = () => {
     prefetchCropArea();
     sharedImageWorker(); // started before the pick: ~50 ms of main thread at 4× CPU throttle
     if (this.defaultCrop === 'center') return;
-    this._defaultCropWarm ??= loadDefaultCrop()
-      .then((chunk) => sharedImageWorker().warmDefaultCrop(chunk))
+    this._defaultCropWarm ??= sharedImageWorker()
+      .warmDefaultCrop(DEFAULT_CROP_CHUNK)
       .catch(() => (this._defaultCropWarm = null)); // tried again at the pick
   };
 
   /**
-   * Opens the crop on the face-aware default crop, found in the worker by the default-crop chunk (loaded now, the
-   * first time). Found before the crop area has shown the photo, it is the crop it opens on; found after, the view
+   * Opens the crop on the face-aware default crop, found in the worker by the default-crop chunk (loaded there now,
+   * the first time). Found before the crop area has shown the photo, it is the crop it opens on; found after, the view
    * moves to it, unless the person has touched the crop meanwhile or moved on. Either way it is what Reset goes back
    * to. When the rule finds nothing better than the centre, or the chunk or the detection fails, the centred crop
    * simply stays.
    */
   private async _placeDefaultCrop(file: Blob) {
     try {
-      const found = await sharedImageWorker().defaultCrop(file, await loadDefaultCrop());
+      const found = await sharedImageWorker().defaultCrop(file, DEFAULT_CROP_CHUNK);
       if (!found || found.source === 'center' || this._file !== file || this._stage !== 'crop') return;
       this._resetCrop = found.crop;
       this.requestUpdate();

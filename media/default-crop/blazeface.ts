@@ -2,7 +2,7 @@
 // candidate boxes out, one per anchor of an SSD grid (16×16 cells × 2 anchors at stride 8, 8×8 × 6 at stride 16).
 // This file turns a square window of an image into the network's input and its output into face boxes in the
 // image's pixels. The network itself runs in tflite-runner.ts.
-import { readTfliteModel } from './tflite-model.ts';
+import type { TfliteModel } from './tflite-model.ts';
 import { TfliteRunner } from './tflite-runner.ts';
 
 /** RGBA pixels, row by row (ImageData's layout; sharp's raw output with 4 channels). */
@@ -78,9 +78,9 @@ export class BlazeFace {
   private readonly runner: TfliteRunner;
   private readonly anchors = anchorCentres();
 
-  /** `model`: the bytes of face_detection_short_range.tflite. */
-  constructor(model: Uint8Array) {
-    this.runner = new TfliteRunner(readTfliteModel(model));
+  /** `model`: face_detection_short_range.tflite's network, as readCompactModel() reads its compact model. */
+  constructor(model: TfliteModel) {
+    this.runner = new TfliteRunner(model);
     const [, height, width, channels] = this.runner.inputShape;
     if (height !== INPUT || width !== INPUT || channels !== 3) throw new Error(`Expected a 128×128 RGB face detection model, got ${this.runner.inputShape.join('×')}`);
   }

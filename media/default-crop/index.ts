@@ -7,6 +7,7 @@ import { defaultCrop, scaleBoxes, type DefaultCrop, type ImageSize } from './rul
 import { salientCentre } from './saliency.ts';
 
 export { BlazeFace, type FaceBox, type Pixels } from './blazeface.ts';
+export { readCompactModel } from './compact-model.ts';
 export { centredSquare, defaultCrop, type Crop, type CropSource, type DefaultCrop, type ImageSize } from './rule.ts';
 
 /** The copy detection looks at: its long side (BlazeFace looks at 128 px windows; tiles of a 3:1 photo stay above that). */

@@ -1,7 +1,9 @@
 // Reads the parts of a TensorFlow Lite model file that running it needs: its tensors (shape, constant data)
 // and its operators in order. A .tflite file is a FlatBuffer (schema: tensorflow/lite/schema/schema.fbs); this
 // reads the few tables and fields the face detector's model uses, straight from the bytes, with no library.
-// Weights stored as float16 (what DEQUANTIZE turns into float32) are widened once here.
+// Weights stored as float16 (what DEQUANTIZE turns into float32) are widened once here. The widget never reads
+// a .tflite: it gets the compact model (compact-model.ts) made from one by this reader.
+import { halvesToFloats } from './float16.ts';
 
 export interface TfliteTensor {
   shape: number[];
@@ -9,13 +11,25 @@ export interface TfliteTensor {
   data: Float32Array | null;
 }
 
+/** The options the runner reads, by name; an absent one takes the runner's default (stride 1, SAME padding, …). */
+export interface OperatorOptions {
+  padding?: number;
+  strideW?: number;
+  strideH?: number;
+  filterW?: number;
+  filterH?: number;
+  axis?: number;
+  /** ActivationFunctionType: 0 none, 1 ReLU, 3 ReLU6. */
+  activation?: number;
+}
+
 export interface TfliteOperator {
   /** The builtin operator's name in BuiltinOperator, e.g. 'CONV_2D'. */
   op: string;
+  /** Tensor indices; -1 for an optional input left out (a convolution without bias). */
   inputs: number[];
   outputs: number[];
-  /** The options table's scalar fields by index in its schema table (padding, strides, activation…). */
-  option(index: number, fallback?: number): number;
+  options: OperatorOptions;
 }
 
 export interface TfliteModel {
@@ -50,28 +64,16 @@ export class TfliteFormatError extends Error {
   }
 }
 
-/** IEEE 754 half → single precision, on the bits: the sign stays, the exponent is rebiased, the fraction widened. */
-function halvesToFloats(view: DataView, start: number, count: number): Float32Array {
-  const out = new Float32Array(count);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < count; i++) {
-    const h = view.getUint16(start + 2 * i, true);
-    const sign = (h & 0x8000) << 16;
-    const exponent = (h >> 10) & 0x1f;
-    const fraction = h & 0x3ff;
-    if (exponent === 0) out[i] = (sign ? -1 : 1) * 2 ** -24 * fraction; // zero and subnormals
-    else if (exponent === 31) bits[i] = sign | 0x7f800000 | (fraction << 13); // infinities and NaN
-    else bits[i] = sign | ((exponent + 112) << 23) | (fraction << 13);
-  }
-  return out;
-}
-
 /** A FlatBuffer table at `pos`: fields are looked up through its vtable; absent fields read as their default. */
 class Table {
   constructor(
     private readonly view: DataView,
     readonly pos: number,
   ) {}
+
+  has(index: number): boolean {
+    return this.field(index) !== 0;
+  }
 
   private field(index: number): number {
     const vtable = this.pos - this.view.getInt32(this.pos, true);
@@ -153,27 +155,30 @@ export function readTfliteModel(bytes: Uint8Array): TfliteModel {
     const op = OPERATOR_NAMES[code];
     if (!op) throw new TfliteFormatError(`operator ${code} is not supported`);
     const options = operator.table(4);
-    return {
-      op,
-      inputs: operator.int32s(1),
-      outputs: operator.int32s(2),
-      // Every option this runtime reads is a scalar of at most 32 bits; int32 reads the narrower ones wrongly,
-      // so each is read at its own width: enums and activation byte-wide, strides and sizes int32.
-      option: (index, fallback = 0) => (options ? readOption(op, options, index, fallback) : fallback),
-    };
+    return { op, inputs: operator.int32s(1), outputs: operator.int32s(2), options: options ? readOptions(op, options) : {} };
   });
   return { tensors, operators, inputs: graph.int32s(1), outputs: graph.int32s(2) };
 }
 
-/** Which option fields are one byte wide (Padding and ActivationFunctionType enums), per operator. */
-const BYTE_OPTIONS: Record<string, number[]> = {
-  CONV_2D: [0, 3], // padding, fused_activation_function
-  DEPTHWISE_CONV_2D: [0, 4],
-  MAX_POOL_2D: [0, 5],
-  ADD: [0],
-  CONCATENATION: [1],
+type OptionField = [name: keyof OperatorOptions, index: number, width: 'byte' | 'int32'];
+
+/**
+ * The option fields of each operator's options table (schema.fbs) that the runner reads: their index in the
+ * table and width (the Padding and ActivationFunctionType enums are one byte; strides, sizes and axis int32).
+ */
+const OPTION_FIELDS: Record<string, OptionField[]> = {
+  CONV_2D: [['padding', 0, 'byte'], ['strideW', 1, 'int32'], ['strideH', 2, 'int32'], ['activation', 3, 'byte']],
+  DEPTHWISE_CONV_2D: [['padding', 0, 'byte'], ['strideW', 1, 'int32'], ['strideH', 2, 'int32'], ['activation', 4, 'byte']],
+  MAX_POOL_2D: [['padding', 0, 'byte'], ['strideW', 1, 'int32'], ['strideH', 2, 'int32'], ['filterW', 3, 'int32'], ['filterH', 4, 'int32'], ['activation', 5, 'byte']],
+  ADD: [['activation', 0, 'byte']],
+  CONCATENATION: [['axis', 0, 'int32'], ['activation', 1, 'byte']],
 };
 
-function readOption(op: string, options: Table, index: number, fallback: number): number {
-  return BYTE_OPTIONS[op]?.includes(index) ? options.int8(index, fallback) : options.int32(index, fallback);
+/** The fields of OPTION_FIELDS present in an operator's options table. */
+function readOptions(op: string, table: Table): OperatorOptions {
+  const options: OperatorOptions = {};
+  for (const [name, index, width] of OPTION_FIELDS[op] ?? []) {
+    if (table.has(index)) options[name] = width === 'byte' ? table.int8(index) : table.int32(index);
+  }
+  return options;
 }

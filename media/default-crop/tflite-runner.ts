@@ -1,4 +1,4 @@
-// Runs a TensorFlow Lite model read by tflite-model.ts on the CPU, in plain TypeScript: the operators a
+// Runs a TensorFlow Lite network (as compact-model.ts reads it) on the CPU, in plain TypeScript: the operators a
 // BlazeFace-class network is made of (convolutions, depthwise convolutions, additions, ReLU, max pooling,
 // channel padding, reshape, concatenation), float32, NHWC, batch 1. Small enough to ship in a lazily loaded
 // chunk and to run the same way in a browser worker and in Node.
@@ -13,7 +13,7 @@ type Shape = number[];
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
-function activate(data: Float32Array, activation: number) {
+function activate(data: Float32Array, activation = 0) {
   if (activation === ACTIVATION_RELU) for (let i = 0; i < data.length; i++) data[i] = Math.max(0, data[i]!);
   else if (activation === ACTIVATION_RELU6) for (let i = 0; i < data.length; i++) data[i] = Math.min(6, Math.max(0, data[i]!));
 }
@@ -110,8 +110,7 @@ function convolution(op: TfliteOperator, run: Run) {
   const [, inH = 1, inW = 1, inC = 1] = run.shape(op.inputs[0]!);
   const [, outH = 1, outW = 1, outC = 1] = run.shape(op.outputs[0]!);
   const [, kH = 1, kW = 1] = run.shape(op.inputs[1]!);
-  const strideW = op.option(1, 1);
-  const strideH = op.option(2, 1);
+  const { padding = PADDING_SAME, strideW = 1, strideH = 1 } = op.options;
   return {
     inH,
     inW,
@@ -123,8 +122,8 @@ function convolution(op: TfliteOperator, run: Run) {
     kW,
     strideW,
     strideH,
-    padTop: padBefore(op.option(0), inH, outH, strideH, kH),
-    padLeft: padBefore(op.option(0), inW, outW, strideW, kW),
+    padTop: padBefore(padding, inH, outH, strideH, kH),
+    padLeft: padBefore(padding, inW, outW, strideW, kW),
     input: run.value(op.inputs[0]!),
     weights: run.value(op.inputs[1]!),
     bias: op.inputs[2]! >= 0 ? run.value(op.inputs[2]!) : null,
@@ -154,7 +153,7 @@ function conv2d(op: TfliteOperator, run: Run, out: Float32Array) {
     }
     pointwise(patches, weights, bias, out, outH * outW, patchSize, outC);
   }
-  activate(out, op.option(3));
+  activate(out, op.options.activation);
 }
 
 function depthwiseConv2d(op: TfliteOperator, run: Run, out: Float32Array) {
@@ -195,19 +194,16 @@ function depthwiseConv2d(op: TfliteOperator, run: Run, out: Float32Array) {
       }
     }
   }
-  activate(out, op.option(4));
+  activate(out, op.options.activation);
 }
 
 function maxPool2d(op: TfliteOperator, run: Run, out: Float32Array) {
   const [, inH, inW, channels] = run.shape(op.inputs[0]!) as [number, number, number, number];
   const [, outH, outW] = run.shape(op.outputs[0]!) as [number, number, number, number];
   const input = run.value(op.inputs[0]!);
-  const strideW = op.option(1, 1);
-  const strideH = op.option(2, 1);
-  const kW = op.option(3, 1);
-  const kH = op.option(4, 1);
-  const padTop = padBefore(op.option(0), inH, outH, strideH, kH);
-  const padLeft = padBefore(op.option(0), inW, outW, strideW, kW);
+  const { padding = PADDING_SAME, strideW = 1, strideH = 1, filterW: kW = 1, filterH: kH = 1 } = op.options;
+  const padTop = padBefore(padding, inH, outH, strideH, kH);
+  const padLeft = padBefore(padding, inW, outW, strideW, kW);
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const at = (y * outW + x) * channels;
@@ -224,7 +220,7 @@ function maxPool2d(op: TfliteOperator, run: Run, out: Float32Array) {
       }
     }
   }
-  activate(out, op.option(5));
+  activate(out, op.options.activation);
 }
 
 function add(op: TfliteOperator, run: Run, out: Float32Array) {
@@ -232,7 +228,7 @@ function add(op: TfliteOperator, run: Run, out: Float32Array) {
   const b = run.value(op.inputs[1]!);
   if (a.length !== out.length || b.length !== out.length) throw new Error('ADD with broadcasting is not supported');
   for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
-  activate(out, op.option(0));
+  activate(out, op.options.activation);
 }
 
 function relu(op: TfliteOperator, run: Run, out: Float32Array) {
@@ -262,7 +258,7 @@ function pad(op: TfliteOperator, run: Run, out: Float32Array) {
 /** Concatenation along an axis: copies blocks of `inner` values from each input in turn. */
 function concatenation(op: TfliteOperator, run: Run, out: Float32Array) {
   const outShape = run.shape(op.outputs[0]!);
-  const axis = (op.option(0) + outShape.length) % outShape.length;
+  const axis = ((op.options.axis ?? 0) + outShape.length) % outShape.length;
   const outer = sizeOf(outShape.slice(0, axis));
   let offset = 0;
   const blocks = op.inputs.map((tensor) => ({ data: run.value(tensor), inner: sizeOf(run.shape(tensor).slice(axis)) }));
@@ -284,27 +280,19 @@ const KERNELS: Record<string, (op: TfliteOperator, run: Run, out: Float32Array) 
 };
 
 /**
- * A model ready to run: constants resolved (DEQUANTIZE is done once, here), one buffer per computed tensor
- * allocated once and reused by every run. Not reentrant: one run at a time.
+ * A model ready to run: one buffer per computed tensor allocated once and reused by every run. Not reentrant:
+ * one run at a time.
  */
 export class TfliteRunner {
   private readonly values: Array<Float32Array | null>;
-  private readonly steps: TfliteOperator[];
 
   constructor(private readonly model: TfliteModel) {
     const { tensors, operators } = model;
     this.values = tensors.map((tensor) => tensor.data);
-    this.steps = [];
     for (const op of operators) {
-      const output = op.outputs[0]!;
-      if (op.op === 'DEQUANTIZE') {
-        this.values[output] = this.values[op.inputs[0]!] ?? null;
-      } else if (op.op === 'RESHAPE') {
-        this.steps.push(op); // shares its input's buffer (same values, another shape)
-      } else {
-        this.values[output] = new Float32Array(sizeOf(tensors[output]!.shape));
-        this.steps.push(op);
-      }
+      if (!KERNELS[op.op] && op.op !== 'RESHAPE') throw new Error(`operator ${op.op} is not supported`);
+      // RESHAPE shares its input's buffer (same values, another shape).
+      if (op.op !== 'RESHAPE') this.values[op.outputs[0]!] = new Float32Array(sizeOf(tensors[op.outputs[0]!]!.shape));
     }
   }
 
@@ -330,7 +318,7 @@ export class TfliteRunner {
       },
     };
     void this.input;
-    for (const op of this.steps) {
+    for (const op of this.model.operators) {
       if (op.op === 'RESHAPE') {
         this.values[op.outputs[0]!] = run.value(op.inputs[0]!);
         continue;

@@ -68,7 +68,7 @@ export function createFaceDetectionPool({ size }: { size: number }): FaceDetecti
     // A thread that dies (an uncaught error, out of memory) fails its photo and leaves; the next photo starts another.
     const died = (error: Error) => {
       if (!threads.delete(thread)) return;
-      thread.busy?.reject(new FaceDetectionError(`The face detection thread stopped: ${error.message}`));
+      thread.busy?.reject(closed ?? new FaceDetectionError(`The face detection thread stopped: ${error.message}`));
       thread.busy = null;
       if (!closed && waiting.length > 0) next(start());
     };

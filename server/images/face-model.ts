@@ -1,12 +1,9 @@
-// The face detector's model as the server reads it: face_detection_short_range.tflite from the npm package
-// @mediapipe/face_detection (never downloaded at run time).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { BlazeFace } from '../../media/default-crop/index.ts';
-
-const MODEL = '@mediapipe/face_detection/face_detection_short_range.tflite';
+// The face detector as the server runs it: the compact model (the same bytes the widget is built with, see
+// media/default-crop/model-file.ts), made from the packaged .tflite, never downloaded at run time.
+import { BlazeFace, readCompactModel } from '../../media/default-crop/index.ts';
+import { compactFaceModel } from '../../media/default-crop/model-file.ts';
 
 /** A detector on the packaged model. */
 export function loadFaceDetector(): BlazeFace {
-  return new BlazeFace(readFileSync(createRequire(import.meta.url).resolve(MODEL)));
+  return new BlazeFace(readCompactModel(compactFaceModel()));
 }

@@ -1,5 +1,6 @@
-// GET /widget/avatar-editor.js: the widget's entry module, and GET /widget/chunks/{name}.js: the parts it loads only
-// when used (emote mode, …). Built by `npm run build` into dist/widget.
+// GET /widget/avatar-editor.js: the widget's entry module, GET /widget/chunks/{name}.js: the parts it loads only
+// when used (emote mode, …), and GET /widget/assets/{name}.bin: the data those load (the face model). Built by
+// `npm run build` into dist/widget.
 import { z } from '@hono/zod-openapi';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,8 @@ import { createRoutes, PUBLIC } from '../http/routes.ts';
 const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 /** What the bundler names a chunk: chunkFileNames in vite.config.ts, `[name]-[hash].js`. */
 const CHUNK_NAME = /^[A-Za-z0-9_-]{1,100}\.js$/;
+/** What it names the binary data it emits: assetFileNames in vite.config.ts, `[name]-[hash].bin` (nothing else there is served). */
+const ASSET_NAME = /^[A-Za-z0-9_-]{1,100}\.bin$/;
 
 type Encoding = 'br' | 'gzip' | 'identity';
 
@@ -46,6 +49,7 @@ function pickEncoding(acceptEncoding: string | undefined): Encoding {
 }
 
 const javascript = { 'text/javascript': { schema: z.string() } };
+const binary = { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } };
 
 /** Mounted at /widget: loaded by any page that embeds the widget. */
 export function widgetRoutes(deps: Deps) {
@@ -61,7 +65,7 @@ export function widgetRoutes(deps: Deps) {
     return found;
   };
 
-  const serve = (found: BuiltFile, c: Context, cacheControl: string) => {
+  const serve = (found: BuiltFile, c: Context, cacheControl: string, contentType = 'text/javascript; charset=utf-8') => {
     const encoding = pickEncoding(c.req.header('accept-encoding'));
     const etag = `"${found.hash}-${encoding}"`;
     c.header('Cache-Control', cacheControl);
@@ -69,7 +73,7 @@ export function widgetRoutes(deps: Deps) {
     c.header('Vary', 'Accept-Encoding');
     c.header('X-Content-Type-Options', 'nosniff');
     if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Content-Type', contentType);
     if (encoding !== 'identity') c.header('Content-Encoding', encoding);
     return c.body(new Uint8Array(found.bodies[encoding]), 200);
   };
@@ -102,6 +106,21 @@ export function widgetRoutes(deps: Deps) {
     if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget chunk ${name}`);
     // A chunk's name changes with its content: it can be cached for good.
     return serve(found, c, 'public, max-age=31536000, immutable');
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/assets/{name}',
+    tags: ['Widget'],
+    summary: 'Data a chunk of the widget loads (the face detector\'s model), under a content-hashed name',
+    request: { params: z.object({ name: z.string().openapi({ example: 'face-model-zcd4mtbS.bin' }) }) },
+    responses: { 200: { description: 'Binary data', content: binary }, 304: { description: 'Not modified' }, 404: { description: 'No such asset' } },
+  });
+  app.handle(['GET'], '/assets/:name', null, async (c) => {
+    const name = c.req.param('name');
+    const found = ASSET_NAME.test(name) ? await load(`assets/${name}`) : null;
+    if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget asset ${name}`);
+    return serve(found, c, 'public, max-age=31536000, immutable', 'application/octet-stream');
   });
   return app;
 }

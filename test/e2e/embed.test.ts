@@ -319,6 +319,14 @@ describe('the widget embedded on a third-party origin', { timeout: 60_000 }, () 
     const chunk = requests.slice(earlier).find((r) => new RegExp(`^${server.url}/widget/chunks/default-crop-[A-Za-z0-9_-]+\\.js$`).test(r.url()));
     assert.ok(chunk, 'the default-crop chunk was not fetched from the avatar server');
     assert.equal((await chunk.response())?.headers()['access-control-allow-origin'], '*');
+    // …and the chunk fetched its model, binary, from next to it.
+    const model = requests.slice(earlier).find((r) => new RegExp(`^${server.url}/widget/assets/face-model-[A-Za-z0-9_-]+\\.bin$`).test(r.url()));
+    assert.ok(model, 'the face model was not fetched from the avatar server');
+    const modelHeaders = (await model.response())?.headers() ?? {};
+    assert.deepEqual(
+      [modelHeaders['access-control-allow-origin'], modelHeaders['content-type'], modelHeaders['cache-control']],
+      ['*', 'application/octet-stream', 'public, max-age=31536000, immutable'],
+    );
     // The photo never left the page for it: no request carried it anywhere.
     assert.deepEqual(requests.slice(earlier).filter((r) => r.method() !== 'GET'), [], 'requests that could carry the photo');
     assert.deepEqual(consoleErrors, [], 'console errors on the page');

@@ -1,4 +1,4 @@
-// The default crop (issue 21): the rule's geometry, the model reader's refusals, and the whole thing (real
+// The default crop (issue 21): the rule's geometry, the model and its compact form, and the whole thing (real
 // BlazeFace model, real photos from test/fixtures/faces) as the server runs it, without HTTP and in a server: its
 // face detection threads (started when needed, stopped with the server) find what the same code finds here.
 import assert from 'node:assert/strict';
@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { contains, LABELLED_PHOTOS } from '../../bench/default-crop-set.ts';
-import { smartDefaultCrop } from '../../media/default-crop/index.ts';
+import { readCompactModel, smartDefaultCrop } from '../../media/default-crop/index.ts';
+import { CompactModelError } from '../../media/default-crop/compact-model.ts';
+import { floatToHalf, halfToFloat } from '../../media/default-crop/float16.ts';
+import { compactFaceModel, tfliteModelPath } from '../../media/default-crop/model-file.ts';
 import { centredSquare, defaultCrop, FACE_CENTRE_FROM_TOP, faceSquare, SIDE_PER_FACE } from '../../media/default-crop/rule.ts';
 import { readTfliteModel, TfliteFormatError } from '../../media/default-crop/tflite-model.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
@@ -64,10 +67,57 @@ describe('the default crop rule', () => {
   });
 });
 
-describe('the model reader', () => {
-  test('refuses bytes that are not a TensorFlow Lite model', () => {
+describe('the model and its compact form', () => {
+  test('the .tflite reader refuses bytes that are not a TensorFlow Lite model', () => {
     assert.throws(() => readTfliteModel(new Uint8Array(64)), TfliteFormatError);
     assert.throws(() => readTfliteModel(fixture('astronaut.jpg')), TfliteFormatError);
+  });
+
+  test('the compact model keeps the network: filters int8 within half a step of each channel, every other constant exact', () => {
+    const tflite = readTfliteModel(readFileSync(tfliteModelPath()));
+    const compact = compactFaceModel();
+    assert.ok(compact.length < 0.6 * readFileSync(tfliteModelPath()).length, `${compact.length} B`);
+    const model = readCompactModel(compact);
+    // The same operators, in order, on constants equal to the .tflite's (DEQUANTIZE steps folded away).
+    const constantOf = new Map(tflite.operators.filter((op) => op.op === 'DEQUANTIZE').map((op) => [op.outputs[0]!, op.inputs[0]!]));
+    const computing = tflite.operators.filter((op) => op.op !== 'DEQUANTIZE');
+    assert.deepEqual(model.operators.map((op) => [op.op, op.options]), computing.map((op) => [op.op, op.options]));
+    let filters = 0;
+    computing.forEach((op, i) => {
+      op.inputs.forEach((tensor, j) => {
+        const original = tflite.tensors[constantOf.get(tensor) ?? tensor]?.data;
+        const stored = model.tensors[model.operators[i]!.inputs[j]!]?.data;
+        if (!original) return assert.ok(!stored);
+        assert.equal(stored!.length, original.length);
+        const isFilter = j === 1 && (op.op === 'CONV_2D' || op.op === 'DEPTHWISE_CONV_2D');
+        if (!isFilter) return assert.deepEqual(stored, original);
+        filters++;
+        // Per output channel: at most half of its step (its largest magnitude / 127) away, and the step a half more at most.
+        const shape = tflite.tensors[constantOf.get(tensor) ?? tensor]!.shape;
+        const axis = op.op === 'CONV_2D' ? 0 : 3;
+        const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+        const channelOf = (k: number) => Math.floor(k / stride) % shape[axis]!;
+        const max = new Array<number>(shape[axis]!).fill(0);
+        original.forEach((value, k) => (max[channelOf(k)] = Math.max(max[channelOf(k)]!, Math.abs(value))));
+        original.forEach((value, k) => assert.ok(Math.abs(stored![k]! - value) <= (max[channelOf(k)]! / 127) * 0.5 * 1.002, `${value} → ${stored![k]}`));
+      });
+    });
+    assert.equal(filters, 37);
+  });
+
+  test('the compact model reader refuses other bytes', () => {
+    const compact = compactFaceModel();
+    assert.throws(() => readCompactModel(readFileSync(tfliteModelPath())), CompactModelError);
+    assert.throws(() => readCompactModel(compact.subarray(0, compact.length - 1)), CompactModelError);
+    assert.throws(() => readCompactModel(new Uint8Array(4)), CompactModelError);
+  });
+
+  test('float16: every finite half survives the trip to float32 and back', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      if ((bits & 0x7c00) === 0x7c00) continue; // infinities and NaN
+      assert.equal(floatToHalf(halfToFloat(bits)), bits);
+    }
+    assert.equal(halfToFloat(floatToHalf(1 / 3)), 0.333251953125);
   });
 });
 
@@ -171,9 +221,9 @@ describe('face detection threads', () => {
     assert.ok(crops.every((found) => found.source === 'face') && new Set(crops.map((found) => JSON.stringify(found))).size === 1);
     assert.equal(pool.threads(), 2);
 
-    const inFlight = pool.defaultCrop(copy, size);
+    const inFlight = assert.rejects(pool.defaultCrop(copy, size), { name: 'FaceDetectionError', message: /stopped/ });
     await pool.close();
-    await assert.rejects(inFlight, FaceDetectionError);
+    await inFlight;
     assert.equal(pool.threads(), 0);
     await assert.rejects(pool.defaultCrop(copy, size), FaceDetectionError);
   });

@@ -1,23 +1,24 @@
-/// <reference path="./model.d.ts" />
-// The default-crop chunk (issue 21): the face detector (media/default-crop, with its model inlined) and how the
-// image worker runs it on a decoded photo. Its own file under dist/widget/chunks/, loaded only once a photo is
-// picked, and by both threads: the page imports it (dynamic import()) only to learn its URL, `chunkUrl`; the
-// worker, which runs from a blob: URL and so cannot resolve a relative import, imports it by that absolute URL
-// and runs it. It imports nothing from the entry bundle, so loading it in the worker pulls in no element.
-import MODEL from '@mediapipe/face_detection/face_detection_short_range.tflite?inline';
-import { BlazeFace, copySize, smartDefaultCrop, type DefaultCrop } from '../../media/default-crop/index.ts';
+/// <reference path="../virtual-modules.d.ts" />
+// The default-crop chunk (issue 21): the face detector (media/default-crop) and how the image worker runs it on a
+// decoded photo. Its own file under dist/widget/chunks/, which only the worker imports: the page knows its URL
+// from the build (virtual:default-crop-chunk-url) and hands it over. The worker runs from a blob: URL and so
+// imports it by that absolute URL; the model, the compact int8 one made from the packaged .tflite (as the server
+// runs it), is fetched by this chunk from next to it (dist/widget/assets/face-model-<hash>.bin). The chunk
+// imports nothing from the entry bundle, so loading it in the worker pulls in no element.
+import FACE_MODEL_URL from 'virtual:face-model-url';
+import { BlazeFace, copySize, readCompactModel, smartDefaultCrop, type DefaultCrop } from '../../media/default-crop/index.ts';
 
-/** Where this chunk was loaded from: what the worker imports. */
-export const chunkUrl = import.meta.url;
-
-let detector: BlazeFace | null = null;
-const theDetector = () => (detector ??= new BlazeFace(modelBytes(MODEL)));
-
-function modelBytes(dataUrl: string): Uint8Array {
-  const text = atob(dataUrl.slice(dataUrl.indexOf(',') + 1));
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+let detector: Promise<BlazeFace> | null = null;
+/** The detector, its model fetched once (tried again on the next photo if that failed). */
+function theDetector(): Promise<BlazeFace> {
+  detector ??= fetch(FACE_MODEL_URL)
+    .then((response) => {
+      if (!response.ok) throw new Error(`the face model could not be loaded (HTTP ${response.status})`);
+      return response.arrayBuffer();
+    })
+    .then((bytes) => new BlazeFace(readCompactModel(new Uint8Array(bytes))));
+  detector.catch(() => (detector = null));
+  return detector;
 }
 
 /**
@@ -25,7 +26,7 @@ function modelBytes(dataUrl: string): Uint8Array {
  * crop and why it was chosen leave this function: the copy and the faces found are dropped here.
  */
 export async function defaultCropOfBitmap(bitmap: ImageBitmap): Promise<DefaultCrop> {
-  const detector = theDetector();
+  const found = await theDetector();
   const size = { width: bitmap.width, height: bitmap.height };
   const copy = copySize(size);
   // The browser's own resize (a mipmapped, filtered downscale off the decoded bitmap), then the pixels.
@@ -36,11 +37,11 @@ export async function defaultCropOfBitmap(bitmap: ImageBitmap): Promise<DefaultC
   context.drawImage(small, 0, 0);
   small.close();
   const { data } = context.getImageData(0, 0, copy.width, copy.height);
-  const { crop, source } = smartDefaultCrop(detector, { data, width: copy.width, height: copy.height }, size);
+  const { crop, source } = smartDefaultCrop(found, { data, width: copy.width, height: copy.height }, size);
   return { crop, source };
 }
 
-/** Builds the detector and runs it once (BlazeFace.warmUp), before the first photo needs it. */
-export function warmUp(): void {
-  theDetector().warmUp();
+/** Fetches the model, builds the detector and runs it once (BlazeFace.warmUp), before the first photo needs it. */
+export async function warmUp(): Promise<void> {
+  (await theDetector()).warmUp();
 }

@@ -6,9 +6,6 @@ import ImageWorker from './worker.ts?worker&inline';
 import type { ImageWorkerApi } from './worker.ts';
 import type { WorkerAnswer, WorkerCall } from './protocol.ts';
 import type { DefaultCrop } from '../../media/default-crop/rule.ts';
-// The whole module, not its URL alone: a bundler keeps every export of a namespace object that is handed on, and
-// the worker needs the ones the page never calls.
-type DefaultCropChunk = typeof import('../default-crop/default-crop.ts');
 import type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
 
 export type { ImageSize, ProcessOptions, ProcessResult } from './process-image.ts';
@@ -26,13 +23,12 @@ export interface ImageWorkerClient {
   /** Oriented size of `input`. */
   probe(input: Blob): Promise<ImageSize>;
   /**
-   * The face-aware default crop of `input` (opened with open()), found in the worker by the default-crop chunk,
-   * which the page has imported to learn its URL (the worker imports it again, by that URL). Null if `input` is
-   * no longer the open photo.
+   * The face-aware default crop of `input` (opened with open()), found in the worker by the default-crop chunk at
+   * `chunkUrl` (absolute). Null if `input` is no longer the open photo.
    */
-  defaultCrop(input: Blob, chunk: DefaultCropChunk): Promise<DefaultCrop | null>;
-  /** Has the worker import the default-crop chunk and run it once, ahead of the first photo. */
-  warmDefaultCrop(chunk: DefaultCropChunk): Promise<void>;
+  defaultCrop(input: Blob, chunkUrl: string): Promise<DefaultCrop | null>;
+  /** Has the worker import the default-crop chunk at `chunkUrl` and run it once, ahead of the first photo. */
+  warmDefaultCrop(chunkUrl: string): Promise<void>;
   /** Stops the worker; calls in flight and later calls reject. */
   terminate(): void;
 }
@@ -95,11 +91,11 @@ export function createImageWorker(): ImageWorkerClient {
       return opened.size;
     },
     probe: (input) => call('probe', input),
-    defaultCrop: async (input, chunk) => {
+    defaultCrop: async (input, chunkUrl) => {
       const id = idOf(input);
-      return id === undefined ? null : call('defaultCrop', id, chunk.chunkUrl);
+      return id === undefined ? null : call('defaultCrop', id, chunkUrl);
     },
-    warmDefaultCrop: (chunk) => call('warmDefaultCrop', chunk.chunkUrl),
+    warmDefaultCrop: (chunkUrl) => call('warmDefaultCrop', chunkUrl),
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
   };
 }

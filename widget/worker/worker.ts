@@ -18,9 +18,9 @@ async function defaultCrop(id: number, chunkUrl: string): Promise<DefaultCrop | 
   return session.inspect(id, (await importChunk(chunkUrl)).defaultCropOfBitmap);
 }
 
-/** Imports the default-crop chunk and runs its detector once, before the first photo needs it. */
+/** Imports the default-crop chunk, which fetches its model and runs the detector once, before the first photo needs it. */
 async function warmDefaultCrop(chunkUrl: string): Promise<void> {
-  (await importChunk(chunkUrl)).warmUp();
+  await (await importChunk(chunkUrl)).warmUp();
 }
 
 const importChunk = (url: string) => import(/* @vite-ignore */ url) as Promise<typeof import('../default-crop/default-crop.ts')>;
