@@ -7,6 +7,7 @@ import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import { newUser, server } from './server.ts';
 import { waitFor } from './fixtures.ts';
+import { look } from './browser.ts';
 import { sharedImageWorker } from '../../widget/worker/client.ts';
 
 type Crop = { x: number; y: number; w: number; h: number };
@@ -83,6 +84,7 @@ describe('<avatar-editor> default crop', () => {
     button('reset').click();
     await waitFor(isFound, 'Reset shows the face-aware crop again');
     expect(holds(el.currentCrop(), face)).to.equal(true);
+    await look(el, 'default-crop-after-reset');
 
     // From the keyboard: 0 in the crop area.
     area.focus();
