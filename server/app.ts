@@ -40,7 +40,7 @@ export function createApp(deps: Deps): App {
   // /cdn/ is answered in front of Hono, by its own listener (cdn/listener.ts); ops documents it.
   app.route('/', opsRoutes(deps, () => openApiDocument(app)));
 
-  app.notFound((c) => renderError(new ApiError(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log.error));
+  app.notFound((c) => renderError(new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log.error));
   app.onError((err, c) => renderError(err, c, deps.log.error));
   return app;
 }

@@ -1,6 +1,8 @@
 // Built-in texts. `lang` picks a locale (falling back by language, then to English); `strings` overrides any key.
 // Every text's key, one a line, in the order each locale lists its texts: the bundle holds each key once
 // instead of once per locale.
+import type { WidgetErrorCode } from '../media/errors.ts';
+
 const KEYS = `title
 choose
 takePhoto
@@ -101,6 +103,13 @@ errorTooLarge
 undo
 avatarRestored
 smallPhoto
+errorComplex
+errorSuperseded
+errorStorage
+errorGone
+errorNotReady
+errorUpload
+errorNotOwner
 locale`;
 type Lines<S extends string, Found = never> = S extends `${infer Line}\n${infer Rest}` ? Lines<Rest, Found | Line> : Found | S;
 export type StringKey = Lines<typeof KEYS>;
@@ -211,6 +220,13 @@ const en: Translation = [
   'Undo', // undo
   'Profile picture restored.', // avatarRestored
   'This photo is small ({size} × {size} px): it will look blurry.', // smallPhoto
+  'This image is saved in an unusual way. Save it again as an ordinary JPEG or PNG and try again.', // errorComplex
+  'A newer profile picture was saved in the meantime; that one is shown.', // errorSuperseded
+  'The image storage cannot be reached right now. Try again in a few minutes.', // errorStorage
+  'This no longer exists: it was removed in the meantime. Reload the page.', // errorGone
+  'This is still being processed. Try again in a moment.', // errorNotReady
+  'The upload did not arrive complete. Try again.', // errorUpload
+  'Only the person who added this emote can change it.', // errorNotOwner
   'en', // locale
 ];
 
@@ -315,6 +331,13 @@ const de: Translation = [
   'Rückgängig', // undo
   'Profilbild wiederhergestellt.', // avatarRestored
   'Dieses Foto ist klein ({size} × {size} px) und wird unscharf aussehen.', // smallPhoto
+  'Dieses Bild ist ungewöhnlich gespeichert. Speichere es erneut als normales JPEG oder PNG und versuche es noch einmal.', // errorComplex
+  'Inzwischen wurde ein neueres Profilbild gespeichert; dieses wird angezeigt.', // errorSuperseded
+  'Der Bildspeicher ist gerade nicht erreichbar. Versuche es in ein paar Minuten noch einmal.', // errorStorage
+  'Das gibt es nicht mehr: Es wurde inzwischen entfernt. Lade die Seite neu.', // errorGone
+  'Das wird noch verarbeitet. Versuche es gleich noch einmal.', // errorNotReady
+  'Der Upload ist nicht vollständig angekommen. Versuche es noch einmal.', // errorUpload
+  'Nur wer dieses Emote hinzugefügt hat, kann es ändern.', // errorNotOwner
   'de', // locale
 ];
 
@@ -419,6 +442,13 @@ const fr: Translation = [
   'Annuler', // undo
   'Photo de profil rétablie.', // avatarRestored
   'Cette photo est petite ({size} × {size} px) : elle sera floue.', // smallPhoto
+  'Cette image est enregistrée de façon inhabituelle. Enregistrez-la à nouveau en JPEG ou PNG ordinaire, puis réessayez.', // errorComplex
+  'Une photo de profil plus récente a été enregistrée entre-temps ; c’est elle qui est affichée.', // errorSuperseded
+  'Le stockage des images est injoignable pour le moment. Réessayez dans quelques minutes.', // errorStorage
+  'Cet élément n’existe plus : il a été supprimé entre-temps. Rechargez la page.', // errorGone
+  'Le traitement est encore en cours. Réessayez dans un instant.', // errorNotReady
+  'Le téléversement n’est pas arrivé complet. Réessayez.', // errorUpload
+  'Seule la personne qui a ajouté cet emote peut le modifier.', // errorNotOwner
   'fr', // locale
 ];
 
@@ -523,6 +553,13 @@ const es: Translation = [
   'Deshacer', // undo
   'Foto de perfil restaurada.', // avatarRestored
   'Esta foto es pequeña ({size} × {size} px): se verá borrosa.', // smallPhoto
+  'Esta imagen está guardada de una forma poco habitual. Guárdala de nuevo como JPEG o PNG normal e inténtalo otra vez.', // errorComplex
+  'Mientras tanto se guardó una foto de perfil más reciente; es la que se muestra.', // errorSuperseded
+  'El almacenamiento de imágenes no está disponible ahora mismo. Inténtalo de nuevo en unos minutos.', // errorStorage
+  'Esto ya no existe: se eliminó mientras tanto. Recarga la página.', // errorGone
+  'Todavía se está procesando. Inténtalo de nuevo en un momento.', // errorNotReady
+  'La subida no llegó completa. Inténtalo de nuevo.', // errorUpload
+  'Solo quien añadió este emote puede cambiarlo.', // errorNotOwner
   'es', // locale
 ];
 
@@ -541,27 +578,50 @@ export function stringsFor(lang: string | undefined, overrides: Partial<Strings>
   return { ...base, ...overrides };
 }
 
-// Every error code the server (SPEC §3) or the client reports, grouped under a few human texts; anything else
-// reads as errorServer. The technical message stays in the avatar-error event and the console.
-const ERROR_TEXTS: Array<[StringKey, string]> = [
-  ['errorAuth', 'UNAUTHENTICATED FORBIDDEN'],
-  ['errorType', 'UNSUPPORTED_MEDIA_TYPE'],
-  ['errorSize', 'FILE_TOO_LARGE'],
-  ['errorDecode', 'IMAGE_INVALID CROP_INVALID MULTIPART_INVALID'],
-  ['errorTooLarge', 'IMAGE_TOO_LARGE'],
-  ['shortcodeInvalid', 'SHORTCODE_INVALID'],
-  ['shortcodeTaken', 'SHORTCODE_TAKEN'],
-  ['errorQuota', 'EMOTE_QUOTA_EXCEEDED'],
-  ['errorRateLimited', 'RATE_LIMITED'],
-  ['errorConfig', 'INVALID_AVATAR_CONFIG'],
-  ['errorOffline', 'NETWORK_ERROR'],
-  ['errorCors', 'CORS_REFUSED'],
-];
+// Every error code the widget may receive (media/errors.ts: all but the admin API's) and its own, grouped under the
+// texts that word them; an unknown code (a newer server's, HTTP_502 from a proxy) reads as errorServer. The
+// technical message stays in the avatar-error event and the console.
+type ClientErrorCode = 'NETWORK_ERROR' | 'CORS_REFUSED';
+const ERROR_TEXTS = [
+  ['errorAuth', ['UNAUTHENTICATED', 'FORBIDDEN']],
+  ['errorUnreachable', ['AUTH_UNAVAILABLE']],
+  ['errorType', ['UNSUPPORTED_MEDIA_TYPE']],
+  ['errorSize', ['FILE_TOO_LARGE']],
+  ['errorDecode', ['IMAGE_INVALID', 'CROP_INVALID', 'RECROP_INVALID', 'MULTIPART_INVALID']],
+  ['errorTooLarge', ['IMAGE_TOO_LARGE']],
+  ['errorComplex', ['IMAGE_TOO_COMPLEX']],
+  ['errorUpload', ['UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'UPLOAD_NOT_RECEIVED', 'SIZE_MISMATCH']],
+  ['errorGone', ['FILE_NOT_FOUND', 'AVATAR_NOT_FOUND', 'EMOTE_NOT_FOUND']],
+  ['errorNotReady', ['FILE_NOT_READY', 'AVATAR_NOT_READY', 'EMOTE_NOT_READY']],
+  ['errorSuperseded', ['AVATAR_SUPERSEDED']],
+  ['errorStorage', ['STORAGE_UNAVAILABLE']],
+  ['shortcodeInvalid', ['SHORTCODE_INVALID']],
+  ['shortcodeTaken', ['SHORTCODE_TAKEN']],
+  ['errorQuota', ['EMOTE_QUOTA_EXCEEDED']],
+  ['errorNotOwner', ['EMOTE_NOT_OWNER']],
+  ['errorRateLimited', ['RATE_LIMITED']],
+  ['errorConfig', ['INVALID_AVATAR_CONFIG']],
+  ['errorOffline', ['NETWORK_ERROR']],
+  ['errorCors', ['CORS_REFUSED']],
+] as const satisfies ReadonlyArray<readonly [StringKey, ReadonlyArray<WidgetErrorCode | ClientErrorCode>]>;
+
+/** Codes worded errorServer (the fallback): nothing the user can do but try again, a fault of ours or a proxy's. */
+type ServerFault =
+  | 'INTERNAL' | 'INVALID_REQUEST' | 'NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'REQUEST_TIMEOUT' | 'URI_TOO_LONG' | 'HEADERS_TOO_LARGE'
+  | 'FILE_NOT_PROFILE_PIC' | 'INVALID_SIZE' | 'AVATAR_NOT_RECROPPABLE' | 'INVALID_LIMIT' | 'INVALID_CURSOR' | 'URL_INVALID' | 'URL_EXPIRED';
+
+/** Compiles only while every code the widget may receive has its words: above, or errorServer's. */
+type EveryCodeWorded<Missing extends never> = Missing;
+export type CodesWithoutWords = EveryCodeWorded<Exclude<WidgetErrorCode, (typeof ERROR_TEXTS)[number][1][number] | ServerFault>>;
+
+/** The text key of an error code (errorServer for a code the widget does not know). */
+export function errorTextKey(code: string): StringKey {
+  return ERROR_TEXTS.find(([, codes]) => (codes as readonly string[]).includes(code))?.[0] ?? 'errorServer';
+}
 
 /** The user's words for an error `code`, in their language, with `values` filled in ({max}, {shortcode}). */
 export function errorMessage(t: Strings, code: string, values: Record<string, string | number> = {}): string {
-  const key = ERROR_TEXTS.find(([, codes]) => codes.split(' ').includes(code))?.[0] ?? 'errorServer';
-  return format(t[key], values);
+  return format(t[errorTextKey(code)], values);
 }
 
 /** Fills {name} placeholders. */

@@ -9,7 +9,7 @@ export { USER_ID } from './tokens.ts';
 export type AuthEnv = { Variables: { userId: string } };
 export type OptionalAuthEnv = { Variables: { userId: string | null } };
 
-const unauthenticated = (why: string) => new ApiError(401, 'UNAUTHENTICATED', why);
+const unauthenticated = (why: string) => new ApiError('UNAUTHENTICATED', why);
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -51,7 +51,7 @@ export function requireAdmin(adminKey: string, tokens: Tokens): MiddlewareHandle
       } catch {
         throw unauthenticated('Admin key is invalid');
       }
-      throw new ApiError(403, 'FORBIDDEN', 'A user token cannot call admin routes');
+      throw new ApiError('FORBIDDEN', 'A user token cannot call admin routes');
     }
     throw unauthenticated('Admin key is required (Bearer or Basic auth)');
   };

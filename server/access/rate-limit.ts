@@ -15,7 +15,7 @@ export type LimitedAction = 'uploads' | 'changes';
 function rateLimited(action: LimitedAction, windowStart: number, windowSeconds: number, now: number): ApiError {
   const retryAfter = Math.max(1, windowStart + windowSeconds - now);
   const what = action === 'uploads' ? 'uploads' : 'avatar and emote changes';
-  return new ApiError(429, 'RATE_LIMITED', `Too many ${what}; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+  return new ApiError('RATE_LIMITED', `Too many ${what}; try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
 }
 
 export function createRateLimiter(action: LimitedAction, limit: number, windowSeconds: number): RateLimiter {

@@ -3,7 +3,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { ADMIN, adminSecurity, createRoutes, SITE } from '../http/routes.ts';
-import { errors, json } from '../http/schemas.ts';
+import { json } from '../http/schemas.ts';
 import { TokenBody, TokenSchema } from './schemas.ts';
 
 export const DEFAULT_TOKEN_TTL = 3600;
@@ -26,7 +26,7 @@ export function tokenRoutes(deps: Deps) {
       summary: 'Issue a user token for the widget',
       security: adminSecurity,
       request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
-      responses: { 200: json(TokenSchema, 'The token'), ...errors(400, 401, 403) },
+      responses: { 200: json(TokenSchema, 'The token') },
     }),
     async (c) => {
       const { user_id, ttl_seconds } = c.req.valid('json');
@@ -47,7 +47,7 @@ export function devTokenRoutes(deps: Deps) {
       tags: ['Dev mode'],
       summary: 'A user token for any user id (dev mode only)',
       request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
-      responses: { 200: json(TokenSchema, 'The token'), ...errors(400) },
+      responses: { 200: json(TokenSchema, 'The token') },
     }),
     async (c) => {
       const { user_id, ttl_seconds } = c.req.valid('json');

@@ -28,8 +28,8 @@ export interface Tokens {
   sign(userId: string, expiresAt: number): Promise<string>;
 }
 
-const unauthenticated = (why: string) => new ApiError(401, 'UNAUTHENTICATED', why);
-const keysUnavailable = () => new ApiError(503, 'AUTH_UNAVAILABLE', "The identity provider's keys could not be fetched; try again");
+const unauthenticated = (why: string) => new ApiError('UNAUTHENTICATED', why);
+const keysUnavailable = () => new ApiError('AUTH_UNAVAILABLE', "The identity provider's keys could not be fetched; try again");
 
 /** The most of a key set that is read: real ones are a few KiB; an endless answer must not fill the memory. */
 export const MAX_JWKS_BYTES = 1024 * 1024;

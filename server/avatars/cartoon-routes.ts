@@ -49,7 +49,7 @@ export function cartoonRoutes(deps: Deps) {
       responses: {
         200: { description: 'The cartoon', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
         304: { description: 'Not modified' },
-        ...errors(400),
+        ...errors('INVALID_AVATAR_CONFIG'),
       },
     }),
     (c) => {
@@ -81,7 +81,7 @@ export function cartoonAvatarRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
-      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served (409 AVATAR_SUPERSEDED: a newer avatar change was accepted while it was drawn)'), ...errors(400, 401, 409, 429) },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served (409 AVATAR_SUPERSEDED: a newer avatar change was accepted while it was drawn)'), ...errors('INVALID_AVATAR_CONFIG', 'AVATAR_SUPERSEDED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.get('userId'), c.req.valid('json').data), 200),
   );

@@ -18,13 +18,13 @@ export function cartoonConfig(input: unknown): CartoonConfig {
   try {
     return parseCartoonConfig(input);
   } catch (error) {
-    if (error instanceof CartoonConfigError) throw new ApiError(400, 'INVALID_AVATAR_CONFIG', error.message);
+    if (error instanceof CartoonConfigError) throw new ApiError('INVALID_AVATAR_CONFIG', error.message);
     throw error;
   }
 }
 
 const superseded = () =>
-  new ApiError(409, 'AVATAR_SUPERSEDED', 'A newer avatar change was accepted while this cartoon was being drawn; the newer one is the avatar');
+  new ApiError('AVATAR_SUPERSEDED', 'A newer avatar change was accepted while this cartoon was being drawn; the newer one is the avatar');
 
 /**
  * Draws the cartoon, stores its variants and makes it the avatar; returns once it is served.
@@ -56,7 +56,7 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
     // The objects go with the garbage row, at its time; the request no longer stands.
     await withdrawRequest(deps, userId, renditionId);
     // Our own drawing failing is our fault, not the request's.
-    if (error instanceof ImageError) throw new ApiError(500, 'INTERNAL', 'The cartoon could not be drawn');
+    if (error instanceof ImageError) throw new ApiError('INTERNAL', 'The cartoon could not be drawn');
     throw error;
   }
   const now = deps.clock();

@@ -27,7 +27,7 @@ export function userRoutes(deps: Deps) {
       summary: 'The signed-in user and their avatar',
       security: userSecurity,
       middleware: [auth] as const,
-      responses: { 200: json(UserSchema, 'The user'), ...errors(401) },
+      responses: { 200: json(UserSchema, 'The user') },
     }),
     async (c) => c.json(await describeUser(deps, c.get('userId')), 200),
   );
@@ -41,7 +41,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: PatchUserBody } } } },
-      responses: { 200: json(UserSchema, 'The user'), ...errors(400, 401, 429) },
+      responses: { 200: json(UserSchema, 'The user'), ...errors('RATE_LIMITED') },
     }),
     async (c) => {
       if (c.req.valid('json').remove_avatar) await removeAvatar(deps, c.get('userId'));
@@ -58,7 +58,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
-      responses: { 204: { description: 'Set' }, ...errors(400, 401, 404, 409, 429) },
+      responses: { 204: { description: 'Set' }, ...errors('FILE_NOT_FOUND', 'FILE_NOT_PROFILE_PIC', 'FILE_NOT_READY', 'RATE_LIMITED') },
     }),
     async (c) => {
       await setAvatarFromFile(deps, c.get('userId'), c.req.valid('json').file_id);
@@ -73,7 +73,7 @@ export function userRoutes(deps: Deps) {
     summary: 'One-request upload: multipart field "avatar" (+ crop fields) or a raw image body (crop fields in the query)',
     security: userSecurity,
     request: { body: directUploadBody },
-    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors(400, 401, 413, 415, 429) },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors('UNAUTHENTICATED', 'AUTH_UNAVAILABLE', 'INVALID_REQUEST', 'CROP_INVALID', 'MULTIPART_INVALID', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
   });
   app.handle(['POST'], '/me/avatar', { body: 'streamed' }, auth, async (c) => c.json(await receiveDirectUpload(c, deps, c.get('userId')), 202));
 
@@ -85,7 +85,7 @@ export function userRoutes(deps: Deps) {
       summary: 'Remove the avatar (idempotent; the file is kept)',
       security: userSecurity,
       middleware: [auth] as const,
-      responses: { 204: { description: 'Removed' }, ...errors(401, 429) },
+      responses: { 204: { description: 'Removed' }, ...errors('RATE_LIMITED') },
     }),
     async (c) => {
       await removeAvatar(deps, c.get('userId'));
@@ -102,7 +102,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: RecropBody } } } },
-      responses: { 202: json(RecropAccepted, 'Queued'), ...errors(400, 401, 404, 409, 429) },
+      responses: { 202: json(RecropAccepted, 'Queued'), ...errors('AVATAR_NOT_FOUND', 'AVATAR_NOT_RECROPPABLE', 'FILE_NOT_FOUND', 'RECROP_INVALID', 'RATE_LIMITED') },
     }),
     async (c) => c.json(await recropAvatar(deps, c.get('userId'), c.req.valid('json')), 202),
   );
@@ -114,7 +114,7 @@ export function userRoutes(deps: Deps) {
       tags: ['Avatars'],
       summary: "A user's avatar URL at a size (public)",
       request: { params: UserIdParam, query: AvatarQuery },
-      responses: { 200: json(AvatarSchema, 'The avatar'), ...errors(400, 404, 409) },
+      responses: { 200: json(AvatarSchema, 'The avatar'), ...errors('INVALID_SIZE', 'AVATAR_NOT_FOUND', 'AVATAR_NOT_READY') },
     })),
     async (c) => {
       const { size, is_preview } = c.req.valid('query');
@@ -132,7 +132,7 @@ export function userRoutes(deps: Deps) {
       responses: {
         302: { description: 'Redirect to the variant' },
         200: { description: 'Generated default', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
-        ...errors(400, 404),
+        ...errors('INVALID_SIZE', 'AVATAR_NOT_FOUND'),
       },
     })),
     async (c) => {
@@ -148,7 +148,7 @@ export function userRoutes(deps: Deps) {
       // AVIF to browsers that say they take it, WebP to the rest: caches keep one answer per Accept.
       c.header('Vary', 'Accept');
       if (found) return c.redirect(await negotiatedUrl(deps, found.variant, 'avatar', c.req.header('accept')), 302);
-      if (fallback === '404') throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
+      if (fallback === '404') throw new ApiError('AVATAR_NOT_FOUND', 'This user has no avatar');
       const pixels = size === 'cropped' ? 512 : Number(size);
       const svg = fallback === 'initials' && name ? initialsSvg(name, userId, pixels) : identiconSvg(userId, pixels);
       c.header('Content-Type', 'image/svg+xml');

@@ -19,7 +19,7 @@ export function requestedSize(deps: Deps, size: string | undefined, isPreview: b
   const wanted = size ?? DEFAULT_SIZE;
   if (wanted === 'cropped' || deps.config.avatarSizes.some((s) => String(s) === wanted)) return wanted;
   const allowed = ['cropped', ...deps.config.avatarSizes].join(', ');
-  throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${allowed}`);
+  throw new ApiError('INVALID_SIZE', `size must be one of ${allowed}`);
 }
 
 export async function userRow(deps: Deps, userId: string): Promise<UserRow | undefined> {
@@ -46,7 +46,7 @@ function pickVariant(variants: VariantRow[], size: string): VariantRow | undefin
 export async function findAvatarVariant(deps: Deps, userId: string, size: string) {
   const user = await userRow(deps, userId);
   if (!user?.avatar_rendition_id) {
-    if (user?.requested_rendition_id) throw new ApiError(409, 'AVATAR_NOT_READY', 'The avatar is still being processed');
+    if (user?.requested_rendition_id) throw new ApiError('AVATAR_NOT_READY', 'The avatar is still being processed');
     return null;
   }
   const variant = pickVariant(await variantsOf(deps, user.avatar_rendition_id), size);
@@ -58,7 +58,7 @@ const avatarImages = (deps: Deps, renditionId: string) => renditionImages(deps, 
 
 export async function getAvatar(deps: Deps, userId: string, size: string) {
   const found = await findAvatarVariant(deps, userId, size);
-  if (!found) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar');
+  if (!found) throw new ApiError('AVATAR_NOT_FOUND', 'This user has no avatar');
   const { user, variant } = found;
   const images = await avatarImages(deps, variant.rendition_id);
   return {
@@ -94,8 +94,8 @@ export async function describeUser(deps: Deps, userId: string) {
 /** PUT …/avatar {file_id}: any ready profile picture of the user's own. */
 export async function setAvatarFromFile(deps: Deps, userId: string, fileId: string) {
   const file = await ownedFile(deps, userId, fileId);
-  if (file.upload_type !== 'profile_pic') throw new ApiError(400, 'FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
-  if (file.state !== 'ready' || !file.rendition_id) throw new ApiError(409, 'FILE_NOT_READY', `The file is ${file.state}, not ready`);
+  if (file.upload_type !== 'profile_pic') throw new ApiError('FILE_NOT_PROFILE_PIC', 'This file is not a profile picture');
+  if (file.state !== 'ready' || !file.rendition_id) throw new ApiError('FILE_NOT_READY', `The file is ${file.state}, not ready`);
   await deps.changeLimiter.hit(userId, deps.clock());
   const renditionId = file.rendition_id;
   await deps.db.transaction().execute(async (trx) => {
@@ -127,14 +127,14 @@ export async function removeAvatar(deps: Deps, userId: string) {
 /** Queues a new rendition of the current avatar's file with another crop; the old one is served until it is ready. */
 export async function recropAvatar(deps: Deps, userId: string, input: CropFields) {
   const user = await userRow(deps, userId);
-  if (!user?.avatar_rendition_id) throw new ApiError(404, 'AVATAR_NOT_FOUND', 'This user has no avatar to recrop');
+  if (!user?.avatar_rendition_id) throw new ApiError('AVATAR_NOT_FOUND', 'This user has no avatar to recrop');
   const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
-  if (rendition.file_id === null) throw new ApiError(409, 'AVATAR_NOT_RECROPPABLE', 'A cartoon avatar has no photo to crop; change its options instead');
+  if (rendition.file_id === null) throw new ApiError('AVATAR_NOT_RECROPPABLE', 'A cartoon avatar has no photo to crop; change its options instead');
   const file = await ownedFile(deps, userId, rendition.file_id);
   const crop = squareCrop(input, 'RECROP_INVALID');
-  if (!crop) throw new ApiError(400, 'RECROP_INVALID', 'crop_x, crop_y and crop_w are required');
+  if (!crop) throw new ApiError('RECROP_INVALID', 'crop_x, crop_y and crop_w are required');
   if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
-    throw new ApiError(400, 'RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
+    throw new ApiError('RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
   }
   await deps.uploadLimiter.hit(userId, deps.clock()); // rendering again costs what an upload does
   await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file, crop, true, deps.clock()));

@@ -6,16 +6,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { z } from '@hono/zod-openapi';
-import { matchesEtag } from '../http/etag.ts';
-import type { Deps } from '../deps.ts';
-import { errorBody } from '../http/errors.ts';
-import { cachedVariantAccess, emoteOfVariantKey } from '../emotes/service.ts';
-import { contentTypeOf, ON_REQUEST_FORMATS, VARIANT_FORMATS } from '../../media/variants.ts';
-import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
+import { ERRORS, statusOf, type ApiErrorCode } from '../../media/errors.ts';
 import { IMAGE_FORMATS } from '../../media/formats.ts';
-import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
-import { createTtlCache } from './ttl-cache.ts';
+import { contentTypeOf, ON_REQUEST_FORMATS, VARIANT_FORMATS } from '../../media/variants.ts';
+import type { Deps } from '../deps.ts';
+import { cachedVariantAccess, emoteOfVariantKey } from '../emotes/service.ts';
+import { errorBody } from '../http/errors.ts';
+import { errors } from '../http/schemas.ts';
+import { matchesEtag } from '../http/etag.ts';
 import type { App } from '../http/routes.ts';
+import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
+import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
+import { createTtlCache } from './ttl-cache.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -73,18 +75,18 @@ const PREFLIGHT: HeaderList = [
 ];
 
 /** An error answer in the one error shape, built once ({"error":{"code","message"}}, as app.onError renders it). */
-function errorAnswer(status: number, code: string, message: string) {
+function errorAnswer(code: ApiErrorCode, message: string = ERRORS[code].message) {
   const body = Buffer.from(JSON.stringify(errorBody(code, message)));
-  return { status, body, headers: ['Content-Type', 'application/json', 'Content-Length', String(body.byteLength)] };
+  return { status: statusOf(code), body, headers: ['Content-Type', 'application/json', 'Content-Length', String(body.byteLength)] };
 }
 type ErrorAnswer = ReturnType<typeof errorAnswer>;
 
-const NOT_FOUND = errorAnswer(404, 'NOT_FOUND', 'Object not found');
+const NOT_FOUND = errorAnswer('NOT_FOUND', 'Object not found');
 /** A stand-in served while the asked-for format is being made: asked for again next time, by browsers and CDNs alike. */
 const NOT_MADE_YET = 'no-store';
-const URL_INVALID = errorAnswer(403, 'URL_INVALID', 'This private image needs a valid signed URL');
-const URL_EXPIRED = errorAnswer(403, 'URL_EXPIRED', 'This signed URL has expired; ask for a new one');
-const INTERNAL = errorAnswer(500, 'INTERNAL', 'Something went wrong on the server; try again');
+const URL_INVALID = errorAnswer('URL_INVALID');
+const URL_EXPIRED = errorAnswer('URL_EXPIRED');
+const INTERNAL = errorAnswer('INTERNAL');
 
 function decodeQueryPart(raw: string): string {
   if (!/[%+]/.test(raw)) return raw;
@@ -279,7 +281,7 @@ export function documentCdnRoute(app: App) {
     responses: {
       200: { description: 'The image', content: Object.fromEntries(VARIANT_FORMATS.map((format) => [contentTypeOf(format), { schema: z.string().openapi({ format: 'binary' }) }])) },
       304: { description: 'Not modified' },
-      404: { description: 'No such object' },
+      ...errors('NOT_FOUND', 'URL_INVALID', 'URL_EXPIRED'),
     },
   });
 }

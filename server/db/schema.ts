@@ -1,6 +1,7 @@
 // Table types for Kysely. Times are Unix seconds; booleans are 0/1 so SQLite and PostgreSQL agree.
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { CropSource } from '../../media/crop.ts';
+import type { ProcessingErrorCode } from '../../media/errors.ts';
 import type { VariantFormat } from '../../media/variants.ts';
 
 export type { CropSource };
@@ -25,7 +26,8 @@ export interface FilesTable {
   state: ProcessingState;
   /** 1 once the original's bytes are stored. */
   received: number;
-  error_code: string | null;
+  /** Why processing failed (media/errors.ts). */
+  error_code: ProcessingErrorCode | null;
   error_message: string | null;
   /** Source dimensions after EXIF orientation, known once probed. */
   width: number | null;

@@ -25,7 +25,7 @@ export interface NewEditorSession {
 
 /** A return_url is http(s) on one of the allowed origins: the page must never become an open redirect. */
 function checkReturnUrl(deps: Deps, raw: string): string {
-  const invalid = (why: string) => new ApiError(400, 'INVALID_REQUEST', `return_url: ${why}`);
+  const invalid = (why: string) => new ApiError('INVALID_REQUEST', `return_url: ${why}`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -36,7 +36,7 @@ function checkReturnUrl(deps: Deps, raw: string): string {
   if (url.username || url.password) throw invalid('must not carry a user name or password');
   const allowed = deps.config.allowedOrigins;
   if (!allowed.includes('*') && !allowed.includes(url.origin)) {
-    throw new ApiError(400, 'RETURN_URL_NOT_ALLOWED', `return_url: ${url.origin} is not one of the origins in AVATAR_ALLOWED_ORIGINS`);
+    throw new ApiError('RETURN_URL_NOT_ALLOWED', `return_url: ${url.origin} is not one of the origins in AVATAR_ALLOWED_ORIGINS`);
   }
   return url.href;
 }

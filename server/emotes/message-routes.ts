@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
-import { errors, json } from '../http/schemas.ts';
+import { json } from '../http/schemas.ts';
 import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
 import { ParsedMessage } from './schemas.ts';
 import { readyEmotesByShortcode } from './service.ts';
@@ -22,7 +22,7 @@ export function messageRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [requireUser(deps.tokens)] as const,
       request: { body: { required: true, content: { 'application/json': { schema: Body } } } },
-      responses: { 200: json(ParsedMessage, 'The message and its inline emotes'), ...errors(400, 401) },
+      responses: { 200: json(ParsedMessage, 'The message and its inline emotes') },
     }),
     async (c) => {
       const emotes = await readyEmotesByShortcode(deps, c.get('userId'));

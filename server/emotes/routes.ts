@@ -31,7 +31,7 @@ export function emoteRoutes(deps: Deps) {
         security: userSecurity,
         middleware: [auth] as const,
         request: { query: EmoteListQuery },
-        responses: { 200: json(EmoteList, 'A page of emotes'), ...errors(400, 401) },
+        responses: { 200: json(EmoteList, 'A page of emotes'), ...errors('INVALID_LIMIT', 'INVALID_CURSOR') },
       }),
       async (c) => {
         const { limit, cursor } = c.req.valid('query');
@@ -48,7 +48,7 @@ export function emoteRoutes(deps: Deps) {
       summary: 'How many emotes and bytes you use and may use',
       security: userSecurity,
       middleware: [auth] as const,
-      responses: { 200: json(EmoteQuota, 'Usage'), ...errors(401) },
+      responses: { 200: json(EmoteQuota, 'Usage') },
     }),
     async (c) => c.json(await quota(deps, c.get('userId')), 200),
   );
@@ -61,7 +61,7 @@ export function emoteRoutes(deps: Deps) {
       summary: 'An emote: yours, or anyone’s public one (token optional)',
       middleware: [maybeAuth] as const,
       request: { params: EmoteIdParam },
-      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 404) },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors('UNAUTHENTICATED', 'AUTH_UNAVAILABLE', 'EMOTE_NOT_FOUND') },
     })),
     async (c) => c.json(emoteView(await visibleEmote(deps, c.req.valid('param').id, viewerOf(c))), 200),
   );
@@ -74,7 +74,7 @@ export function emoteRoutes(deps: Deps) {
       summary: 'The image URL of one size (private emotes: signed, expiring)',
       middleware: [maybeAuth] as const,
       request: { params: EmoteIdParam, query: EmoteUrlQuery },
-      responses: { 200: json(EmoteUrl, 'The URL'), ...errors(400, 401, 404, 409) },
+      responses: { 200: json(EmoteUrl, 'The URL'), ...errors('UNAUTHENTICATED', 'AUTH_UNAVAILABLE', 'EMOTE_NOT_FOUND', 'INVALID_SIZE', 'EMOTE_NOT_READY') },
     })),
     async (c) => {
       const emote = await visibleEmote(deps, c.req.valid('param').id, viewerOf(c));
@@ -91,7 +91,7 @@ export function emoteRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam, body: { required: true, content: { 'application/json': { schema: UpdateEmoteBody } } } },
-      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(400, 401, 403, 404, 409, 429) },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors('EMOTE_NOT_FOUND', 'EMOTE_NOT_OWNER', 'SHORTCODE_INVALID', 'SHORTCODE_TAKEN', 'RATE_LIMITED') },
     }),
     async (c) => c.json(await updateEmote(deps, c.req.valid('param').id, c.get('userId'), c.req.valid('json')), 200),
   );
@@ -105,7 +105,7 @@ export function emoteRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam },
-      responses: { 204: { description: 'In the trash' }, ...errors(401, 403, 404, 429) },
+      responses: { 204: { description: 'In the trash' }, ...errors('EMOTE_NOT_FOUND', 'EMOTE_NOT_OWNER', 'RATE_LIMITED') },
     }),
     async (c) => {
       await deleteEmote(deps, c.req.valid('param').id, c.get('userId'));
@@ -122,7 +122,7 @@ export function emoteRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: EmoteIdParam },
-      responses: { 200: json(EmoteSchema, 'The emote'), ...errors(401, 403, 404, 409, 429) },
+      responses: { 200: json(EmoteSchema, 'The emote'), ...errors('EMOTE_NOT_FOUND', 'EMOTE_NOT_OWNER', 'SHORTCODE_TAKEN', 'EMOTE_QUOTA_EXCEEDED', 'RATE_LIMITED') },
     }),
     async (c) => c.json(await restoreEmote(deps, c.req.valid('param').id, c.get('userId')), 200),
   );

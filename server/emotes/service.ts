@@ -21,11 +21,11 @@ const DAY = 24 * 3600;
 
 type Trx = Transaction<Database>;
 
-const emoteNotFound = () => new ApiError(404, 'EMOTE_NOT_FOUND', 'No such emote');
+const emoteNotFound = () => new ApiError('EMOTE_NOT_FOUND', 'No such emote');
 
 export function checkShortcode(shortcode: unknown): string {
   if (typeof shortcode !== 'string' || !SHORTCODE.test(shortcode)) {
-    throw new ApiError(400, 'SHORTCODE_INVALID', 'A shortcode is 2 to 32 letters, digits or underscores');
+    throw new ApiError('SHORTCODE_INVALID', 'A shortcode is 2 to 32 letters, digits or underscores');
   }
   return shortcode;
 }
@@ -34,7 +34,7 @@ export function checkShortcode(shortcode: unknown): string {
 const SHORTCODE_INDEX: UniqueIndex = { name: 'emotes_owner_shortcode', table: 'emotes', columns: ['owner_id', 'shortcode_key'] };
 const isShortcodeTaken = (err: unknown) => violatesUnique(err, SHORTCODE_INDEX);
 
-const shortcodeTaken = (shortcode: string) => new ApiError(409, 'SHORTCODE_TAKEN', `You already have an emote called :${shortcode}:`);
+const shortcodeTaken = (shortcode: string) => new ApiError('SHORTCODE_TAKEN', `You already have an emote called :${shortcode}:`);
 
 /** Usage counts only emotes outside the trash that have not failed, so deleting (or failing) frees quota at once. */
 async function usage(db: Deps['db'] | Trx, ownerId: string) {
@@ -54,9 +54,9 @@ async function checkQuota(deps: Deps, trx: Trx, ownerId: string, addBytes: numbe
   await serializeOn(trx, `emotes:${ownerId}`);
   const used = await usage(trx, ownerId);
   const { emoteQuota, emoteQuotaBytes } = deps.config;
-  if (used.count + 1 > emoteQuota) throw new ApiError(409, 'EMOTE_QUOTA_EXCEEDED', `You can have at most ${emoteQuota} emotes`);
+  if (used.count + 1 > emoteQuota) throw new ApiError('EMOTE_QUOTA_EXCEEDED', `You can have at most ${emoteQuota} emotes`);
   if (used.bytes + addBytes > emoteQuotaBytes) {
-    throw new ApiError(409, 'EMOTE_QUOTA_EXCEEDED', `Your emotes may take at most ${emoteQuotaBytes} bytes (${used.bytes} used)`);
+    throw new ApiError('EMOTE_QUOTA_EXCEEDED', `Your emotes may take at most ${emoteQuotaBytes} bytes (${used.bytes} used)`);
   }
 }
 
@@ -167,7 +167,7 @@ export async function visibleEmote(deps: Deps, id: string, viewer: string | null
 async function ownedEmote(deps: Deps, id: string, viewer: string): Promise<EmoteWithState> {
   const emote = await emoteQuery(deps).where('emotes.id', '=', id).executeTakeFirst();
   if (!emote || (emote.owner_id !== viewer && (!emote.public || emote.deleted_at !== null))) throw emoteNotFound();
-  if (emote.owner_id !== viewer) throw new ApiError(403, 'EMOTE_NOT_OWNER', 'Only the owner can change this emote');
+  if (emote.owner_id !== viewer) throw new ApiError('EMOTE_NOT_OWNER', 'Only the owner can change this emote');
   return emote;
 }
 
@@ -175,14 +175,14 @@ const encodeCursor = (seq: number) => Buffer.from(`e1:${seq}`).toString('base64u
 
 function decodeCursor(cursor: string): number {
   const match = /^e1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one this server handed out');
+  if (!match) throw new ApiError('INVALID_CURSOR', 'The cursor is not one this server handed out');
   return Number(match[1]);
 }
 
 export function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 100;
   const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= 500)) throw new ApiError(400, 'INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
+  if (!(limit >= 1 && limit <= 500)) throw new ApiError('INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
   return limit;
 }
 
@@ -203,8 +203,8 @@ export async function quota(deps: Deps, ownerId: string) {
 
 /** The URLs of one size: immutable for public emotes, signed and expiring for private ones. */
 export async function emoteUrl(deps: Deps, emote: EmoteWithState, size: string) {
-  if (!(EMOTE_SIZES as string[]).includes(size)) throw new ApiError(400, 'INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
-  if (emote.state !== 'ready' || !emote.rendition_id) throw new ApiError(409, 'EMOTE_NOT_READY', `The emote is ${emote.state}, not ready`);
+  if (!(EMOTE_SIZES as string[]).includes(size)) throw new ApiError('INVALID_SIZE', `size must be one of ${EMOTE_SIZES.join(', ')}`);
+  if (emote.state !== 'ready' || !emote.rendition_id) throw new ApiError('EMOTE_NOT_READY', `The emote is ${emote.state}, not ready`);
   const variant = await deps.db
     .selectFrom('variants')
     .selectAll()

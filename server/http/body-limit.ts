@@ -8,7 +8,7 @@ import { ApiError } from './errors.ts';
 /** How much of a refused chunked body is read and dropped before the connection is given up instead. */
 export const DRAIN_MAX = 1024 * 1024;
 
-const tooLarge = (max: number) => new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
+const tooLarge = (max: number) => new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
 
 /** True when the stream ended within `budget` more bytes. */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<boolean> {

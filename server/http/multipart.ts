@@ -34,8 +34,8 @@ export interface MultipartSpec<T> {
   discard(taken: T): Promise<void>;
 }
 
-export const multipartInvalid = (why: string) => new ApiError(400, 'MULTIPART_INVALID', `The multipart/form-data body is malformed: ${why}`);
-const invalidField = (message: string) => new ApiError(400, 'INVALID_REQUEST', message);
+export const multipartInvalid = (why: string) => new ApiError('MULTIPART_INVALID', `The multipart/form-data body is malformed: ${why}`);
+const invalidField = (message: string) => new ApiError('INVALID_REQUEST', message);
 
 /** busboy's words for what went wrong, said for an API client. */
 function describe(error: Error): string {

@@ -31,9 +31,9 @@ export function requestBodyOf(c: Context): RequestBody {
   return { contentType: c.req.header('content-type') ?? '', contentLength: contentLength(c.req.header('content-length')), body: c.req.raw.body };
 }
 
-export const fileTooLarge = (maxBytes: number) => new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${maxBytes} bytes allowed`);
+export const fileTooLarge = (maxBytes: number) => new ApiError('FILE_TOO_LARGE', `The file is larger than the ${maxBytes} bytes allowed`);
 
-const bodyCutOff = () => new ApiError(400, 'INVALID_REQUEST', 'The request body ended before it was complete');
+const bodyCutOff = () => new ApiError('INVALID_REQUEST', 'The request body ended before it was complete');
 
 type Reader = ReadableStreamDefaultReader<Uint8Array>;
 
@@ -91,7 +91,7 @@ async function drain(reader: Reader | null): Promise<boolean> {
  */
 export async function refuseBody(reader: Reader | null, bodyEnded: boolean, error: unknown): Promise<unknown> {
   if (bodyEnded || (await drain(reader))) return error;
-  return error instanceof ApiError ? new ApiError(error.status, error.code, error.message, { ...error.headers, Connection: 'close' }) : error;
+  return error instanceof ApiError ? new ApiError(error.code, error.message, { ...error.headers, Connection: 'close' }) : error;
 }
 
 /**

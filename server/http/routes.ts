@@ -3,13 +3,15 @@
 // an Access: its CORS class, its body limit and (for the admin API) the admin key, applied by the route itself
 // before its own middleware. The sub-app gives every route its Access; a route may declare another (withAccess).
 // A browser's preflight is answered by the route the real request will reach: the one of its path and method.
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import type { ApiErrorCode } from '../../media/errors.ts';
 import type { Handler, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { requireAdmin, type AuthEnv } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody } from './body-limit.ts';
 import { invalidRequest } from './errors.ts';
+import { withErrors } from './schemas.ts';
 
 export type App = OpenAPIHono<AuthEnv>;
 
@@ -74,6 +76,18 @@ function corsFor(allowedOrigins: string[], cors_: CorsClass): MiddlewareHandler 
   });
 }
 
+/** The error codes every route of this shape may answer with, documented with the ones it lists itself. */
+function impliedErrors(route: RouteConfig, access: Access): ApiErrorCode[] {
+  const { params, query, body, headers } = route.request ?? {};
+  const takesToken = route.security?.some((requirement) => 'userToken' in requirement) ?? false;
+  return [
+    ...(params || query || body || headers ? (['INVALID_REQUEST'] as const) : []),
+    ...(body && access.body !== 'streamed' ? (['PAYLOAD_TOO_LARGE'] as const) : []),
+    ...(takesToken ? (['UNAUTHENTICATED', 'AUTH_UNAVAILABLE'] as const) : []),
+    ...(access.auth === 'admin' ? (['UNAUTHENTICATED', 'FORBIDDEN'] as const) : []),
+  ];
+}
+
 /** Hono's path syntax for an OpenAPI path ('/{id}' → '/:id'). */
 const routingPath = (path: string) => path.replaceAll(/\/{(.+?)}/g, '/:$1');
 
@@ -99,7 +113,8 @@ export class Routes extends OpenAPIHono<AuthEnv> {
       const access = accessOf(route, defaults);
       answerPreflights(this, deps, [route.method.toUpperCase()], routingPath(route.path), access);
       const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
-      return documented({ ...route, middleware: [...guards(deps, access), ...own] }, handler, hook);
+      const responses = withErrors(route.responses, impliedErrors(route, access));
+      return documented({ ...route, responses, middleware: [...guards(deps, access), ...own] }, handler, hook);
     }) as typeof this.openapi;
   }
 

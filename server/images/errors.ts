@@ -1,9 +1,11 @@
 // The one error type of the image layer. Its own module so the byte-level checks (structure, markup,
 // trailing data) can throw it without importing the sharp pipeline.
+import type { ProcessingErrorCode } from '../../media/errors.ts';
 
 export class ImageError extends Error {
   constructor(
-    readonly code: 'IMAGE_INVALID' | 'IMAGE_TOO_LARGE' | 'IMAGE_TOO_COMPLEX' | 'UNSUPPORTED_MEDIA_TYPE' | 'CROP_INVALID',
+    /** Every processing error but STORAGE_UNAVAILABLE, which is the storage's, not the image's. */
+    readonly code: Exclude<ProcessingErrorCode, 'STORAGE_UNAVAILABLE'>,
     message: string,
   ) {
     super(message);

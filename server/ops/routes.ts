@@ -52,13 +52,13 @@ export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiD
       path: '/readyz',
       tags: ['Operations'],
       summary: 'Database and storage are reachable',
-      responses: { 200: json(Readiness, 'Ready'), 503: json(z.object({ error: z.object({ code: z.string(), message: z.string() }), ...Readiness.shape }), 'Not ready') },
+      responses: { 200: json(Readiness, 'Ready'), 503: json(z.object({ error: z.object({ code: z.literal('NOT_READY'), message: z.string() }), ...Readiness.shape }), 'Not ready') },
     }),
     async (c) => {
       const database = await probe(() => pingDatabase(deps.db));
       const storage = await probe(() => deps.storage.check());
       if (database === 'ok' && storage === 'ok') return c.json({ status: 'ok' as const, database, storage }, 200);
-      const error = { code: 'NOT_READY', message: `database ${database}, storage ${storage}` };
+      const error = { code: 'NOT_READY' as const, message: `database ${database}, storage ${storage}` };
       return c.json({ error, status: 'error' as const, database, storage }, 503);
     },
   );

@@ -11,6 +11,7 @@ import { ApiError } from '../http/errors.ts';
 import type { Context } from 'hono';
 import type { Deps } from '../deps.ts';
 import { createRoutes, PUBLIC } from '../http/routes.ts';
+import { errors } from '../http/schemas.ts';
 
 // From server/routes (run from source) or dist/server/routes (built), the build is in dist/widget.
 const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
@@ -83,11 +84,11 @@ export function widgetRoutes(deps: Deps) {
     path: '/avatar-editor.js',
     tags: ['Widget'],
     summary: 'The <avatar-editor> widget as one ES module (worker and styles inlined); it loads its chunks from /widget/chunks/',
-    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' } },
+    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' }, ...errors('NOT_FOUND') },
   });
   app.handle(['GET'], '/avatar-editor.js', null, async (c) => {
     const found = await load('avatar-editor.js');
-    if (!found) throw new ApiError(404, 'NOT_FOUND', 'The widget is not built; run `npm run build`');
+    if (!found) throw new ApiError('NOT_FOUND', 'The widget is not built; run `npm run build`');
     // The entry keeps its URL across releases, so browsers check it again after a while.
     return serve(found, c, 'public, max-age=300');
   });
@@ -98,12 +99,12 @@ export function widgetRoutes(deps: Deps) {
     tags: ['Widget'],
     summary: 'A part of the widget loaded only when used, under a content-hashed name',
     request: { params: z.object({ name: z.string().openapi({ example: 'emote-panel-CnaJmI0S.js' }) }) },
-    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' }, 404: { description: 'No such chunk' } },
+    responses: { 200: { description: 'JavaScript module', content: javascript }, 304: { description: 'Not modified' }, ...errors('NOT_FOUND') },
   });
   app.handle(['GET'], '/chunks/:name', null, async (c) => {
     const name = c.req.param('name');
     const found = CHUNK_NAME.test(name) ? await load(`chunks/${name}`) : null;
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget chunk ${name}`);
+    if (!found) throw new ApiError('NOT_FOUND', `No widget chunk ${name}`);
     // A chunk's name changes with its content: it can be cached for good.
     return serve(found, c, 'public, max-age=31536000, immutable');
   });

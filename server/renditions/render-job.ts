@@ -1,19 +1,20 @@
 // The render job: original → probe → variants → stored objects → one transaction that makes them visible.
-import type { Deps } from '../deps.ts';
-import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
-import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
-import { renderEmoteVariants } from '../images/emote-pipeline.ts';
-import { defaultCropOf } from '../images/default-crop.ts';
-import { imageOnly } from '../images/image-end.ts';
-import { AttemptTimedOut, type JobHandler } from '../work/job-queue.ts';
-import { objectKeys, StorageError } from '../storage/index.ts';
+import type { ProcessingErrorCode } from '../../media/errors.ts';
 import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from '../avatars/avatar-state.ts';
-import { forgetVariantAccess, releaseFailedShortcode } from '../emotes/service.ts';
-import { cropColumns, storedCrop } from '../uploads/files.ts';
+import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
 import { visibilityOfFile, placeEmoteVariants } from '../emotes/objects.ts';
-import { deleteRenditionObjects, variantWriter } from './service.ts';
-import { placeholderOfVariants } from './images.ts';
+import { forgetVariantAccess, releaseFailedShortcode } from '../emotes/service.ts';
+import { defaultCropOf } from '../images/default-crop.ts';
+import { renderEmoteVariants } from '../images/emote-pipeline.ts';
+import { imageOnly } from '../images/image-end.ts';
+import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
+import { objectKeys, StorageError } from '../storage/index.ts';
+import { cropColumns, storedCrop } from '../uploads/files.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from '../webhooks/events.ts';
+import { AttemptTimedOut, type JobHandler } from '../work/job-queue.ts';
+import { placeholderOfVariants } from './images.ts';
+import { deleteRenditionObjects, variantWriter } from './service.ts';
 
 export function pipelineLimits(deps: Deps): PipelineLimits {
   const { maxPixels, maxFrames, processingTimeoutSeconds } = deps.config;
@@ -33,7 +34,7 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
  * Either way the owner's backend hears of it (avatar.failed / emote.failed). Only the database is touched: the
  * outcome is recorded whatever the storage does, and what the attempts wrote is left to the sweep.
  */
-async function fail(deps: Deps, rendition: RenditionRow, code: string, message: string) {
+async function fail(deps: Deps, rendition: RenditionRow, code: ProcessingErrorCode, message: string) {
   const now = deps.clock();
   const failedFile = await deps.db.transaction().execute(async (trx) => {
     const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
@@ -143,7 +144,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
 }
 
 /** What the file says when every attempt failed for a reason other than the image (which fails it at once). */
-function givenUpWith(error: unknown): { code: string; message: string } {
+function givenUpWith(error: unknown): { code: ProcessingErrorCode; message: string } {
   if (error instanceof StorageError) return { code: 'STORAGE_UNAVAILABLE', message: 'The image storage could not be used; upload the image again later' };
   if (error instanceof AttemptTimedOut) return { code: 'IMAGE_INVALID', message: 'Processing timed out' };
   return { code: 'IMAGE_INVALID', message: 'The image could not be processed' };

@@ -18,7 +18,7 @@ function cropFrom(fields: Record<string, string | undefined>): CropFields {
   for (const name of CROP_FIELDS) {
     const value = fields[name];
     if (value === undefined || value === '') continue;
-    if (!/^\d{1,7}$/.test(value)) throw new ApiError(400, 'INVALID_REQUEST', `${name}: must be a whole number`);
+    if (!/^\d{1,7}$/.test(value)) throw new ApiError('INVALID_REQUEST', `${name}: must be a whole number`);
     crop[name] = Number(value);
   }
   return crop;
@@ -54,7 +54,7 @@ export async function readImageUpload(c: Context, spec: ImageUploadSpec): Promis
     const stored = await readRawBody(request, spec.maxBytes, (body) => spec.stage({ contentType: request.contentType, filename: null, body }));
     return { stored, fields };
   }
-  throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with a "${spec.fileField}" file field, or a raw image body`);
+  throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with a "${spec.fileField}" file field, or a raw image body`);
 }
 
 /** POST /v1/users/me/avatar and its admin twin: field `avatar` (+ crop fields), or a raw body (crop in the query). */

@@ -53,7 +53,7 @@ export function fileRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [requireUser(deps.tokens)] as const,
       request: { params: FileIdParam, query: WaitQuery },
-      responses: { 200: json(FileSchema, 'The file'), ...errors(400, 401, 404, 429) },
+      responses: { 200: json(FileSchema, 'The file'), ...errors('FILE_NOT_FOUND', 'RATE_LIMITED') },
     }),
     async (c) => {
       const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, c.req.valid('query').wait ?? 0, c.req.raw.signal);

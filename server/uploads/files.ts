@@ -16,21 +16,21 @@ export interface CropFields {
 }
 
 /** A crop rectangle, or null for none. Whether it fits is known only after probing. */
-export function cropRect(input: CropFields, code = 'CROP_INVALID'): Crop | null {
+export function cropRect(input: CropFields, code: 'CROP_INVALID' | 'RECROP_INVALID' = 'CROP_INVALID'): Crop | null {
   const { crop_x: x, crop_y: y, crop_w: w } = input;
   const h = input.crop_h ?? w;
   const given = [x, y, w].filter((v) => v !== undefined).length;
   if (given === 0 && input.crop_h === undefined) return null;
   if (given !== 3 || x === undefined || y === undefined || w === undefined || h === undefined) {
-    throw new ApiError(400, code, 'crop_x, crop_y and crop_w must be given together');
+    throw new ApiError(code, 'crop_x, crop_y and crop_w must be given together');
   }
   return { x, y, w, h };
 }
 
 /** An avatar crop: square, or null for "centred largest square". */
-export function squareCrop(input: CropFields, code = 'CROP_INVALID'): Crop | null {
+export function squareCrop(input: CropFields, code: 'CROP_INVALID' | 'RECROP_INVALID' = 'CROP_INVALID'): Crop | null {
   const crop = cropRect(input, code);
-  if (crop && crop.w !== crop.h) throw new ApiError(400, code, 'An avatar crop must be square (crop_w = crop_h)');
+  if (crop && crop.w !== crop.h) throw new ApiError(code, 'An avatar crop must be square (crop_w = crop_h)');
   return crop;
 }
 
@@ -66,7 +66,7 @@ export async function appliedCrop(deps: Deps, file: FileRow): Promise<AppliedCro
 /** The user's own file; anyone else's is indistinguishable from a missing one. */
 export async function ownedFile(deps: Deps, userId: string, fileId: string): Promise<FileRow> {
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', fileId).where('owner_id', '=', userId).executeTakeFirst();
-  if (!file) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file');
+  if (!file) throw new ApiError('FILE_NOT_FOUND', 'No such file');
   return file;
 }
 
@@ -85,7 +85,7 @@ export async function settledFile(deps: Deps, userId: string, fileId: string, wa
     if (remaining <= 0) break;
     const stop = new AbortController();
     const waiting = deps.fileSettled.wait(userId, fileId, remaining, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
-    if (!waiting) throw new ApiError(429, 'RATE_LIMITED', 'Too many requests are waiting on files; try again in 1 s', { 'Retry-After': '1' });
+    if (!waiting) throw new ApiError('RATE_LIMITED', 'Too many requests are waiting on files; try again in 1 s', { 'Retry-After': '1' });
     deps.log.debug(`file wait started ${fileId}`);
     void waiting.then((outcome) => deps.log.debug(`file wait ended ${fileId} ${outcome}`));
     // Read again now that the waiter is in place: a change that committed in between is not missed.

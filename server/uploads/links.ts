@@ -40,14 +40,14 @@ export interface UploadLinkRequest {
 
 /** The file a link is for, checked before its body is read: 403 for a tampered or expired link, 409 once used. */
 export async function openUploadLink(deps: Deps, link: UploadLinkRequest): Promise<FileRow> {
-  const invalid = new ApiError(403, 'UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or not an upload link)');
+  const invalid = new ApiError('UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or not an upload link)');
   const expiresAt = /^\d{1,12}$/.test(link.expires) ? Number(link.expires) : NaN;
   if (!Number.isFinite(expiresAt) || !deps.signer.verifyLink(link.fileId, expiresAt, link.signature)) throw invalid;
   // Before the file is looked up: an expired link's file may have been swept (never sent), and it is still expired.
-  if (urlExpired(deps, expiresAt)) throw new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; ask for a new one');
+  if (urlExpired(deps, expiresAt)) throw new ApiError('UPLOAD_URL_EXPIRED', 'The upload URL has expired; ask for a new one');
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', link.fileId).executeTakeFirst();
   if (!file) throw invalid;
-  if (file.received) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload URL has already been used');
+  if (file.received) throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload URL has already been used');
   return file;
 }
 
@@ -79,7 +79,7 @@ export async function discardLinkUpload(deps: Deps, stored: StoredImage) {
 export async function commitLinkUpload(deps: Deps, file: FileRow, stored: StoredImage) {
   const received = { content_type: stored.contentType, size_bytes: stored.sizeBytes, filename: stored.filename, received: 1, updated_at: deps.clock() };
   try {
-    if (stored.sizeBytes === 0) throw new ApiError(400, 'INVALID_REQUEST', 'The image is empty');
+    if (stored.sizeBytes === 0) throw new ApiError('INVALID_REQUEST', 'The image is empty');
     await deps.db.updateTable('files').set(received).where('id', '=', file.id).where('received', '=', 0).execute();
   } catch (err) {
     await discardLinkUpload(deps, stored);

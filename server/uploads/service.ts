@@ -27,13 +27,13 @@ export interface NewUpload extends CropFields {
 /** The canonical MIME type for an accepted declared type; 415 otherwise. */
 export function acceptedMime(declared: string): string {
   const format = formatFromMime(declared);
-  if (!format) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
+  if (!format) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Only JPEG, PNG, GIF, WebP and AVIF images are accepted');
   return MIME_BY_FORMAT[format];
 }
 
 function checkSize(deps: Deps, sizeBytes: number, uploadType: NewUpload['upload_type'] = 'profile_pic') {
   const max = uploadType === 'emote' ? deps.config.maxEmoteBytes : deps.config.maxAvatarBytes;
-  if (sizeBytes > max) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
+  if (sizeBytes > max) throw new ApiError('FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
 }
 
 export async function insertFile(
@@ -116,7 +116,7 @@ export async function receivedInBucket(deps: Deps, file: FileRow): Promise<boole
   const type = (head.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (head.size !== file.size_bytes || type !== file.content_type) {
     await deps.storage.delete(objectKeys.original(file.id));
-    throw new ApiError(400, 'SIZE_MISMATCH', `The uploaded object is ${head.size} bytes of ${type || 'unknown type'}; ${file.size_bytes} bytes of ${file.content_type} were announced`);
+    throw new ApiError('SIZE_MISMATCH', `The uploaded object is ${head.size} bytes of ${type || 'unknown type'}; ${file.size_bytes} bytes of ${file.content_type} were announced`);
   }
   await deps.db.updateTable('files').set({ received: 1, updated_at: deps.clock() }).where('id', '=', file.id).where('received', '=', 0).execute();
   return true;
@@ -128,14 +128,14 @@ export async function receivedInBucket(deps: Deps, file: FileRow): Promise<boole
  * a request that checked before the previous writer finished cannot overwrite its bytes).
  */
 export async function reserveOriginal(deps: Deps, fileId: string): Promise<void> {
-  if (!(await deps.uploadReservations.reserve(fileId))) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload is already being received');
+  if (!(await deps.uploadReservations.reserve(fileId))) throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload is already being received');
   const current = await deps.db.selectFrom('files').select('received').where('id', '=', fileId).executeTakeFirst().catch(async (err: unknown) => {
     await deps.uploadReservations.release(fileId);
     throw err;
   });
   if (current?.received) {
     await deps.uploadReservations.release(fileId);
-    throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+    throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
   }
 }
 
@@ -144,7 +144,7 @@ export const releaseOriginal = (deps: Deps, fileId: string) => deps.uploadReserv
 /** Stores the original's bytes exactly once; a body of the wrong length stores nothing. */
 async function storeOriginal(deps: Deps, file: FileRow, body: Readable | null, declaredLength: number | null) {
   if (declaredLength !== null && declaredLength !== file.size_bytes) {
-    throw new ApiError(400, 'SIZE_MISMATCH', `The body is ${declaredLength} bytes but ${file.size_bytes} were announced`);
+    throw new ApiError('SIZE_MISMATCH', `The body is ${declaredLength} bytes but ${file.size_bytes} were announced`);
   }
   await reserveOriginal(deps, file.id);
   try {
@@ -160,7 +160,7 @@ async function writeOriginal(deps: Deps, file: FileRow, body: Readable | null) {
     await deps.storage.put(objectKeys.original(file.id), body, { exactBytes: file.size_bytes });
   } catch (err) {
     if (err instanceof ObjectLengthError || err instanceof ObjectTooLargeError) {
-      throw new ApiError(400, 'SIZE_MISMATCH', `The body must be exactly ${file.size_bytes} bytes`);
+      throw new ApiError('SIZE_MISMATCH', `The body must be exactly ${file.size_bytes} bytes`);
     }
     throw err;
   }
@@ -170,7 +170,7 @@ async function writeOriginal(deps: Deps, file: FileRow, body: Readable | null) {
     .where('id', '=', file.id)
     .where('received', '=', 0)
     .executeTakeFirst();
-  if (marked.numUpdatedRows === 0n) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+  if (marked.numUpdatedRows === 0n) throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
 }
 
 export interface ReceivedUpload {
@@ -187,8 +187,8 @@ export const urlExpired = (deps: Deps, expiresAt: number) => expiresAt <= deps.c
 
 /** The presigned PUT, verified by the server itself (local storage). */
 export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
-  const invalid = new ApiError(403, 'UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or the Content-Type differs from the signed one)');
-  const expired = new ApiError(403, 'UPLOAD_URL_EXPIRED', 'The upload URL has expired; create a new upload');
+  const invalid = new ApiError('UPLOAD_URL_INVALID', 'The upload URL is not valid (tampered, or the Content-Type differs from the signed one)');
+  const expired = new ApiError('UPLOAD_URL_EXPIRED', 'The upload URL has expired; create a new upload');
   const file = await deps.db.selectFrom('files').selectAll().where('id', '=', put.fileId).executeTakeFirst();
   const expiresAt = /^\d{1,12}$/.test(put.expires) ? Number(put.expires) : NaN;
   if (!Number.isFinite(expiresAt)) throw invalid;
@@ -203,7 +203,7 @@ export async function receiveUpload(deps: Deps, put: ReceivedUpload) {
   if (!deps.signer.verify(grant, put.signature)) throw invalid;
   if (sentType !== file.content_type) throw invalid;
   if (urlExpired(deps, expiresAt)) throw expired;
-  if (file.received) throw new ApiError(409, 'UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+  if (file.received) throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
   await storeOriginal(deps, file, put.body, put.contentLength);
 }
 
@@ -224,7 +224,7 @@ export async function startProcessing(deps: Deps, file: FileRow): Promise<FileRo
   });
   if (!started) {
     const current = await deps.db.selectFrom('files').select('state').where('id', '=', file.id).executeTakeFirst();
-    if (!current) throw new ApiError(404, 'FILE_NOT_FOUND', 'No such file'); // purged in the meantime
+    if (!current) throw new ApiError('FILE_NOT_FOUND', 'No such file'); // purged in the meantime
     return current.state;
   }
   deps.jobs.kick();
@@ -235,7 +235,7 @@ export async function completeUpload(deps: Deps, userId: string, fileId: string)
   const file = await ownedFile(deps, userId, fileId);
   const direct = deps.config.storage.kind === 's3' && file.state === 'awaiting_upload';
   const received = Boolean(file.received) || (direct && (await receivedInBucket(deps, file)));
-  if (!received) throw new ApiError(409, 'UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
+  if (!received) throw new ApiError('UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
   return { file_id: file.id, processing_state: await startProcessing(deps, { ...file, received: 1 }) };
 }
 
@@ -261,7 +261,7 @@ export async function storeImage(deps: Deps, fileId: string, image: IncomingImag
     const sizeBytes = await deps.storage.put(objectKeys.original(fileId), image.body, { maxBytes: max });
     return { fileId, contentType, filename: image.filename ?? 'avatar', sizeBytes };
   } catch (err) {
-    if (err instanceof ObjectTooLargeError) throw new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
+    if (err instanceof ObjectTooLargeError) throw new ApiError('FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
     throw err;
   }
 }
@@ -286,7 +286,7 @@ export async function stageDirectUpload(deps: Deps, userId: string, image: Incom
 export async function commitDirectUpload(deps: Deps, userId: string, stored: StoredImage, fields: CropFields) {
   let file: FileRow;
   try {
-    if (stored.sizeBytes === 0) throw new ApiError(400, 'INVALID_REQUEST', 'The image is empty');
+    if (stored.sizeBytes === 0) throw new ApiError('INVALID_REQUEST', 'The image is empty');
     const crop = squareCrop(fields);
     const newFile = { upload_type: 'profile_pic' as const, filename: stored.filename, content_type: stored.contentType, size_bytes: stored.sizeBytes, set_as_avatar: true };
     await insertFile(deps, deps.db, userId, newFile, stored.contentType, crop, stored.fileId);

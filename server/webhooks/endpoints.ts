@@ -16,8 +16,8 @@ import { checkWebhookUrl, WebhookUrlError } from './target.ts';
 /** The id of the endpoint that AVATAR_WEBHOOK_URL configures. */
 export const CONFIG_ENDPOINT_ID = 'wh_config';
 
-const webhookNotFound = () => new ApiError(404, 'WEBHOOK_NOT_FOUND', 'No such webhook endpoint');
-const deliveryNotFound = () => new ApiError(404, 'DELIVERY_NOT_FOUND', 'No such delivery for this webhook endpoint');
+const webhookNotFound = () => new ApiError('WEBHOOK_NOT_FOUND', 'No such webhook endpoint');
+const deliveryNotFound = () => new ApiError('DELIVERY_NOT_FOUND', 'No such delivery for this webhook endpoint');
 
 export function endpointView(row: WebhookEndpointRow) {
   return {
@@ -48,7 +48,7 @@ export async function createEndpoint(deps: Deps, input: NewEndpoint) {
     await checkWebhookUrl(input.url, { allowPrivate: deps.config.webhookAllowPrivate });
   } catch (err) {
     if (!(err instanceof WebhookUrlError)) throw err;
-    throw new ApiError(400, err.kind === 'forbidden' ? 'WEBHOOK_URL_FORBIDDEN' : 'WEBHOOK_URL_INVALID', `url ${err.message}`);
+    throw new ApiError(err.kind === 'forbidden' ? 'WEBHOOK_URL_FORBIDDEN' : 'WEBHOOK_URL_INVALID', `url ${err.message}`);
   }
   const row: WebhookEndpointRow = {
     id: newId('wh'),
@@ -89,7 +89,7 @@ async function removeEndpoint(db: Db, id: string) {
 export async function deleteEndpoint(deps: Deps, id: string) {
   const row = await endpointRow(deps, id);
   if (row.source === 'config') {
-    throw new ApiError(409, 'WEBHOOK_MANAGED_BY_CONFIG', 'This endpoint comes from AVATAR_WEBHOOK_URL; unset that variable and restart to remove it');
+    throw new ApiError('WEBHOOK_MANAGED_BY_CONFIG', 'This endpoint comes from AVATAR_WEBHOOK_URL; unset that variable and restart to remove it');
   }
   await removeEndpoint(deps.db, id);
 }
@@ -140,7 +140,7 @@ const encodeCursor = (seq: number) => Buffer.from(`d1:${seq}`).toString('base64u
 
 function decodeCursor(cursor: string): number {
   const match = /^d1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new ApiError(400, 'INVALID_CURSOR', 'The cursor is not one this server handed out');
+  if (!match) throw new ApiError('INVALID_CURSOR', 'The cursor is not one this server handed out');
   return Number(match[1]);
 }
 
@@ -149,7 +149,7 @@ export const DELIVERY_PAGE = { default: 50, max: 200 };
 export function parseDeliveryLimit(raw: string | undefined): number {
   if (raw === undefined) return DELIVERY_PAGE.default;
   const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= DELIVERY_PAGE.max)) throw new ApiError(400, 'INVALID_LIMIT', `limit must be a whole number from 1 to ${DELIVERY_PAGE.max}`);
+  if (!(limit >= 1 && limit <= DELIVERY_PAGE.max)) throw new ApiError('INVALID_LIMIT', `limit must be a whole number from 1 to ${DELIVERY_PAGE.max}`);
   return limit;
 }
 
@@ -189,7 +189,7 @@ export async function retryDelivery(deps: Deps, endpointId: string, deliveryId: 
   if (updated.numUpdatedRows === 0n) {
     const exists = await deps.db.selectFrom('webhook_deliveries').select('id').where('id', '=', deliveryId).where('endpoint_id', '=', endpointId).executeTakeFirst();
     if (!exists) throw deliveryNotFound();
-    throw new ApiError(409, 'DELIVERY_IN_FLIGHT', 'This delivery is being sent right now; retry once the attempt has finished');
+    throw new ApiError('DELIVERY_IN_FLIGHT', 'This delivery is being sent right now; retry once the attempt has finished');
   }
   await liftBackoff(deps.db, endpointId);
   deps.webhooks.kick();

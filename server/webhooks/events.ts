@@ -2,14 +2,18 @@
 // reads that change's rows through it, and records the event in the same commit; callers kick
 // deps.webhooks after the commit.
 import type { Transaction } from 'kysely';
+import type { ProcessingErrorCode } from '../../media/errors.ts';
 import { DEFAULT_FORMAT } from '../../media/variants.ts';
-import type { Deps } from '../deps.ts';
 import type { Database } from '../db/schema.ts';
-import { recordEvent } from './outbox.ts';
-import { visibilityOfKey } from '../storage/index.ts';
+import type { Deps } from '../deps.ts';
 import { renditionImages } from '../renditions/images.ts';
+import { visibilityOfKey } from '../storage/index.ts';
+import { recordEvent } from './outbox.ts';
 
 type Trx = Transaction<Database>;
+
+/** Why an image failed, as avatar.failed and emote.failed carry it. */
+type ProcessingError = { code: ProcessingErrorCode; message: string };
 
 /** A rendition's variants in the format events name (one per size). */
 const variantsOf = (trx: Trx, renditionId: string) =>
@@ -36,7 +40,7 @@ export async function avatarReady(trx: Trx, deps: Deps, userId: string, renditio
 }
 
 /** avatar.failed: a profile picture (or a recrop of one) could not be processed. */
-export async function avatarFailed(trx: Trx, deps: Deps, userId: string, fileId: string, error: { code: string; message: string }) {
+export async function avatarFailed(trx: Trx, deps: Deps, userId: string, fileId: string, error: ProcessingError) {
   await recordEvent(trx, deps.clock(), 'avatar.failed', { user_id: userId, file_id: fileId, version: null, source: 'upload', error });
 }
 
@@ -78,7 +82,7 @@ export async function emoteReady(trx: Trx, deps: Deps, fileId: string, rendition
   });
 }
 
-export async function emoteFailed(trx: Trx, deps: Deps, fileId: string, error: { code: string; message: string }) {
+export async function emoteFailed(trx: Trx, deps: Deps, fileId: string, error: ProcessingError) {
   const emote = await emoteOfFile(trx, fileId);
   if (!emote) return;
   await recordEvent(trx, deps.clock(), 'emote.failed', {

@@ -21,7 +21,7 @@ export function webhookRoutes(deps: Deps) {
       summary: 'Add a webhook endpoint; the answer carries its signing secret, shown only this once',
       security: adminSecurity,
       request: { body: { required: true, content: { 'application/json': { schema: CreateWebhookBody } } } },
-      responses: { 201: json(WebhookCreated, 'The endpoint and its secret'), ...errors(400, 401, 403) },
+      responses: { 201: json(WebhookCreated, 'The endpoint and its secret'), ...errors('WEBHOOK_URL_INVALID', 'WEBHOOK_URL_FORBIDDEN') },
     }),
     async (c) => c.json(await createEndpoint(deps, c.req.valid('json')), 201),
   );
@@ -33,7 +33,7 @@ export function webhookRoutes(deps: Deps) {
       tags,
       summary: 'Every webhook endpoint, the configured one (AVATAR_WEBHOOK_URL) included',
       security: adminSecurity,
-      responses: { 200: json(WebhookList, 'The endpoints (without secrets)'), ...errors(401, 403) },
+      responses: { 200: json(WebhookList, 'The endpoints (without secrets)') },
     }),
     async (c) => c.json(await listEndpoints(deps), 200),
   );
@@ -46,7 +46,7 @@ export function webhookRoutes(deps: Deps) {
       summary: 'A webhook endpoint',
       security: adminSecurity,
       request: { params: WebhookIdParam },
-      responses: { 200: json(WebhookSchema, 'The endpoint (without its secret)'), ...errors(401, 403, 404) },
+      responses: { 200: json(WebhookSchema, 'The endpoint (without its secret)'), ...errors('WEBHOOK_NOT_FOUND') },
     }),
     async (c) => c.json(await getEndpoint(deps, c.req.valid('param').id), 200),
   );
@@ -59,7 +59,7 @@ export function webhookRoutes(deps: Deps) {
       summary: 'Remove a webhook endpoint and its deliveries (409 WEBHOOK_MANAGED_BY_CONFIG for the configured one)',
       security: adminSecurity,
       request: { params: WebhookIdParam },
-      responses: { 204: { description: 'Removed' }, ...errors(401, 403, 404, 409) },
+      responses: { 204: { description: 'Removed' }, ...errors('WEBHOOK_NOT_FOUND', 'WEBHOOK_MANAGED_BY_CONFIG') },
     }),
     async (c) => {
       await deleteEndpoint(deps, c.req.valid('param').id);
@@ -75,7 +75,7 @@ export function webhookRoutes(deps: Deps) {
       summary: "The endpoint's deliveries, newest first, each with its attempts",
       security: adminSecurity,
       request: { params: WebhookIdParam, query: DeliveryListQuery },
-      responses: { 200: json(DeliveryList, 'A page of deliveries'), ...errors(400, 401, 403, 404) },
+      responses: { 200: json(DeliveryList, 'A page of deliveries'), ...errors('WEBHOOK_NOT_FOUND', 'INVALID_LIMIT', 'INVALID_CURSOR') },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
@@ -91,7 +91,7 @@ export function webhookRoutes(deps: Deps) {
       summary: 'Send a delivery again now, with the same webhook-id (409 DELIVERY_IN_FLIGHT while it is being sent)',
       security: adminSecurity,
       request: { params: DeliveryParams },
-      responses: { 202: json(DeliverySchema, 'Queued: the delivery, pending'), ...errors(401, 403, 404, 409) },
+      responses: { 202: json(DeliverySchema, 'Queued: the delivery, pending'), ...errors('WEBHOOK_NOT_FOUND', 'DELIVERY_NOT_FOUND', 'DELIVERY_IN_FLIGHT') },
     }),
     async (c) => {
       const { id, delivery_id } = c.req.valid('param');
@@ -107,7 +107,7 @@ export function webhookRoutes(deps: Deps) {
       summary: 'Send a webhook.test event to this endpoint only',
       security: adminSecurity,
       request: { params: WebhookIdParam },
-      responses: { 202: json(TestEventSent, 'Queued'), ...errors(401, 403, 404) },
+      responses: { 202: json(TestEventSent, 'Queued'), ...errors('WEBHOOK_NOT_FOUND') },
     }),
     async (c) => c.json(await sendTestEvent(deps, c.req.valid('param').id), 202),
   );

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { ERRORS } from '../../media/errors.ts';
 import { jpeg, webp } from '../fixtures/images.ts';
 import { api, expectError, startServer, uploadImage, userToken, waitForFile, type RunningServer } from '../helpers/server.ts';
 
@@ -220,6 +221,25 @@ describe('operations', () => {
     assert.equal(tokenBody.properties.ttl_seconds.minimum, 60);
     assert.equal(tokenBody.properties.ttl_seconds.maximum, 2_592_000);
     assert.ok(doc.paths['/v1/users/{user_id}/avatar'].get.responses['409'], 'AVATAR_NOT_READY is documented');
+  });
+
+  test('/openapi.json lists each operation\'s error codes, each under its status in the error catalogue', async () => {
+    const doc = (await api(server, 'GET', '/openapi.json')).json;
+    const catalogue: Record<string, { status?: number; message: string }> = ERRORS;
+    let listed = 0;
+    for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, any> }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const codes: string[] = response.content?.['application/json']?.schema?.properties?.error?.properties?.code?.enum ?? [];
+          for (const code of codes) assert.equal(catalogue[code]?.status, Number(status), `${method.toUpperCase()} ${path}: ${code} under ${status}`);
+          listed += codes.length;
+        }
+      }
+    }
+    assert.ok(listed > 100, `${listed} codes listed`);
+    const emoteUrl = doc.paths['/v1/emotes/{id}/url'].get.responses;
+    assert.deepEqual(emoteUrl['409'].content['application/json'].schema.properties.error.properties.code.enum, ['EMOTE_NOT_READY']);
+    assert.deepEqual(emoteUrl['404'].content['application/json'].schema.properties.error.properties.code.enum, ['EMOTE_NOT_FOUND']);
   });
 
   test('/docs renders the API', async () => {

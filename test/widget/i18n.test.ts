@@ -1,6 +1,7 @@
 // The built-in locales: every one has a text for every key, with the placeholders English has.
 import { expect } from '@open-wc/testing';
-import { errorMessage, LOCALES, stringsFor, TRANSLATIONS } from '../../widget/i18n.ts';
+import { ERRORS } from '../../media/errors.ts';
+import { errorMessage, errorTextKey, LOCALES, stringsFor, TRANSLATIONS } from '../../widget/i18n.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
 
@@ -54,5 +55,22 @@ describe('i18n', () => {
     expect(errorMessage(de, 'IMAGE_TOO_LARGE')).to.equal(de.errorTooLarge);
     expect(errorMessage(de, 'SHORTCODE_TAKEN', { shortcode: 'cat' })).to.equal('Du hast schon :cat:.');
     expect(errorMessage(de, 'INTERNAL')).to.equal(de.errorServer);
+  });
+
+  it('words every code of the server\'s catalogue the widget may receive, each in every language', () => {
+    const codes = Object.entries(ERRORS).flatMap(([code, entry]) => ('admin' in entry ? [] : [code]));
+    expect(codes).to.include.members(['IMAGE_TOO_COMPLEX', 'AVATAR_SUPERSEDED', 'STORAGE_UNAVAILABLE', 'UNAUTHENTICATED']);
+    const englishTexts = new Set(Object.values(en));
+    for (const lang of ['de', 'fr', 'es']) {
+      const t = stringsFor(lang);
+      for (const code of codes) {
+        const text = errorMessage(t, code, { max: '1 MB', shortcode: 'cat' });
+        expect(englishTexts.has(text), `${lang} ${code} is not English`).to.equal(false);
+        expect(text, `${lang} ${code}`).not.to.match(/[{}]|_/);
+      }
+    }
+    // The codes added last have words of their own, not the catch-all "something went wrong".
+    for (const code of ['IMAGE_TOO_COMPLEX', 'AVATAR_SUPERSEDED', 'STORAGE_UNAVAILABLE']) expect(errorTextKey(code), code).not.to.equal('errorServer');
+    expect(new Set(['IMAGE_TOO_COMPLEX', 'AVATAR_SUPERSEDED', 'STORAGE_UNAVAILABLE'].map(errorTextKey)).size).to.equal(3);
   });
 });
