@@ -115,12 +115,12 @@ export function widgetRoutes(deps: Deps) {
     tags: ['Widget'],
     summary: 'Data a chunk of the widget loads (the face detector\'s model), under a content-hashed name',
     request: { params: z.object({ name: z.string().openapi({ example: 'face-model-zcd4mtbS.bin' }) }) },
-    responses: { 200: { description: 'Binary data', content: binary }, 304: { description: 'Not modified' }, 404: { description: 'No such asset' } },
+    responses: { 200: { description: 'Binary data', content: binary }, 304: { description: 'Not modified' }, ...errors('NOT_FOUND') },
   });
   app.handle(['GET'], '/assets/:name', null, async (c) => {
     const name = c.req.param('name');
     const found = ASSET_NAME.test(name) ? await load(`assets/${name}`) : null;
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `No widget asset ${name}`);
+    if (!found) throw new ApiError('NOT_FOUND', `No widget asset ${name}`);
     return serve(found, c, 'public, max-age=31536000, immutable', 'application/octet-stream');
   });
   return app;
