@@ -190,7 +190,7 @@ describe('<avatar-editor mode="emote">', () => {
 
     const emote = await createVia(panel, $, null, 'square');
     expect(await servedFullSize(token, emote.id)).to.deep.equal([40, 40]);
-    expect(panel.shadowRoot!.querySelector('avatar-crop-area'), 'the crop area closes after the upload').to.equal(null);
+    expect(panel.shadowRoot!.querySelectorAll('avatar-crop-area').length, 'the crop area closes after the upload').to.equal(0);
   });
 
   it('a free crop uploads any rectangle of the image, drawn with a 44 px handle', async () => {
@@ -273,7 +273,7 @@ describe('<avatar-editor mode="emote"> with a failed emote', () => {
         expect(row.textContent).to.include(':kaputt:').and.to.include(de.errorDecode);
         expect(row.textContent).not.to.include('IMAGE_INVALID');
         // Nothing else applies to it: no rename, no visibility; the quota does not count it.
-        expect(row.querySelector('input')).to.equal(null);
+        expect(row.querySelectorAll('input').length).to.equal(0);
         expect(root.querySelector('[part="quota"]')!.textContent, 'the ready one counts, the failed one not').to.match(/^1 von 50/);
         const remove = row.querySelector<HTMLButtonElement>('[part~="delete"]')!;
         expect(remove.getAttribute('aria-label')).to.equal(`${de.delete} :kaputt:`);

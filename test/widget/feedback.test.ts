@@ -87,7 +87,7 @@ describe('a file that is not an image', () => {
     });
     expect(errors).to.deep.equal([]);
     expect(detail?.code).to.equal('IMAGE_INVALID');
-    expect(el.shadowRoot!.querySelector('avatar-crop-area')).to.equal(null);
+    expect(el.shadowRoot!.querySelectorAll('avatar-crop-area').length).to.equal(0);
     expect(status(el.shadowRoot!)).to.equal(de.errorDecode);
   });
 
@@ -101,7 +101,7 @@ describe('a file that is not an image', () => {
       await panel.updateComplete;
     });
     expect(errors).to.deep.equal([]);
-    expect(root.querySelector('avatar-crop-area')).to.equal(null);
+    expect(root.querySelectorAll('avatar-crop-area').length).to.equal(0);
     expect(status(root)).to.equal(fr.errorDecode);
   });
 });

@@ -116,7 +116,7 @@ for (const scheme of ['light', 'dark'] as const) {
           await waitFor(() => root.querySelector('[part="quota"]'), 'the quota');
           const section = $('section');
           expect(rgb(section, 'padding-top')).to.equal('16px');
-          expect(root.querySelector('h1, h2, h3, h4, h5, h6'), 'no heading out of the page’s order').to.equal(null);
+          expect(root.querySelectorAll('h1, h2, h3, h4, h5, h6').length, 'no heading out of the page’s order').to.equal(0);
           // The native file input is hidden behind our own labelled button; controls follow the theme.
           const file = $<HTMLInputElement>('input[type="file"]');
           expect(file.getBoundingClientRect().width).to.be.at.most(1);
