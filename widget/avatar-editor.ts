@@ -183,6 +183,8 @@ export class AvatarEditor extends LitElement {
   private readonly _cartoon = new CartoonController(this);
   private readonly _clients = clientFor(this);
   private readonly _internals = this.attachInternals();
+  /** The frame in which the page's colour scheme is read next (see _followPageScheme). */
+  private _schemeFrame = 0;
   private readonly _onDocumentPaste = (event: ClipboardEvent) => this._onPaste(event);
 
   constructor() {
@@ -207,6 +209,7 @@ export class AvatarEditor extends LitElement {
     this._refused = false;
     this._small = 0;
     this._camera = matchMedia('(pointer: coarse)').matches ? 'native' : null;
+    this._internals.states.add('os');
     // A hand on the crop (or anywhere in the editor), or a key in the crop area, before the default crop is found
     // keeps it from moving.
     for (const type of ['pointerdown', 'wheel'] as const) this.addEventListener(type, () => (this._cropTouched = true), { passive: true });
@@ -248,9 +251,13 @@ export class AvatarEditor extends LitElement {
     this._followPageScheme();
     document.addEventListener('paste', this._onDocumentPaste);
     if (this._camera !== 'native') {
-      // After the first render: asking for the devices costs it ~10 ms at 4× CPU throttle, for a button that can wait.
-      setTimeout(() => void this._lookForCamera());
-      navigator.mediaDevices?.addEventListener('devicechange', this._lookForCamera);
+      // After the first render: asking for the devices (and listening for new ones) costs it ~10 ms at 4× CPU
+      // throttle, for a button that can wait.
+      setTimeout(() => {
+        if (!this.isConnected) return;
+        void this._lookForCamera();
+        navigator.mediaDevices?.addEventListener('devicechange', this._lookForCamera);
+      });
     }
   }
 
@@ -381,11 +388,18 @@ export class AvatarEditor extends LitElement {
     return this.renderRoot.querySelector('avatar-emote-panel');
   }
 
-  /** In `auto`, the element inherits the page's colour scheme; a page that sets none gets the system's (state `os`). */
+  /**
+   * In `auto`, the element inherits the page's colour scheme; a page that sets none gets the system's (state `os`,
+   * which it starts in: most pages set none). The page's is read in the next frame, before it is painted, when
+   * the frame computes the page's style anyway: read at once, it would compute it an extra time (at load, too).
+   */
   private _followPageScheme() {
-    const states = this._internals.states;
-    states.delete('os');
-    if (getComputedStyle(this).colorScheme === 'normal') states.add('os');
+    this._schemeFrame ||= requestAnimationFrame(() => {
+      this._schemeFrame = 0;
+      // Where the element inherits from: its slot, its parent, or the shadow root's host.
+      const from = this.assignedSlot ?? this.parentElement ?? (this.parentNode as ShadowRoot | null)?.host;
+      if (from) this._internals.states[getComputedStyle(from).colorScheme === 'normal' ? 'add' : 'delete']('os');
+    });
   }
 
   /** Shows a photo in the crop step, on `crop` (a draft's) or on the default crop. */

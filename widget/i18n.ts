@@ -565,17 +565,21 @@ const es: Translation = [
 
 const keys = KEYS.split('\n') as StringKey[];
 const locale = (texts: Translation) => Object.fromEntries(keys.map((key, i) => [key, texts[i]!])) as Strings;
-const english = locale(en);
 
-export const LOCALES: Record<string, Strings> = { en: english, de: locale(de), fr: locale(fr), es: locale(es) };
 /** The lists as written, for the test that checks their length. */
 export const TRANSLATIONS: Record<string, Translation> = { en, de, fr, es };
+/** Each locale's texts by key, made the first time they are asked for (a page shows one locale, at load too). */
+export const LOCALES = {} as Record<string, Strings>;
+for (const [tag, texts] of Object.entries(TRANSLATIONS)) {
+  let made: Strings | undefined;
+  Object.defineProperty(LOCALES, tag, { enumerable: true, get: () => (made ??= locale(texts)) });
+}
 
 /** Texts for `lang` (e.g. "de-AT" → de), with `overrides` applied on top. */
 export function stringsFor(lang: string | undefined, overrides: Partial<Strings> = {}): Strings {
   const tag = (lang ?? '').toLowerCase();
-  const base = LOCALES[tag] ?? LOCALES[tag.split('-')[0] ?? ''] ?? english;
-  return { ...base, ...overrides };
+  const base = LOCALES[tag] ?? LOCALES[tag.split('-')[0] ?? ''] ?? LOCALES.en!;
+  return Object.keys(overrides).length ? { ...base, ...overrides } : base;
 }
 
 // Every error code the widget may receive (media/errors.ts: all but the admin API's) and its own, grouped under the

@@ -1,6 +1,6 @@
 // The theme attribute (issue 18 §1.12): light, dark, or auto, where auto follows the host page's color-scheme
 // when the page sets one and the system's otherwise. Both modes, in real Chromium.
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, nextFrame } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
@@ -13,6 +13,8 @@ const background = (el: Element) => getComputedStyle(el).backgroundColor;
 async function editor(theme?: string, mode = 'avatar') {
   const el = await fixture<AvatarEditor>(html`<avatar-editor mode=${mode} theme=${theme ?? 'auto'} .endpoint=${server.url}></avatar-editor>`);
   await el.updateComplete;
+  // The page's colour scheme is read in the frame that first paints the element (not before: see _followPageScheme).
+  await nextFrame();
   return el;
 }
 
