@@ -14,6 +14,7 @@ import { DraftController } from './controllers/draft-controller.ts';
 import { UploadController } from './controllers/upload-controller.ts';
 import type { CropArea } from './crop-area.ts';
 import type { Crop } from './crop-geometry.ts';
+import { openingCrop } from './opening-crop.ts';
 import { clientFor } from './client-for.ts';
 import { draftNamespace } from './drafts.ts';
 import { emit } from './events.ts';
@@ -170,8 +171,6 @@ export class AvatarEditor extends LitElement {
   /** Only the newest load of the current avatar is shown (the token may change while one is under way). */
   private _loads = 0;
   private _undoTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Settles once the default crop of the photo being opened is placed (or found to be the centred one). */
-  private _defaultCropPlaced: Promise<unknown> = Promise.resolve();
   /** The default-crop chunk, imported and warmed up in the worker ahead of the first pick. */
   private _defaultCropWarm: Promise<unknown> | null = null;
   /** The Cartoon tab's builder, once its chunk has loaded. */
@@ -296,12 +295,17 @@ export class AvatarEditor extends LitElement {
     if (this._stage === 'busy') return false;
     const refusal = fileRefusal(file, this.maxBytes, this.text);
     if (refusal) return this._reject(refusal.code, refusal.message);
-    prefetchCropArea(); // fetched and evaluated while the worker decodes
-    // Decoded once, here, and kept in the worker for Save.
-    if (!(await openImage(file))) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
+    // What a reach for the picker would have fetched and warmed (a paste or a script reaches for nothing first),
+    // fetched, evaluated and run while the worker decodes the photo.
+    this._prefetch();
+    // Decoded once, here, and kept in the worker for Save, which starts on the crop it opens on once it can.
+    const decoded = openImage(file);
+    this._prepareOpening(file);
+    if (!(await decoded)) return this._reject('IMAGE_INVALID', 'The file does not decode as an image');
     this._drafts.offered = null; // a new photo replaces the draft on offer
-    if (this.defaultCrop !== 'center') this._defaultCropPlaced = this._placeDefaultCrop(file);
-    this._show(file, null);
+    if (this.defaultCrop !== 'center') void this._placeDefaultCrop(file);
+    const size = await sharedImageWorker().open(file).catch(() => null); // known by now
+    this._show(file, size && openingCrop(size, null));
     this._focusNext();
     await this._drafts.save(file, null);
     return true;
@@ -402,7 +406,7 @@ export class AvatarEditor extends LitElement {
     });
   }
 
-  /** Shows a photo in the crop step, on `crop` (a draft's) or on the default crop. */
+  /** Shows a photo in the crop step, on `crop` (a draft's, or the one a new photo opens on), else on the centred one. */
   private _show(file: Blob, crop: Crop | null) {
     if (this._imageUrl) URL.revokeObjectURL(this._imageUrl);
     this._file = file;
@@ -422,10 +426,9 @@ export class AvatarEditor extends LitElement {
         () => {
           this._checkSize();
           // The crop it opens on is placed by code, not by a hand still moving: the worker starts on it at once
-          // (once the default crop is in), so a Save right away finds the encode under way.
-          const placed = this._defaultCropPlaced;
-          this._defaultCropPlaced = Promise.resolve();
-          void placed.then(() => this._prepareSoon(0));
+          // (it usually has, see _prepareOpening), so a Save right away finds the encode under way. A default crop
+          // found later moves the view, and asks again.
+          this._prepareSoon(0);
         },
         (error) => this._failWith(networkError(String(error))),
       );
@@ -642,11 +645,22 @@ export class AvatarEditor extends LitElement {
       if (this._cropTouched) return;
       this._initialCrop = found.crop;
       const area = this._cropArea;
-      if (area?.natural) area.show(found.crop);
-      else if (area) area.initial = found.crop; // read when its image has loaded
+      if (area?.natural) {
+        area.show(found.crop);
+        this._prepareSoon(0); // placed by code, as the crop it opened on
+      } else if (area) area.initial = found.crop; // read when its image has loaded
     } catch (error) {
       console.warn(`<avatar-editor> no default crop: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * Has the worker encode the crop a new photo opens on as soon as it is decoded and its default crop is found,
+   * while this thread builds the crop view: a Save made the moment the view shows finds the encode done or
+   * well under way. The view opens on that same crop (openingCrop), to the pixel.
+   */
+  private _prepareOpening(file: Blob) {
+    sharedImageWorker().prepareOpening(file, this.outputSize, this.defaultCrop === 'center' ? null : DEFAULT_CROP_CHUNK);
   }
 
   /** Warns when the crop has fewer pixels than the avatar is shown at (the 256 px `url`, or a smaller output-size). */

@@ -27,6 +27,12 @@ export interface ImageWorkerClient {
    * `chunkUrl` (absolute). Null if `input` is no longer the open photo.
    */
   defaultCrop(input: Blob, chunkUrl: string): Promise<DefaultCrop | null>;
+  /**
+   * Has the worker encode the crop `input` (opened with open()) opens on once it is decoded, its default crop
+   * found first by the default-crop chunk at `chunkUrl` when given (see image-session.ts prepareOpening), so
+   * Save finds it done or under way.
+   */
+  prepareOpening(input: Blob, outputSize: number, chunkUrl: string | null): void;
   /** Has the worker import the default-crop chunk at `chunkUrl` and run it once, ahead of the first photo. */
   warmDefaultCrop(chunkUrl: string): Promise<void>;
   /** Stops the worker; calls in flight and later calls reject. */
@@ -94,6 +100,10 @@ export function createImageWorker(): ImageWorkerClient {
     defaultCrop: async (input, chunkUrl) => {
       const id = idOf(input);
       return id === undefined ? null : call('defaultCrop', id, chunkUrl);
+    },
+    prepareOpening(input, outputSize, chunkUrl) {
+      const id = idOf(input);
+      if (id !== undefined) call('prepareOpening', id, input, outputSize, chunkUrl).catch(() => {}); // Save asks again
     },
     warmDefaultCrop: (chunkUrl) => call('warmDefaultCrop', chunkUrl),
     terminate: () => stop(new ImageWorkerError('The image worker has been stopped')),
