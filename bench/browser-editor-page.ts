@@ -20,10 +20,18 @@ export interface EditorMarks {
   cropVisible: number | null;
   /** The Save button was clicked. */
   save: number | null;
+  /** The worker's WebP was in the widget's hands (upload-progress: processing done), and the upload's last byte sent. */
+  processed: number | null;
+  uploaded: number | null;
   /** `avatar-changed` reached the page. */
   changed: number | null;
   /** The widget's script finished downloading, and the editor's first render completed. */
   scriptLoaded: number | null;
+  /**
+   * This page script finished evaluating: the widget's script comes next in document order, so its evaluation
+   * cannot start before this (nor before it has loaded).
+   */
+  widgetMayRun: number | null;
   firstRender: number | null;
 }
 
@@ -55,11 +63,12 @@ if (supported) {
   }).observe({ type: 'longtask', buffered: true });
 }
 
-const marks: EditorMarks = { pick: null, cropVisible: null, save: null, changed: null, scriptLoaded: null, firstRender: null };
+const marks: EditorMarks = { pick: null, cropVisible: null, save: null, processed: null, uploaded: null, changed: null, scriptLoaded: null, widgetMayRun: null, firstRender: null };
 const waiting = new Map<keyof EditorMarks, Array<(at: number) => void>>();
 
 function mark(name: keyof EditorMarks, at = performance.now()) {
   marks[name] = at;
+  performance.mark(`editor-bench:${name}`, { startTime: at }); // for a trace of the run
   for (const resolve of waiting.get(name) ?? []) resolve(at);
   waiting.delete(name);
 }
@@ -85,12 +94,17 @@ function watchForCropView(root: ShadowRoot) {
   requestAnimationFrame(check);
 }
 
+/**
+ * Watches the element the page measures: <avatar-editor> from /widget/avatar-editor.js, or the one its <html>
+ * names in data-element and data-script (the load's floor page, bench/browser-load-floor.ts).
+ */
 async function watchEditor() {
-  await customElements.whenDefined('avatar-editor');
-  const el = editor();
+  const { element = 'avatar-editor', script: path = '/widget/avatar-editor.js' } = document.documentElement.dataset;
+  await customElements.whenDefined(element);
+  const el = document.querySelector(element) as Editor;
   await el.updateComplete;
   mark('firstRender');
-  const script = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('/widget/avatar-editor.js')) as PerformanceResourceTiming | undefined;
+  const script = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith(path)) as PerformanceResourceTiming | undefined;
   marks.scriptLoaded = script?.responseEnd ?? null;
   const root = el.shadowRoot!;
   root.addEventListener(
@@ -106,10 +120,17 @@ async function watchEditor() {
   root.addEventListener(
     'click',
     (event) => {
-      if ((event.target as Element).closest('[part~="save"]')) mark('save');
+      if (!(event.target as Element).closest('[part~="save"]')) return;
+      marks.processed = marks.uploaded = null;
+      mark('save');
     },
     true,
   );
+  el.addEventListener('upload-progress', (event) => {
+    const { phase, loaded, total } = (event as CustomEvent<{ phase: string; loaded: number; total: number }>).detail;
+    if (phase === 'processing' && loaded === total && marks.processed === null) mark('processed');
+    if (phase === 'waiting' && marks.uploaded === null) mark('uploaded');
+  });
   el.addEventListener('avatar-changed', () => mark('changed'));
 }
 void watchEditor();
@@ -143,3 +164,4 @@ const api: EditorBenchPage = {
 };
 
 (globalThis as unknown as { editorBench: EditorBenchPage }).editorBench = api;
+mark('widgetMayRun');
