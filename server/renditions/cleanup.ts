@@ -64,12 +64,12 @@ async function sweepOne(deps: Deps, prefix: string) {
 }
 
 /**
- * Bytes PUT straight to the bucket (S3) are only recorded by `complete`: ask the bucket before taking an upload
- * for unsent, and record what is there (as `complete` would), so it is asked once. Bytes that do not match the
- * upload are deleted by the check, and the upload counts as never sent.
+ * Bytes PUT straight to the storage (a bucket's presigned PUT) are only recorded by `complete`: ask the storage
+ * before taking an upload for unsent, and record what is there (as `complete` would), so it is asked once. Bytes
+ * that do not match the upload are deleted by the check, and the upload counts as never sent.
  */
 async function sentToBucket(deps: Deps, file: FileRow): Promise<boolean> {
-  if (deps.config.storage.kind !== 's3') return false;
+  if (!deps.storage.capabilities.presignedPut) return false;
   return receivedInBucket(deps, file).catch(() => false);
 }
 

@@ -45,7 +45,24 @@ export interface StoredObject {
   size: number;
 }
 
+/**
+ * What a storage does itself, so services ask what it can do rather than which one it is (as Kysely's dialects
+ * are asked). The methods that need one return null without it.
+ */
+export interface StorageCapabilities {
+  /**
+   * Clients PUT uploads straight to it through presigned URLs (presignPut): this server does not see those bytes
+   * arrive, and learns of them by asking (head) at `complete` or before sweeping an upload as never sent.
+   */
+  presignedPut: boolean;
+  /** Public objects are read from it or its CDN (publicUrl), not through this server's /cdn. */
+  publicUrls: boolean;
+  /** Private objects are read through its presigned GETs (presignGet), not /cdn's signed URLs. */
+  presignedGet: boolean;
+}
+
 export interface Storage {
+  readonly capabilities: StorageCapabilities;
   /** Stores a body atomically: readers see the whole object or none. Returns its length. */
   put(key: string, body: Readable | Uint8Array, opts?: PutOptions): Promise<number>;
   get(key: string): Promise<StoredObject | null>;

@@ -19,6 +19,9 @@ export function createLocalStorage(dataDir: string): Storage {
   const notFound = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
   return {
+    // The app receives uploads itself (signing.ts) and serves every object through /cdn.
+    capabilities: { presignedPut: false, publicUrls: false, presignedGet: false },
+
     async put(key: string, body: Readable | Uint8Array, opts: PutOptions = {}) {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });

@@ -286,6 +286,8 @@ export function createS3Storage(options: S3StorageOptions): Storage {
   }
 
   return {
+    capabilities: { presignedPut: true, publicUrls: true, presignedGet: true },
+
     async put(key: string, body: Readable | Uint8Array, opts: PutOptions = {}) {
       return body instanceof Uint8Array ? putBytes(key, body, opts) : putStream(key, body, opts);
     },

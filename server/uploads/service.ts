@@ -233,7 +233,7 @@ export async function startProcessing(deps: Deps, file: FileRow): Promise<FileRo
 
 export async function completeUpload(deps: Deps, userId: string, fileId: string) {
   const file = await ownedFile(deps, userId, fileId);
-  const direct = deps.config.storage.kind === 's3' && file.state === 'awaiting_upload';
+  const direct = deps.storage.capabilities.presignedPut && file.state === 'awaiting_upload';
   const received = Boolean(file.received) || (direct && (await receivedInBucket(deps, file)));
   if (!received) throw new ApiError('UPLOAD_NOT_RECEIVED', 'No bytes have been uploaded for this file yet');
   return { file_id: file.id, processing_state: await startProcessing(deps, { ...file, received: 1 }) };
