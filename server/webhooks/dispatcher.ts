@@ -3,10 +3,11 @@
 // records every attempt, on the delivery and on its endpoint's health (health.ts: an endpoint that keeps failing is
 // backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
 // A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
-// once. Old finished ones are purged.
+// once. Old finished ones are purged. The claim → send cycle runs on work/leased-loop.ts, as render jobs do.
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
+import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
 import { recordEndpointOutcome } from './health.ts';
 import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
@@ -73,13 +74,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   const sender: Sender = createSender({ policy, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS });
   /** What this process has claimed (queued or being sent): no second delivery of a key, at most PER_ENDPOINT per endpoint. */
   const here: ClaimedHere = { keys: new Set(), perEndpoint: new Map() };
-  /** Claimed deliveries waiting for a free slot, oldest first. */
-  const claimedQueue: Claimed[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let started = false;
   let stopping = false;
-  let claiming: Promise<void> | null = null;
-  let claimAgain = false;
   let wakeTimer: NodeJS.Timeout | undefined;
   const claim = createClaimer(db, here, Math.min(PER_ENDPOINT, concurrency));
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -149,18 +144,6 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     else here.perEndpoint.delete(delivery.endpoint_id);
   }
 
-  /** Sends a claimed delivery; its key and its endpoint's place stay reserved (since the claim) until the attempt is recorded. */
-  function launch(claimed: Claimed) {
-    const work = deliver(claimed)
-      .catch((err: unknown) => log.error(`webhook ${claimed.delivery.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`))
-      .finally(() => {
-        release(claimed);
-        inFlight.delete(work);
-        if (!stopping) void pump();
-      });
-    inFlight.add(work);
-  }
-
   /** Sleeps until the next retry falls due (or POLL_MS at most); kicks and finished sends wake it earlier. */
   async function scheduleWake() {
     clearTimeout(wakeTimer);
@@ -177,58 +160,41 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     const times = [next?.at, resumes?.at].flatMap((t) => (t === null || t === undefined ? [] : [Number(t)]));
     const at = times.length ? Math.min(...times) : null;
     const delay = at === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, at * 1000 - Date.now()) + 5);
-    wakeTimer = setTimeout(() => void pump(), delay);
+    wakeTimer = setTimeout(loop.kick, delay);
     wakeTimer.unref();
   }
 
-  function pump(): Promise<void> {
-    if (!started || stopping) return Promise.resolve();
-    // One claimer at a time; a kick during a claim asks for another pass.
-    if (claiming) {
-      claimAgain = true;
-      return claiming;
-    }
-    claiming = claimLoop().finally(() => {
-      claiming = null;
-    });
-    return claiming;
-  }
-
-  async function claimLoop() {
-    try {
-      do {
-        claimAgain = false;
-        while (!stopping && inFlight.size < concurrency) {
-          // A whole batch per claim, started as slots free up: one claim's queries serve many sends.
-          if (claimedQueue.length === 0) claimedQueue.push(...(await claim(concurrency, nowSeconds())));
-          const next = claimedQueue.shift();
-          if (!next) break;
-          launch(next);
-        }
-        // A kick while this ran (even while the wake-up is being set) means another pass. With every slot
-        // busy there is no need for a timer: each finished send pumps again.
-        if (!claimAgain && inFlight.size < concurrency) await scheduleWake();
-      } while (claimAgain && !stopping);
-    } catch (error) {
-      log.error(`webhook dispatcher: ${error instanceof Error ? error.message : String(error)}`);
-      wakeTimer = setTimeout(() => void pump(), 1000);
-      wakeTimer.unref();
-    }
-  }
+  const loop = createLeasedLoop<Claimed>({
+    concurrency,
+    // A whole batch per claim, started as slots free up: one claim's queries serve many sends.
+    claim: () => claim(concurrency, nowSeconds()),
+    // A claim's key and its endpoint's place stay reserved (since the claim) until the attempt is recorded.
+    run: (claimed) =>
+      deliver(claimed)
+        .catch((err: unknown) => log.error(`webhook ${claimed.delivery.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`))
+        .finally(() => release(claimed)),
+    // One process owns a SQLite file, so whatever is marked sending was cut off by a crash: send it again now.
+    // On PostgreSQL it may be another live process's: a dead sender's deliveries are claimed when their lease runs out.
+    recover: isPostgres(db)
+      ? undefined
+      : async () => {
+          const now = nowSeconds();
+          await db.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, lease_until: null, updated_at: now }).where('state', '=', 'sending').execute();
+        },
+    // Claimed but not started: back to the queue, to be sent first by the next process.
+    async giveBack(unsent) {
+      unsent.forEach(release);
+      await db.updateTable('webhook_deliveries').set({ state: 'pending', lease_until: null }).where('id', 'in', unsent.map((c) => c.delivery.id)).where('state', '=', 'sending').execute();
+    },
+    idle: scheduleWake,
+    onError: (error) => log.error(`webhook dispatcher: ${error instanceof Error ? error.message : String(error)}`),
+    retryAfterMs: 1000,
+  });
 
   return {
-    kick() {
-      void pump();
-    },
+    kick: loop.kick,
     async start() {
-      // One process owns a SQLite file, so whatever is marked sending was cut off by a crash: send it again now.
-      // On PostgreSQL it may be another live process's: a dead sender's deliveries are claimed when their lease runs out.
-      if (!isPostgres(db)) {
-        const now = nowSeconds();
-        await db.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, lease_until: null, updated_at: now }).where('state', '=', 'sending').execute();
-      }
-      started = true;
-      void pump();
+      await loop.start();
       purge();
       purgeTimer = setInterval(purge, PURGE_EVERY_MS);
       purgeTimer.unref();
@@ -238,13 +204,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       clearTimeout(wakeTimer);
       clearInterval(purgeTimer);
       await purging;
-      await claiming;
-      // Claimed but not started: back to the queue, to be sent first by the next process.
-      const given = claimedQueue.splice(0);
-      given.forEach(release);
-      const unsent = given.map((c) => c.delivery.id);
-      if (unsent.length) await db.updateTable('webhook_deliveries').set({ state: 'pending', lease_until: null }).where('id', 'in', unsent).where('state', '=', 'sending').execute();
-      await Promise.allSettled([...inFlight]);
+      await loop.stop();
+      clearTimeout(wakeTimer); // set by a wake-up that was being scheduled as the loop stopped
       sender.close();
     },
   };

@@ -3,12 +3,14 @@
 // lease ran out (its process died or hung) is claimed again, by any process sharing the database.
 // Claims are fair between users: the next job is the oldest of the user with the fewest jobs running and, among
 // those, the one served longest ago (round-robin), so one user's backlog takes at most its share of the workers
-// while others wait. Each attempt has a deadline, and a
-// job is tried at most MAX_ATTEMPTS times, so no job (and no file) is in the works longer than their product.
+// while others wait. Each attempt has a deadline, and a job is tried at most MAX_ATTEMPTS times, so no job (and no
+// file) is in the works longer than their product. The claim → run cycle itself is work/leased-loop.ts, the one
+// webhook deliveries run on too; this file says what claiming, running and settling a job are.
 import { sql, type Transaction } from 'kysely';
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { Database, JobRow } from '../db/schema.ts';
+import { createLeasedLoop } from './leased-loop.ts';
 
 /** A job that fails this many times for reasons other than the image itself is given up. */
 export const MAX_ATTEMPTS = 3;
@@ -68,13 +70,8 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
   // Processes share a PostgreSQL database; a SQLite file has one.
   const shared = isPostgres(db);
   let handler: JobHandler | null = null;
-  let stopping = false;
-  let claiming = false;
-  let claimAgain = false;
-  let active = 0;
   /** Jobs running here whose leases are renewed until they end (not one taken over meanwhile). */
   const leased = new Map<number, JobRow>();
-  const inFlight = new Set<Promise<void>>();
   let renewTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
 
@@ -176,38 +173,32 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
     }
   }
 
-  async function pump() {
-    // One claimer at a time; a kick during a claim loop asks for another pass.
-    if (claiming) {
-      claimAgain = true;
-      return;
-    }
-    claiming = true;
-    try {
-      do {
-        claimAgain = false;
-        while (!stopping && handler && active < concurrency) {
-          const job = await claim();
-          if (!job) break;
-          active++;
-          leased.set(job.id, job);
-          const work = runOne(job)
-            .catch((error: unknown) => log.error(`job ${job.id}: ${describe(error)}`))
-            .finally(() => {
-              active--;
-              leased.delete(job.id);
-              inFlight.delete(work);
-              if (!stopping) void pump();
-            });
-          inFlight.add(work);
-        }
-      } while (claimAgain && !stopping);
-    } catch (error) {
-      log.error(`job queue: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      claiming = false;
-    }
-  }
+  const loop = createLeasedLoop<JobRow>({
+    concurrency,
+    // One job per claim: each claim takes the fairest job there is at that moment.
+    claim: async () => {
+      const job = await claim();
+      return job ? [job] : [];
+    },
+    async run(job) {
+      leased.set(job.id, job);
+      try {
+        await runOne(job);
+      } catch (error) {
+        log.error(`job ${job.id}: ${describe(error)}`);
+      } finally {
+        leased.delete(job.id);
+      }
+    },
+    // One process owns a SQLite file, so a job marked running was cut off when the last one stopped: take it
+    // again now, not when its lease runs out. (On PostgreSQL it may be another live process's.)
+    recover: shared
+      ? undefined
+      : async () => {
+          await db.updateTable('jobs').set({ state: 'queued', lease_until: null, updated_at: clock() }).where('state', '=', 'running').execute();
+        },
+    onError: (error) => log.error(`job queue: ${error instanceof Error ? error.message : String(error)}`),
+  });
 
   return {
     async enqueue(trx, job, now) {
@@ -216,31 +207,25 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
         .values({ kind: 'render', rendition_id: job.renditionId, owner_id: job.ownerId, state: 'queued', attempts: 0, lease_until: null, claimed_at_ms: null, created_at: now, updated_at: now })
         .execute();
     },
-    kick() {
-      void pump();
-    },
+    kick: loop.kick,
     async start(jobHandler) {
       handler = jobHandler;
-      // One process owns a SQLite file, so a job marked running was cut off when the last one stopped: take it
-      // again now, not when its lease runs out. (On PostgreSQL it may be another live process's.)
-      if (!shared) await db.updateTable('jobs').set({ state: 'queued', lease_until: null, updated_at: clock() }).where('state', '=', 'running').execute();
       renewTimer = setInterval(() => {
         renewLeases().catch((error: unknown) => log.error(`job queue: renewing leases: ${describe(error)}`));
       }, Math.max(250, (leaseSeconds * 1000) / 3));
       renewTimer.unref();
       if (shared) {
         // Other processes enqueue jobs (and die) without telling this one.
-        pollTimer = setInterval(() => void pump(), POLL_MS);
+        pollTimer = setInterval(loop.kick, POLL_MS);
         pollTimer.unref();
       }
-      void pump();
+      await loop.start();
     },
     async stop() {
-      stopping = true;
       clearInterval(pollTimer);
-      await Promise.allSettled([...inFlight]);
+      await loop.stop();
       clearInterval(renewTimer);
     },
-    running: () => active,
+    running: loop.running,
   };
 }
