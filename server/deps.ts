@@ -2,6 +2,7 @@
 import type { RateLimiter } from './access/rate-limit.ts';
 import type { Tokens } from './access/tokens.ts';
 import type { ReadSigner, UploadSigner } from './access/url-signing.ts';
+import type { VariantAccessCache } from './cdn/access.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { FaceDetectionPool } from './images/face-detection-pool.ts';
@@ -26,6 +27,8 @@ export interface Deps {
   faceDetection: FaceDetectionPool;
   /** Wakes GET /v1/files/{id}?wait=N when a file is ready or failed (in every process on PostgreSQL). */
   fileSettled: FileSettledSignal;
+  /** Who may read a variant through /cdn, kept briefly: forget() after changing an emote's visibility. */
+  variantAccess: VariantAccessCache;
   /** Sends recorded webhook events: call kick() after committing a transaction that recorded some. */
   webhooks: WebhookDispatcher;
   /** Verifies user tokens (HS256 secret, and the identity provider's keys when configured) and signs ours. */

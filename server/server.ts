@@ -3,26 +3,27 @@ import { getRequestListener } from '@hono/node-server';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { createApp } from './app.ts';
-import { answerClientErrorsAsJson } from './http/client-errors.ts';
-import { ConfigError, type Config } from './config.ts';
 import { sql } from 'kysely';
-import { createLogger, unixNow, type Deps } from './deps.ts';
+import { createRateLimiter, createSharedRateLimiter } from './access/rate-limit.ts';
+import { createTokens } from './access/tokens.ts';
+import { createReadSigner, createUploadSigner } from './access/url-signing.ts';
+import { createApp } from './app.ts';
+import { createVariantAccess } from './cdn/access.ts';
+import { createCdnListener } from './cdn/listener.ts';
+import { ConfigError, type Config } from './config.ts';
 import { isPostgres } from './db/dialect.ts';
 import { openDatabase, openListenConnection } from './db/index.ts';
-import { createLocalFileSettled, createSharedFileSettled } from './uploads/file-settled.ts';
-import { createJobQueue } from './work/job-queue.ts';
-import { createRateLimiter, createSharedRateLimiter } from './access/rate-limit.ts';
-import { createCdnListener } from './cdn/listener.ts';
+import { createLogger, unixNow, type Deps } from './deps.ts';
+import { answerClientErrorsAsJson } from './http/client-errors.ts';
+import { createFaceDetectionPool } from './images/face-detection-pool.ts';
 import { startGarbageSweeper } from './renditions/cleanup.ts';
 import { createRenderJobHandler } from './renditions/render-job.ts';
-import { createFaceDetectionPool } from './images/face-detection-pool.ts';
-import { createReadSigner, createUploadSigner } from './access/url-signing.ts';
 import { createStorage } from './storage/create.ts';
-import { createTokens } from './access/tokens.ts';
+import { createLocalFileSettled, createSharedFileSettled } from './uploads/file-settled.ts';
 import { createLocalReservations, createSharedReservations } from './uploads/reservations.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { syncConfigEndpoint } from './webhooks/endpoints.ts';
+import { createJobQueue } from './work/job-queue.ts';
 
 const SWEEP_INTERVAL_SECONDS = 60;
 
@@ -69,6 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log }),
     faceDetection: createFaceDetectionPool({ size: config.jobConcurrency }),
     fileSettled,
+    variantAccess: createVariantAccess(db),
     webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
     tokens: createTokens(config.tokens, clock),
     signer: createUploadSigner(config.jwtSecret),

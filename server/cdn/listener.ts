@@ -10,13 +10,13 @@ import { ERRORS, statusOf, type ApiErrorCode } from '../../media/errors.ts';
 import { IMAGE_FORMATS } from '../../media/formats.ts';
 import { contentTypeOf, ON_REQUEST_FORMATS, VARIANT_FORMATS } from '../../media/variants.ts';
 import type { Deps } from '../deps.ts';
-import { cachedVariantAccess, emoteOfVariantKey } from '../emotes/service.ts';
 import { errorBody } from '../http/errors.ts';
-import { errors } from '../http/schemas.ts';
 import { matchesEtag } from '../http/etag.ts';
 import type { App } from '../http/routes.ts';
+import { errors } from '../http/schemas.ts';
 import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
 import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
+import type { VariantAccess } from './access.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -121,7 +121,7 @@ function newVariant(key: string): Variant {
   return { etag, contentType: contentTypeOf(formatOfKey(key)!), notModified: commonHeaders(etag, null), small: null };
 }
 
-type Access = Awaited<ReturnType<typeof emoteOfVariantKey>>;
+type Access = VariantAccess;
 
 /**
  * The request listener for the whole server: /cdn/ GET, HEAD and OPTIONS are answered here, everything else goes
@@ -233,7 +233,7 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     const format = ON_REQUEST_FORMATS.find((candidate) => IMAGE_FORMATS[candidate].extension === extension);
     const fallback = format && (await defaultVariantKey(deps, renditionId, size));
     if (!format || !fallback) return sendError(req, res, NOT_FOUND);
-    const allowed = authorize(address, query, cachedVariantAccess(fallback)?.access ?? (await emoteOfVariantKey(deps, fallback)));
+    const allowed = authorize(address, query, deps.variantAccess.cached(fallback)?.access ?? (await deps.variantAccess.lookup(fallback)));
     if ('status' in allowed) return sendError(req, res, allowed);
     const made = await madeOrStarted(deps, renditionId, size, format);
     if (made) return serve(req, res, made.key, variants.get(made.key), allowed.cacheControl);
@@ -261,9 +261,9 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     // The access check (whose answers are cached and forgotten whenever an emote's visibility changes or the
     // garbage sweep deletes objects) decides on every request, so bytes in memory never outlive their right to be served.
     // A cached answer is used at once: no promise to wait for on the hot path.
-    const cached = cachedVariantAccess(key);
+    const cached = deps.variantAccess.cached(key);
     if (cached) return answerOrFail(req, res, key, query, cached.access, seen);
-    emoteOfVariantKey(deps, key).then(
+    deps.variantAccess.lookup(key).then(
       (access) => answerOrFail(req, res, key, query, access, seen),
       (err: unknown) => fail(req, res, err),
     );

@@ -1,16 +1,15 @@
 // Emotes: shortcodes, visibility, quota, the trash, and URLs (signed for private emotes).
 import { sql, type Transaction } from 'kysely';
 import { DEFAULT_EMOTE_SIZE, DEFAULT_FORMAT, EMOTE_SIZES as EMOTE_VARIANT_SIZES } from '../../media/variants.ts';
-import type { Deps } from '../deps.ts';
 import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/dialect.ts';
-import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
-import { ApiError } from '../http/errors.ts';
 import { newId } from '../db/ids.ts';
-import { visibilityOfKey } from '../storage/index.ts';
-import { createTtlCache } from '../cdn/ttl-cache.ts';
-import { placeEmoteVariants } from './objects.ts';
+import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
 import { imagesOfRows } from '../renditions/images.ts';
+import { visibilityOfKey } from '../storage/index.ts';
 import { emoteDeleted } from '../webhooks/events.ts';
+import { placeEmoteVariants } from './objects.ts';
 
 export const SHORTCODE = /^[A-Za-z0-9_]{2,32}$/;
 export const EMOTE_SIZES = EMOTE_VARIANT_SIZES.map((variant) => variant.size);
@@ -241,7 +240,7 @@ export async function updateEmote(deps: Deps, id: string, viewer: string, change
     throw err;
   }
   if (changes.public !== undefined) await placeEmoteVariants(deps, emote.file_id);
-  forgetVariantAccess();
+  deps.variantAccess.forget();
   return emoteView(await visibleEmote(deps, id, viewer));
 }
 
@@ -256,7 +255,7 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
     if (moved.numUpdatedRows > 0n) await emoteDeleted(trx, deps, emote);
   });
   await placeEmoteVariants(deps, emote.file_id);
-  forgetVariantAccess();
+  deps.variantAccess.forget();
   deps.webhooks.kick();
 }
 
@@ -275,7 +274,7 @@ export async function restoreEmote(deps: Deps, id: string, viewer: string) {
       throw err;
     }
     await placeEmoteVariants(deps, emote.file_id);
-    forgetVariantAccess();
+    deps.variantAccess.forget();
   }
   return emoteView(await visibleEmote(deps, id, viewer));
 }
@@ -288,36 +287,6 @@ export async function readyEmotesByShortcode(deps: Deps, ownerId: string) {
     .where('files.state', '=', 'ready')
     .execute();
   return new Map(rows.map((e) => [e.shortcode_key, { asset_id: e.id, shortcode: e.shortcode, width: e.width ?? 0, height: e.height ?? 0, placeholder: e.placeholder }]));
-}
-
-/** null: no such variant (never served); `emote` null: an avatar variant (public). */
-type VariantAccess = { emote: { public: number; deleted_at: number | null } | null } | null;
-
-/**
- * /cdn asks this for every request, so answers are cached briefly, per process; every change of an emote's
- * visibility clears the cache of the process that made it. Other processes sharing the database see the
- * change within the TTL (5 s): the bound on how long a deleted or newly private emote may still be served.
- */
-const accessCache = createTtlCache<{ access: VariantAccess }>(5000, 10_000);
-export const forgetVariantAccess = () => accessCache.clear();
-
-/** The cached answer of emoteOfVariantKey, without waiting (undefined: not cached, ask). */
-export const cachedVariantAccess = (key: string) => accessCache.get(key);
-
-/** Who may read a variant object. Emotes in the trash are not served. */
-export async function emoteOfVariantKey(deps: Deps, key: string): Promise<VariantAccess> {
-  const cached = accessCache.get(key);
-  if (cached) return cached.access;
-  const row = await deps.db
-    .selectFrom('variants')
-    .innerJoin('renditions', 'renditions.id', 'variants.rendition_id')
-    .leftJoin('emotes', 'emotes.file_id', 'renditions.file_id')
-    .select(['emotes.id as emote_id', 'emotes.public', 'emotes.deleted_at'])
-    .where('variants.key', '=', key)
-    .executeTakeFirst();
-  const access: VariantAccess = !row ? null : { emote: row.emote_id === null ? null : { public: row.public ?? 0, deleted_at: row.deleted_at } };
-  accessCache.set(key, { access });
-  return access;
 }
 
 /** Deletes emotes that have been in the trash longer than the configured days: rows now, objects after. */
@@ -337,6 +306,6 @@ export async function purgeTrash(deps: Deps): Promise<number> {
     // Rendition and variant rows go with their objects in the garbage sweep; the original goes now.
     await deps.storage.delete(`originals/${file_id}`);
   }
-  if (expired.length) forgetVariantAccess();
+  if (expired.length) deps.variantAccess.forget();
   return expired.length;
 }

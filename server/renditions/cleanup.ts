@@ -2,11 +2,11 @@
 // (in one transaction), then objects.
 // The garbage row stays until the objects are gone, so a crash in between is finished by the next sweep.
 // Also deletes uploads that never got their bytes (with their emotes), once their URL is long expired.
-import type { Deps } from '../deps.ts';
 import { isPostgres, runAlone } from '../db/dialect.ts';
 import type { FileRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { purgeTrash } from '../emotes/service.ts';
 import { objectKeys } from '../storage/index.ts';
-import { forgetVariantAccess, purgeTrash } from '../emotes/service.ts';
 import { receivedInBucket } from '../uploads/service.ts';
 
 const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
@@ -53,7 +53,7 @@ async function sweepOne(deps: Deps, prefix: string) {
       }
     });
   }
-  forgetVariantAccess(); // /cdn must stop serving these keys now, not when its cache expires
+  deps.variantAccess.forget(); // /cdn must stop serving these keys now, not when its cache expires
   // A row names a rendition (its variants, public and private), another prefix (ending in '/') or one object
   // (a failed upload's original, a variant moved to the other access).
   if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);

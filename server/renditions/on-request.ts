@@ -7,11 +7,10 @@
 // decoded in full before resizing: sharp would otherwise shrink it while decoding, with libwebp's coarser filter.
 import sharp from 'sharp';
 import { DEFAULT_FORMAT, encoderSettings, onRequestFormats, contentTypeOf, type MediaKind, type VariantFormat } from '../../media/variants.ts';
-import type { Deps } from '../deps.ts';
 import type { VariantRow } from '../db/schema.ts';
-import { createLimiter, type Limiter } from '../images/limiter.ts';
+import type { Deps } from '../deps.ts';
 import { placeEmoteVariants } from '../emotes/objects.ts';
-import { forgetVariantAccess } from '../emotes/service.ts';
+import { createLimiter, type Limiter } from '../images/limiter.ts';
 import { visibilityOfKey } from '../storage/index.ts';
 import { storeVariant } from './service.ts';
 
@@ -92,7 +91,7 @@ async function make(deps: Deps, renditionId: string, size: string, format: Varia
   const stored = await deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).where('size', '=', size).where('format', '=', format).executeTakeFirst();
   if (!inserted && stored?.key !== row.key) await deps.storage.delete(row.key);
   // An emote's visibility may have changed while this was made: the new object follows it like the others.
-  if (inserted && what.kind === 'emote' && what.fileId && (await placeEmoteVariants(deps, what.fileId))) forgetVariantAccess();
+  if (inserted && what.kind === 'emote' && what.fileId && (await placeEmoteVariants(deps, what.fileId))) deps.variantAccess.forget();
   return stored ?? null;
 }
 

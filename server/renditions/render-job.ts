@@ -4,7 +4,7 @@ import { promoteIfRequested, scheduleGarbage, scheduleObjectDeletion } from '../
 import type { FileRow, JobRow, RenditionRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { visibilityOfFile, placeEmoteVariants } from '../emotes/objects.ts';
-import { forgetVariantAccess, releaseFailedShortcode } from '../emotes/service.ts';
+import { releaseFailedShortcode } from '../emotes/service.ts';
 import { defaultCropOf } from '../images/default-crop.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
 import { imageOnly } from '../images/image-end.ts';
@@ -139,7 +139,7 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   });
   await deps.fileSettled.announce(file.id);
   // The emote's visibility may have changed while it was rendered: its objects follow.
-  if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) forgetVariantAccess();
+  if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) deps.variantAccess.forget();
   deps.webhooks.kick();
 }
 
