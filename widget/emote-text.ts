@@ -1,12 +1,16 @@
 // <emote-text>: a chat message body with its inline emotes (from POST /v1/messages/parse) as text and images.
 // User text only ever becomes text nodes (Lit text bindings, or textContent/createTextNode in the plain
 // function): never innerHTML. Emote image URLs come from GET /v1/emotes/{id}/url, cached per page.
-import { LitElement, html, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { EMOTE_SIZES as VARIANT_SIZES } from '../media/variants.ts';
 import { css } from './styles.ts';
 import { ApiClient } from './api/client.ts';
 import { SHORTCODE } from './api/emotes.ts';
 import { resolveEndpoint } from './endpoint.ts';
+import { paintPlaceholder } from './placeholder.ts';
+
+/** The longer side of an emote's placeholder canvas, in canvas pixels: its shape to within a pixel, at little memory. */
+const PLACEHOLDER_BOX = 64;
 
 /** One entry of `inline_emotes`: `body.slice(start_index, end_index)` is `:shortcode:` (UTF-16 indices, end exclusive). */
 export interface InlineEmote {
@@ -14,6 +18,10 @@ export interface InlineEmote {
   asset_id: string;
   start_index: number;
   end_index: number;
+  /** The emote's size (its aspect ratio) and placeholder: with them its box is held from the first paint. */
+  width?: number;
+  height?: number;
+  placeholder?: string | null;
 }
 
 export type MessageSegment = { text: string } | { emote: InlineEmote; text: string };
@@ -47,6 +55,9 @@ export function splitMessage(body: string, inlineEmotes: readonly InlineEmote[] 
     if (entry.start_index < position) continue; // overlaps the previous emote
     if (entry.start_index > position) segments.push({ text: text.slice(position, entry.start_index) });
     const emote: InlineEmote = { shortcode: entry.shortcode, asset_id: entry.asset_id, start_index: entry.start_index, end_index: entry.end_index };
+    const { width, height, placeholder } = entry;
+    if (Number.isSafeInteger(width) && Number.isSafeInteger(height) && width! > 0 && height! > 0) Object.assign(emote, { width, height });
+    if (typeof placeholder === 'string') emote.placeholder = placeholder;
     segments.push({ emote, text: text.slice(entry.start_index, entry.end_index) });
     position = entry.end_index;
   }
@@ -211,6 +222,7 @@ function parseInlineEmotes(value: string | null): InlineEmote[] {
  * known (its `:shortcode:` text until then, or if the emote cannot be shown).
  *
  * @csspart emote - each emote <img>
+ * @csspart emote-placeholder - an emote's placeholder (a <canvas>) in its box, until its URL is known
  * @cssprop --emote-size - displayed emote height (default 1.5em)
  */
 export class EmoteText extends LitElement {
@@ -220,7 +232,8 @@ export class EmoteText extends LitElement {
       white-space: pre-wrap;
       overflow-wrap: break-word;
     }
-    img {
+    img,
+    canvas {
       height: var(--emote-size, 1.5em);
       width: auto;
       vertical-align: middle;
@@ -253,6 +266,8 @@ export class EmoteText extends LitElement {
   /** Bumped when endpoint/token/size change, so late answers for the old ones are dropped. */
   private _generation = 0;
   private readonly _requested = new Set<string>();
+  /** Emotes that could not be shown (no URL, or the image failed): their text, not a placeholder. */
+  private readonly _unshown = new Set<string>();
 
   constructor() {
     super();
@@ -268,6 +283,7 @@ export class EmoteText extends LitElement {
     if (changed.has('endpoint') || changed.has('token') || changed.has('size')) {
       this._generation++;
       this._requested.clear();
+      this._unshown.clear();
       this._urls = new Map();
     }
     if (changed.has('body') || changed.has('inlineEmotes')) this._segments = splitMessage(this.body, this.inlineEmotes);
@@ -291,11 +307,14 @@ export class EmoteText extends LitElement {
       resolveEmoteUrl(this.endpoint, this.token, id, this.size).then(
         (url) => {
           if (generation !== this._generation) return;
+          this._unshown.delete(id);
           this._urls = new Map(this._urls).set(id, url);
         },
         () => {
-          // Stays text. Asked again after the cache forgets the failure, on the next update.
-          if (generation === this._generation) this._requested.delete(id);
+          // Text from now on (not asked again until endpoint, token or size change: no retry loop).
+          if (generation !== this._generation) return;
+          this._unshown.add(id);
+          this.requestUpdate();
         },
       );
     }
@@ -312,16 +331,32 @@ export class EmoteText extends LitElement {
     urls.delete(id);
     this._urls = urls;
     this._requested.add(id); // not again for this element until its inputs change: no retry loop
+    this._unshown.add(id);
   };
+
+  /** Paints each placeholder canvas once, at the size it was given (its box does not move). */
+  protected override updated(): void {
+    for (const canvas of this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-placeholder]')) {
+      if (canvas.dataset.painted === canvas.dataset.placeholder) continue;
+      canvas.dataset.painted = canvas.dataset.placeholder;
+      void paintPlaceholder(canvas, canvas.dataset.placeholder, true);
+    }
+  }
 
   override render() {
     return this._segments.map((segment) => {
       if (!('emote' in segment)) return segment.text;
       const { emote } = segment;
       const url = this._urls.get(emote.asset_id);
-      if (!url) return segment.text;
       const label = `:${emote.shortcode}:`;
-      return html`<img part="emote" src=${url} alt=${label} title=${label} data-asset-id=${emote.asset_id} decoding="async" draggable="false" @error=${this._onImageError} />`;
+      // With its size known the emote holds its box from the first paint: its placeholder until the URL is known.
+      const sized = emote.width !== undefined && emote.height !== undefined;
+      if (!url) {
+        if (!sized || this._unshown.has(emote.asset_id)) return segment.text;
+        const scale = PLACEHOLDER_BOX / Math.max(emote.width!, emote.height!);
+        return html`<canvas part="emote-placeholder" role="img" aria-label=${label} width=${Math.max(1, Math.round(emote.width! * scale))} height=${Math.max(1, Math.round(emote.height! * scale))} data-placeholder=${emote.placeholder ?? ''}></canvas>`;
+      }
+      return html`<img part="emote" src=${url} alt=${label} title=${label} width=${sized ? emote.width : nothing} height=${sized ? emote.height : nothing} data-asset-id=${emote.asset_id} decoding="async" draggable="false" @error=${this._onImageError} />`;
     });
   }
 }

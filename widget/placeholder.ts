@@ -9,13 +9,22 @@ let decoder: Promise<Decoder> | undefined;
 /** Starts loading the decoder (once); elements call it as they connect. Only the decoder: the chunk leaves the encoder out. */
 export const loadPlaceholderDecoder = (): Promise<Decoder> => (decoder ??= import('../media/placeholder.ts').then(({ decodePlaceholder }) => decodePlaceholder));
 
-/** Draws `placeholder` into `canvas`; resolves false (and leaves it blank) when it is not a placeholder. */
-export async function paintPlaceholder(canvas: HTMLCanvasElement, placeholder: unknown): Promise<boolean> {
+/**
+ * Draws `placeholder` into `canvas`; resolves false (and leaves it blank) when it is not a placeholder. The canvas
+ * takes the picture's size, or with `keepSize` keeps its own (its width and height hold a box) and the picture is
+ * scaled into it.
+ */
+export async function paintPlaceholder(canvas: HTMLCanvasElement, placeholder: unknown, keepSize = false): Promise<boolean> {
   const picture = (await loadPlaceholderDecoder())(placeholder);
   const context = picture && canvas.getContext('2d');
   if (!picture || !context) return false;
-  canvas.width = picture.width;
-  canvas.height = picture.height;
-  context.putImageData(new ImageData(picture.rgba, picture.width, picture.height), 0, 0);
+  const image = new ImageData(picture.rgba, picture.width, picture.height);
+  if (!keepSize) {
+    canvas.width = picture.width;
+    canvas.height = picture.height;
+    context.putImageData(image, 0, 0);
+    return true;
+  }
+  context.drawImage(await createImageBitmap(image), 0, 0, canvas.width, canvas.height);
   return true;
 }

@@ -343,6 +343,32 @@ describe('<emote-text>', () => {
       expect(rendered(again.shadowRoot!)).to.equal(message);
     });
 
+    it('holds each emote\'s box from the first paint: its placeholder, then the image in the same place', async () => {
+      const token = await newToken();
+      await createEmote(token, 'boxed');
+      const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const parsed = (await (await fetch(`${server.url}/v1/messages/parse`, { method: 'POST', headers: auth, body: JSON.stringify({ body: 'a :boxed: b' }) })).json()) as {
+        body: string;
+        inline_emotes: InlineEmote[];
+      };
+      expect([parsed.inline_emotes[0]!.width, parsed.inline_emotes[0]!.height]).to.deep.equal([96, 64]);
+      const el = await fixture<EmoteText>(
+        html`<emote-text style="font-size: 20px" .endpoint=${server.url} .token=${token} .body=${parsed.body} .inlineEmotes=${parsed.inline_emotes}></emote-text>`,
+      );
+      // The first frame: no URL yet (it is a request), but the emote's box is there, 1.5em high at its aspect ratio.
+      const placeholder = el.shadowRoot!.querySelector('canvas')!;
+      expect(placeholder, 'the placeholder').to.exist;
+      expect(placeholder.getAttribute('aria-label')).to.equal(':boxed:');
+      const before = placeholder.getBoundingClientRect();
+      expect(before.height).to.be.closeTo(30, 0.5);
+      expect(before.width).to.be.closeTo(45, 0.5);
+      await expect(el).to.be.accessible();
+      await waitFor(() => el.shadowRoot!.querySelector('img')?.complete, 'the emote image');
+      const after = el.shadowRoot!.querySelector('img')!.getBoundingClientRect();
+      for (const side of ['x', 'y', 'width', 'height'] as const) expect(after[side], `${side}: no layout shift`).to.be.closeTo(before[side], 0.5);
+      expect(el.shadowRoot!.querySelector('canvas')).to.equal(null);
+    });
+
     it('a private emote is text for someone else, an image for its owner', async () => {
       const owner = await newToken();
       const id = await createEmote(owner, 'secret_one');
