@@ -4,6 +4,8 @@ import { expect, fixture, html, nextFrame } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
+import { look, screenshot } from './browser.ts';
+import { pixelAt } from './fixtures.ts';
 import { server } from './server.ts';
 
 const LIGHT = 'rgb(255, 255, 255)';
@@ -44,10 +46,16 @@ describe('<avatar-editor> theme', () => {
     document.documentElement.style.colorScheme = 'light';
     const el = await editor();
     expect(background(el), 'a light page on a dark system').to.equal(LIGHT);
+    // What is painted, too (the page's scheme is read in the first frame, before the paint).
+    const painted = await screenshot(el.getBoundingClientRect());
+    expect(pixelAt(painted, 2, 2).slice(0, 3), 'painted light').to.deep.equal([255, 255, 255]);
+    await look(el, 'theme-auto-light-page-dark-system');
+    await expect(el, 'a light page on a dark system').to.be.accessible();
     document.documentElement.style.colorScheme = 'dark';
     expect(background(el), 'the page switched to dark').to.equal(DARK);
     await emulateMedia({ colorScheme: 'light' });
     expect(background(el), 'a dark page on a light system').to.equal(DARK);
+    await expect(el, 'a dark page on a light system').to.be.accessible();
     document.documentElement.style.colorScheme = 'light dark';
     expect(background(el), 'a page that takes either follows the system').to.equal(LIGHT);
   });
