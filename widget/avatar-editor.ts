@@ -736,12 +736,7 @@ export class AvatarEditor extends LitElement {
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)}
         ${renderTabs(t.title, { photo: t.photoTab, cartoon: t.cartoonTab }, tab, (id) => this._selectTab(id as Tab), prefetchCartoonBuilder)}
-        ${renderTabPanel(
-          'photo',
-          tab,
-          html`${this._stage === 'empty' && this._drafts.offered ? this._renderResume(t) : nothing} ${this._stage === 'empty' && !this._drafts.offered ? this._renderPicker(t) : nothing}
-          ${this._stage === 'camera' ? this._renderCamera(t) : nothing} ${this._stage === 'crop' || this._stage === 'busy' ? this._renderCropper(t) : nothing}`,
-        )}
+        ${renderTabPanel('photo', tab, this._renderPhotoStage(t))}
         ${renderTabPanel(
           'cartoon',
           tab,
@@ -760,12 +755,24 @@ export class AvatarEditor extends LitElement {
     `;
   }
 
+  /** What the Photo tab shows at this stage (no template of its own: each one a page has to prepare costs its load). */
+  private _renderPhotoStage(t: Strings) {
+    switch (this._stage) {
+      case 'empty':
+        return this._drafts.offered ? this._renderResume(t) : this._renderPicker(t);
+      case 'camera':
+        return this._renderCamera(t);
+      default:
+        return this._renderCropper(t);
+    }
+  }
+
   private _renderCurrent(t: Strings) {
     return html`<div class="row current" part="current">
       ${this._current
         ? html`<img src=${this._current.url} width="64" height="64" alt=${t.current} part="current-image" />
             <button type="button" part="button remove" @click=${() => this._stage === 'busy' || this.removeAvatar()} aria-disabled=${this._stage === 'busy'} ?disabled=${this.disabled}>${t.remove}</button>`
-        : html`<span>${t.none}</span>`}
+        : t.none}
     </div>`;
   }
 
