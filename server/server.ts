@@ -83,7 +83,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     baseUrl: () => config.publicUrl ?? listeningUrl,
   };
   const app = createApp(deps);
-  // /cdn/ bytes are answered by a plain listener in front of Hono's (routes/cdn.ts); everything else goes to Hono.
+  // /cdn/ bytes are answered by a plain listener in front of Hono's (cdn/listener.ts); everything else goes to Hono.
   const server = createServer(createCdnListener(deps, getRequestListener(app.fetch, { hostname: config.host })));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));

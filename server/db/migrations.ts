@@ -271,7 +271,7 @@ const scaleOut: Migration = {
 /**
  * Abandoned and failed uploads (issue 13):
  * - files_awaiting_upload: the periodic sweep of uploads never sent finds them without reading every file.
- * - A failed emote no longer holds its shortcode (services/emotes.ts releaseFailedShortcode): emotes that
+ * - A failed emote no longer holds its shortcode (emotes/service.ts releaseFailedShortcode): emotes that
  *   failed before this release theirs now.
  */
 const abandonedUploads: Migration = {

@@ -1,4 +1,4 @@
-// Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are in routes/cdn.ts.)
+// Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are cdn/listener.ts's.)
 import { createRoute, z } from '@hono/zod-openapi';
 import { documentCdnRoute } from '../cdn/listener.ts';
 import { pingDatabase } from '../db/index.ts';
@@ -69,7 +69,7 @@ export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiD
     return c.html(renderDocsPage(document()));
   });
 
-  // The bytes under /cdn/ are answered in front of Hono (routes/cdn.ts); documented here with the rest.
+  // The bytes under /cdn/ are answered in front of Hono (cdn/listener.ts); documented here with the rest.
   documentCdnRoute(app);
   return app;
 }

@@ -82,7 +82,7 @@ export interface Storage {
   head(key: string): Promise<ObjectHead | null>;
   /**
    * A presigned PUT bound to the type and length, or null when the driver has none (local: the app signs and
-   * receives uploads itself, see signing.ts).
+   * receives uploads itself, see access/url-signing.ts).
    */
   presignPut(key: string, opts: PresignOptions): Promise<PresignedPut | null>;
   /**

@@ -19,7 +19,7 @@ export function createLocalStorage(dataDir: string): Storage {
   const notFound = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
   return {
-    // The app receives uploads itself (signing.ts) and serves every object through /cdn.
+    // The app receives uploads itself (access/url-signing.ts) and serves every object through /cdn.
     capabilities: { presignedPut: false, publicUrls: false, presignedGet: false },
 
     async put(key: string, body: Readable | Uint8Array, opts: PutOptions = {}) {
@@ -135,7 +135,7 @@ export function createLocalStorage(dataDir: string): Storage {
       }
     },
 
-    // The app signs, receives and serves objects itself (signing.ts, /cdn): nothing to presign or point at.
+    // The app signs, receives and serves objects itself (access/url-signing.ts, /cdn): nothing to presign or point at.
     presignPut: async () => null,
     presignGet: async () => null,
     publicUrl: () => null,

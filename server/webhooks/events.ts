@@ -65,7 +65,7 @@ export async function emoteReady(trx: Trx, deps: Deps, fileId: string, rendition
   const emote = await emoteOfFile(trx, fileId);
   if (!emote) return;
   // URLs once anyone may read the objects: an emote made public while it was rendered has them moved out of
-  // private/ just after this commit (services/emote-objects.ts).
+  // private/ just after this commit (emotes/objects.ts).
   const variants = emote.public ? await variantsOf(trx, renditionId) : [];
   const readable = variants.length > 0 && variants.every((v) => visibilityOfKey(v.key) === 'public');
   const images = await renditionImages(deps, trx, renditionId, { kind: 'emote', animated: Boolean(emote.animated), expiresAt: null });

@@ -144,7 +144,7 @@ test('a PUT killed half-way leaves a temp file that the next start removes; the 
       await waitUntil(async () => !(await listFiles(tempDir)).some((f) => f.endsWith('.part')) || undefined, 'the stale temp file to be removed');
     } else {
       // Processes sharing PostgreSQL may share the folder, so a start cannot tell a dead writer's temp file from a
-      // live one's: it is removed once untouched for STALE_TEMP_MS (services/cleanup.ts). The killed PUT's
+      // live one's: it is removed once untouched for STALE_TEMP_MS (server/renditions/cleanup.ts). The killed PUT's
       // reservation of the upload URL holds until its lease runs out.
       await waitUntil(
         async () => (await queryValue(second, 'select count(*) as n from upload_reservations where expires_at >= ?', Math.floor(Date.now() / 1000))) === 0 || undefined,

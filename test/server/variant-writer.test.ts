@@ -1,4 +1,4 @@
-// The variant writer of a render job (services/renditions.ts): writes start as variants are handed over, and
+// The variant writer of a render job (server/renditions/service.ts): writes start as variants are handed over, and
 // close() waits for every one of them; after close nothing more is written (an encode that ends after a
 // timeout), and a failed write is reported only once no other write is still running.
 import assert from 'node:assert/strict';
