@@ -100,6 +100,8 @@ describe('jobs', () => {
     const started = [...jobsStarted(a!), ...jobsStarted(b!)];
     assert.deepEqual(started.map(([, file]) => file).sort(), [...fileIds].sort(), 'each file rendered once, by one process');
     assert.ok(jobsStarted(a!).length > 0 && jobsStarted(b!).length > 0, 'both processes took jobs');
+    // A file is ready when its render commits; its job row is settled just after, once the attempt has returned.
+    await waitUntil(async () => (await queryValue(c, "select count(*) from jobs where state in ('queued', 'running')")) === 0, 'every job settled');
     const jobs = await queryDb<{ state: string; attempts: number; lease_until: number | null }>(c, 'select state, attempts, lease_until from jobs');
     assert.equal(jobs.length, 20);
     for (const job of jobs) assert.deepEqual(job, { state: 'done', attempts: 1, lease_until: null });
@@ -157,7 +159,11 @@ describe('GET /v1/files/{id}?wait=N across processes', () => {
     assert.deepEqual(jobsStarted(a), [], 'a never rendered it');
 
     // The listening connections are cut (a database restart, a proxy's idle timeout): each process listens again.
-    const cut = await queryDb<{ ok: boolean }>(c, "select pg_terminate_backend(pid) as ok from pg_stat_activity where query = 'LISTEN avatar_file_settled'");
+    // This cluster's database only: other test files' servers listen on the same PostgreSQL server meanwhile.
+    const cut = await queryDb<{ ok: boolean }>(
+      c,
+      "select pg_terminate_backend(pid) as ok from pg_stat_activity where query = 'LISTEN avatar_file_settled' and datname = current_database()",
+    );
     assert.equal(cut.length, 2, 'one listening connection per process');
     await a.waitForLine(/^file wait listener: .*reconnecting$/);
     const next = await uploadImage(b, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
