@@ -1,7 +1,9 @@
 // The editor as a person uses it (issue 18 §3), in Chrome or Chromium against a real avatar-server process: a host
-// page on its own origin embeds the built widget with one script tag from the server, the person picks a 12 MP
-// JPEG (handed to the file input by path, as a real pick is: an in-memory buffer would be decoded on the page's
-// main thread by the test driver itself), looks at the crop, clicks Save and waits for `avatar-changed`.
+// page on its own origin embeds the built widget with one script tag from the server, the person clicks "Choose a
+// photo", spends a second in the file dialog and picks a 12 MP JPEG (handed over by path, as a real pick is: an
+// in-memory buffer would be decoded on the page's main thread by the test driver itself), looks at the crop,
+// clicks Save and waits for `avatar-changed`. One more kind of run hands the file to the input with no click
+// first, as a host's script or a paste does: the widget has had no reach for the picker to prepare on.
 // Each figure is next to its floor from the same page and run: decode the same file, draw the widget's crop into
 // the output square and encode WebP at the widget's quality (bench/browser-floor-worker.ts).
 // Unthrottled runs give the times; runs at 4× CPU throttle (CDP Emulation.setCPUThrottlingRate) give the
@@ -34,7 +36,12 @@ const THROTTLE = 4;
 const LOOK_MS = 1500;
 const LONG_TASK_MS = 50;
 
-type SaveKind = 'at_once' | 'after_look';
+/** How long the person is in the file dialog before choosing the photo (a think time, as LOOK_MS). */
+const DIALOG_MS = 1000;
+
+/** When Save is clicked: as soon as the crop shows, after a look; as soon as the crop shows a photo handed over with no reach first. */
+type SaveKind = 'at_once' | 'after_look' | 'at_once_no_reach';
+const SAVE_KINDS: SaveKind[] = ['at_once', 'after_look', 'at_once_no_reach'];
 
 interface Run {
   kind: SaveKind;
@@ -144,7 +151,15 @@ export async function editorBench(log: (line: string) => void): Promise<EditorBe
         await page.locator('#floor-input').setInputFiles(photoPath);
         // Each wait is one call that the page answers when the mark is set: polling would run the driver's scripts
         // on the main thread being measured.
-        await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles(photoPath);
+        if (kind === 'at_once_no_reach') await page.locator('avatar-editor [part~="choose"] input[type="file"]').setInputFiles(photoPath);
+        else {
+          // The pointer comes over the button, clicks it; the photo is chosen in the dialog a second later.
+          const dialog = page.waitForEvent('filechooser');
+          await page.locator('avatar-editor [part~="choose"]').click();
+          const chooser = await dialog;
+          await sleep(DIALOG_MS);
+          await chooser.setFiles(photoPath);
+        }
         await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.until('cropVisible'));
         if (kind === 'after_look') await sleep(LOOK_MS);
         const crop = await page.evaluate(() => (globalThis as unknown as PageGlobal).editorBench.crop());
@@ -180,7 +195,7 @@ export async function editorBench(log: (line: string) => void): Promise<EditorBe
     log(`editor: 1 warm-up, then ${RUNS} runs of each Save kind unthrottled and ${THROTTLED_RUNS} at ${THROTTLE}× CPU throttle`);
     await once('at_once', false);
     const runs: Run[] = [];
-    for (let i = 0; i < RUNS; i++) for (const kind of ['at_once', 'after_look'] as const) runs.push(await once(kind, false));
+    for (let i = 0; i < RUNS; i++) for (const kind of SAVE_KINDS) runs.push(await once(kind, false));
     for (let i = 0; i < THROTTLED_RUNS; i++) for (const kind of ['at_once', 'after_look'] as const) runs.push(await once(kind, true));
     if (problems.length) throw new Error(`errors on the editor benchmark page: ${problems.join('; ')}`);
     return report(runs, browser.version());
@@ -196,6 +211,7 @@ function report(runs: Run[], browserVersion: string): EditorBenchResult {
   const pick = (throttled: boolean, kind?: SaveKind) => runs.filter((r) => r.throttled === throttled && (kind === undefined || r.kind === kind));
   const med = (values: number[]) => summarise(values).median;
   const fast = pick(false);
+  const reached = fast.filter((r) => r.kind !== 'at_once_no_reach');
   const floor = summarise(fast.map((r) => r.floorMs));
   const decode = summarise(fast.map((r) => r.decodeMs));
   const saveFigure = (kind: SaveKind, label: string): Figure => {
@@ -224,7 +240,7 @@ function report(runs: Run[], browserVersion: string): EditorBenchResult {
       ok: longest(lists) <= target,
       note: `per run: ${lists.map((l) => `[${l.join(', ')}]`).join(' ')}`,
     });
-  const pickTimes = summarise(fast.map((r) => r.pickToCropMs));
+  const pickTimes = summarise(reached.map((r) => r.pickToCropMs));
   const known = (values: Array<number | null>) => values.filter((ms): ms is number => ms !== null);
   const loadSpans = known(slow.map((r) => r.loadMs));
   const loadFloors = known(slow.map((r) => r.loadFloorMs));
@@ -232,6 +248,7 @@ function report(runs: Run[], browserVersion: string): EditorBenchResult {
   const figures = [
     saveFigure('at_once', 'Editor, 12 MP JPEG: Save → avatar-changed, Save as soon as the crop shows (median)'),
     saveFigure('after_look', `Editor, 12 MP JPEG: Save → avatar-changed, Save after a ${LOOK_MS / 1000} s look at the crop (median)`),
+    saveFigure('at_once_no_reach', 'Editor, 12 MP JPEG handed over with no reach (a script, a paste): Save → avatar-changed, Save as soon as the crop shows (median)'),
     figure({
       id: 'editor_12mp_pick_to_crop_ms',
       label: 'Editor, 12 MP JPEG: pick → crop view on screen, unthrottled (median)',
@@ -240,7 +257,7 @@ function report(runs: Run[], browserVersion: string): EditorBenchResult {
       reference: { label: 'createImageBitmap of the same file alone (worker, same page)', value: decode.median, unit: 'ms' },
       target: '≤ 300 ms',
       ok: pickTimes.median <= 300,
-      note: `min ${round(pickTimes.min, 0)}, max ${round(pickTimes.max, 0)} ms over ${pickTimes.n}`,
+      note: `min ${round(pickTimes.min, 0)}, max ${round(pickTimes.max, 0)} ms over ${pickTimes.n}; handed over with no reach: median ${round(med(pick(false, 'at_once_no_reach').map((r) => r.pickToCropMs)), 0)} ms`,
     }),
     longFigure('editor_4x_pick_longest_task_ms', `At ${THROTTLE}× CPU throttle: longest main-thread task, pick → crop view`, slow.map((r) => r.pickTasks), LONG_TASK_MS),
     longFigure('editor_4x_save_longest_task_ms', `At ${THROTTLE}× CPU throttle: longest main-thread task, Save → avatar-changed`, slow.map((r) => r.saveTasks), LONG_TASK_MS),
@@ -260,13 +277,12 @@ function report(runs: Run[], browserVersion: string): EditorBenchResult {
   ];
   const throttledSave = summarise(slow.map((r) => r.saveToChangedMs));
   const notes = [
-    `editor: ${browserVersion}, page on its own origin embedding ${'<script src=…/widget/avatar-editor.js>'} from a real server process (SQLite + folder); 12 MP JPEG picked by path; crop view "on screen" = the frame after the one where the cropper's image has loaded and the selection is placed.`,
-    `editor, where Save's time goes (medians, unthrottled): ${(['at_once', 'after_look'] as const)
-      .map((kind) => {
-        const runs = pick(false, kind);
-        return `${kind === 'at_once' ? 'at once' : 'after a look'}: WebP in hand ${round(med(known(runs.map((r) => r.saveToProcessedMs))), 0)} ms, uploaded ${round(med(known(runs.map((r) => r.saveToUploadedMs))), 0)} ms, avatar-changed ${round(med(runs.map((r) => r.saveToChangedMs)), 0)} ms`;
-      })
-      .join('; ')}.`,
+    `editor: ${browserVersion}, page on its own origin embedding ${'<script src=…/widget/avatar-editor.js>'} from a real server process (SQLite + folder); 12 MP JPEG picked by path after a click on "Choose a photo" and ${DIALOG_MS / 1000} s in the file dialog (or handed to the input with no reach); crop view "on screen" = the frame after the one where the cropper's image has loaded and the selection is placed.`,
+    `editor, where Save's time goes (medians, unthrottled): ${SAVE_KINDS.map((kind) => {
+      const runs = pick(false, kind);
+      const name = { at_once: 'at once', after_look: 'after a look', at_once_no_reach: 'at once, no reach' }[kind];
+      return `${name}: WebP in hand ${round(med(known(runs.map((r) => r.saveToProcessedMs))), 0)} ms, uploaded ${round(med(known(runs.map((r) => r.saveToUploadedMs))), 0)} ms, avatar-changed ${round(med(runs.map((r) => r.saveToChangedMs)), 0)} ms`;
+    }).join('; ')}.`,
     `editor at ${THROTTLE}×: Save → avatar-changed median ${round(throttledSave.median, 0)} ms, floor (also throttled) median ${round(med(slow.map((r) => r.floorMs)), 0)} ms; pick → crop view median ${round(med(slow.map((r) => r.pickToCropMs)), 0)} ms.`,
   ];
   return { figures, notes, details: { runs } };
