@@ -4,9 +4,9 @@
 // before its own middleware. The sub-app gives every route its Access; a route may declare another (withAccess).
 // A browser's preflight is answered by the route the real request will reach: the one of its path and method.
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
-import type { ApiErrorCode } from '../../media/errors.ts';
 import type { Handler, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import type { ApiErrorCode } from '../../media/errors.ts';
 import { requireAdmin, type AuthEnv } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody } from './body-limit.ts';
@@ -66,10 +66,10 @@ function guards(deps: Pick<Deps, 'config' | 'tokens'>, access: Access): Middlewa
   ];
 }
 
-function corsFor(allowedOrigins: string[], cors_: CorsClass): MiddlewareHandler {
+function corsFor(allowedOrigins: string[], corsClass: CorsClass): MiddlewareHandler {
   const anyOrigin = allowedOrigins.includes('*');
   return cors({
-    origin: (origin) => (cors_ === 'public' ? '*' : anyOrigin || allowedOrigins.includes(origin) ? origin : null),
+    origin: (origin) => (corsClass === 'public' ? '*' : anyOrigin || allowedOrigins.includes(origin) ? origin : null),
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposeHeaders: ['Retry-After', 'ETag', 'Location'],
     maxAge: 600,
