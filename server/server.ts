@@ -68,7 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // An attempt reads the original, processes it (within the processing timeout: a timeout there fails the image at
     // once) and stores the variants; as long again is left for the storage round trips.
     jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log }),
-    faceDetection: createFaceDetectionPool({ size: config.jobConcurrency }),
+    faceDetection: createFaceDetectionPool({ size: config.jobConcurrency, log: log.error }),
     fileSettled,
     variantAccess: createVariantAccess(db),
     webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),

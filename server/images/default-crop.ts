@@ -31,7 +31,7 @@ export async function detectionCopy(bytes: Buffer, probe: ImageSize & { format: 
 /**
  * The default crop of an image already probed (`probe`: its format and oriented size, within the pixel limit). An
  * image the copy cannot be made of gets the centred square here; the full decode that follows refuses it with its
- * own error.
+ * own error. So does one whose detection failed (the pool tells its log why): the avatar is made all the same.
  */
 export async function defaultCropOf(
   bytes: Buffer,
@@ -44,5 +44,5 @@ export async function defaultCropOf(
   const centre: DefaultCrop = { crop: centredSquare(size), source: 'center' };
   if (mode === 'center') return centre;
   const copy = await detectionCopy(bytes, probe, limits);
-  return copy ? faces.defaultCrop(copy, size) : centre;
+  return copy ? faces.defaultCrop(copy, size).catch(() => centre) : centre;
 }

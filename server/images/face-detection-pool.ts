@@ -48,7 +48,8 @@ interface Thread {
   busy: { request: DetectionRequest; resolve(result: DefaultCrop): void; reject(error: Error): void } | null;
 }
 
-export function createFaceDetectionPool({ size }: { size: number }): FaceDetectionPool {
+/** `size`: at most this many threads; `log`: where a failed detection or a thread that died is told. */
+export function createFaceDetectionPool({ size, log = () => {} }: { size: number; log?: (line: string) => void }): FaceDetectionPool {
   const threads = new Set<Thread>();
   const waiting: Array<NonNullable<Thread['busy']>> = [];
   let nextId = 1;
@@ -62,12 +63,16 @@ export function createFaceDetectionPool({ size }: { size: number }): FaceDetecti
       if (!task || task.request.id !== answer.id) return;
       thread.busy = null;
       if ('result' in answer) task.resolve(answer.result);
-      else task.reject(new FaceDetectionError(`Face detection failed: ${answer.error}`));
+      else {
+        log(`face detection failed: ${answer.error}`);
+        task.reject(new FaceDetectionError(`Face detection failed: ${answer.error}`));
+      }
       next(thread);
     });
     // A thread that dies (an uncaught error, out of memory) fails its photo and leaves; the next photo starts another.
     const died = (error: Error) => {
       if (!threads.delete(thread)) return;
+      if (!closed) log(`a face detection thread stopped: ${error.message}`);
       thread.busy?.reject(closed ?? new FaceDetectionError(`The face detection thread stopped: ${error.message}`));
       thread.busy = null;
       if (!closed && waiting.length > 0) next(start());

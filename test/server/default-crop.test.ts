@@ -178,6 +178,13 @@ describe('the default crop of an upload (server)', () => {
     assert.deepEqual(result, { crop: { x: 0, y: 0, w: 512, h: 512 }, source: 'center' });
   });
 
+  test('a detection that fails (here: on a pool already stopped) falls back to the centred square', async () => {
+    const stopped = createFaceDetectionPool({ size: 1 });
+    await stopped.close();
+    const result = await defaultCropOf((await banner()).bytes, { format: 'jpeg', width: 1500, height: 500 }, 'smart', LIMITS, stopped);
+    assert.deepEqual(result, { crop: { x: 500, y: 0, w: 500, h: 500 }, source: 'center' });
+  });
+
   test('an image the copy cannot be made of falls back to the centred square', async () => {
     const truncated = fixture('astronaut.jpg').subarray(0, 2000);
     const result = await defaultCropOf(truncated, { format: 'jpeg', width: 512, height: 512 }, 'smart', LIMITS, faces);
