@@ -123,9 +123,15 @@ export class AvatarEditor extends LitElement {
   declare tokenProvider: (() => Promise<string> | string) | undefined;
   declare mode: 'avatar' | 'emote';
   declare shape: 'circle' | 'square';
-  /** Edge of the uploaded square in pixels (never upscaled). */
+  /**
+   * Edge of the uploaded square in pixels (never upscaled).
+   * @default 1600
+   */
   declare outputSize: number;
-  /** Largest file the user may pick, in bytes. */
+  /**
+   * Largest file the user may pick, in bytes.
+   * @default 26214400
+   */
   declare maxBytes: number;
   declare strings: Partial<Strings>;
   /**

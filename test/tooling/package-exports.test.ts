@@ -18,4 +18,12 @@ describe('package.json points at built files', () => {
     const missing = paths.filter((path) => !existsSync(join(root, path)));
     assert.deepEqual(missing, [], 'run `npm run build` first; otherwise these paths in package.json point nowhere');
   });
+
+  test("the manifest's attribute defaults are values an integrator can read, not our constants' names", () => {
+    const manifest = JSON.parse(readFileSync(join(root, pkg.customElements), 'utf8')) as { modules: Array<{ declarations?: Array<{ tagName?: string; attributes?: Array<{ name: string; default?: string }> }> }> };
+    const attributes = manifest.modules.flatMap((m) => m.declarations ?? []).flatMap((d) => (d.tagName ? (d.attributes ?? []).map((a) => ({ tag: d.tagName, ...a })) : []));
+    assert.ok(attributes.some((a) => a.tag === 'avatar-editor' && a.name === 'output-size' && a.default === '1600'), 'output-size defaults to 1600');
+    const named = attributes.filter((a) => a.default !== undefined && /^[A-Z][A-Z0-9_]+$/.test(a.default));
+    assert.deepEqual(named, []);
+  });
 });
