@@ -1,11 +1,16 @@
-// Operations: /healthz, /readyz, /openapi.json, /docs. (The variant bytes under /cdn/ are cdn/listener.ts's.)
+// Operations: /healthz, /readyz, /openapi.json, /docs and its files. (The variant bytes under /cdn/ are cdn/listener.ts's.)
 import { createRoute, z } from '@hono/zod-openapi';
 import { documentCdnRoute } from '../cdn/listener.ts';
 import { pingDatabase } from '../db/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRoutes, PUBLIC, type App } from '../http/routes.ts';
+import { ApiError } from '../http/errors.ts';
+import { matchesEtag } from '../http/etag.ts';
 import { json } from '../http/schemas.ts';
-import { renderDocsPage } from './docs-page.ts';
+import { sendStaticFile } from '../http/static-files.ts';
+import { DOCS_CSP, makeDocsPage, type DocsPage } from './docs-page.ts';
+
+const API_TITLE = 'Avatar Editor API';
 
 async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   try {
@@ -19,7 +24,7 @@ async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
 export function openApiDocument(app: App) {
   const doc = app.getOpenAPI31Document({
     openapi: '3.1.0',
-    info: { title: 'Avatar Editor API', version: 'v1', description: 'Avatars and uploads. Errors are {"error":{"code","message"}}.' },
+    info: { title: API_TITLE, version: 'v1', description: 'Avatars and uploads. Errors are {"error":{"code","message"}}.' },
   });
   doc.components = {
     ...doc.components,
@@ -31,7 +36,10 @@ export function openApiDocument(app: App) {
   return doc;
 }
 
-/** Mounted at /: `document` is the whole app's OpenAPI document (openApiDocument), made when asked for. */
+/**
+ * Mounted at /: `document` is the whole app's OpenAPI document (openApiDocument), made when first asked for (every
+ * route is mounted by then) and kept: making it takes a few hundred milliseconds.
+ */
 export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiDocument>) {
   const app = createRoutes(deps, PUBLIC);
   app.openapi(
@@ -63,10 +71,30 @@ export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiD
     },
   );
 
-  app.handle(['GET'], '/openapi.json', null, (c) => c.json(document()));
-  app.handle(['GET'], '/docs', null, (c) => {
-    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
-    return c.html(renderDocsPage(document()));
+  let made: ReturnType<typeof openApiDocument> | null = null;
+  app.handle(['GET'], '/openapi.json', null, (c) => c.json((made ??= document())));
+  // Made on the first visit (reading and hashing Swagger UI's files), then kept: they change only with a new process.
+  let docsPage: Promise<DocsPage> | null = null;
+  const docs = () => {
+    docsPage ??= makeDocsPage({ title: API_TITLE, dev: deps.config.dev }).catch((err: unknown) => {
+      docsPage = null;
+      throw err;
+    });
+    return docsPage;
+  };
+  app.handle(['GET'], '/docs', null, async (c) => {
+    const page = await docs();
+    c.header('Content-Security-Policy', DOCS_CSP);
+    c.header('Cache-Control', 'no-cache');
+    c.header('ETag', page.etag);
+    c.header('X-Content-Type-Options', 'nosniff');
+    if (matchesEtag(c.req.header('if-none-match'), page.etag)) return c.body(null, 304);
+    return c.html(page.html);
+  });
+  app.handle(['GET'], '/docs/assets/:name', null, async (c) => {
+    const asset = (await docs()).assets.get(c.req.param('name'));
+    if (!asset) throw new ApiError('NOT_FOUND', `No docs file ${c.req.param('name')}`);
+    return sendStaticFile(c, await asset.file, 'public, max-age=31536000, immutable', asset.contentType);
   });
 
   // The bytes under /cdn/ are answered in front of Hono (cdn/listener.ts); documented here with the rest.

@@ -2,16 +2,13 @@
 // when used (emote mode, …), and GET /widget/assets/{name}.bin: the data those load (the face model). Built by
 // `npm run build` into dist/widget.
 import { z } from '@hono/zod-openapi';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { matchesEtag } from '../http/etag.ts';
-import { ApiError } from '../http/errors.ts';
-import type { Context } from 'hono';
 import type { Deps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
 import { createRoutes, PUBLIC } from '../http/routes.ts';
 import { errors } from '../http/schemas.ts';
+import { prepareStaticFile, sendStaticFile, type StaticFile } from '../http/static-files.ts';
 
 // From server/routes (run from source) or dist/server/routes (built), the build is in dist/widget.
 const BUILD_DIRS = ['../../dist/widget/', '../../widget/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
@@ -20,35 +17,14 @@ const CHUNK_NAME = /^[A-Za-z0-9_-]{1,100}\.js$/;
 /** What it names the binary data it emits: assetFileNames in vite.config.ts, `[name]-[hash].bin` (nothing else there is served). */
 const ASSET_NAME = /^[A-Za-z0-9_-]{1,100}\.bin$/;
 
-type Encoding = 'br' | 'gzip' | 'identity';
-
-interface BuiltFile {
-  hash: string;
-  bodies: Record<Encoding, Buffer>;
-}
-
 /** Reads a built file and compresses it once: it never changes while the process runs. */
-async function loadFile(name: string): Promise<BuiltFile | null> {
+async function loadFile(name: string): Promise<StaticFile | null> {
   let body: Buffer | null = null;
   for (const dir of BUILD_DIRS) if ((body = await readFile(dir + name).catch(() => null))) break;
-  if (!body) return null;
-  return {
-    hash: createHash('sha256').update(body).digest('hex').slice(0, 32),
-    bodies: {
-      br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-      gzip: gzipSync(body, { level: 9 }),
-      identity: body,
-    },
-  };
+  return body && prepareStaticFile(body);
 }
 
-function pickEncoding(acceptEncoding: string | undefined): Encoding {
-  const accepted = (acceptEncoding ?? '').toLowerCase();
-  if (/\bbr\b/.test(accepted)) return 'br';
-  if (/\bgzip\b/.test(accepted)) return 'gzip';
-  return 'identity';
-}
-
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const javascript = { 'text/javascript': { schema: z.string() } };
 const binary = { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } };
 
@@ -57,26 +33,13 @@ export function widgetRoutes(deps: Deps) {
   const app = createRoutes(deps, PUBLIC);
   // Each file is read once: the build only changes with a new build, which means a new process. A file not built
   // yet is looked for again next time.
-  const files = new Map<string, Promise<BuiltFile | null>>();
+  const files = new Map<string, Promise<StaticFile | null>>();
   const load = async (name: string) => {
     let file = files.get(name);
     if (!file) files.set(name, (file = loadFile(name)));
     const found = await file;
     if (!found) files.delete(name);
     return found;
-  };
-
-  const serve = (found: BuiltFile, c: Context, cacheControl: string, contentType = 'text/javascript; charset=utf-8') => {
-    const encoding = pickEncoding(c.req.header('accept-encoding'));
-    const etag = `"${found.hash}-${encoding}"`;
-    c.header('Cache-Control', cacheControl);
-    c.header('ETag', etag);
-    c.header('Vary', 'Accept-Encoding');
-    c.header('X-Content-Type-Options', 'nosniff');
-    if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    c.header('Content-Type', contentType);
-    if (encoding !== 'identity') c.header('Content-Encoding', encoding);
-    return c.body(new Uint8Array(found.bodies[encoding]), 200);
   };
 
   app.openAPIRegistry.registerPath({
@@ -90,7 +53,7 @@ export function widgetRoutes(deps: Deps) {
     const found = await load('avatar-editor.js');
     if (!found) throw new ApiError('NOT_FOUND', 'The widget is not built; run `npm run build`');
     // The entry keeps its URL across releases, so browsers check it again after a while.
-    return serve(found, c, 'public, max-age=300');
+    return sendStaticFile(c, found, 'public, max-age=300', JAVASCRIPT);
   });
 
   app.openAPIRegistry.registerPath({
@@ -106,7 +69,7 @@ export function widgetRoutes(deps: Deps) {
     const found = CHUNK_NAME.test(name) ? await load(`chunks/${name}`) : null;
     if (!found) throw new ApiError('NOT_FOUND', `No widget chunk ${name}`);
     // A chunk's name changes with its content: it can be cached for good.
-    return serve(found, c, 'public, max-age=31536000, immutable');
+    return sendStaticFile(c, found, 'public, max-age=31536000, immutable', JAVASCRIPT);
   });
 
   app.openAPIRegistry.registerPath({
@@ -121,7 +84,7 @@ export function widgetRoutes(deps: Deps) {
     const name = c.req.param('name');
     const found = ASSET_NAME.test(name) ? await load(`assets/${name}`) : null;
     if (!found) throw new ApiError('NOT_FOUND', `No widget asset ${name}`);
-    return serve(found, c, 'public, max-age=31536000, immutable', 'application/octet-stream');
+    return sendStaticFile(c, found, 'public, max-age=31536000, immutable', 'application/octet-stream');
   });
   return app;
 }

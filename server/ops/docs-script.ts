@@ -1,0 +1,28 @@
+// The script of the /docs page (served as a file, since the page's CSP allows no inline script): starts Swagger UI on
+// the page's OpenAPI document. The page says where that is and whether the server is in dev mode (data-* attributes).
+// In dev mode "Try it out" is open on every operation and a token POST /v1/dev/token returns authorizes the page
+// at once (and is kept across reloads), so a developer tries any user route in two clicks.
+export const DOCS_SCRIPT = `'use strict';
+(function () {
+  var root = document.getElementById('docs');
+  var dev = root.dataset.dev === 'true';
+  var ui = SwaggerUIBundle({
+    url: root.dataset.openapi,
+    domNode: root,
+    // Swagger UI would otherwise send the document's URL to validator.swagger.io for a badge.
+    validatorUrl: null,
+    deepLinking: true,
+    displayRequestDuration: true,
+    defaultModelsExpandDepth: 0,
+    tryItOutEnabled: dev,
+    persistAuthorization: dev,
+    responseInterceptor: function (response) {
+      var url = new URL(response.url, location.href);
+      if (dev && response.ok && url.origin === location.origin && url.pathname === root.dataset.devToken && response.body && response.body.token) {
+        ui.preauthorizeApiKey('userToken', response.body.token);
+      }
+      return response;
+    },
+  });
+})();
+`;
