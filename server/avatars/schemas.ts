@@ -1,7 +1,7 @@
 // Avatars and cartoons: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../../media/variants.ts';
-import { AvifUrls, cropInt, Placeholder, SizeUrls } from '../http/schemas.ts';
+import { AvifUrls, cropInt, EXAMPLE_AVATAR_URLS, EXAMPLE_FILE_ID, EXAMPLE_PLACEHOLDER, EXAMPLE_TIME, Placeholder, SizeUrls } from '../http/schemas.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './cartoon/options.ts';
 
 export const AvatarQuery = z.object({
@@ -36,7 +36,21 @@ export const AvatarSchema = z
     urls: SizeUrls,
     avif_urls: AvifUrls,
   })
-  .openapi('Avatar');
+  .openapi('Avatar', {
+    example: {
+      url: EXAMPLE_AVATAR_URLS.urls[256],
+      avif_url: EXAMPLE_AVATAR_URLS.avif_urls[256],
+      expires_at: null,
+      size: '256',
+      width: 256,
+      height: 256,
+      content_type: 'image/webp',
+      version: 1,
+      updated_at: EXAMPLE_TIME,
+      placeholder: EXAMPLE_PLACEHOLDER,
+      ...EXAMPLE_AVATAR_URLS,
+    },
+  });
 
 const CartoonOptionsUsed = z.record(z.string(), z.string()).openapi({ description: 'Every option of the cartoon, defaults filled in' });
 
@@ -54,6 +68,16 @@ export const UserAvatarSchema = z
   })
   .openapi('UserAvatar');
 
+const EXAMPLE_USER_AVATAR = {
+  file_id: EXAMPLE_FILE_ID,
+  version: 1,
+  source: 'upload' as const,
+  url: EXAMPLE_AVATAR_URLS.urls[256],
+  ...EXAMPLE_AVATAR_URLS,
+  placeholder: EXAMPLE_PLACEHOLDER,
+  updated_at: EXAMPLE_TIME,
+};
+
 export const UserSchema = z
   .object({
     id: z.string(),
@@ -61,7 +85,7 @@ export const UserSchema = z
     avatar: UserAvatarSchema.nullable(),
     avatar_processing: z.boolean(),
   })
-  .openapi('User');
+  .openapi('User', { example: { id: 'alice', avatar_url: EXAMPLE_USER_AVATAR.url, avatar: EXAMPLE_USER_AVATAR, avatar_processing: false } });
 
 const VERBATIM_CONFIG = {
   topType: 'LongHairMiaWallace', accessoriesType: 'Medal04', hairColor: 'Blonde', facialHairType: 'Blank', clotheType: 'ShirtVNeck', eyeType: 'StarStruck06',
@@ -82,11 +106,13 @@ const CartoonOptionsObject = z
     example: VERBATIM_CONFIG,
   });
 
-export const AvatarConfigBody = z.strictObject({ data: CartoonOptionsObject }).openapi('AvatarConfig');
+export const AvatarConfigBody = z.strictObject({ data: CartoonOptionsObject }).openapi('AvatarConfig', { example: { data: VERBATIM_CONFIG } });
 
 export const AvatarConfigUpdated = z
   .object({ message: z.literal('AVATAR_HAS_BEEN_UPDATED'), avatar: UserAvatarSchema.nullable() })
-  .openapi('AvatarConfigUpdated');
+  .openapi('AvatarConfigUpdated', {
+    example: { message: 'AVATAR_HAS_BEEN_UPDATED', avatar: { ...EXAMPLE_USER_AVATAR, file_id: null, source: 'config', config: { ...VERBATIM_CONFIG, hatColor: 'Gray01', graphicType: 'Skull' }, version: 2 } },
+  });
 
 export const AvatarConfigOptions = z
   .record(z.string(), z.union([z.array(z.string()), z.record(z.string(), z.string())]))
@@ -100,12 +126,14 @@ export const AvatarConfigPreviewQuery = z.object(
   Object.fromEntries(CARTOON_KEYS.map((key) => [key, z.string().optional().openapi({ param: { name: key, in: 'query' }, example: CARTOON_DEFAULTS[key] })])),
 );
 
-export const SetAvatarBody = z.object({ file_id: z.string().min(1).max(64) }).openapi('SetAvatar');
+export const SetAvatarBody = z.object({ file_id: z.string().min(1).max(64) }).openapi('SetAvatar', { example: { file_id: EXAMPLE_FILE_ID } });
 
-export const PatchUserBody = z.object({ remove_avatar: z.boolean().optional() }).openapi('PatchUser');
+export const PatchUserBody = z.object({ remove_avatar: z.boolean().optional() }).openapi('PatchUser', { example: { remove_avatar: true } });
 
 export const RecropBody = z
   .object({ crop_x: cropInt, crop_y: cropInt, crop_w: cropInt.min(1), crop_h: cropInt.min(1).optional() })
-  .openapi('Recrop');
+  .openapi('Recrop', { example: { crop_x: 150, crop_y: 0, crop_w: 400 } });
 
-export const RecropAccepted = z.object({ status: z.literal('processing'), message: z.string() }).openapi('RecropAccepted');
+export const RecropAccepted = z
+  .object({ status: z.literal('processing'), message: z.string() })
+  .openapi('RecropAccepted', { example: { status: 'processing', message: 'Avatar recrop queued' } });

@@ -277,7 +277,7 @@ export function documentCdnRoute(app: App) {
     path: '/cdn/{key}',
     tags: ['Operations'],
     summary: 'Variant bytes (content-addressed keys, immutable)',
-    request: { params: z.object({ key: z.string().openapi({ param: { name: 'key', in: 'path' } }) }) },
+    request: { params: z.object({ key: z.string().openapi({ param: { name: 'key', in: 'path' }, example: 'variants/r_xCeJh4E2-0qVDxzx/256-66236ec8cf564fc09dc108029c1a9f25.webp' }) }) },
     responses: {
       200: { description: 'The image', content: Object.fromEntries(VARIANT_FORMATS.map((format) => [contentTypeOf(format), { schema: z.string().openapi({ format: 'binary' }) }])) },
       304: { description: 'Not modified' },

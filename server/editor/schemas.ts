@@ -4,6 +4,7 @@ import { UserId } from '../http/schemas.ts';
 
 /** The languages the hosted editor page (and the widget in it) speaks. */
 export const EDITOR_LANGUAGES = ['en', 'de', 'fr', 'es'] as const;
+const EXAMPLE_SESSION_ID = 'gy1cauBO61QPRKqCrX-IBe-fLznFdv0A';
 const EDITOR_LOCALE = new RegExp(`^(${EDITOR_LANGUAGES.join('|')})(-[A-Za-z0-9]{2,8})?$`, 'i');
 
 export const EditorSessionBody = z
@@ -21,10 +22,12 @@ export const EditorSessionBody = z
         example: 'de',
       }),
   })
-  .openapi('EditorSessionRequest');
+  .openapi('EditorSessionRequest', { example: { user_id: 'alice', type: 'edit-existing', ttl_seconds: 3600, return_url: 'https://app.example.com/settings/profile', locale: 'de' } });
 
 export const EditorSessionCreated = z
   .object({ session_id: z.string(), url: z.string().openapi({ description: 'The editor page: open it, or frame it on an allowed origin' }), expires_at: z.number().int() })
-  .openapi('EditorSession');
+  .openapi('EditorSession', {
+    example: { session_id: EXAMPLE_SESSION_ID, url: `https://avatars.example.com/editor/${EXAMPLE_SESSION_ID}`, expires_at: 1796623738 },
+  });
 
-export const EditorSessionParam = z.object({ session_id: z.string().openapi({ param: { name: 'session_id', in: 'path' } }) });
+export const EditorSessionParam = z.object({ session_id: z.string().openapi({ param: { name: 'session_id', in: 'path' }, example: EXAMPLE_SESSION_ID }) });

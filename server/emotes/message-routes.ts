@@ -8,7 +8,7 @@ import { MAX_MESSAGE_LENGTH, parseMessage } from './parse.ts';
 import { ParsedMessage } from './schemas.ts';
 import { readyEmotesByShortcode } from './service.ts';
 
-const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage');
+const Body = z.object({ body: z.string().max(MAX_MESSAGE_LENGTH).refine((s) => s.length <= MAX_MESSAGE_LENGTH, `must be at most ${MAX_MESSAGE_LENGTH} UTF-16 code units`) }).openapi('ParseMessage', { example: { body: 'gg :party_parrot:' } });
 
 /** Mounted at /v1/messages. */
 export function messageRoutes(deps: Deps) {

@@ -76,11 +76,15 @@ function corsFor(allowedOrigins: string[], corsClass: CorsClass): MiddlewareHand
   });
 }
 
-/** The error codes every route of this shape may answer with, documented with the ones it lists itself. */
+/**
+ * The error codes every route of this shape may answer with, documented with the ones it lists itself. Any route
+ * answers INTERNAL when something fails that it did not expect (the error funnel in app.ts).
+ */
 function impliedErrors(route: RouteConfig, access: Access): ApiErrorCode[] {
   const { params, query, body, headers } = route.request ?? {};
   const takesToken = route.security?.some((requirement) => 'userToken' in requirement) ?? false;
   return [
+    'INTERNAL',
     ...(params || query || body || headers ? (['INVALID_REQUEST'] as const) : []),
     ...(body && access.body !== 'streamed' ? (['PAYLOAD_TOO_LARGE'] as const) : []),
     ...(takesToken ? (['UNAUTHENTICATED', 'AUTH_UNAVAILABLE'] as const) : []),

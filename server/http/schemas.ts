@@ -11,7 +11,7 @@ const CODES = Symbol('error codes');
 
 interface ErrorResponse {
   description: string;
-  content: { 'application/json': { schema: z.ZodType } };
+  content: { 'application/json': { schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> } };
   [CODES]: ApiErrorCode[];
 }
 
@@ -19,16 +19,20 @@ interface ErrorResponse {
 const errorSchema = (codes: [ApiErrorCode, ...ApiErrorCode[]]) =>
   z.object({ error: z.object({ code: z.enum(codes), message: z.string().openapi({ description: 'What went wrong, in a sentence' }) }) });
 
+/** One example per code, with the catalogue's message (a thrown error often says more). */
+const errorExamples = (codes: ApiErrorCode[]) =>
+  Object.fromEntries(codes.map((code) => [code, { summary: code, value: { error: { code, message: ERRORS[code].message } } }]));
+
 /**
  * OpenAPI response entries for the error codes an operation may answer with (media/errors.ts), one per status, each
- * listing its codes.
+ * listing its codes with an example of each.
  */
 export function errors(...codes: ApiErrorCode[]): Record<number, ErrorResponse> {
   const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of new Set(codes)) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
   return Object.fromEntries(
     [...byStatus].map(([status, list]) => {
-      const entry = { description: list.join(', '), content: { 'application/json': { schema: errorSchema(list as [ApiErrorCode, ...ApiErrorCode[]]) } } };
+      const entry = { description: list.join(', '), content: { 'application/json': { schema: errorSchema(list as [ApiErrorCode, ...ApiErrorCode[]]), examples: errorExamples(list) } } };
       return [status, Object.defineProperty(entry, CODES, { value: list, enumerable: false }) as unknown as ErrorResponse];
     }),
   );
@@ -76,6 +80,32 @@ export const ProcessingErrorSchema = z
     message: z.string(),
   })
   .openapi('ProcessingError');
+
+// ---- Examples in /openapi.json (taken from a real server's answers, on a deployment at avatars.example.com) ----
+
+export const EXAMPLE_TIME = 1796620128;
+export const EXAMPLE_FILE_ID = 'f_T-rxUqmGzQgNEa5O';
+export const EXAMPLE_EMOTE_ID = 'e_QBXs9AKcxY6Bg9Zr';
+const EXAMPLE_VARIANTS = 'https://avatars.example.com/cdn/variants/r_xCeJh4E2-0qVDxzx';
+/** The sizes of an avatar, each its WebP URL (content-addressed) and its AVIF URL. */
+export const EXAMPLE_AVATAR_URLS = {
+  urls: {
+    64: `${EXAMPLE_VARIANTS}/64-874176dc59f8bf8709730de5681844cc.webp`,
+    128: `${EXAMPLE_VARIANTS}/128-c6b38dec4903626a5794ef2d6e5a06c7.webp`,
+    256: `${EXAMPLE_VARIANTS}/256-66236ec8cf564fc09dc108029c1a9f25.webp`,
+    512: `${EXAMPLE_VARIANTS}/512-4994a37b417e2a1e1b635cee61719a46.webp`,
+    1600: `${EXAMPLE_VARIANTS}/1600-4994a37b417e2a1e1b635cee61719a46.webp`,
+    cropped: `${EXAMPLE_VARIANTS}/cropped-4994a37b417e2a1e1b635cee61719a46.webp`,
+  },
+  avif_urls: {
+    128: `${EXAMPLE_VARIANTS}/128.avif`,
+    256: `${EXAMPLE_VARIANTS}/256.avif`,
+    512: `${EXAMPLE_VARIANTS}/512.avif`,
+    1600: `${EXAMPLE_VARIANTS}/1600.avif`,
+    cropped: `${EXAMPLE_VARIANTS}/cropped.avif`,
+  },
+};
+export const EXAMPLE_PLACEHOLDER = '33UBBwB4eHeHh3iHd/h3iIiKfwjZ8HcJ';
 
 // ---- Images (avatars and emotes alike) ----
 

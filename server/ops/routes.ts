@@ -48,19 +48,22 @@ export function opsRoutes(deps: Deps, document: () => ReturnType<typeof openApiD
       path: '/healthz',
       tags: ['Operations'],
       summary: 'The process is up',
-      responses: { 200: json(z.object({ status: z.literal('ok') }), 'Up') },
+      responses: { 200: json(z.object({ status: z.literal('ok') }).openapi({ example: { status: 'ok' } }), 'Up') },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
 
   const Readiness = z.object({ status: z.enum(['ok', 'error']), database: z.enum(['ok', 'error']), storage: z.enum(['ok', 'error']) });
+  const NotReady = z
+    .object({ error: z.object({ code: z.literal('NOT_READY'), message: z.string() }), ...Readiness.shape })
+    .openapi({ example: { error: { code: 'NOT_READY', message: 'database ok, storage error' }, status: 'error', database: 'ok', storage: 'error' } });
   app.openapi(
     createRoute({
       method: 'get',
       path: '/readyz',
       tags: ['Operations'],
       summary: 'Database and storage are reachable',
-      responses: { 200: json(Readiness, 'Ready'), 503: json(z.object({ error: z.object({ code: z.literal('NOT_READY'), message: z.string() }), ...Readiness.shape }), 'Not ready') },
+      responses: { 200: json(Readiness.openapi({ example: { status: 'ok', database: 'ok', storage: 'ok' } }), 'Ready'), 503: json(NotReady, 'Not ready') },
     }),
     async (c) => {
       const database = await probe(() => pingDatabase(deps.db));

@@ -1,10 +1,10 @@
 // Uploads and files: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { CROP_SOURCES } from '../../media/crop.ts';
-import { CropFields, ProcessingErrorSchema, UserId } from '../http/schemas.ts';
+import { CropFields, EXAMPLE_FILE_ID, EXAMPLE_TIME, ProcessingErrorSchema, UserId } from '../http/schemas.ts';
 
 export const FileIdParam = z.object({
-  file_id: z.string().min(1).max(64).openapi({ param: { name: 'file_id', in: 'path' } }),
+  file_id: z.string().min(1).max(64).openapi({ param: { name: 'file_id', in: 'path' }, example: EXAMPLE_FILE_ID }),
 });
 
 export const CreateUploadBody = z
@@ -18,7 +18,9 @@ export const CreateUploadBody = z
     shortcode: z.string().optional().openapi({ description: 'emote only, required: ^[A-Za-z0-9_]{2,32}$' }),
     public: z.boolean().optional().openapi({ description: 'emote only; default false' }),
   })
-  .openapi('CreateUpload');
+  .openapi('CreateUpload', {
+    example: { upload_type: 'profile_pic', filename: 'me.webp', content_type: 'image/webp', size_bytes: 48213, crop_x: 100, crop_y: 0, crop_w: 400, crop_h: 400 },
+  });
 
 export const UploadCreated = z
   .object({
@@ -29,14 +31,22 @@ export const UploadCreated = z
     expires_at: z.number().int(),
     emote_id: z.string().optional().openapi({ description: 'emote uploads: the id of the emote being created' }),
   })
-  .openapi('UploadCreated');
+  .openapi('UploadCreated', {
+    example: {
+      file_id: EXAMPLE_FILE_ID,
+      upload_url: `https://avatars.example.com/v1/uploads/${EXAMPLE_FILE_ID}/content?expires=1796620728&signature=3b47b502498f4c1e404b8ff2b55f4fe90fba26d07b416c7c431b769822cc56ea`,
+      upload_method: 'PUT',
+      upload_headers: { 'Content-Type': 'image/webp' },
+      expires_at: EXAMPLE_TIME + 600,
+    },
+  });
 
 export const UploadContentQuery = z.object({
   expires: z.string().openapi({ param: { name: 'expires', in: 'query' } }),
   signature: z.string().openapi({ param: { name: 'signature', in: 'query' } }),
 });
 
-export const ProcessingAccepted = z.object({ file_id: z.string(), processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']) }).openapi('ProcessingAccepted');
+export const ProcessingAccepted = z.object({ file_id: z.string(), processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']) }).openapi('ProcessingAccepted', { example: { file_id: EXAMPLE_FILE_ID, processing_state: 'processing' } });
 
 export const FileSchema = z
   .object({
@@ -62,7 +72,21 @@ export const FileSchema = z
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })
-  .openapi('File');
+  .openapi('File', {
+    example: {
+      id: EXAMPLE_FILE_ID,
+      upload_type: 'profile_pic',
+      content_type: 'image/webp',
+      size_bytes: 48213,
+      processing_state: 'ready',
+      width: 600,
+      height: 400,
+      crop: { x: 100, y: 0, w: 400, h: 400 },
+      crop_source: 'user',
+      created_at: EXAMPLE_TIME,
+      updated_at: EXAMPLE_TIME + 1,
+    },
+  });
 
 export const AvatarLinkBody = z
   .object({
@@ -70,7 +94,7 @@ export const AvatarLinkBody = z
     set_as_avatar: z.boolean().optional().openapi({ description: 'default true: the photo becomes the avatar once ready' }),
     ...CropFields,
   })
-  .openapi('AvatarLinkRequest');
+  .openapi('AvatarLinkRequest', { example: { user_id: 'bob', set_as_avatar: true } });
 
 export const AvatarLinkCreated = z
   .object({
@@ -79,4 +103,11 @@ export const AvatarLinkCreated = z
     upload_method: z.literal('POST'),
     expires_at: z.number().int(),
   })
-  .openapi('AvatarLinkCreated');
+  .openapi('AvatarLinkCreated', {
+    example: {
+      file_id: 'f_ivCJqHdsakO4Uj9c',
+      upload_url: 'https://avatars.example.com/v1/uploads/f_ivCJqHdsakO4Uj9c/image?expires=1796620738&signature=87ab0e0c29e51dd1c282cd1a9c5e4cd4523caef0332718adf057346744833fe7',
+      upload_method: 'POST',
+      expires_at: EXAMPLE_TIME + 610,
+    },
+  });
