@@ -130,7 +130,7 @@ function avatarServerPlugin(state) {
             output.push(line);
             if (output.length > 200) output.shift(); // kept to explain a failed start
             if (process.env.AVATAR_TEST_VERBOSE) process.stderr.write(`[avatar-server] ${line}\n`);
-            const match = /listening on (\S+)/.exec(line);
+            const match = /listening on (http:\/\/[^\s"]+)/.exec(line);
             if (match) {
               clearTimeout(timer);
               resolve(match[1]);

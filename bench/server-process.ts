@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logText } from '../test/helpers/log-lines.ts';
 import { api, signJwt } from '../test/helpers/server.ts';
 import { sleep } from './stats.ts';
 
@@ -61,6 +62,7 @@ export async function startBenchServer(env: Record<string, string>, opts: { data
       AVATAR_ADMIN_KEY: randomBytes(24).toString('hex'),
       // Debug logging gives "job started/finished" lines, used to split end-to-end time.
       AVATAR_LOG_LEVEL: 'debug',
+      AVATAR_LOG_FORMAT: 'json',
       AVATAR_UPLOAD_RATE_LIMIT: '1000000',
       ...env,
     },
@@ -79,8 +81,9 @@ export async function startBenchServer(env: Record<string, string>, opts: { data
     const at = performance.now();
     const parts = (pending + chunk.toString('utf8')).split('\n');
     pending = parts.pop()!;
-    for (const text of parts) {
-      if (!text) continue;
+    for (const raw of parts) {
+      if (!raw) continue;
+      const text = logText(raw);
       lines.push({ at, text });
       if (process.env.AVATAR_BENCH_VERBOSE) process.stderr.write(`[server ${proc.pid}] ${text}\n`);
       onLine?.(text);

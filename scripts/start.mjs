@@ -28,7 +28,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 run(process.execPath, ['--import', 'tsx', 'server/cli.ts', '--dev', '--port', port, '--data-dir', process.env.AVATAR_DATA_DIR ?? 'data'], {
   onLine(line) {
-    if (!line.startsWith('listening on ')) return;
+    if (!line.includes('listening on ')) return;
     run(process.execPath, ['node_modules/vite/bin/vite.js', '--logLevel', 'warn'], {
       env: { VITE_AVATAR_SERVER: serverUrl },
     });

@@ -13,15 +13,18 @@ import { messageRoutes } from './emotes/message-routes.ts';
 import { emoteRoutes } from './emotes/routes.ts';
 import { ApiError, renderError } from './http/errors.ts';
 import type { App } from './http/routes.ts';
+import { metricsRoutes } from './ops/metrics-route.ts';
 import { openApiDocument, opsRoutes } from './ops/routes.ts';
 import { widgetRoutes } from './ops/widget-files.ts';
 import { fileRoutes } from './uploads/file-routes.ts';
 import { uploadLinkRoutes } from './uploads/link-routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
+import { recordRoute } from './telemetry/request-log.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
 
 export function createApp(deps: Deps): App {
   const app = new OpenAPIHono<AuthEnv>();
+  app.use(recordRoute());
   app.route('/v1/uploads', uploadRoutes(deps));
   app.route('/v1/files', fileRoutes(deps));
   app.route('/v1/users', userRoutes(deps));
@@ -38,9 +41,10 @@ export function createApp(deps: Deps): App {
   app.route('/widget', widgetRoutes(deps));
   if (deps.config.dev) app.route('/v1/dev', devTokenRoutes(deps));
   // /cdn/ is answered in front of Hono, by its own listener (cdn/listener.ts); ops documents it.
+  app.route('/', metricsRoutes(deps));
   app.route('/', opsRoutes(deps, () => openApiDocument(app)));
 
-  app.notFound((c) => renderError(new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log.error));
-  app.onError((err, c) => renderError(err, c, deps.log.error));
+  app.notFound((c) => renderError(new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log));
+  app.onError((err, c) => renderError(err, c, deps.log));
   return app;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// avatar-server: parses flags and env, starts the server, prints `listening on http://HOST:PORT`, stops on SIGTERM/SIGINT.
+// avatar-server: parses flags and env, starts the server, logs `listening on http://HOST:PORT`, stops on SIGTERM/SIGINT.
+// What goes wrong before the server's log exists (a configuration mistake) is one plain line on stderr.
 import { checkConfigTargets, ConfigError, HELP, loadConfig, parseArgs } from './config.ts';
 
 async function main() {
@@ -14,16 +15,17 @@ async function main() {
   // Loaded only now, so a configuration mistake is reported without first loading sharp and the database.
   const { startServer } = await import('./server.ts');
   const server = await startServer(config);
-  console.log(`listening on ${server.url}`);
-  if (config.dev) console.log(`dev mode: data in ${config.dataDir}; POST ${server.url}/v1/dev/token {"user_id"} for a token`);
+  const { log } = server.deps;
+  log.info({ url: server.url }, `listening on ${server.url}`);
+  if (config.dev) log.info(`dev mode: data in ${config.dataDir}; POST ${server.url}/v1/dev/token {"user_id"} for a token`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    log.info(`${signal}: shutting down`);
     server.close().then(() => process.exit(0), (err: unknown) => {
-      console.error(`avatar-server: shutdown failed: ${String(err)}`);
+      log.error({ err }, 'shutdown failed');
       process.exit(1);
     });
   };

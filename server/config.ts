@@ -72,6 +72,10 @@ export interface Config {
    */
   jobLeaseSeconds: number;
   logLevel: 'info' | 'debug';
+  /** AVATAR_LOG_FORMAT: one JSON object per line (the default), or readable lines for a terminal (the default in dev mode). */
+  logFormat: 'json' | 'pretty';
+  /** AVATAR_METRICS_TOKEN: a Bearer token for GET /metrics besides the admin key (null: the admin key only). */
+  metricsToken: string | null;
   /** AVATAR_WEBHOOK_URL: an endpoint from configuration (null: none), signed with webhookSecret (whsec_…). */
   webhookUrl: string | null;
   webhookSecret: string | null;
@@ -326,6 +330,10 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
 
   const logLevel = read(env, 'AVATAR_LOG_LEVEL') ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new ConfigError('AVATAR_LOG_LEVEL', 'must be info or debug');
+  const logFormat = read(env, 'AVATAR_LOG_FORMAT') ?? (dev ? 'pretty' : 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError('AVATAR_LOG_FORMAT', `must be json or pretty, got "${logFormat}"`);
+  const metricsToken = read(env, 'AVATAR_METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('AVATAR_METRICS_TOKEN', 'must be at least 16 characters');
 
   const defaultCrop = read(env, 'AVATAR_DEFAULT_CROP') ?? 'smart';
   if (defaultCrop !== 'smart' && defaultCrop !== 'center') throw new ConfigError('AVATAR_DEFAULT_CROP', `must be smart or center, got "${defaultCrop}"`);
@@ -363,6 +371,8 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     databasePoolSize: integer('AVATAR_DATABASE_POOL_SIZE', read(env, 'AVATAR_DATABASE_POOL_SIZE'), 10, 2, 1000),
     jobLeaseSeconds: integer('AVATAR_JOB_LEASE_SECONDS', read(env, 'AVATAR_JOB_LEASE_SECONDS'), 60, 1, 3600),
     logLevel,
+    logFormat,
+    metricsToken,
     ...webhooks,
   };
 }

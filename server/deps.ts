@@ -7,16 +7,12 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { FaceDetectionPool } from './images/face-detection-pool.ts';
 import type { Storage } from './storage/index.ts';
+import type { Logger } from './telemetry/log.ts';
+import type { Metrics } from './telemetry/metrics.ts';
 import type { FileSettledSignal } from './uploads/file-settled.ts';
 import type { UploadReservations } from './uploads/reservations.ts';
 import type { WebhookDispatcher } from './webhooks/dispatcher.ts';
 import type { JobQueue } from './work/job-queue.ts';
-
-export interface Logger {
-  info(line: string): void;
-  debug(line: string): void;
-  error(line: string): void;
-}
 
 export interface Deps {
   config: Config;
@@ -42,19 +38,14 @@ export interface Deps {
   changeLimiter: RateLimiter;
   /** Originals being written by a PUT: one writer per upload (across processes on PostgreSQL). */
   uploadReservations: UploadReservations;
+  /** The server's log (telemetry/log.ts): JSON lines, or pretty ones in a terminal. */
   log: Logger;
+  /** What GET /metrics shows (telemetry/metrics.ts). */
+  metrics: Metrics;
   /** Unix seconds. */
   clock: () => number;
   /** Base URL for URLs handed out (AVATAR_PUBLIC_URL, else the address the server listens on). */
   baseUrl: () => string;
-}
-
-export function createLogger(level: 'info' | 'debug'): Logger {
-  return {
-    info: (line) => console.log(line),
-    debug: level === 'debug' ? (line) => console.log(line) : () => {},
-    error: (line) => console.error(line),
-  };
 }
 
 export const unixNow = () => Math.floor(Date.now() / 1000);

@@ -13,12 +13,17 @@ import { createCdnListener } from './cdn/listener.ts';
 import { ConfigError, type Config } from './config.ts';
 import { isPostgres } from './db/dialect.ts';
 import { openDatabase, openListenConnection } from './db/index.ts';
-import { createLogger, unixNow, type Deps } from './deps.ts';
+import { unixNow, type Deps } from './deps.ts';
 import { answerClientErrorsAsJson } from './http/client-errors.ts';
 import { createFaceDetectionPool } from './images/face-detection-pool.ts';
 import { startGarbageSweeper } from './renditions/cleanup.ts';
 import { createRenderJobHandler } from './renditions/render-job.ts';
 import { createStorage } from './storage/create.ts';
+import { instrumentStorage } from './storage/instrumented.ts';
+import { createLogger, type LogDestination } from './telemetry/log.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+import { watchQueues } from './telemetry/queue-gauges.ts';
+import { logRequests } from './telemetry/request-log.ts';
 import { createLocalFileSettled, createSharedFileSettled } from './uploads/file-settled.ts';
 import { createLocalReservations, createSharedReservations } from './uploads/reservations.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
@@ -43,13 +48,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface ServerOptions {
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: LogDestination;
+}
+
+/** Every secret of the configuration: the log never prints them, wherever they would appear. */
+const secretsOf = (config: Config) => [
+  config.jwtSecret,
+  config.adminKey,
+  config.metricsToken,
+  config.webhookSecret,
+  config.storage.kind === 's3' ? config.storage.credentials?.secretAccessKey : null,
+];
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   // Every upload is a different image, so libvips' operation cache would only hold memory.
   sharp.cache(false);
-  const log = createLogger(config.logLevel);
-  const db = await openDatabase({ ...config, log });
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: secretsOf(config),
+    destination: options.logDestination,
+    colour: config.logFormat === 'pretty' && process.stdout.isTTY === true && !process.env.NO_COLOR,
+  });
+  const metrics = createMetrics({ storage: config.storage.kind, database: config.databaseUrl ? 'postgres' : 'sqlite' });
+  const db = await openDatabase({ ...config, log, onQuery: metrics.databaseCall });
   const shared = isPostgres(db); // several processes may share a PostgreSQL database
   const clock = unixNow;
+  watchQueues(metrics, db, clock);
   await syncConfigEndpoint(db, config, clock());
   let listeningUrl = '';
   const { databaseUrl } = config;
@@ -64,14 +91,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const deps: Deps = {
     config,
     db,
-    storage: createStorage(config, clock, log),
+    storage: instrumentStorage(createStorage(config, clock, log), metrics.storageCall),
     // An attempt reads the original, processes it (within the processing timeout: a timeout there fails the image at
     // once) and stores the variants; as long again is left for the storage round trips.
-    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log }),
-    faceDetection: createFaceDetectionPool({ size: config.jobConcurrency, log: log.error }),
+    jobs: createJobQueue({ db, concurrency: config.jobConcurrency, leaseSeconds: config.jobLeaseSeconds, attemptSeconds: 2 * config.processingTimeoutSeconds, clock, log, onAttemptFailed: metrics.jobAttemptFailed }),
+    faceDetection: createFaceDetectionPool({ size: config.jobConcurrency, log: (line) => log.error(line) }),
     fileSettled,
     variantAccess: createVariantAccess(db),
-    webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log }),
+    webhooks: createWebhookDispatcher({ db, retrySchedule: config.webhookRetrySchedule, policy: { allowPrivate: config.webhookAllowPrivate }, log, onAttempt: metrics.deliveryAttempt }),
     tokens: createTokens(config.tokens, clock),
     signer: createUploadSigner(config.jwtSecret),
     readSigner: createReadSigner(config.jwtSecret),
@@ -79,12 +106,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     changeLimiter: shared ? createSharedRateLimiter(db, 'changes', config.changeRateLimitPerMinute, 60) : createRateLimiter('changes', config.changeRateLimitPerMinute, 60),
     uploadReservations: shared ? createSharedReservations({ db, leaseSeconds: config.jobLeaseSeconds, clock, log }) : createLocalReservations(),
     log,
+    metrics,
     clock,
     baseUrl: () => config.publicUrl ?? listeningUrl,
   };
   const app = createApp(deps);
   // /cdn/ bytes are answered by a plain listener in front of Hono's (cdn/listener.ts); everything else goes to Hono.
-  const server = createServer(createCdnListener(deps, getRequestListener(app.fetch, { hostname: config.host })));
+  const server = createServer(logRequests(log, createCdnListener(deps, getRequestListener(app.fetch, { hostname: config.host })), metrics.request));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
     server.listen(config.port, config.host, () => resolve());

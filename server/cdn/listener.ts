@@ -16,12 +16,15 @@ import type { App } from '../http/routes.ts';
 import { errors } from '../http/schemas.ts';
 import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
 import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
+import { recordListenerRoute } from '../telemetry/request-log.ts';
 import type { VariantAccess } from './access.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 const PREFIX = '/cdn/';
+/** The route of every /cdn/ request in logs and metrics (never the key: it names a user's rendition). */
+const CDN_ROUTE = '/cdn/{key}';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Objects up to this size are kept in memory (avatars' small sizes, emotes), up to the total below. */
 const SMALL_OBJECT_BYTES = 64 * 1024;
@@ -142,7 +145,7 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
   /** As app.onError does for an unknown error: logged with its stack, answered as 500 INTERNAL. */
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
     const path = (req.url ?? '').split('?')[0];
-    deps.log.error(`error: ${req.method} ${path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    deps.log.error({ err }, `error: ${req.method} ${path}`);
     if (res.headersSent) res.destroy();
     else sendError(req, res, INTERNAL);
   }
@@ -181,7 +184,7 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     }
     pipeline(object.body, res, (err) => {
       // A client that goes away mid-body is not an error of ours; a storage read failing is.
-      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error(`error: GET ${PREFIX}${key}: ${err.stack ?? err.message}`);
+      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error({ err }, `error: GET ${PREFIX}${key}`);
     });
   }
 
@@ -244,8 +247,9 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     const url = req.url ?? '';
     if (!url.startsWith(PREFIX)) return next(req, res);
     const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return next(req, res);
+    recordListenerRoute(CDN_ROUTE);
     if (method === 'OPTIONS') return send(res, 204, PREFLIGHT);
-    if (method !== 'GET' && method !== 'HEAD') return next(req, res);
     const queryAt = url.indexOf('?');
     const key = queryAt === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, queryAt);
     const query = queryAt === -1 ? '' : url.slice(queryAt + 1);

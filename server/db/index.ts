@@ -1,7 +1,7 @@
 // Opens the metadata database and brings its schema up to date: a SQLite file in the data dir, or PostgreSQL
 // when DATABASE_URL is set (several server processes may share it; see db/dialect.ts for what differs).
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -19,12 +19,24 @@ export interface DatabaseSettings {
   /** Connections in the PostgreSQL pool. */
   databasePoolSize?: number;
   log?: { error(line: string): void };
+  /** Told of every query: its kind (select, insert, update, delete, raw, other), seconds, and whether it failed. */
+  onQuery?: QueryObserver;
+}
+
+export type QueryObserver = (operation: string, seconds: number, failed: boolean) => void;
+
+const QUERY_KINDS: Record<string, string> = { SelectQueryNode: 'select', InsertQueryNode: 'insert', UpdateQueryNode: 'update', DeleteQueryNode: 'delete', RawNode: 'raw' };
+
+/** Kysely's query log as metrics: every query of either dialect passes through it. */
+function queryLog(observe: QueryObserver | undefined): KyselyConfig['log'] {
+  if (!observe) return undefined;
+  return (event) => observe(QUERY_KINDS[event.query.query.kind] ?? 'other', event.queryDurationMillis / 1000, event.level === 'error');
 }
 
 /** `target`: the settings, or just a data dir (SQLite). */
 export async function openDatabase(target: DatabaseSettings | string): Promise<Db> {
   const settings = typeof target === 'string' ? { dataDir: target } : target;
-  const db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, settings) : openSqlite(settings.dataDir);
+  const db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, settings) : openSqlite(settings.dataDir, settings.onQuery);
   try {
     await migrate(db);
   } catch (err) {
@@ -34,7 +46,7 @@ export async function openDatabase(target: DatabaseSettings | string): Promise<D
   return db;
 }
 
-function openSqlite(dataDir: string): Db {
+function openSqlite(dataDir: string, onQuery?: QueryObserver): Db {
   let sqlite: SqliteDatabase.Database;
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -47,7 +59,7 @@ function openSqlite(dataDir: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: queryLog(onQuery) });
 }
 
 /**
@@ -93,7 +105,7 @@ async function openPostgres(url: string, settings: DatabaseSettings): Promise<Db
     const reason = err instanceof Error ? err.message || (err as NodeJS.ErrnoException).code || err.name : String(err);
     throw new ConfigError('DATABASE_URL', `cannot connect to ${redacted(url)}: ${reason}`);
   }
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(settings.onQuery) });
 }
 
 /**

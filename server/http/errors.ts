@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ERRORS, type ApiErrorCode } from '../../media/errors.ts';
 import { StorageError } from '../storage/index.ts';
+import type { Logger } from '../telemetry/log.ts';
 
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -35,7 +36,7 @@ export function invalidRequest(error: z.ZodError): ApiError {
 const codeOfStatus = (status: number): ApiErrorCode => (status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_REQUEST');
 
 /** Renders any thrown value as the documented error shape; unknown errors are logged and hidden. */
-export function renderError(err: unknown, c: Context, log: (line: string) => void): Response {
+export function renderError(err: unknown, c: Context, log: Pick<Logger, 'error'>): Response {
   if (err instanceof ApiError) {
     for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
     return c.json(errorBody(err.code, err.message), err.status);
@@ -45,7 +46,7 @@ export function renderError(err: unknown, c: Context, log: (line: string) => voi
     const status = err.status as ContentfulStatusCode;
     return c.json(errorBody(codeOfStatus(status), err.message || 'Bad request'), status);
   }
-  log(`error: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log.error({ err }, `error: ${c.req.method} ${c.req.path}`);
   // Object storage that stayed unreachable through its retries: nothing was changed, the caller may try again.
   if (err instanceof StorageError) return renderError(new ApiError('STORAGE_UNAVAILABLE'), c, log);
   return renderError(new ApiError('INTERNAL'), c, log);

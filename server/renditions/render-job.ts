@@ -150,12 +150,21 @@ function givenUpWith(error: unknown): { code: ProcessingErrorCode; message: stri
   return { code: 'IMAGE_INVALID', message: 'The image could not be processed' };
 }
 
+/** The job's outcome line (and metrics sample): `started` is null when it was given up without a run to time. */
+function finished(deps: Deps, job: JobRow, fileId: string, started: number | null, outcome: 'ready' | 'failed', code?: string) {
+  const seconds = started === null ? null : (performance.now() - started) / 1000;
+  deps.metrics.jobFinished(outcome, seconds);
+  const fields = { job_id: job.id, file_id: fileId, attempt: job.attempts, outcome, ...(code ? { error_code: code } : {}), ...(seconds === null ? {} : { duration_ms: Math.round(seconds * 1000) }) };
+  deps.log.info(fields, `job finished ${job.id} ${fileId} ${outcome}${code ? ` ${code}` : ''}`);
+}
+
 export function createRenderJobHandler(deps: Deps): JobHandler {
   return {
     async run(job: JobRow, signal: AbortSignal) {
       const loaded = await load(deps, job.rendition_id);
       if (!loaded) return;
       const { rendition, file } = loaded;
+      const started = performance.now();
       deps.log.debug(`job started ${job.id} ${file.id}`);
       // A run cut off before (a crash, a lost lease) may have left objects under this rendition's prefixes. Clearing
       // them is tidiness, not a condition: a storage that refuses it (no s3:ListBucket) must not stop the re-run.
@@ -163,16 +172,16 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
       // the rendition's prefix when it is replaced or fails.
       if (job.attempts > 1) {
         await deleteRenditionObjects(deps, rendition.id).catch((error: unknown) =>
-          deps.log.error(`job ${job.id}: clearing rendition ${rendition.id} before its re-run failed, going on: ${error instanceof Error ? error.message : String(error)}`),
+          deps.log.error({ err: error, job_id: job.id }, `job ${job.id}: clearing rendition ${rendition.id} before its re-run failed, going on`),
         );
       }
       try {
         await render(deps, rendition, file, signal);
-        deps.log.debug(`job finished ${job.id} ${file.id} ready`);
+        finished(deps, job, file.id, started, 'ready');
       } catch (error) {
         if (!(error instanceof ImageError)) throw error;
         await fail(deps, rendition, error.code, error.message);
-        deps.log.debug(`job finished ${job.id} ${file.id} failed ${error.code}`);
+        finished(deps, job, file.id, started, 'failed', error.code);
       }
     },
     async giveUp(job: JobRow, error: unknown) {
@@ -180,7 +189,7 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
       if (!loaded) return;
       const { code, message } = givenUpWith(error);
       await fail(deps, loaded.rendition, code, message);
-      deps.log.debug(`job finished ${job.id} ${loaded.file.id} failed ${code}`);
+      finished(deps, job, loaded.file.id, null, 'failed', code);
     },
   };
 }

@@ -7,6 +7,7 @@
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
+import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
 import { recordEndpointOutcome } from './health.ts';
@@ -54,12 +55,17 @@ interface DispatcherOptions {
   /** Seconds to wait before each retry; its length is the number of retries. */
   retrySchedule: number[];
   policy: TargetPolicy;
-  log: { debug(line: string): void; info(line: string): void; error(line: string): void };
+  log: Logger;
+  /** Told of every attempt's outcome (`retrying`: another attempt is scheduled): metrics count them. */
+  onAttempt?: (endpointId: string, outcome: DeliveryOutcome, seconds: number) => void;
   concurrency?: number;
   timeoutMs?: number;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** How an attempt ended: delivered, failed with a retry scheduled, or failed for good. */
+export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed';
 
 /** When the retry after attempt `attempt` is due (Unix seconds), or null when there is none left. */
 export function nextAttemptAt(schedule: number[], attempt: number, nowMs: number, random = Math.random): number | null {
@@ -81,7 +87,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   let purging: Promise<unknown> = Promise.resolve();
 
   function purge() {
-    purging = purgeOutbox(db, nowSeconds() - RETENTION_SECONDS).catch((e: unknown) => log.error(`webhook purge: ${e instanceof Error ? e.message : String(e)}`));
+    purging = purgeOutbox(db, nowSeconds() - RETENTION_SECONDS).catch((e: unknown) => log.error({ err: e }, 'webhook purge failed'));
   }
 
   async function record(delivery: WebhookDeliveryRow, startedAt: number, result: SendResult) {
@@ -117,12 +123,22 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       .where('lease_until', '=', delivery.lease_until)
       .execute();
     const outcome = result.ok ? String(result.status) : result.error;
-    const line = `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`;
-    if (state === 'failed') log.info(line);
-    else log.debug(line);
+    const deliveryOutcome: DeliveryOutcome = state === 'pending' ? 'retrying' : state === 'succeeded' ? 'succeeded' : 'failed';
+    opts.onAttempt?.(delivery.endpoint_id, deliveryOutcome, result.durationMs / 1000);
+    const fields = {
+      delivery_id: delivery.id,
+      event_id: delivery.event_id,
+      endpoint_id: delivery.endpoint_id,
+      attempt,
+      outcome: deliveryOutcome,
+      status: result.status,
+      duration_ms: result.durationMs,
+      ...(result.error === null ? {} : { error: result.error }),
+    };
+    log.info(fields, `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`);
     const backoff = await recordEndpointOutcome(db, delivery.endpoint_id, result.ok, now);
     if (backoff) {
-      log.info(`webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
+      log.info({ endpoint_id: delivery.endpoint_id }, `webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
     }
   }
 
@@ -171,7 +187,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     // A claim's key and its endpoint's place stay reserved (since the claim) until the attempt is recorded.
     run: (claimed) =>
       deliver(claimed)
-        .catch((err: unknown) => log.error(`webhook ${claimed.delivery.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`))
+        .catch((err: unknown) => log.error({ err, delivery_id: claimed.delivery.id }, `webhook ${claimed.delivery.id} failed`))
         .finally(() => release(claimed)),
     // One process owns a SQLite file, so whatever is marked sending was cut off by a crash: send it again now.
     // On PostgreSQL it may be another live process's: a dead sender's deliveries are claimed when their lease runs out.
@@ -187,7 +203,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       await db.updateTable('webhook_deliveries').set({ state: 'pending', lease_until: null }).where('id', 'in', unsent.map((c) => c.delivery.id)).where('state', '=', 'sending').execute();
     },
     idle: scheduleWake,
-    onError: (error) => log.error(`webhook dispatcher: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error) => log.error({ err: error }, 'webhook dispatcher failed'),
     retryAfterMs: 1000,
   });
 

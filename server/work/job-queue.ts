@@ -10,6 +10,7 @@ import { sql, type Transaction } from 'kysely';
 import { isPostgres } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { Database, JobRow } from '../db/schema.ts';
+import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from './leased-loop.ts';
 
 /** A job that fails this many times for reasons other than the image itself is given up. */
@@ -61,12 +62,12 @@ interface QueueOptions {
   /** Seconds one attempt may take, from claim to outcome (AVATAR_PROCESSING_TIMEOUT_SECONDS). */
   attemptSeconds: number;
   clock: () => number;
-  log: { debug(line: string): void; error(line: string): void };
+  log: Logger;
+  /** Told of every attempt that threw (it is retried or given up): metrics count them. */
+  onAttemptFailed?: () => void;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
-
-export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, clock, log }: QueueOptions): JobQueue {
+export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, clock, log, onAttemptFailed }: QueueOptions): JobQueue {
   // Processes share a PostgreSQL database; a SQLite file has one.
   const shared = isPostgres(db);
   let handler: JobHandler | null = null;
@@ -155,7 +156,7 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
     // Claimed more often than it may be tried: every earlier claimer died while running it, and it may be
     // what kills them. Give it up instead of crash-looping.
     if (job.attempts > MAX_ATTEMPTS) {
-      await current.giveUp(job, new Error('the process stopped during every attempt')).catch((e: unknown) => log.error(`job ${job.id} give-up failed: ${describe(e)}`));
+      await current.giveUp(job, new Error('the process stopped during every attempt')).catch((e: unknown) => log.error({ err: e, job_id: job.id }, `job ${job.id} give-up failed`));
       await finish(job, 'failed');
       return;
     }
@@ -163,9 +164,10 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
       await attempt(current, job);
       await finish(job, 'done');
     } catch (error) {
-      log.error(`job ${job.id} attempt ${job.attempts} failed: ${describe(error)}`);
+      log.error({ err: error, job_id: job.id, attempt: job.attempts }, `job ${job.id} attempt ${job.attempts} failed`);
+      onAttemptFailed?.();
       if (job.attempts >= MAX_ATTEMPTS) {
-        await current.giveUp(job, error).catch((e: unknown) => log.error(`job ${job.id} give-up failed: ${describe(e)}`));
+        await current.giveUp(job, error).catch((e: unknown) => log.error({ err: e, job_id: job.id }, `job ${job.id} give-up failed`));
         await finish(job, 'failed');
       } else {
         await finish(job, 'queued');
@@ -185,7 +187,7 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
       try {
         await runOne(job);
       } catch (error) {
-        log.error(`job ${job.id}: ${describe(error)}`);
+        log.error({ err: error, job_id: job.id }, `job ${job.id} failed`);
       } finally {
         leased.delete(job.id);
       }
@@ -197,7 +199,7 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
       : async () => {
           await db.updateTable('jobs').set({ state: 'queued', lease_until: null, updated_at: clock() }).where('state', '=', 'running').execute();
         },
-    onError: (error) => log.error(`job queue: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error) => log.error({ err: error }, 'job queue failed'),
   });
 
   return {
@@ -211,7 +213,7 @@ export function createJobQueue({ db, concurrency, leaseSeconds, attemptSeconds, 
     async start(jobHandler) {
       handler = jobHandler;
       renewTimer = setInterval(() => {
-        renewLeases().catch((error: unknown) => log.error(`job queue: renewing leases: ${describe(error)}`));
+        renewLeases().catch((error: unknown) => log.error({ err: error }, 'job queue: renewing leases failed'));
       }, Math.max(250, (leaseSeconds * 1000) / 3));
       renewTimer.unref();
       if (shared) {

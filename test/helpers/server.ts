@@ -9,6 +9,7 @@ import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logText, parseLogLine, type LogRecord } from './log-lines.ts';
 import { testPostgres } from './postgres.ts';
 import { createBucket, listBucket, readBucketObject, writeBucketObject, serverStorageEnv, sharedS3 } from './s3-server.ts';
 
@@ -50,6 +51,20 @@ async function storageEnvFor(dataDir: string): Promise<Record<string, string>> {
   }
   const bucket = await created;
   return serverStorageEnv(s3, bucket);
+}
+
+/** The env that puts a server on `dataDir` on this run's database and storage (none: SQLite and the folder). */
+export async function backendEnvFor(dataDir: string): Promise<Record<string, string>> {
+  const databaseUrl = await databaseFor(dataDir);
+  return { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(await storageEnvFor(dataDir)) };
+}
+
+/** Drops what backendEnvFor made for `dataDir` (its PostgreSQL database; a bucket goes with the S3 server). */
+export async function releaseBackend(dataDir: string): Promise<void> {
+  const database = databases.get(dataDir);
+  if (!database) return;
+  databases.delete(dataDir);
+  await (await testPostgres()).dropDatabase(database);
 }
 
 /** The objects a test server stored, seen from outside it, whichever storage it runs on. */
@@ -122,8 +137,10 @@ export interface RunningServer {
   /** The objects it stored: in the data dir's folder, or in its bucket. */
   objects: StoredObjects;
   proc: ChildProcess;
-  /** Every line the process has printed so far (stdout and stderr). */
+  /** Every line the process has printed so far (stdout and stderr), as text (log-lines.ts logText). */
   lines: string[];
+  /** Every log record it has printed so far, parsed. */
+  records: LogRecord[];
   /** Resolves with the first line (already printed or future) matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM, wait for exit; removes the data dir unless `keepData`. */
@@ -159,6 +176,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       AVATAR_JWT_SECRET: jwtSecret,
       AVATAR_ADMIN_KEY: adminKey,
       AVATAR_LOG_LEVEL: 'debug',
+      AVATAR_LOG_FORMAT: 'json',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...storageEnv,
       ...opts.env,
@@ -166,12 +184,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const records: LogRecord[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line) continue;
+    for (const raw of chunk.toString('utf8').split('\n')) {
+      if (!raw) continue;
+      const record = parseLogLine(raw);
+      if (record) records.push(record);
+      const line = logText(raw);
       lines.push(line);
-      if (process.env.AVATAR_TEST_VERBOSE) process.stderr.write(`[server] ${line}\n`);
+      if (process.env.AVATAR_TEST_VERBOSE) process.stderr.write(`[server] ${raw}\n`);
       for (let i = waiters.length - 1; i >= 0; i--) {
         const waiter = waiters[i]!;
         if (waiter.pattern.test(line)) {
@@ -211,17 +233,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     objects: storedObjects(url, dataDir, { ...storageEnv, ...opts.env }),
     proc,
     lines,
+    records,
     waitForLine,
     async stop({ keepData = false } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
       if (!keepData && !opts.dataDir) {
         await rm(dataDir, { recursive: true, force: true });
-        const database = databases.get(dataDir);
-        if (database) {
-          databases.delete(dataDir);
-          await (await testPostgres()).dropDatabase(database);
-        }
+        await releaseBackend(dataDir);
       }
     },
     async kill() {
@@ -295,7 +314,7 @@ export function signJwt(secret: string, payload: Record<string, unknown>): strin
 }
 
 /** A valid user token for `userId`, signed with the server's secret. */
-export function userToken(server: RunningServer, userId: string, ttlSeconds = 3600): string {
+export function userToken(server: Pick<RunningServer, 'jwtSecret'>, userId: string, ttlSeconds = 3600): string {
   return signJwt(server.jwtSecret, { sub: userId, exp: Math.floor(Date.now() / 1000) + ttlSeconds });
 }
 
@@ -307,7 +326,7 @@ export interface UploadOptions {
 }
 
 /** Creates an upload and PUTs the bytes, without completing it (the complete is what queues its job). Returns the file id. */
-export async function sendImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
+export async function sendImage(server: { url: string }, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
   const contentType = opts.contentType ?? 'image/jpeg';
   const created = await api(server, 'POST', '/v1/uploads', {
     token,
@@ -327,13 +346,13 @@ export async function sendImage(server: RunningServer, token: string, bytes: Uin
 }
 
 /** Completes an upload whose bytes were sent (202), starting its processing. */
-export async function completeUpload(server: RunningServer, token: string, fileId: string): Promise<void> {
+export async function completeUpload(server: { url: string }, token: string, fileId: string): Promise<void> {
   const done = await api(server, 'POST', `/v1/uploads/${fileId}/complete`, { token });
   if (done.status !== 202) throw new Error(`complete: ${done.status} ${done.text}`);
 }
 
 /** Creates an upload, PUTs the bytes and completes it. Returns the file id (processing may still be running). */
-export async function uploadImage(server: RunningServer, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
+export async function uploadImage(server: { url: string }, token: string, bytes: Uint8Array, opts: UploadOptions = {}): Promise<string> {
   const fileId = await sendImage(server, token, bytes, opts);
   await completeUpload(server, token, fileId);
   return fileId;
@@ -351,7 +370,7 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined | false>, 
 }
 
 /** Waits until the file's processing has ended and returns GET /v1/files/{id}. */
-export async function waitForFile(server: RunningServer, token: string, fileId: string, timeoutMs = 30_000): Promise<any> {
+export async function waitForFile(server: { url: string }, token: string, fileId: string, timeoutMs = 30_000): Promise<any> {
   return waitUntil(async () => {
     const res = await api(server, 'GET', `/v1/files/${fileId}`, { token });
     return res.json && ['ready', 'failed'].includes(res.json.processing_state) ? res.json : undefined;

@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logText, parseLogLine, type LogRecord } from '../helpers/log-lines.ts';
 import { api, runCli, signJwt, startServer, type RunningServer } from '../helpers/server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -216,7 +217,7 @@ async function startBuilt(args: string[], env: Record<string, string>) {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line) continue;
         lines.push(line);
-        if (line.startsWith('listening on ')) {
+        if (logText(line).startsWith('listening on ')) {
           clearTimeout(timer);
           resolve(line);
         }
@@ -235,6 +236,7 @@ async function startBuilt(args: string[], env: Record<string, string>) {
 describe('the built CLI (dist/server/cli.js), outside dev mode', () => {
   let built: Awaited<ReturnType<typeof startBuilt>> | undefined;
   let listeningLine = '';
+  let listeningRecord: LogRecord | null = null;
   let url = '';
 
   before(async () => {
@@ -248,7 +250,8 @@ describe('the built CLI (dist/server/cli.js), outside dev mode', () => {
       AVATAR_JWT_SECRET: goodSecret,
       AVATAR_ADMIN_KEY: goodAdminKey,
     });
-    listeningLine = await built.listening;
+    listeningRecord = parseLogLine(await built.listening);
+    listeningLine = listeningRecord?.msg ?? '';
     url = listeningLine.slice('listening on '.length).trim();
   });
   after(async () => {
@@ -256,9 +259,11 @@ describe('the built CLI (dist/server/cli.js), outside dev mode', () => {
     await built?.exited;
   });
 
-  test('prints `listening on http://127.0.0.1:PORT` with the port it got', async () => {
+  test('logs `listening on http://127.0.0.1:PORT` with the port it got, as a JSON line outside dev mode', async () => {
     const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(listeningLine);
     assert.ok(match, listeningLine);
+    assert.equal(listeningRecord?.level, 'info');
+    assert.equal(listeningRecord?.url, url);
     const port = Number(match[1]);
     assert.ok(port > 0 && port < 65536);
     const health = await api(url, 'GET', '/healthz');

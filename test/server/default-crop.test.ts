@@ -239,7 +239,8 @@ describe('face detection threads', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'avatar-test-'));
     const jwtSecret = randomBytes(32).toString('hex');
     const config = loadConfig({ port: '0', 'data-dir': dataDir }, { AVATAR_JWT_SECRET: jwtSecret, AVATAR_ADMIN_KEY: randomBytes(24).toString('hex'), AVATAR_LOG_LEVEL: 'info' });
-    const server = await startInProcess(config);
+    // Its log is not what this test reads.
+    const server = await startInProcess(config, { logDestination: { write: () => {} } });
     const { faceDetection } = server.deps;
     try {
       assert.equal(faceDetection.threads(), 0);
