@@ -2,9 +2,10 @@
 // and, when AVATAR_JWT_JWKS_URL is set, the asymmetric tokens a host's identity provider issues, checked
 // against its published keys (fetched, cached and refreshed on rotation by jose).
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, SignJWT, type FetchImplementation, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { USER_ID } from '../../media/users.ts';
 import { ApiError } from '../http/errors.ts';
 
-export const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+export { USER_ID };
 
 /** Asymmetric algorithms an identity provider's keys may use; never "none", never HS* with a public key. */
 const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

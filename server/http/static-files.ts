@@ -4,9 +4,8 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { Context } from 'hono';
+import { pickEncoding, type Encoding } from './content-encoding.ts';
 import { matchesEtag } from './etag.ts';
-
-type Encoding = 'br' | 'gzip' | 'identity';
 
 export interface StaticFile {
   /** sha256 of the bytes, hex, 32 digits. */
@@ -28,13 +27,6 @@ export async function prepareStaticFile(body: Buffer, brotliQuality = constants.
 
 /** The 32-hex-digit sha256 of `body` (what a StaticFile's ETag and a hashed name are made of). */
 export const hashOf = (body: Buffer | string) => createHash('sha256').update(body).digest('hex').slice(0, 32);
-
-function pickEncoding(acceptEncoding: string | undefined): Encoding {
-  const accepted = (acceptEncoding ?? '').toLowerCase();
-  if (/\bbr\b/.test(accepted)) return 'br';
-  if (/\bgzip\b/.test(accepted)) return 'gzip';
-  return 'identity';
-}
 
 /** Answers with `file` (or 304 to a matching If-None-Match). */
 export function sendStaticFile(c: Context, file: StaticFile, cacheControl: string, contentType: string): Response {
