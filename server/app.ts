@@ -6,7 +6,7 @@ import type { AuthEnv } from './access/auth.ts';
 import { devTokenRoutes, tokenRoutes } from './access/token-routes.ts';
 import { adminAvatarRoutes } from './avatars/admin-routes.ts';
 import { cartoonAvatarRoutes, cartoonRoutes } from './avatars/cartoon-routes.ts';
-import { userRoutes } from './avatars/routes.ts';
+import { avatarListRoutes, userRoutes } from './avatars/routes.ts';
 import type { Deps } from './deps.ts';
 import { editorPageRoutes, editorSessionRoutes } from './editor/routes.ts';
 import { messageRoutes } from './emotes/message-routes.ts';
@@ -29,6 +29,7 @@ export function createApp(deps: Deps): App {
   app.route('/v1/files', fileRoutes(deps));
   app.route('/v1/users', userRoutes(deps));
   app.route('/v1/users', cartoonAvatarRoutes(deps));
+  app.route('/v1/avatars', avatarListRoutes(deps));
   app.route('/v1/avatar-config', cartoonRoutes(deps));
   app.route('/v1/emotes', emoteRoutes(deps));
   app.route('/v1/messages', messageRoutes(deps));

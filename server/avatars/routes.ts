@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
+import { cacheableJson } from '../http/content-encoding.ts';
 import { ApiError } from '../http/errors.ts';
 import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
 import { UserIdParam, errors, json } from '../http/schemas.ts';
@@ -9,9 +10,13 @@ import { negotiatedUrl } from '../renditions/images.ts';
 import { directUploadBody, receiveDirectUpload } from '../uploads/direct-upload.ts';
 import { ProcessingAccepted } from '../uploads/schemas.ts';
 import { identiconSvg, initialsSvg } from './default-images.ts';
-import { AvatarImageQuery, AvatarQuery, AvatarSchema, PatchUserBody, RecropAccepted, RecropBody, SetAvatarBody, UserSchema } from './schemas.ts';
-import { describeUser, findAvatarVariant, getAvatar, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
+import { AvatarImageQuery, AvatarQuery, AvatarSchema, AvatarsQuery, AvatarsSchema, userIdsOf, PatchUserBody, RecropAccepted, RecropBody, SetAvatarBody, UserSchema } from './schemas.ts';
+import { describeUser, findAvatarVariant, getAvatar, getAvatars, recropAvatar, removeAvatar, requestedSize, setAvatarFromFile } from './service.ts';
 
+/**
+ * Public answers that name the current avatar (the /avatar/image redirect, GET /v1/avatars): a minute at most in any
+ * cache. Pages that heard avatar-changed show the new one at once; other viewers may see the old one that long.
+ */
 const SHORT_CACHE = 'public, max-age=60';
 
 /** Mounted at /v1/users: the signed-in user's avatar (/me…), and anyone's avatar, read publicly. */
@@ -156,6 +161,26 @@ export function userRoutes(deps: Deps) {
       c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
       return c.body(svg, 200);
     },
+  );
+  return app;
+}
+
+/**
+ * Mounted at /v1/avatars: many users' avatars in one answer, for a page that shows many (<avatar-image> asks for all
+ * of a page's users at once: one request instead of one per avatar).
+ */
+export function avatarListRoutes(deps: Deps) {
+  const app = createRoutes(deps, PUBLIC);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['Avatars'],
+      summary: "Many users' avatars: every size's URL (WebP and AVIF) and placeholder (public; cached for a minute)",
+      request: { query: AvatarsQuery },
+      responses: { 200: json(AvatarsSchema, 'One entry per user asked for'), 304: { description: 'Not modified (If-None-Match)' } },
+    }),
+    async (c) => cacheableJson(c, await getAvatars(deps, userIdsOf(c.req.valid('query').user_ids)), SHORT_CACHE),
   );
   return app;
 }

@@ -1,6 +1,7 @@
 // Avatars and cartoons: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../../media/variants.ts';
+import { MAX_AVATARS_PER_REQUEST, USER_ID } from '../../media/users.ts';
 import { AvifUrls, cropInt, EXAMPLE_AVATAR_URLS, EXAMPLE_FILE_ID, EXAMPLE_PLACEHOLDER, EXAMPLE_TIME, Placeholder, SizeUrls } from '../http/schemas.ts';
 import { CARTOON_DEFAULTS, CARTOON_KEYS } from './cartoon/options.ts';
 
@@ -49,6 +50,49 @@ export const AvatarSchema = z
       updated_at: EXAMPLE_TIME,
       placeholder: EXAMPLE_PLACEHOLDER,
       ...EXAMPLE_AVATAR_URLS,
+    },
+  });
+
+/** The user ids of a GET /v1/avatars, each once, in the order asked. */
+export const userIdsOf = (value: string): string[] => [...new Set(value.split(','))];
+
+export const AvatarsQuery = z.object({
+  user_ids: z
+    .string()
+    .refine((value) => {
+      const ids = userIdsOf(value);
+      return ids.length <= MAX_AVATARS_PER_REQUEST && ids.every((id) => USER_ID.test(id));
+    }, `must be 1 to ${MAX_AVATARS_PER_REQUEST} user ids (1-128 characters of A-Za-z0-9_.:@- each), separated by commas`)
+    .openapi({
+      param: { name: 'user_ids', in: 'query' },
+      example: 'alice,bob',
+      description: `Comma-separated user ids, at most ${MAX_AVATARS_PER_REQUEST} different ones`,
+    }),
+});
+
+/** What a page needs to show an avatar at any size: every size's URL in both formats, and the placeholder. */
+const PublicAvatarSchema = z
+  .object({
+    version: z.number().int(),
+    updated_at: z.number().int(),
+    placeholder: Placeholder,
+    urls: SizeUrls,
+    avif_urls: AvifUrls,
+  })
+  .openapi('PublicAvatar', { example: { version: 1, updated_at: EXAMPLE_TIME, placeholder: EXAMPLE_PLACEHOLDER, ...EXAMPLE_AVATAR_URLS } });
+
+export const AvatarsSchema = z
+  .object({
+    users: z
+      .array(z.object({ id: z.string(), avatar: PublicAvatarSchema.nullable().openapi({ description: 'null: no avatar (or the first one is still processing): show a default' }) }))
+      .openapi({ description: 'One entry per user id asked for, in the order asked' }),
+  })
+  .openapi('Avatars', {
+    example: {
+      users: [
+        { id: 'alice', avatar: { version: 1, updated_at: EXAMPLE_TIME, placeholder: EXAMPLE_PLACEHOLDER, ...EXAMPLE_AVATAR_URLS } },
+        { id: 'bob', avatar: null },
+      ],
     },
   });
 

@@ -7,7 +7,7 @@ import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from '../renditions/service.ts';
 import { ownedFile, squareCrop, type CropFields } from '../uploads/files.ts';
 import { variantUrl } from '../http/urls.ts';
-import { renditionImages } from '../renditions/images.ts';
+import { manyRenditionImages, renditionImages } from '../renditions/images.ts';
 import { avatarReady, avatarRemoved } from '../webhooks/events.ts';
 
 export const DEFAULT_SIZE = DEFAULT_AVATAR_SIZE;
@@ -72,6 +72,21 @@ export async function getAvatar(deps: Deps, userId: string, size: string) {
     version: user.avatar_version,
     updated_at: user.avatar_updated_at ?? 0,
     ...images,
+  };
+}
+
+/** GET /v1/avatars: each user's avatar images (null without one, or while the first is processing), in the order asked. */
+export async function getAvatars(deps: Deps, userIds: readonly string[]) {
+  const users = await deps.db.selectFrom('users').select(['id', 'avatar_rendition_id', 'avatar_version', 'avatar_updated_at']).where('id', 'in', userIds).execute();
+  const byId = new Map(users.map((user) => [user.id, user]));
+  const renditions = users.flatMap((user) => (user.avatar_rendition_id ? [user.avatar_rendition_id] : []));
+  const images = await manyRenditionImages(deps, renditions, { kind: 'avatar', animated: false, expiresAt: null });
+  return {
+    users: userIds.map((id) => {
+      const user = byId.get(id);
+      const avatar = user?.avatar_rendition_id ? images.get(user.avatar_rendition_id) : undefined;
+      return { id, avatar: user && avatar ? { version: user.avatar_version, updated_at: user.avatar_updated_at ?? 0, ...avatar } : null };
+    }),
   };
 }
 

@@ -77,6 +77,24 @@ export async function renditionImages(deps: Deps, db: Reader, renditionId: strin
   return imagesOfRows(deps, rows, placeholder, context);
 }
 
+/**
+ * renditionImages for many renditions at once (two queries, however many): rendition id → its images. Ids that are
+ * not renditions are left out.
+ */
+export async function manyRenditionImages(deps: Deps, renditionIds: readonly string[], context: ImageContext): Promise<Map<string, RenditionImages>> {
+  const images = new Map<string, RenditionImages>();
+  if (renditionIds.length === 0) return images;
+  const renditions = await deps.db.selectFrom('renditions').select(['id', 'placeholder']).where('id', 'in', renditionIds).execute();
+  const rows = await deps.db.selectFrom('variants').selectAll().where('rendition_id', 'in', renditionIds).execute();
+  const rowsOf = new Map<string, VariantRow[]>();
+  for (const row of rows) rowsOf.set(row.rendition_id, [...(rowsOf.get(row.rendition_id) ?? []), row]);
+  for (const { id, placeholder } of renditions) {
+    const own = rowsOf.get(id) ?? [];
+    images.set(id, await imagesOfRows(deps, own, placeholder ?? (await backfillPlaceholder(deps, id, own)), context));
+  }
+  return images;
+}
+
 /** Makes and stores the placeholder of a rendition made before them; null when its variants cannot be read. */
 async function backfillPlaceholder(deps: Deps, renditionId: string, rows: readonly VariantRow[]): Promise<string | null> {
   const smallest = rows.filter((row) => row.format === DEFAULT_FORMAT).sort((a, b) => a.width * a.height - b.width * b.height)[0];
