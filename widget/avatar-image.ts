@@ -1,66 +1,21 @@
-// <avatar-image user-id size default>: any user's avatar from the public endpoint, refreshed when an
-// <avatar-editor> on the page reports that this user's avatar changed or was removed.
+// <avatar-image user-id size default>: any user's avatar, refreshed when an <avatar-editor> on the page reports that
+// this user's avatar changed or was removed.
 //
-// One JSON request (GET /v1/users/{id}/avatar, shared by every element showing that user) gives the placeholder
-// and every size's URL in AVIF and WebP. The element paints the placeholder at once, in a box of its final size,
-// then a <picture> whose srcset lets the browser take the smallest size that covers the box at the screen's pixel
-// ratio, AVIF where it decodes it. Without an avatar it shows the generated default (identicon or initials).
+// Every element on the page is looked up in one request (GET /v1/avatars, avatar-lookup.ts), which gives the
+// placeholder and every size's URL in AVIF and WebP. The element paints the placeholder at once (the host's, when it
+// passes one, in the very first frame), in a box of its final size, then a <picture> whose srcset lets the browser
+// take the smallest size that covers the box at the screen's pixel ratio, AVIF where it decodes it. Without an
+// avatar it shows the generated default (identicon or initials); a server that cannot be asked shows the
+// /avatar/image redirects, which pick AVIF by the image request's own Accept.
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { AVATAR_SIZES, DEFAULT_AVATAR_SIZE } from '../media/variants.ts';
 import { css } from './styles.ts';
+import { forgetAvatar, isUrlMap, lookUpAvatar, rememberAvatar, type AvatarSources } from './avatar-lookup.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { AvatarChangedDetail, AvatarRemovedDetail } from './events.ts';
 import { loadPlaceholderDecoder, paintPlaceholder } from './placeholder.ts';
 
-/** What the element needs of an avatar: its placeholder and each size's URL per format. */
-export interface AvatarSources {
-  version: number;
-  placeholder: string | null;
-  /** Size ('64', 'cropped', …) → WebP URL. */
-  urls: Record<string, string>;
-  /** Size → AVIF URL, for the sizes made in AVIF too. */
-  avif_urls: Record<string, string>;
-}
-
-/** null: the user has no avatar to show (none, or the first still processing): the default stands in. */
-type Lookup = Promise<AvatarSources | null>;
-
-/** How long an answer is reused by elements created later (the server lets caches keep it as long). */
-const REUSE_MS = 60_000;
-const lookups = new Map<string, { lookup: Lookup; until: number }>();
-
-const lookupKey = (endpoint: string, userId: string) => `${endpoint}\n${userId}`;
-
-function isUrlMap(value: unknown): value is Record<string, string> {
-  return typeof value === 'object' && value !== null && Object.values(value).every((url) => typeof url === 'string');
-}
-
-/** GET /v1/users/{id}/avatar, shared by every element on the page; rejects when the server could not say. */
-function lookUp(endpoint: string, userId: string): Lookup {
-  const key = lookupKey(endpoint, userId);
-  const known = lookups.get(key);
-  if (known && Date.now() < known.until) return known.lookup;
-  const lookup = fetch(`${endpoint}/v1/users/${encodeURIComponent(userId)}/avatar`, { credentials: 'omit' }).then(async (response) => {
-    if (response.status === 404 || response.status === 409) return null;
-    if (!response.ok) throw new Error(`avatar lookup answered ${response.status}`);
-    const body = (await response.json()) as Partial<AvatarSources>;
-    if (!isUrlMap(body.urls)) throw new Error('this server does not list avatar sizes');
-    return {
-      version: Number(body.version) || 0,
-      placeholder: typeof body.placeholder === 'string' ? body.placeholder : null,
-      urls: body.urls,
-      avif_urls: isUrlMap(body.avif_urls) ? body.avif_urls : {},
-    };
-  });
-  lookups.set(key, { lookup, until: Date.now() + REUSE_MS });
-  lookup.catch(() => lookups.delete(key)); // a failure is asked again by the next element
-  return lookup;
-}
-
-/** Remembers what an event said, so elements created afterwards do not ask the server for the old avatar. */
-function remember(endpoint: string, userId: string, sources: AvatarSources | null) {
-  lookups.set(lookupKey(endpoint, userId), { lookup: Promise.resolve(sources), until: Date.now() + REUSE_MS });
-}
+export type { AvatarSources };
 
 /**
  * A srcset over the numbered sizes (their widths; 'cropped' has none), each URL once at its smallest width:
@@ -152,7 +107,7 @@ export class AvatarImage extends LitElement {
   declare private _failed: boolean;
   /** @internal Bumped on a change event without sources (an older editor): the redirect URL changes with it. */
   declare private _version: number;
-  /** The lookup could not be made: the element shows the /avatar/image redirect as before. */
+  /** The lookup could not be made: the element shows the /avatar/image redirects. */
   private _fallback = false;
   /** Bumped per lookup, so a late answer for an earlier user or endpoint is dropped. */
   private _lookup = 0;
@@ -176,14 +131,17 @@ export class AvatarImage extends LitElement {
     if (detail.user_id !== this.userId) return;
     const base = resolveEndpoint(this.endpoint);
     if (!('version' in detail)) {
-      remember(base, this.userId, null);
+      rememberAvatar(base, this.userId, null);
       this._show(null);
     } else if (isUrlMap(detail.urls) && isUrlMap(detail.avif_urls)) {
       const sources = { version: detail.version, placeholder: detail.placeholder ?? null, urls: detail.urls, avif_urls: detail.avif_urls };
-      remember(base, this.userId, sources);
+      rememberAvatar(base, this.userId, sources);
       this._show(sources);
     } else {
-      lookups.delete(lookupKey(base, this.userId));
+      // An editor older than the URLs in its events: the redirects, with the version in their URL so no cache
+      // answers with the old avatar.
+      forgetAvatar(base, this.userId);
+      this._show(undefined);
       this._version = detail.version;
       this._fallback = true;
     }
@@ -207,12 +165,10 @@ export class AvatarImage extends LitElement {
   }
 
   private _lookUp() {
-    const lookup = ++this._lookup;
-    this._sources = undefined;
-    this._loaded = this._failed = false;
-    this._fallback = false;
+    this._show(undefined);
+    const lookup = this._lookup;
     if (!this.userId) return;
-    lookUp(resolveEndpoint(this.endpoint), this.userId).then(
+    lookUpAvatar(resolveEndpoint(this.endpoint), this.userId).then(
       (sources) => lookup === this._lookup && this._show(sources),
       () => {
         if (lookup !== this._lookup) return;
@@ -222,20 +178,26 @@ export class AvatarImage extends LitElement {
     );
   }
 
-  private _show(sources: AvatarSources | null) {
-    ++this._lookup; // an answer still on its way is older than this
+  /** Shows `sources` (undefined: not known yet); an answer still on its way is older than this and is dropped. */
+  private _show(sources: AvatarSources | null | undefined) {
+    ++this._lookup;
     this._sources = sources;
     this._fallback = false;
     this._loaded = this._failed = false;
   }
 
-  /** The /avatar/image URL (the generated default, or the redirect to the avatar when the lookup failed). */
-  get src(): string {
-    const variant = [...AVATAR_SIZES].reverse().find((s) => s >= this.size * (window.devicePixelRatio || 1)) ?? AVATAR_SIZES[0];
-    const params = new URLSearchParams({ size: String(variant), default: this.default });
+  /** The /avatar/image URL of a size: the generated default, or the redirect to the avatar when the lookup failed. */
+  private _redirectUrl(size: number | string): string {
+    const params = new URLSearchParams({ size: String(size), default: this.default });
     if (this.name) params.set('name', this.name);
     if (this._version) params.set('v', String(this._version));
     return `${resolveEndpoint(this.endpoint)}/v1/users/${encodeURIComponent(this.userId)}/avatar/image?${params}`;
+  }
+
+  /** The /avatar/image URL of the smallest size covering the box at the screen's pixel ratio. */
+  get src(): string {
+    const needed = this.size * (window.devicePixelRatio || 1);
+    return this._redirectUrl([...AVATAR_SIZES].reverse().find((side) => side >= needed) ?? AVATAR_SIZES[0]);
   }
 
   private readonly _onLoad = () => {
@@ -267,21 +229,25 @@ export class AvatarImage extends LitElement {
     if (!this.userId) return nothing;
     const alt = this.alt || this.name || this.userId;
     const sources = this._sources;
+    const sizes = `${this.size}px`;
     const showPlaceholder = !this._loaded && !!this._placeholder && sources !== null;
-    let image = nothing as unknown;
+    const image = (srcset: string, src: string) =>
+      html`<img part="image" class=${this._failed ? 'failed' : ''} srcset=${srcset} sizes=${sizes} src=${src} alt=${alt} width=${this.size} height=${this.size} decoding="async" @load=${this._onLoad} @error=${this._onError} />`;
+    let shown: unknown = nothing;
     if (sources) {
-      const sizes = `${this.size}px`;
-      image = html`<picture>
+      shown = html`<picture>
         <source type="image/avif" srcset=${srcsetOf(avifFirst(sources))} sizes=${sizes} />
-        <source type="image/webp" srcset=${srcsetOf(sources.urls)} sizes=${sizes} />
-        <img part="image" class=${this._failed ? 'failed' : ''} src=${sources.urls[DEFAULT_AVATAR_SIZE] ?? Object.values(sources.urls)[0] ?? ''} alt=${alt} width=${this.size} height=${this.size} decoding="async" @load=${this._onLoad} @error=${this._onError} />
+        ${image(srcsetOf(sources.urls), sources.urls[DEFAULT_AVATAR_SIZE] ?? Object.values(sources.urls)[0] ?? '')}
       </picture>`;
-    } else if (sources === null || this._fallback) {
-      image = html`<img part="image" class=${this._failed ? 'failed' : ''} src=${this.src} alt=${alt} width=${this.size} height=${this.size} @load=${this._onLoad} @error=${this._onError} />`;
+    } else if (sources === null) {
+      shown = image('', this.src); // the default is drawn for the size asked: one URL
+    } else if (this._fallback) {
+      // Redirects to each size, which pick AVIF or WebP by what the browser accepts.
+      shown = image(AVATAR_SIZES.map((side) => `${this._redirectUrl(side)} ${side}w`).join(', '), this.src);
     }
     // Named as an image while its <img> is hidden (not loaded yet, or failed) or absent.
-    const named = this._failed || !image || image === nothing;
-    return html`<span class="box" role=${named ? 'img' : nothing} aria-label=${named ? alt : nothing}>${showPlaceholder ? html`<canvas part="placeholder" aria-hidden="true"></canvas>` : nothing}${image}</span>`;
+    const named = this._failed || shown === nothing;
+    return html`<span class="box" role=${named ? 'img' : nothing} aria-label=${named ? alt : nothing}>${showPlaceholder ? html`<canvas part="placeholder" aria-hidden="true"></canvas>` : nothing}${shown}</span>`;
   }
 }
 

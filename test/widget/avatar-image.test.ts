@@ -1,6 +1,7 @@
 // <avatar-image> in real Chromium against the real avatar-server: the placeholder painted in the first frame, a
 // <picture> whose srcset makes a 48 px avatar on a 2× screen fetch the 128 px AVIF, no layout shift, the default
-// picture without an avatar, updates from avatar-changed, and how it looks (light, dark) with axe.
+// picture without an avatar, updates from avatar-changed, how it looks (light, dark) with axe; and a page of many:
+// elements created together are looked up in one GET /v1/avatars, each painting its placeholder with its picture.
 import { expect, fixture, html } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
 import type { AvatarImage } from '../../widget/avatar-image.ts';
@@ -71,13 +72,16 @@ describe('<avatar-image>', () => {
     const el = await fixture<AvatarImage>(html`<avatar-image .endpoint=${server.url} user-id=${id} size="48"></avatar-image>`);
     await loaded(el);
     expect(img(el).currentSrc).to.equal(avatar.avif_urls['128']);
-    const [avif, webp] = [...el.shadowRoot!.querySelectorAll('source')];
+    // One <source>, AVIF; the <img> itself carries the WebP srcset.
+    const [avif, ...others] = [...el.shadowRoot!.querySelectorAll('source')];
+    expect(others).to.have.length(0);
     expect(avif!.type).to.equal('image/avif');
     expect(avif!.sizes).to.equal('48px');
+    expect(img(el).sizes).to.equal('48px');
     // AVIF from 128 px up; the 64 px (too small for AVIF to pay) is the WebP in both sources.
     expect(avif!.srcset).to.contain(`${avatar.urls['64']} 64w`);
     expect(avif!.srcset).to.contain(`${avatar.avif_urls['512']} 512w`);
-    expect(webp!.srcset).to.contain(`${avatar.urls['128']} 128w`);
+    expect(img(el).srcset).to.contain(`${avatar.urls['128']} 128w`);
     expect(img(el).alt).to.equal(id);
   });
 
@@ -134,4 +138,102 @@ describe('<avatar-image>', () => {
       for (const el of [pending!, photo!, initials!]) await expect(el).to.be.accessible();
     });
   }
+
+  describe('a page of many', () => {
+    /** The page's requests (Resource Timing) whose URL matches. */
+    const requested = (pattern: RegExp) => performance.getEntriesByType('resource').filter((entry) => pattern.test(entry.name));
+    const LOOKUPS = /\/v1\/avatars\?user_ids=/;
+
+    /**
+     * `count` <avatar-image>s appended in one task, as a host page renders a list. For each, how its shadow root
+     * looked when its <picture> first appeared: was the placeholder's canvas there, was the image still loading.
+     */
+    function appendMany(userIds: string[], attributes: (id: string, i: number) => Record<string, string> = () => ({})) {
+      performance.setResourceTimingBufferSize(2000);
+      performance.clearResourceTimings();
+      const list = document.createElement('div');
+      list.style.cssText = 'display:flex;flex-wrap:wrap;gap:4px;width:560px';
+      const firstPicture = new Map<string, { canvas: boolean; imageComplete: boolean }>();
+      const observers: MutationObserver[] = [];
+      const elements = userIds.map((id, i) => {
+        const el = document.createElement('avatar-image') as AvatarImage;
+        el.endpoint = server.url;
+        el.setAttribute('user-id', id);
+        el.setAttribute('size', '48');
+        for (const [name, value] of Object.entries(attributes(id, i))) el.setAttribute(name, value);
+        list.append(el);
+        return el;
+      });
+      document.body.append(list);
+      for (const [i, el] of elements.entries()) {
+        // Connected, so its shadow root exists; its lookup cannot have been answered yet (it is not even sent).
+        const observer = new MutationObserver(() => {
+          const img = el.shadowRoot!.querySelector('picture img') as HTMLImageElement | null;
+          if (!img || firstPicture.has(userIds[i]!)) return;
+          firstPicture.set(userIds[i]!, { canvas: !!el.shadowRoot!.querySelector('canvas'), imageComplete: img.complete });
+        });
+        observer.observe(el.shadowRoot!, { childList: true, subtree: true });
+        observers.push(observer);
+      }
+      return { list, elements, firstPicture, stop: () => observers.forEach((observer) => observer.disconnect()) };
+    }
+
+    it('100 elements created together: one lookup request; each picture comes with its placeholder, then the image; alt text; axe', async () => {
+      await cdp('Emulation.setDeviceMetricsOverride', { width: 800, height: 600, deviceScaleFactor: 2, mobile: false });
+      const withAvatars = await Promise.all([userWithAvatar(), userWithAvatar(), userWithAvatar()]);
+      const stamp = Date.now().toString(36);
+      const ids = [...withAvatars.map((user) => user.id), ...Array.from({ length: 97 }, (_, i) => `nobody-${stamp}-${i}`)];
+      const page = appendMany(ids, (_id, i): Record<string, string> => (i >= 3 && i % 2 ? { default: 'initials', name: `Person ${i}` } : {}));
+      try {
+        const [photos, defaults] = [page.elements.slice(0, 3), page.elements.slice(3)];
+        await Promise.all(photos.map(loaded));
+        await waitFor(() => defaults.every((el) => img(el)?.complete && img(el).naturalWidth > 0), 'every default picture');
+
+        expect(requested(LOOKUPS).length, 'one GET /v1/avatars for the 100').to.equal(1);
+        expect(new URL(requested(LOOKUPS)[0]!.name).searchParams.get('user_ids')!.split(',').sort()).to.deep.equal([...ids].sort());
+        expect(requested(/\/v1\/users\/[^/]+\/avatar(\?|$)/).map((entry) => entry.name), 'no lookup per user').to.deep.equal([]);
+        expect(requested(/\/avatar\/image\?/).length, 'a default picture per user without an avatar').to.equal(97);
+
+        for (const [i, { id, avatar }] of withAvatars.entries()) {
+          expect(page.firstPicture.get(id), `${id}: the placeholder is there when the picture appears, before the image is`).to.deep.equal({ canvas: true, imageComplete: false });
+          expect(img(photos[i]!).alt).to.equal(id);
+          // 48 px at 2×: the 128 px AVIF.
+          expect(img(photos[i]!).currentSrc).to.equal(avatar.avif_urls['128']);
+        }
+        expect(img(defaults[0]!).alt, 'named by the name given').to.equal('Person 3');
+        expect(img(defaults[0]!).src).to.contain('default=initials&name=Person+3');
+        expect(img(defaults[1]!).alt, 'named by its user id').to.equal(ids[4]);
+        expect(img(defaults[1]!).src).to.contain('default=identicon');
+        await look(page.list, 'avatar-image-page-of-100');
+        await expect(page.list).to.be.accessible();
+      } finally {
+        page.stop();
+        page.list.remove();
+      }
+    });
+
+    it('more than 100 users: requests of at most 100; a user already looked up is not asked again', async () => {
+      const stamp = Date.now().toString(36);
+      const ids = Array.from({ length: 150 }, (_, i) => `many-${stamp}-${i}`);
+      const page = appendMany(ids);
+      try {
+        await waitFor(() => page.elements.every((el) => img(el)?.complete && img(el).naturalWidth > 0), 'every default picture');
+        const lookups = requested(LOOKUPS).map((entry) => new URL(entry.name).searchParams.get('user_ids')!.split(','));
+        expect(lookups.map((batch) => batch.length).sort()).to.deep.equal([100, 50]);
+        expect(lookups.flat().sort()).to.deep.equal([...ids].sort());
+
+        const again = appendMany(ids.slice(0, 10));
+        try {
+          await waitFor(() => again.elements.every((el) => img(el)?.complete && img(el).naturalWidth > 0), 'the same users shown again');
+          expect(requested(LOOKUPS).length, 'answered from what the page already knows').to.equal(0);
+        } finally {
+          again.stop();
+          again.list.remove();
+        }
+      } finally {
+        page.stop();
+        page.list.remove();
+      }
+    });
+  });
 });

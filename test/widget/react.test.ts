@@ -86,7 +86,8 @@ describe('avatar-editor/react', () => {
     expect(served.headers.get('content-type')).to.equal('image/webp');
     // <AvatarImage> shows the new avatar from the event's own sources, not the redirect it showed for "no avatar".
     await waitFor(() => image.current!.shadowRoot!.querySelector('picture img'), '<AvatarImage> to follow the new avatar');
-    const webp = image.current!.shadowRoot!.querySelector<HTMLSourceElement>('source[type="image/webp"]')!;
+    // The WebP srcset is the <img>'s own (the <picture>'s one <source> is AVIF).
+    const webp = image.current!.shadowRoot!.querySelector<HTMLImageElement>('picture img')!;
     expect(webp.srcset).to.contain(`${detail.urls['64']} 64w`);
   });
 
