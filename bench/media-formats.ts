@@ -11,7 +11,6 @@ import sharp from 'sharp';
 import { encoderSettings, onRequestFormats } from '../media/variants.ts';
 import { placeholderOfVariants } from '../server/renditions/images.ts';
 import { encodeFrom, SOURCE_FACTOR } from '../server/renditions/on-request.ts';
-import { avatarPageBenchmark } from './avatar-page.ts';
 import { photoJpeg12mp } from './images.ts';
 import { figure, round, type BenchModule, type Figure, type SectionResult } from './report.ts';
 import { floor, pipeline } from './server-work.ts';
@@ -230,10 +229,7 @@ export const mediaFormatsBench: BenchModule = {
         );
       }
       notes.push(`12 MP input: ${jpeg.description}, ${jpeg.bytes.length} bytes; first-request AVIF times are on all libvips threads (${threads})`);
-      const page = await avatarPageBenchmark();
-      figures.push(...page.figures);
-      notes.push(...page.notes);
-      return { name: 'media-formats', figures, notes, details: { sizes: bySize, floor_ms: floorMs, pipeline_ms: pipelineMs, first_request_avif_ms: firstRequest, avatar_page: page.details } };
+      return { name: 'media-formats', figures, notes, details: { sizes: bySize, floor_ms: floorMs, pipeline_ms: pipelineMs, first_request_avif_ms: firstRequest } };
     } finally {
       sharp.concurrency(threads);
     }

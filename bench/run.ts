@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compactJson, formatTable, toJson, type BenchModule, type SectionResult } from './report.ts';
+import { avatarPageBench } from './avatar-page.ts';
 import { browserBench } from './browser.ts';
 import { cartoonBench } from './cartoon.ts';
 import { cartoonPreviewBench } from './cartoon-preview.ts';
@@ -19,7 +20,7 @@ import { serverBench } from './server.ts';
 import { servingBench } from './serving.ts';
 import { webhooksBench } from './webhooks.ts';
 
-const MODULES: BenchModule[] = [serverBench, cartoonBench, cartoonPreviewBench, defaultCropBench, servingBench, webhooksBench, fairnessBench, scaleOutBench, limitsBench, mediaFormatsBench, browserBench];
+const MODULES: BenchModule[] = [serverBench, cartoonBench, cartoonPreviewBench, defaultCropBench, servingBench, webhooksBench, fairnessBench, scaleOutBench, limitsBench, mediaFormatsBench, avatarPageBench, browserBench];
 /** BENCH_ONLY=serving (or a comma-separated list of module names) runs only those modules. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim()).filter(Boolean);
 
