@@ -43,7 +43,7 @@ export function createApp(deps: Deps): App {
   if (deps.config.dev) app.route('/v1/dev', devTokenRoutes(deps));
   // /cdn/ is answered in front of Hono, by its own listener (cdn/listener.ts); ops documents it.
   app.route('/', metricsRoutes(deps));
-  app.route('/', opsRoutes(deps, () => openApiDocument(app)));
+  app.route('/', opsRoutes(deps, () => openApiDocument(app, deps.config.dev)));
 
   app.notFound((c) => renderError(new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), c, deps.log));
   app.onError((err, c) => renderError(err, c, deps.log));

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hashOf, prepareStaticFile, type StaticFile } from '../http/static-files.ts';
-import { DOCS_SCRIPT } from './docs-script.ts';
+import { DOCS_SCRIPT, DOCS_STYLES } from './docs-client.ts';
 
 /** The page's policy: this origin only (blob: for images a tried request returns), no inline code, no framing. */
 export const DOCS_CSP = [
@@ -39,6 +39,7 @@ const SOURCES = {
     contentType: 'text/css; charset=utf-8',
     bytes: async () => Buffer.from((await swaggerUiFile('swagger-ui.css')).toString('utf8').replace(/\/\*# sourceMappingURL=[^*]*\*\/\s*$/, '')),
   },
+  ownStyles: { name: 'docs.css', contentType: 'text/css; charset=utf-8', bytes: async () => Buffer.from(DOCS_STYLES) },
   script: { name: 'docs.js', contentType: 'text/javascript; charset=utf-8', bytes: async () => Buffer.from(DOCS_SCRIPT) },
   icon: { name: 'favicon.png', contentType: 'image/png', bytes: () => swaggerUiFile('favicon-32x32.png') },
 } satisfies Record<string, AssetSource>;
@@ -84,6 +85,7 @@ export async function makeDocsPage(options: { title: string; dev: boolean }): Pr
 <title>${escape(options.title)}</title>
 <link rel="icon" href="${urls.icon}">
 <link rel="stylesheet" href="${urls.styles}">
+<link rel="stylesheet" href="${urls.ownStyles}">
 </head>
 <body>
 <div id="docs" data-openapi="/openapi.json" data-dev="${options.dev}" data-dev-token="/v1/dev/token"></div>

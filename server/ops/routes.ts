@@ -21,18 +21,34 @@ async function probe(check: () => Promise<void>): Promise<'ok' | 'error'> {
   }
 }
 
-export function openApiDocument(app: App) {
+/** The document's introduction (Markdown): what the API is, and how to try it from /docs. */
+function description(dev: boolean): string {
+  return [
+    'Avatars, emotes and their uploads. Every error is `{"error": {"code", "message"}}`; each operation lists the codes it answers with.',
+    'Operations with a lock need a token: press **Authorize** and give `userToken` a user JWT (signed by your backend with `AVATAR_JWT_SECRET`, or from `POST /v1/admin/tokens`), or `adminKey` the `AVATAR_ADMIN_KEY` for `/v1/admin/…`.',
+    ...(dev ? ['**Dev mode:** open **Dev mode → POST /v1/dev/token** and press **Execute**: this page authorizes itself with the token it returns. Then **Execute** any user operation.'] : []),
+  ].join('\n\n');
+}
+
+export function openApiDocument(app: App, dev: boolean) {
   const doc = app.getOpenAPI31Document({
     openapi: '3.1.0',
-    info: { title: API_TITLE, version: 'v1', description: 'Avatars and uploads. Errors are {"error":{"code","message"}}.' },
+    info: { title: API_TITLE, version: 'v1', description: description(dev) },
   });
   doc.components = {
     ...doc.components,
     securitySchemes: {
-      userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      userToken: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: "A user's token: a JWT signed with AVATAR_JWT_SECRET (HS256) or by a key of AVATAR_JWT_JWKS_URL; its `sub` (or AVATAR_JWT_USER_CLAIM) is the user id",
+      },
       adminKey: { type: 'http', scheme: 'bearer', description: 'AVATAR_ADMIN_KEY as Bearer, or as the Basic-auth password' },
     },
   };
+  // Listed tags come first in /docs: in dev mode, the way to a token.
+  if (dev) doc.tags = [{ name: 'Dev mode', description: 'Only with --dev: Execute POST /v1/dev/token and /docs is authorized as that user' }];
   return doc;
 }
 

@@ -42,7 +42,7 @@ describe('/docs in a browser', () => {
     await page.goto(`${server.url}/docs`);
     const operation = (method: string, path: string) => page.locator(`.opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
 
-    // The dev token's answer authorizes the page (docs-script.ts): no copying, no Authorize dialog.
+    // The dev token's answer authorizes the page (docs-client.ts): no copying, no Authorize dialog.
     const devToken = operation('post', '/v1/dev/token');
     await devToken.locator('.opblock-summary').click();
     const tokenResponse = page.waitForResponse((res) => res.url() === `${server.url}/v1/dev/token` && res.request().method() === 'POST');

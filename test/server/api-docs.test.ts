@@ -143,7 +143,7 @@ describe('API reference', () => {
     const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
     assert.deepEqual(urls.filter((url) => !url.startsWith('/')), [], 'every URL is on this server');
     const assets = urls.filter((url) => url.startsWith('/docs/assets/'));
-    assert.equal(assets.length, 4, urls.join(' '));
+    assert.equal(assets.length, 5, urls.join(' '));
     for (const url of assets) {
       assert.match(url, /\.[0-9a-f]{16}\.(js|css|png)$/);
       const asset = await app.request(url, { headers: { 'accept-encoding': 'gzip, br' } });

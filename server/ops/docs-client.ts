@@ -1,5 +1,5 @@
-// The script of the /docs page (served as a file, since the page's CSP allows no inline script): starts Swagger UI on
-// the page's OpenAPI document. The page says where that is and whether the server is in dev mode (data-* attributes).
+// The /docs page's own script and styles, served as files (its CSP allows no inline script or style). The script
+// starts Swagger UI on the page's OpenAPI document. The page says where that is and whether the server is in dev mode (data-* attributes).
 // In dev mode "Try it out" is open on every operation and a token POST /v1/dev/token returns authorizes the page
 // at once (and is kept across reloads), so a developer tries any user route in two clicks.
 export const DOCS_SCRIPT = `'use strict';
@@ -25,4 +25,17 @@ export const DOCS_SCRIPT = `'use strict';
     },
   });
 })();
+`;
+
+/** Swagger UI's layout fitted to a phone: its responses table keeps a column for OpenAPI links, which we do not use. */
+export const DOCS_STYLES = `@media (max-width: 600px) {
+  .swagger-ui .wrapper { padding: 0 8px; }
+  .swagger-ui .info { margin: 24px 0; }
+  .swagger-ui .scheme-container { padding: 12px 0; }
+  .swagger-ui .opblock .opblock-section-header { padding: 8px; }
+  .swagger-ui .responses-inner { padding: 8px; }
+  .swagger-ui .response-col_links { display: none; }
+  .swagger-ui table tbody tr td:first-of-type { min-width: 3em; padding-right: 8px; }
+  .swagger-ui .response-col_description { width: 100%; }
+}
 `;
