@@ -155,6 +155,14 @@ describe('API reference', () => {
     }
   });
 
+  test('/openapi.json is compressed and revalidated by ETag', async () => {
+    const res = await app.request('/openapi.json', { headers: { 'accept-encoding': 'br' } });
+    assert.equal(res.headers.get('content-encoding'), 'br');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    assert.match(res.headers.get('content-type')!, /^application\/json/);
+    assert.equal((await app.request('/openapi.json', { headers: { 'accept-encoding': 'br', 'if-none-match': res.headers.get('etag')! } })).status, 304);
+  });
+
   test('/docs itself is revalidated by ETag, and unknown or stale asset names are 404 NOT_FOUND', async () => {
     const page = await app.request('/docs');
     assert.equal(page.headers.get('cache-control'), 'no-cache');
