@@ -1,7 +1,7 @@
 // The /docs page's own script and styles, served as files (its CSP allows no inline script or style). The script
-// starts Swagger UI on the page's OpenAPI document. The page says where that is and whether the server is in dev mode (data-* attributes).
-// In dev mode "Try it out" is open on every operation and a token POST /v1/dev/token returns authorizes the page
-// at once (and is kept across reloads), so a developer tries any user route in two clicks.
+// starts Swagger UI on the OpenAPI document the page names (data-* attributes also say whether the server is in dev
+// mode). In dev mode "Try it out" is open on every operation, and the token POST /v1/dev/token answers with
+// authorizes the page at once (kept across reloads), so a developer tries any user route in two clicks.
 export const DOCS_SCRIPT = `'use strict';
 (function () {
   var root = document.getElementById('docs');

@@ -19,7 +19,7 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const DOCS_ASSETS_PATH = '/docs/assets';
+const DOCS_ASSETS_PATH = '/docs/assets';
 
 interface AssetSource {
   /** The served name before its hash: `swagger-ui.css` is served as `swagger-ui.<hash>.css`. */
