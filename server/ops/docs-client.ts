@@ -6,6 +6,11 @@ export const DOCS_SCRIPT = `'use strict';
 (function () {
   var root = document.getElementById('docs');
   var dev = root.dataset.dev === 'true';
+  // Swagger UI's dark styles apply under html.dark-mode: follow the system's setting, as it changes too.
+  var dark = matchMedia('(prefers-color-scheme: dark)');
+  var followScheme = function () { document.documentElement.classList.toggle('dark-mode', dark.matches); };
+  followScheme();
+  dark.addEventListener('change', followScheme);
   var ui = SwaggerUIBundle({
     url: root.dataset.openapi,
     domNode: root,

@@ -39,6 +39,7 @@ describe('/docs in a browser', () => {
   });
 
   test('loads from our origin only, under its CSP, and a dev token tries GET /v1/users/me', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.goto(`${server.url}/docs`);
     const operation = (method: string, path: string) => page.locator(`.opblock-${method}`).filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
 
@@ -58,6 +59,11 @@ describe('/docs in a browser', () => {
     assert.equal(answered.status(), 200, await answered.text());
     assert.equal(answered.request().headers().authorization, `Bearer ${token}`);
     await me.locator('.live-responses-table .response-col_status', { hasText: '200' }).waitFor();
+
+    // Swagger UI's dark styles follow the system's setting, as it changes.
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark-mode')), false);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.documentElement.classList.contains('dark-mode'));
 
     const elsewhere = requested.filter((url) => !url.startsWith(`${server.url}/`) && !/^(data|blob):/.test(url));
     assert.deepEqual(elsewhere, [], 'every request goes to the server');
