@@ -42,6 +42,7 @@ export const ERRORS = {
   FILE_NOT_FOUND: { status: 404, message: 'No such file' },
   FILE_NOT_PROFILE_PIC: { status: 400, message: 'This file is not a profile picture' },
   FILE_NOT_READY: { status: 409, message: 'The file is not ready' },
+  FILE_IN_USE: { status: 409, message: 'This photo is the avatar (or is becoming it)' },
   // Processing an image
   IMAGE_INVALID: { message: 'The image could not be processed', processing: true },
   IMAGE_TOO_LARGE: { message: 'The image has too many pixels or frames', processing: true },
@@ -54,6 +55,10 @@ export const ERRORS = {
   AVATAR_SUPERSEDED: { status: 409, message: 'A newer avatar change was accepted meanwhile' },
   RECROP_INVALID: { status: 400, message: 'The crop is not valid' },
   INVALID_AVATAR_CONFIG: { status: 400, message: 'The cartoon options are not valid' },
+  CARTOON_NOT_FOUND: { status: 404, message: 'No such cartoon among your recent avatars' },
+  CARTOON_IN_USE: { status: 409, message: 'This cartoon is the avatar' },
+  // A person's data
+  USER_ERASED: { status: 409, message: "This user's data has just been erased; changes for them are refused for a few minutes" },
   // Emotes
   SHORTCODE_INVALID: { status: 400, message: 'A shortcode is 2 to 32 letters, digits or underscores' },
   SHORTCODE_TAKEN: { status: 409, message: 'You already have an emote with this shortcode' },

@@ -133,6 +133,8 @@ export const AVATAR_SIZES = [1600, 512, 256, 128, 64] as const;
 /** The size an avatar is served at when none is asked for, and the one `is_preview=true` means. */
 export const DEFAULT_AVATAR_SIZE = '256';
 export const PREVIEW_AVATAR_SIZE = '64';
+/** The size lists of pictures show each one at (a person's uploads and recent avatars); emotes have it too. */
+export const THUMBNAIL_SIZE = '128';
 
 /**
  * The largest standard side: what the widget uploads (its output-size) and cartoons are drawn at. An upload that

@@ -46,6 +46,11 @@ export interface Config {
   emoteQuotaBytes: number;
   /** Days an emote stays in the trash before it is purged. */
   emoteTrashDays: number;
+  /**
+   * AVATAR_ORIGINALS_RETENTION_DAYS: days an upload's original is kept once the upload is not (or no longer) the
+   * avatar; null (the default): kept as long as the upload. Its variants stay; only recrop needs the original.
+   */
+  originalsRetentionDays: number | null;
   /** Lifetime of a private emote's signed URL. */
   emoteUrlTtlSeconds: number;
   /** Square avatar sizes besides 'cropped', largest first. */
@@ -143,6 +148,11 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A whole number, or null when unset. */
+function optionalInteger(name: string, raw: string | undefined, min: number, max: number): number | null {
+  return raw === undefined ? null : integer(name, raw, 0, min, max);
 }
 
 function bool(name: string, raw: string | undefined): boolean {
@@ -357,6 +367,7 @@ export function loadConfig(flags: Record<string, string>, env: Env): Config {
     emoteQuota: integer('AVATAR_EMOTE_QUOTA', read(env, 'AVATAR_EMOTE_QUOTA'), 50, 0),
     emoteQuotaBytes: integer('AVATAR_EMOTE_QUOTA_BYTES', read(env, 'AVATAR_EMOTE_QUOTA_BYTES'), 10 * MiB, 0),
     emoteTrashDays: integer('AVATAR_EMOTE_TRASH_DAYS', read(env, 'AVATAR_EMOTE_TRASH_DAYS'), 30, 0, 3650),
+    originalsRetentionDays: optionalInteger('AVATAR_ORIGINALS_RETENTION_DAYS', read(env, 'AVATAR_ORIGINALS_RETENTION_DAYS'), 0, 36500),
     emoteUrlTtlSeconds: integer('AVATAR_EMOTE_URL_TTL_SECONDS', read(env, 'AVATAR_EMOTE_URL_TTL_SECONDS'), 3600, 10, 7 * 24 * 3600),
     avatarSizes: sizes('AVATAR_AVATAR_SIZES', read(env, 'AVATAR_AVATAR_SIZES')),
     defaultCrop,

@@ -110,6 +110,8 @@ errorGone
 errorNotReady
 errorUpload
 errorNotOwner
+errorInUse
+errorErased
 locale`;
 type Lines<S extends string, Found = never> = S extends `${infer Line}\n${infer Rest}` ? Lines<Rest, Found | Line> : Found | S;
 export type StringKey = Lines<typeof KEYS>;
@@ -227,6 +229,8 @@ const en: Translation = [
   'This is still being processed. Try again in a moment.', // errorNotReady
   'The upload did not arrive complete. Try again.', // errorUpload
   'Only the person who added this emote can change it.', // errorNotOwner
+  'This is your avatar right now: choose another one first.', // errorInUse
+  'Your pictures were just deleted with your account’s data. Try again in a few minutes.', // errorErased
   'en', // locale
 ];
 
@@ -338,6 +342,8 @@ const de: Translation = [
   'Das wird noch verarbeitet. Versuche es gleich noch einmal.', // errorNotReady
   'Der Upload ist nicht vollständig angekommen. Versuche es noch einmal.', // errorUpload
   'Nur wer dieses Emote hinzugefügt hat, kann es ändern.', // errorNotOwner
+  'Das ist gerade dein Profilbild: Wähle zuerst ein anderes.', // errorInUse
+  'Deine Bilder wurden eben mit den Daten deines Kontos gelöscht. Versuche es in ein paar Minuten erneut.', // errorErased
   'de', // locale
 ];
 
@@ -449,6 +455,8 @@ const fr: Translation = [
   'Le traitement est encore en cours. Réessayez dans un instant.', // errorNotReady
   'Le téléversement n’est pas arrivé complet. Réessayez.', // errorUpload
   'Seule la personne qui a ajouté cet emote peut le modifier.', // errorNotOwner
+  'C’est votre avatar en ce moment : choisissez-en d’abord un autre.', // errorInUse
+  'Vos images viennent d’être supprimées avec les données de votre compte. Réessayez dans quelques minutes.', // errorErased
   'fr', // locale
 ];
 
@@ -560,6 +568,8 @@ const es: Translation = [
   'Todavía se está procesando. Inténtalo de nuevo en un momento.', // errorNotReady
   'La subida no llegó completa. Inténtalo de nuevo.', // errorUpload
   'Solo quien añadió este emote puede cambiarlo.', // errorNotOwner
+  'Es tu avatar ahora mismo: elige primero otro.', // errorInUse
+  'Tus imágenes se acaban de eliminar con los datos de tu cuenta. Inténtalo de nuevo en unos minutos.', // errorErased
   'es', // locale
 ];
 
@@ -595,7 +605,9 @@ const ERROR_TEXTS = [
   ['errorTooLarge', ['IMAGE_TOO_LARGE']],
   ['errorComplex', ['IMAGE_TOO_COMPLEX']],
   ['errorUpload', ['UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'UPLOAD_NOT_RECEIVED', 'SIZE_MISMATCH']],
-  ['errorGone', ['FILE_NOT_FOUND', 'AVATAR_NOT_FOUND', 'EMOTE_NOT_FOUND']],
+  ['errorGone', ['FILE_NOT_FOUND', 'AVATAR_NOT_FOUND', 'EMOTE_NOT_FOUND', 'CARTOON_NOT_FOUND']],
+  ['errorInUse', ['FILE_IN_USE', 'CARTOON_IN_USE']],
+  ['errorErased', ['USER_ERASED']],
   ['errorNotReady', ['FILE_NOT_READY', 'AVATAR_NOT_READY', 'EMOTE_NOT_READY']],
   ['errorSuperseded', ['AVATAR_SUPERSEDED']],
   ['errorStorage', ['STORAGE_UNAVAILABLE']],

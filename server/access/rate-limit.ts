@@ -1,5 +1,6 @@
 // Per-key fixed-window counters: in memory for the one process of a SQLite site, in a table every process
 // shares on PostgreSQL (a user's uploads count the same whichever process they reach).
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.ts';
 import { ApiError } from '../http/errors.ts';
@@ -7,6 +8,8 @@ import { ApiError } from '../http/errors.ts';
 export interface RateLimiter {
   /** Counts one hit for `key`; throws 429 RATE_LIMITED with Retry-After when over the limit. */
   hit(key: string, now: number): Promise<void>;
+  /** Forgets `key`'s window (its user was erased). */
+  forget(key: string): Promise<void>;
 }
 
 /** What a limit counts: named in its 429 message, and the namespace of its keys in the shared table. */
@@ -32,20 +35,27 @@ export function createRateLimiter(action: LimitedAction, limit: number, windowSe
       if (window.count >= limit) throw rateLimited(action, window.start, windowSeconds, now);
       window.count++;
     },
+    async forget(key) {
+      windows.delete(key);
+    },
   };
 }
 
 /**
  * The same limit kept in the rate_limit_windows table: one upsert per hit opens a new window or counts in the
  * current one, atomically, so hits on different processes at once are all counted. Expired windows are
- * deleted now and then (at most once a window per process).
+ * deleted now and then (at most once a window per process). A window is named by a hash of its key, so the table
+ * never names a user (an erased user's request still under way may count a hit after the erasure).
  */
 export function createSharedRateLimiter(db: Db, action: LimitedAction, limit: number, windowSeconds: number): RateLimiter {
   let prunedAt = 0;
+  const keyOf = (userKey: string) => `${action}:${createHash('sha256').update(userKey).digest('base64url')}`;
   return {
+    async forget(userKey) {
+      await db.deleteFrom('rate_limit_windows').where('key', '=', keyOf(userKey)).execute();
+    },
     async hit(userKey, now) {
-      // Limits share the table (and upload windows predate the namespace: they keep their bare keys).
-      const key = action === 'uploads' ? userKey : `${action}:${userKey}`;
+      const key = keyOf(userKey);
       const expired = sql<boolean>`rate_limit_windows.window_start + ${windowSeconds} <= ${now}`;
       const window = await db
         .insertInto('rate_limit_windows')

@@ -21,7 +21,7 @@ export function adminAvatarRoutes(deps: Deps) {
       summary: "Make one of the user's ready profile pictures their avatar",
       security: adminSecurity,
       request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
-      responses: { 204: { description: 'Set' }, ...errors('FILE_NOT_FOUND', 'FILE_NOT_PROFILE_PIC', 'FILE_NOT_READY', 'RATE_LIMITED') },
+      responses: { 204: { description: 'Set' }, ...errors('FILE_NOT_FOUND', 'FILE_NOT_PROFILE_PIC', 'FILE_NOT_READY', 'RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => {
       await setAvatarFromFile(deps, c.req.valid('param').user_id, c.req.valid('json').file_id);
@@ -36,7 +36,7 @@ export function adminAvatarRoutes(deps: Deps) {
     summary: 'One-request upload on behalf of the user',
     security: adminSecurity,
     request: { params: UserIdParam, body: directUploadBody },
-    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors('UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_REQUEST', 'CROP_INVALID', 'MULTIPART_INVALID', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors('UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_REQUEST', 'CROP_INVALID', 'MULTIPART_INVALID', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'USER_ERASED', 'STORAGE_UNAVAILABLE') },
   });
   app.handle(['POST'], '/:user_id/avatar', { body: 'streamed' }, async (c) => {
     const { user_id } = UserIdParam.parse({ user_id: c.req.param('user_id') });
@@ -51,7 +51,7 @@ export function adminAvatarRoutes(deps: Deps) {
       summary: "Remove the user's avatar",
       security: adminSecurity,
       request: { params: UserIdParam },
-      responses: { 204: { description: 'Removed' }, ...errors('RATE_LIMITED') },
+      responses: { 204: { description: 'Removed' }, ...errors('RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => {
       await removeAvatar(deps, c.req.valid('param').user_id);
@@ -67,7 +67,7 @@ export function adminAvatarRoutes(deps: Deps) {
       summary: "Make a cartoon drawn from options the user's avatar; answers once it is served",
       security: adminSecurity,
       request: { params: UserIdParam, body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
-      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors('INVALID_AVATAR_CONFIG', 'AVATAR_SUPERSEDED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served'), ...errors('INVALID_AVATAR_CONFIG', 'AVATAR_SUPERSEDED', 'RATE_LIMITED', 'USER_ERASED', 'STORAGE_UNAVAILABLE') },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.req.valid('param').user_id, c.req.valid('json').data), 200),
   );

@@ -10,7 +10,8 @@ import { errors, json } from '../http/schemas.ts';
 import { CARTOON_DEFAULTS, CARTOON_OPTIONS } from './cartoon/options.ts';
 import { renderCartoonSvg } from './cartoon/render.ts';
 import { cartoonConfig, setConfigAvatar } from './cartoons.ts';
-import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated } from './schemas.ts';
+import { deleteRecentCartoon, listRecentCartoons } from './recent-cartoons.ts';
+import { AvatarConfigBody, AvatarConfigOptions, AvatarConfigPreviewQuery, AvatarConfigUpdated, CartoonIdParam, RecentCartoons } from './schemas.ts';
 
 /** The options change only with a new server version: cache for an hour, previews for a day. */
 const OPTIONS_CACHE = 'public, max-age=3600';
@@ -77,13 +78,46 @@ export function cartoonAvatarRoutes(deps: Deps) {
       method: 'post',
       path: '/me/avatar/config',
       tags: ['Cartoon avatars'],
-      summary: 'Make a cartoon drawn from options the avatar; answers once it is served',
+      summary: 'Make a cartoon drawn from options the avatar; answers once it is served (one of your recent cartoons with the same options is set again, not drawn again)',
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: AvatarConfigBody } } } },
-      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served (409 AVATAR_SUPERSEDED: a newer avatar change was accepted while it was drawn)'), ...errors('INVALID_AVATAR_CONFIG', 'AVATAR_SUPERSEDED', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
+      responses: { 200: json(AvatarConfigUpdated, 'The new avatar, already served (409 AVATAR_SUPERSEDED: a newer avatar change was accepted while it was drawn)'), ...errors('INVALID_AVATAR_CONFIG', 'AVATAR_SUPERSEDED', 'RATE_LIMITED', 'USER_ERASED', 'STORAGE_UNAVAILABLE') },
     }),
     async (c) => c.json(await setConfigAvatar(deps, c.get('userId'), c.req.valid('json').data), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me/cartoons',
+      tags: ['Cartoon avatars'],
+      summary: 'Your recent cartoons, to go back to: each with its options (a cartoon has no file)',
+      security: userSecurity,
+      middleware: [auth] as const,
+      responses: { 200: json(RecentCartoons, 'The cartoons') },
+    }),
+    async (c) => c.json(await listRecentCartoons(deps, c.get('userId')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/me/cartoons/{cartoon_id}',
+      tags: ['Cartoon avatars'],
+      summary: 'Forget one of your recent cartoons (its images go after the grace period)',
+      security: userSecurity,
+      middleware: [auth] as const,
+      request: { params: CartoonIdParam },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors('CARTOON_NOT_FOUND', 'CARTOON_IN_USE', 'RATE_LIMITED'),
+      },
+    }),
+    async (c) => {
+      await deleteRecentCartoon(deps, c.get('userId'), c.req.valid('param').cartoon_id);
+      return c.body(null, 204);
+    },
   );
   return app;
 }

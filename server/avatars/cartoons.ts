@@ -5,8 +5,9 @@ import { newId } from '../db/ids.ts';
 import { CartoonConfigError, parseCartoonConfig, type CartoonConfig } from './cartoon/options.ts';
 import { renderCartoonSvg } from './cartoon/render.ts';
 import { CARTOON_SIDE, ImageError, renderSvgVariants } from '../images/pipeline.ts';
+import { lockUser } from '../people/user-lock.ts';
 import { objectKeys } from '../storage/index.ts';
-import { isRequested, requestAvatar, setAvatar, withdrawRequest } from './avatar-state.ts';
+import { isRequested, keptCartoons, requestAvatar, setAvatar, withdrawRequest } from './avatar-state.ts';
 import { describeAvatar, userRow } from './service.ts';
 import { pipelineLimits } from '../renditions/render-job.ts';
 import { insertConfigRendition, storeVariants } from '../renditions/service.ts';
@@ -27,7 +28,24 @@ const superseded = () =>
   new ApiError('AVATAR_SUPERSEDED', 'A newer avatar change was accepted while this cartoon was being drawn; the newer one is the avatar');
 
 /**
- * Draws the cartoon, stores its variants and makes it the avatar; returns once it is served.
+ * Points the avatar back at the user's kept cartoon of the same options (one of their recent avatars), if there is
+ * one: nothing to draw. Returns whether it did.
+ */
+async function reuseKeptCartoon(deps: Deps, userId: string, configJson: string): Promise<boolean> {
+  return deps.db.transaction().execute(async (trx) => {
+    const now = deps.clock();
+    await lockUser(trx, userId);
+    const kept = await keptCartoons(trx, userId).where('config', '=', configJson).executeTakeFirst();
+    if (!kept) return false;
+    await setAvatar(trx, deps, userId, kept.id, now);
+    await avatarReady(trx, deps, userId, kept.id, null);
+    return true;
+  });
+}
+
+/**
+ * Draws the cartoon, stores its variants and makes it the avatar; returns once it is served. A cartoon the user had
+ * recently (the same options) is not drawn again: the avatar points back at it.
  * Like a photo, the cartoon is the user's newest avatar request from the moment it is accepted: a photo (or a
  * removal, or another avatar set) accepted while it is being drawn is newer and wins, and the cartoon then
  * answers 409 AVATAR_SUPERSEDED instead of replacing it.
@@ -36,6 +54,11 @@ const superseded = () =>
  */
 export async function setConfigAvatar(deps: Deps, userId: string, input: unknown) {
   const config = cartoonConfig(input);
+  const configJson = JSON.stringify(config);
+  if (await keptCartoons(deps.db, userId).where('config', '=', configJson).executeTakeFirst()) {
+    await deps.changeLimiter.hit(userId, deps.clock());
+    if (await reuseKeptCartoon(deps, userId, configJson)) return servedAvatar(deps, userId);
+  }
   await deps.uploadLimiter.hit(userId, deps.clock()); // drawing costs CPU like an upload does
   const renditionId = newId('r');
   const prefix = objectKeys.renditionPrefix(renditionId);
@@ -43,8 +66,8 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
   // the sweep cannot take objects still being written; the check in the final transaction makes sure of it.
   const deleteAfter = deps.clock() + 2 * deps.config.processingTimeoutSeconds + deps.config.cleanupGraceSeconds;
   await deps.db.transaction().execute(async (trx) => {
+    await requestAvatar(trx, userId, renditionId, deps.clock());
     await trx.insertInto('garbage').values({ prefix, delete_after: deleteAfter }).execute();
-    await requestAvatar(trx, userId, renditionId);
   });
   deps.log.debug(`cartoon started ${renditionId} ${userId}`);
   let rows;
@@ -64,7 +87,7 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
     if (!(await isRequested(trx, userId, renditionId))) return false; // left to the sweep with its garbage row
     const claimed = await trx.deleteFrom('garbage').where('prefix', '=', prefix).executeTakeFirst();
     if (claimed.numDeletedRows !== 1n) throw new Error(`cartoon ${renditionId} was swept while it was being drawn`);
-    await insertConfigRendition(trx, renditionId, config, placeholder, now);
+    await insertConfigRendition(trx, renditionId, userId, configJson, placeholder, now);
     await trx.insertInto('variants').values(rows).execute();
     await setAvatar(trx, deps, userId, renditionId, now);
     await avatarReady(trx, deps, userId, renditionId, null);
@@ -72,6 +95,10 @@ export async function setConfigAvatar(deps: Deps, userId: string, input: unknown
   });
   deps.log.debug(`cartoon finished ${renditionId} ${userId}${promoted ? '' : ' superseded'}`);
   if (!promoted) throw superseded();
+  return servedAvatar(deps, userId);
+}
+
+async function servedAvatar(deps: Deps, userId: string) {
   deps.webhooks.kick();
   const user = await userRow(deps, userId);
   return { message: 'AVATAR_HAS_BEEN_UPDATED' as const, avatar: user ? await describeAvatar(deps, user) : null };

@@ -46,7 +46,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: PatchUserBody } } } },
-      responses: { 200: json(UserSchema, 'The user'), ...errors('RATE_LIMITED') },
+      responses: { 200: json(UserSchema, 'The user'), ...errors('RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => {
       if (c.req.valid('json').remove_avatar) await removeAvatar(deps, c.get('userId'));
@@ -63,7 +63,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: SetAvatarBody } } } },
-      responses: { 204: { description: 'Set' }, ...errors('FILE_NOT_FOUND', 'FILE_NOT_PROFILE_PIC', 'FILE_NOT_READY', 'RATE_LIMITED') },
+      responses: { 204: { description: 'Set' }, ...errors('FILE_NOT_FOUND', 'FILE_NOT_PROFILE_PIC', 'FILE_NOT_READY', 'RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => {
       await setAvatarFromFile(deps, c.get('userId'), c.req.valid('json').file_id);
@@ -78,7 +78,7 @@ export function userRoutes(deps: Deps) {
     summary: 'One-request upload: multipart field "avatar" (+ crop fields) or a raw image body (crop fields in the query)',
     security: userSecurity,
     request: { body: directUploadBody },
-    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors('UNAUTHENTICATED', 'AUTH_UNAVAILABLE', 'INVALID_REQUEST', 'CROP_INVALID', 'MULTIPART_INVALID', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE') },
+    responses: { 202: json(ProcessingAccepted, 'Processing; becomes the avatar when ready'), ...errors('UNAUTHENTICATED', 'AUTH_UNAVAILABLE', 'INVALID_REQUEST', 'CROP_INVALID', 'MULTIPART_INVALID', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED', 'USER_ERASED', 'STORAGE_UNAVAILABLE') },
   });
   app.handle(['POST'], '/me/avatar', { body: 'streamed' }, auth, async (c) => c.json(await receiveDirectUpload(c, deps, c.get('userId')), 202));
 
@@ -90,7 +90,7 @@ export function userRoutes(deps: Deps) {
       summary: 'Remove the avatar (idempotent; the file is kept)',
       security: userSecurity,
       middleware: [auth] as const,
-      responses: { 204: { description: 'Removed' }, ...errors('RATE_LIMITED') },
+      responses: { 204: { description: 'Removed' }, ...errors('RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => {
       await removeAvatar(deps, c.get('userId'));
@@ -107,7 +107,7 @@ export function userRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { body: { required: true, content: { 'application/json': { schema: RecropBody } } } },
-      responses: { 202: json(RecropAccepted, 'Queued'), ...errors('AVATAR_NOT_FOUND', 'AVATAR_NOT_RECROPPABLE', 'FILE_NOT_FOUND', 'RECROP_INVALID', 'RATE_LIMITED') },
+      responses: { 202: json(RecropAccepted, 'Queued'), ...errors('AVATAR_NOT_FOUND', 'AVATAR_NOT_RECROPPABLE', 'FILE_NOT_FOUND', 'RECROP_INVALID', 'RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => c.json(await recropAvatar(deps, c.get('userId'), c.req.valid('json')), 202),
   );

@@ -181,3 +181,19 @@ export const RecropBody = z
 export const RecropAccepted = z
   .object({ status: z.literal('processing'), message: z.string() })
   .openapi('RecropAccepted', { example: { status: 'processing', message: 'Avatar recrop queued' } });
+
+export const RecentCartoon = z
+  .object({
+    id: z.string().openapi({ description: 'The cartoon (it has no file_id)' }),
+    config: CartoonOptionsUsed,
+    is_avatar: z.boolean(),
+    thumbnail_url: z.string().nullable().openapi({ description: 'Its 128 px WebP' }),
+    created_at: z.number().int(),
+  })
+  .openapi('RecentCartoon');
+
+export const RecentCartoons = z
+  .object({ cartoons: z.array(RecentCartoon).openapi({ description: 'At most 6 (7 with an older avatar), most recent first. Set one again by POST /v1/users/me/avatar/config with its config: it is not drawn again.' }) })
+  .openapi('RecentCartoons');
+
+export const CartoonIdParam = z.object({ cartoon_id: z.string().min(1).max(64).openapi({ param: { name: 'cartoon_id', in: 'path' } }) });

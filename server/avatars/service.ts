@@ -3,6 +3,7 @@ import { DEFAULT_AVATAR_SIZE, DEFAULT_FORMAT, PREVIEW_AVATAR_SIZE } from '../../
 import type { Deps } from '../deps.ts';
 import type { UserRow, VariantRow } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
+import { lockUser } from '../people/user-lock.ts';
 import { setAvatar } from './avatar-state.ts';
 import { queueRendition } from '../renditions/service.ts';
 import { ownedFile, squareCrop, type CropFields } from '../uploads/files.ts';
@@ -146,13 +147,19 @@ export async function recropAvatar(deps: Deps, userId: string, input: CropFields
   const rendition = await deps.db.selectFrom('renditions').select('file_id').where('id', '=', user.avatar_rendition_id).executeTakeFirstOrThrow();
   if (rendition.file_id === null) throw new ApiError('AVATAR_NOT_RECROPPABLE', 'A cartoon avatar has no photo to crop; change its options instead');
   const file = await ownedFile(deps, userId, rendition.file_id);
+  if (file.original_deleted_at !== null) {
+    throw new ApiError('AVATAR_NOT_RECROPPABLE', 'The original of this photo has been deleted (it was not your avatar for longer than the server keeps originals); upload the photo again to crop it differently');
+  }
   const crop = squareCrop(input, 'RECROP_INVALID');
   if (!crop) throw new ApiError('RECROP_INVALID', 'crop_x, crop_y and crop_w are required');
   if (file.width === null || file.height === null || crop.x + crop.w > file.width || crop.y + crop.h > file.height) {
     throw new ApiError('RECROP_INVALID', `The crop must lie inside the ${file.width}×${file.height} source image`);
   }
   await deps.uploadLimiter.hit(userId, deps.clock()); // rendering again costs what an upload does
-  await deps.db.transaction().execute((trx) => queueRendition(trx, deps, file, crop, true, deps.clock()));
+  await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, userId);
+    await queueRendition(trx, deps, file, crop, true, deps.clock());
+  });
   deps.jobs.kick();
   return { status: 'processing' as const, message: 'Avatar recrop queued' };
 }

@@ -34,9 +34,9 @@ export const postgresSchemaPlugin: KyselyPlugin = {
 };
 
 /** Tables whose `seq` column numbers rows in creation order. */
-export type SequencedTable = 'renditions' | 'emotes' | 'webhook_deliveries';
+export type SequencedTable = 'renditions' | 'emotes' | 'webhook_deliveries' | 'files';
 
-/** The sequence behind a table's `seq` on PostgreSQL (created by migration 0006). */
+/** The sequence behind a table's `seq` on PostgreSQL (created by migration 0006; files' by 0013). */
 export const sequenceName = (table: SequencedTable) => `${table}_seq_order`;
 
 /**

@@ -361,6 +361,53 @@ const renditionPlaceholders: Migration = {
   },
 };
 
+/**
+ * A person's uploads and data (issue 23):
+ * - files.seq: creation order, for the list of a person's files (newest first) and its cursors.
+ * - files.deleted_at: DELETE /v1/files/{id} hides a file at once; its rows go with its objects after the grace period.
+ * - files.retention_from / original_deleted_at: AVATAR_ORIGINALS_RETENTION_DAYS counts from when a file was made or
+ *   last stopped being the avatar (null while it is the avatar), and records when its original was deleted.
+ * - renditions.owner_id: whose picture it is, so a cartoon (which has no file) can be listed among recent avatars
+ *   and found by an erasure. Existing renditions take their file's owner, or the user whose avatar they are.
+ * - garbage.erasure: the deletions an erasure of a user scheduled, so repeating it (after a crash) finds them again.
+ * - erasures: users being erased, by a hash of their id, so writes that started before the erasure cannot recreate
+ *   their rows; kept only while such writes may still arrive.
+ */
+const people: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('files').addColumn('deleted_at', 'integer').execute();
+    await db.schema.alterTable('files').addColumn('retention_from', 'integer').execute();
+    await db.schema.alterTable('files').addColumn('original_deleted_at', 'integer').execute();
+    await sql`update files set retention_from = created_at
+      where id not in (select renditions.file_id from users join renditions on renditions.id = users.avatar_rendition_id where renditions.file_id is not null)`.execute(db);
+    await db.schema.createIndex('files_retention').on('files').column('retention_from').where(sql.ref('retention_from'), 'is not', null).execute();
+    // Creation order, as for emotes: existing files numbered by (created_at, id), new ones by nextSeq.
+    await db.schema.alterTable('files').addColumn('seq', 'integer').execute();
+    await sql`update files set seq = numbered.n from (select id, row_number() over (order by created_at, id) as n from files) as numbered where numbered.id = files.id`.execute(db);
+    if (isPostgres(db)) {
+      const name = sequenceName('files');
+      await sql`create sequence ${sql.id(name)} as bigint`.execute(db);
+      await sql`select setval(${sql.lit(name)}, coalesce(max(seq), 0) + 1, false) from files`.execute(db);
+    }
+    await db.schema.createIndex('files_owner_seq').on('files').columns(['owner_id', 'seq']).execute();
+
+    await db.schema.alterTable('renditions').addColumn('owner_id', 'text').execute();
+    await sql`update renditions set owner_id = (select files.owner_id from files where files.id = renditions.file_id) where file_id is not null`.execute(db);
+    await sql`update renditions set owner_id = (select min(users.id) from users where users.avatar_rendition_id = renditions.id or users.requested_rendition_id = renditions.id) where file_id is null`.execute(db);
+    await db.schema.createIndex('renditions_owner').on('renditions').columns(['owner_id', 'seq']).execute();
+
+    await db.schema.alterTable('garbage').addColumn('erasure', 'text').execute();
+    await db.schema.createIndex('garbage_erasure').on('garbage').column('erasure').execute();
+
+    await db.schema
+      .createTable('erasures')
+      .addColumn('user_key', 'text', (c) => c.primaryKey())
+      .addColumn('started_at', 'integer', (c) => c.notNull())
+      .addColumn('refuse_until', 'integer', (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
     return {
@@ -377,6 +424,7 @@ export const migrations: MigrationProvider = {
       '0011_webhook_endpoint_health': webhookEndpointHealth,
       '0012_variant_formats': variantFormats,
       '0013_rendition_placeholders': renditionPlaceholders,
+      '0014_people': people,
     };
   },
 };

@@ -36,6 +36,17 @@ export interface FilesTable {
   rendition_id: string | null;
   created_at: number;
   updated_at: number;
+  /** Creation order: the user's list of files is newest first, and its cursors are positions in it. */
+  seq: number;
+  /** Set by DELETE /v1/files/{id}: the file is gone for its owner; its rows go with its objects (the garbage sweep). */
+  deleted_at: number | null;
+  /**
+   * When AVATAR_ORIGINALS_RETENTION_DAYS starts counting for its original: when it was made, or last stopped being
+   * the avatar; null while it is the avatar, and once the original is gone.
+   */
+  retention_from: number | null;
+  /** When the original was deleted for good (retention); the file's variants stay, but it can no longer be recropped. */
+  original_deleted_at: number | null;
 }
 
 /**
@@ -45,6 +56,8 @@ export interface FilesTable {
 export interface RenditionsTable {
   id: string;
   file_id: string | null;
+  /** The user whose picture it is (null only for cartoons replaced before migration 0013). */
+  owner_id: string | null;
   /** The cartoon's options as JSON (a config avatar). */
   config: string | null;
   /** Creation order across all renditions. */
@@ -125,6 +138,18 @@ export interface EmotesTable {
 export interface GarbageTable {
   prefix: string;
   delete_after: number;
+  /** The erasure (its user_key) that scheduled it, so a repeated erasure finds its deletions again; null otherwise. */
+  erasure: string | null;
+}
+
+/**
+ * A user whose data is being (or was just) erased, named by a hash of their id: until refuse_until, writes for that
+ * user are refused, so a request that started before the erasure cannot recreate their rows after it.
+ */
+export interface ErasuresTable {
+  user_key: string;
+  started_at: number;
+  refuse_until: number;
 }
 
 /** Where a webhook endpoint comes from: the admin API, or AVATAR_WEBHOOK_URL (synchronised at start). */
@@ -225,6 +250,7 @@ export interface Database {
   editor_sessions: EditorSessionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   upload_reservations: UploadReservationsTable;
+  erasures: ErasuresTable;
 }
 
 export type FileRow = Selectable<FilesTable>;

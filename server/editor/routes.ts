@@ -22,7 +22,7 @@ export function editorSessionRoutes(deps: Deps) {
       summary: 'A hosted editor page for one user (open it, or frame it on an allowed origin); it tells the opener by postMessage',
       security: adminSecurity,
       request: { body: { required: true, content: { 'application/json': { schema: EditorSessionBody } } } },
-      responses: { 201: json(EditorSessionCreated, 'Session created'), ...errors('RETURN_URL_NOT_ALLOWED') },
+      responses: { 201: json(EditorSessionCreated, 'Session created'), ...errors('RETURN_URL_NOT_ALLOWED', 'USER_ERASED') },
     }),
     async (c) => c.json(await createEditorSession(deps, c.req.valid('json')), 201),
   );

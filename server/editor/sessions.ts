@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import type { EditorSessionRow } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import { editorUrl } from '../http/urls.ts';
+import { beginUserWrite } from '../people/user-lock.ts';
 
 export const DEFAULT_SESSION_TTL = 3600;
 /** An expired session answers 410 for this long; then it is purged and answers 404, like an unknown one. */
@@ -48,10 +49,13 @@ export async function createEditorSession(deps: Deps, input: NewEditorSession) {
   const expiresAt = now + (input.ttl_seconds ?? DEFAULT_SESSION_TTL);
   // Creating sessions is what fills the table, so it is also where long-expired ones are cleared out.
   await deps.db.deleteFrom('editor_sessions').where('expires_at', '<', now - EXPIRED_SESSIONS_KEPT_SECONDS).execute();
-  await deps.db
-    .insertInto('editor_sessions')
-    .values({ id_hash: hashOf(sessionId), user_id: input.user_id, type: input.type, return_url: returnUrl, locale: input.locale ?? null, created_at: now, expires_at: expiresAt })
-    .execute();
+  await deps.db.transaction().execute(async (trx) => {
+    await beginUserWrite(trx, input.user_id, now);
+    await trx
+      .insertInto('editor_sessions')
+      .values({ id_hash: hashOf(sessionId), user_id: input.user_id, type: input.type, return_url: returnUrl, locale: input.locale ?? null, created_at: now, expires_at: expiresAt })
+      .execute();
+  });
   return { session_id: sessionId, url: editorUrl(deps, sessionId), expires_at: expiresAt };
 }
 

@@ -5,10 +5,11 @@ import type { Context } from 'hono';
 import { optionalUser, requireUser } from '../access/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRoutes, PUBLIC, SITE, userSecurity, withAccess } from '../http/routes.ts';
+import { parseLimit } from '../http/pagination.ts';
 import { errors, json } from '../http/schemas.ts';
 import { EmoteIdParam, EmoteList, EmoteListQuery, EmoteQuota, EmoteSchema, EmoteUrl, EmoteUrlQuery, UpdateEmoteBody } from './schemas.ts';
 import {
-  DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, parseLimit, quota, restoreEmote, updateEmote, visibleEmote,
+  DEFAULT_EMOTE_SIZE, deleteEmote, emoteUrl, emoteView, listEmotes, quota, restoreEmote, updateEmote, visibleEmote,
 } from './service.ts';
 
 /** Who is asking on a route where a token is optional (null: anonymous). */

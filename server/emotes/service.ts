@@ -2,12 +2,14 @@
 import { sql, type Transaction } from 'kysely';
 import { DEFAULT_EMOTE_SIZE, DEFAULT_FORMAT, EMOTE_SIZES as EMOTE_VARIANT_SIZES } from '../../media/variants.ts';
 import { nextSeq, serializeOn, violatesUnique, type UniqueIndex } from '../db/dialect.ts';
+import { decodeCursor, encodeCursor } from '../http/pagination.ts';
 import { newId } from '../db/ids.ts';
 import type { Database, EmoteRow, FileRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { imagesOfRows } from '../renditions/images.ts';
 import { visibilityOfKey } from '../storage/index.ts';
+import { lockUser } from '../people/user-lock.ts';
 import { emoteDeleted } from '../webhooks/events.ts';
 import { placeEmoteVariants } from './objects.ts';
 
@@ -170,29 +172,17 @@ async function ownedEmote(deps: Deps, id: string, viewer: string): Promise<Emote
   return emote;
 }
 
-const encodeCursor = (seq: number) => Buffer.from(`e1:${seq}`).toString('base64url');
-
-function decodeCursor(cursor: string): number {
-  const match = /^e1:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new ApiError('INVALID_CURSOR', 'The cursor is not one this server handed out');
-  return Number(match[1]);
-}
-
-export function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 100;
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= 500)) throw new ApiError('INVALID_LIMIT', 'limit must be a whole number from 1 to 500');
-  return limit;
-}
+const encodeEmoteCursor = (seq: number) => encodeCursor('e1', seq);
+const decodeEmoteCursor = (cursor: string) => Number(decodeCursor('e1', cursor, /^(\d{1,15})$/)[1]);
 
 /** Newest first. The cursor is the position (creation sequence) of the last emote returned. */
 export async function listEmotes(deps: Deps, ownerId: string, opts: { limit: number; cursor: string | undefined; trash: boolean }) {
   let query = emoteQuery(deps).where('emotes.owner_id', '=', ownerId).where('emotes.deleted_at', opts.trash ? 'is not' : 'is', null);
-  if (opts.cursor) query = query.where('emotes.seq', '<', decodeCursor(opts.cursor));
+  if (opts.cursor) query = query.where('emotes.seq', '<', decodeEmoteCursor(opts.cursor));
   const rows = await query.orderBy('emotes.seq', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
-  return { emotes: page.map(emoteView), next_cursor: rows.length > opts.limit && last ? encodeCursor(last.seq) : null };
+  return { emotes: page.map(emoteView), next_cursor: rows.length > opts.limit && last ? encodeEmoteCursor(last.seq) : null };
 }
 
 export async function quota(deps: Deps, ownerId: string) {
@@ -251,6 +241,7 @@ export async function deleteEmote(deps: Deps, id: string, viewer: string) {
   await deps.changeLimiter.hit(viewer, deps.clock());
   const now = deps.clock();
   await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, viewer);
     const moved = await trx.updateTable('emotes').set({ deleted_at: now, updated_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
     if (moved.numUpdatedRows > 0n) await emoteDeleted(trx, deps, emote);
   });
@@ -266,6 +257,7 @@ export async function restoreEmote(deps: Deps, id: string, viewer: string) {
     await deps.changeLimiter.hit(viewer, deps.clock());
     try {
       await deps.db.transaction().execute(async (trx) => {
+        await lockUser(trx, viewer);
         if (emote.state !== 'failed') await checkQuota(deps, trx, viewer, emote.size_bytes);
         await trx.updateTable('emotes').set({ deleted_at: null, updated_at: deps.clock() }).where('id', '=', id).execute();
       });

@@ -1,8 +1,19 @@
 // Every URL the server hands out is built here, so the base (AVATAR_PUBLIC_URL) and the paths stay in one place.
+import { DEFAULT_FORMAT } from '../../media/variants.ts';
 import type { Deps } from '../deps.ts';
+import { objectKeys } from '../storage/index.ts';
 
 /** A public variant: the CDN or bucket URL with S3 storage, else this server's /cdn. Never the app for S3. */
 export const variantUrl = (deps: Deps, key: string) => deps.storage.publicUrl(key) ?? `${deps.baseUrl()}/cdn/${key}`;
+
+/**
+ * Where a rendition's public variants are served from (the start of each of their URLs), for a CDN purge by prefix:
+ * the URL of one of its variant keys without the file name.
+ */
+export function renditionUrlPrefix(deps: Deps, renditionId: string): string {
+  const url = variantUrl(deps, objectKeys.variant(renditionId, 'any', '0'.repeat(32), DEFAULT_FORMAT));
+  return url.slice(0, url.lastIndexOf('/') + 1);
+}
 
 /** A private variant's read URL, valid until `expiresAt`: an S3 presigned GET, or /cdn with our own signature. */
 export async function privateVariantUrl(deps: Deps, key: string, expiresAt: number): Promise<string> {

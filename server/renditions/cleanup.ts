@@ -7,9 +7,13 @@ import type { FileRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { purgeTrash } from '../emotes/service.ts';
 import { objectKeys } from '../storage/index.ts';
+import { expireErasures } from '../people/user-lock.ts';
+import { deleteExpiredOriginals } from '../uploads/original-retention.ts';
+import { purgeDeliveredErasures } from '../webhooks/outbox.ts';
 import { receivedInBucket } from '../uploads/service.ts';
 
-const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
+/** The rendition a garbage row names, or null for a row naming another prefix or one object. */
+export const renditionIdOf = (prefix: string) => /^variants\/([^/]+)\/$/.exec(prefix)?.[1] ?? null;
 
 /**
  * Sweeps every due garbage row. One the storage will not delete (down, or refusing the call) stays for the next
@@ -41,26 +45,37 @@ async function sweepOne(deps: Deps, prefix: string) {
       const rendition = await trx.selectFrom('renditions').select('file_id').where('id', '=', renditionId).executeTakeFirst();
       await trx.deleteFrom('variants').where('rendition_id', '=', renditionId).execute();
       await trx.deleteFrom('renditions').where('id', '=', renditionId).execute();
-      // A purged emote's file goes with its last rendition.
-      if (rendition) {
+      // A purged emote's file, and a file its owner deleted, go with their last rendition.
+      if (rendition?.file_id) {
         await trx
           .deleteFrom('files')
           .where('id', '=', rendition.file_id)
-          .where('upload_type', '=', 'emote')
-          .where((eb) => eb.not(eb.exists(eb.selectFrom('emotes').select('id').where('emotes.file_id', '=', rendition.file_id))))
+          .where((eb) =>
+            eb.or([
+              eb('deleted_at', 'is not', null),
+              eb.and([eb('upload_type', '=', 'emote'), eb.not(eb.exists(eb.selectFrom('emotes').select('id').where('emotes.file_id', '=', rendition.file_id)))]),
+            ]),
+          )
           .where((eb) => eb.not(eb.exists(eb.selectFrom('renditions').select('id').where('renditions.file_id', '=', rendition.file_id))))
           .execute();
       }
     });
   }
   deps.variantAccess.forget(); // /cdn must stop serving these keys now, not when its cache expires
-  // A row names a rendition (its variants, public and private), another prefix (ending in '/') or one object
-  // (a failed upload's original, a variant moved to the other access).
+  await deleteGarbageObjects(deps, prefix);
+  await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
+}
+
+/**
+ * Deletes the objects a garbage row names: a rendition's (its variants, public and private), those under another
+ * prefix (ending in '/'), or one object (an original, a variant moved to the other access).
+ */
+export async function deleteGarbageObjects(deps: Deps, prefix: string): Promise<void> {
+  const renditionId = renditionIdOf(prefix);
   if (renditionId) for (const objects of objectKeys.renditionPrefixes(renditionId)) await deps.storage.deletePrefix(objects);
   else if (prefix.endsWith('/')) await deps.storage.deletePrefix(prefix);
   // A variant moved back (an emote made public, private and public again) is in use: it stays.
   else if (!(await deps.db.selectFrom('variants').select('key').where('key', '=', prefix).executeTakeFirst())) await deps.storage.delete(prefix);
-  await deps.db.deleteFrom('garbage').where('prefix', '=', prefix).execute();
 }
 
 /**
@@ -116,7 +131,8 @@ export async function sweepAbandonedUploads(deps: Deps): Promise<number> {
 export const STALE_TEMP_MS = 15 * 60 * 1000;
 
 /**
- * Purges the emote trash and uploads never sent, sweeps garbage and stale temp files now and then every `intervalSeconds`; the
+ * Purges the emote trash and uploads never sent, deletes originals past their retention, sweeps garbage and stale temp
+ * files, ends erased users' refusals and forgets delivered user.deleted events, now and then every `intervalSeconds`; the
  * timer never keeps the process alive. With SQLite, the first pass removes every temp file older than this
  * process: the file is its alone, so none of its writes can have started before it did, and older ones are
  * leftovers of a process that was killed. Processes sharing PostgreSQL may share a folder too, so there only
@@ -130,7 +146,10 @@ export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => 
     // Purging the trash and abandoned uploads schedules objects as garbage; the sweep right after deletes those already due.
     await purgeTrash(deps);
     await sweepAbandonedUploads(deps);
+    await deleteExpiredOriginals(deps);
     await sweepGarbage(deps);
+    await expireErasures(deps.db, deps.clock());
+    await purgeDeliveredErasures(deps.db);
     await deps.storage.removeStaleTemp(tempBefore);
     tempBefore = Date.now() - STALE_TEMP_MS;
   };

@@ -7,11 +7,13 @@ import { visibilityOfFile, placeEmoteVariants } from '../emotes/objects.ts';
 import { releaseFailedShortcode } from '../emotes/service.ts';
 import { defaultCropOf } from '../images/default-crop.ts';
 import { renderEmoteVariants } from '../images/emote-pipeline.ts';
-import { imageOnly } from '../images/image-end.ts';
 import { ImageError, probeImage, renderAvatarVariants, type PipelineLimits } from '../images/pipeline.ts';
 import { objectKeys, StorageError } from '../storage/index.ts';
 import { cropColumns, storedCrop } from '../uploads/files.ts';
 import { avatarFailed, avatarReady, emoteFailed, emoteReady } from '../webhooks/events.ts';
+import { keptOriginal } from '../images/originals.ts';
+import { sniffImageFormat } from '../images/sniff.ts';
+import { lockUser } from '../people/user-lock.ts';
 import { AttemptTimedOut, type JobHandler } from '../work/job-queue.ts';
 import { placeholderOfVariants } from './images.ts';
 import { deleteRenditionObjects, variantWriter } from './service.ts';
@@ -37,6 +39,7 @@ async function load(deps: Deps, renditionId: string): Promise<{ rendition: Rendi
 async function fail(deps: Deps, rendition: RenditionRow, code: ProcessingErrorCode, message: string) {
   const now = deps.clock();
   const failedFile = await deps.db.transaction().execute(async (trx) => {
+    if (rendition.owner_id !== null) await lockUser(trx, rendition.owner_id);
     const marked = await trx.updateTable('renditions').set({ state: 'failed' }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
     if (marked.numUpdatedRows > 0n) await scheduleGarbage(trx, deps, rendition.id, now);
     const file = rendition.file_id === null ? undefined : await trx.selectFrom('files').select(['owner_id', 'upload_type']).where('id', '=', rendition.file_id).executeTakeFirst();
@@ -65,15 +68,19 @@ async function fail(deps: Deps, rendition: RenditionRow, code: ProcessingErrorCo
 
 async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal: AbortSignal) {
   const limits = pipelineLimits(deps);
-  const original = await deps.storage.getBytes(objectKeys.original(file.id));
+  const uploaded = await deps.storage.getBytes(objectKeys.original(file.id));
   signal.throwIfAborted();
-  if (!original) throw new ImageError('IMAGE_INVALID', 'The uploaded bytes are missing');
-  // Only the image is kept (issue 13): data after its end (a motion photo's video, padding, or an
-  // appended archive that the probe below refuses) is cut from the stored original, so no polyglot is
-  // ever at rest. The probe still sees everything that was uploaded.
-  const image = imageOnly(original);
-  if (image.length < original.length) await deps.storage.put(objectKeys.original(file.id), image);
-  const probe = await probeImage(original, file.content_type, limits);
+  if (!uploaded) {
+    if (file.original_deleted_at !== null) throw new ImageError('IMAGE_INVALID', 'The original of this photo was deleted (AVATAR_ORIGINALS_RETENTION_DAYS)');
+    throw new ImageError('IMAGE_INVALID', 'The uploaded bytes are missing');
+  }
+  // What is kept is only what recrop needs (originals.ts), written before anything else, so neither a polyglot
+  // (issue 13) nor personal metadata stays at rest whatever the probe decides: the image without anything appended
+  // after its end and without its metadata. The probe still sees everything that was uploaded.
+  const sniffed = sniffImageFormat(uploaded);
+  const original = sniffed ? keptOriginal(uploaded, sniffed) : uploaded;
+  if (original !== uploaded) await deps.storage.put(objectKeys.original(file.id), original);
+  const probe = await probeImage(uploaded, file.content_type, limits);
   if (file.width === null) {
     await deps.db.updateTable('files').set({ width: probe.width, height: probe.height, updated_at: deps.clock() }).where('id', '=', file.id).execute();
   }
@@ -104,22 +111,32 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   signal.throwIfAborted();
 
   const now = deps.clock();
-  await deps.db.transaction().execute(async (trx) => {
+  const settledHere = await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, file.owner_id);
     const applied = chosen ? { ...cropColumns(chosen.crop), crop_source: chosen.source } : {};
     const settled = await trx.updateTable('renditions').set({ state: 'ready', placeholder, ...applied }).where('id', '=', rendition.id).where('state', '=', 'processing').executeTakeFirst();
-    if (settled.numUpdatedRows === 0n) throw new Error(`rendition ${rendition.id} was settled by another attempt meanwhile`);
+    if (settled.numUpdatedRows === 0n) {
+      // Deleted while it was rendered (its user was erased): what this attempt wrote must not stay.
+      if (!(await trx.selectFrom('renditions').select('id').where('id', '=', rendition.id).executeTakeFirst())) return false;
+      throw new Error(`rendition ${rendition.id} was settled by another attempt meanwhile`);
+    }
     await trx.insertInto('variants').values(rows).execute();
     // The newest rendition of a file is its current one; the other goes after the grace period.
     // Re-read inside the transaction: another recrop of this file may have finished while this one ran.
     const current = await trx
       .selectFrom('files')
       .leftJoin('renditions', 'renditions.id', 'files.rendition_id')
-      .select(['files.rendition_id', 'renditions.seq'])
+      .select(['files.rendition_id', 'files.deleted_at', 'renditions.seq'])
       .where('files.id', '=', file.id)
       .executeTakeFirstOrThrow();
     const isNewest = current.rendition_id === null || (current.seq ?? 0) < rendition.seq;
     if (current.rendition_id && current.rendition_id !== rendition.id) {
       await scheduleGarbage(trx, deps, isNewest ? current.rendition_id : rendition.id, now);
+    }
+    // Deleted by its owner while it was rendered: the file's renditions are garbage already; this one joins them.
+    if (current.deleted_at !== null) {
+      await scheduleGarbage(trx, deps, rendition.id, now);
+      return true;
     }
     await trx
       .updateTable('files')
@@ -136,7 +153,13 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
         await avatarReady(trx, deps, file.owner_id, rendition.id, file.id);
       }
     }
+    return true;
   });
+  if (!settledHere) {
+    await deleteRenditionObjects(deps, rendition.id);
+    deps.log.debug(`job dropped ${rendition.id}: its rows were deleted while it ran`);
+    return;
+  }
   await deps.fileSettled.announce(file.id);
   // The emote's visibility may have changed while it was rendered: its objects follow.
   if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) deps.variantAccess.forget();

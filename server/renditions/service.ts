@@ -24,6 +24,7 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
     .values({
       id,
       file_id: file.id,
+      owner_id: file.owner_id,
       config: null,
       seq: nextSeq(trx, 'renditions'),
       ...cropColumns(crop),
@@ -32,16 +33,16 @@ export async function queueRendition(trx: Transaction<Database>, deps: Deps, fil
       created_at: now,
     })
     .execute();
-  if (promote) await requestAvatar(trx, file.owner_id, id);
+  if (promote) await requestAvatar(trx, file.owner_id, id, now);
   await deps.jobs.enqueue(trx, { renditionId: id, ownerId: file.owner_id }, now);
   return id;
 }
 
-/** Inserts a cartoon's rendition, already drawn and ready, in the caller's transaction. */
-export async function insertConfigRendition(trx: Transaction<Database>, id: string, config: Record<string, string>, placeholder: string | null, now: number) {
+/** Inserts `ownerId`'s cartoon rendition, already drawn and ready, in the caller's transaction. */
+export async function insertConfigRendition(trx: Transaction<Database>, id: string, ownerId: string, configJson: string, placeholder: string | null, now: number) {
   await trx
     .insertInto('renditions')
-    .values({ id, file_id: null, config: JSON.stringify(config), seq: nextSeq(trx, 'renditions'), ...cropColumns(null), state: 'ready', created_at: now, placeholder })
+    .values({ id, file_id: null, owner_id: ownerId, config: configJson, seq: nextSeq(trx, 'renditions'), ...cropColumns(null), state: 'ready', created_at: now, placeholder })
     .execute();
 }
 

@@ -1,12 +1,16 @@
-// GET /v1/files/{file_id}: the owner's view of an upload and its processing.
+// A person's uploads: GET /v1/files/{file_id} (one, and its processing), DELETE /v1/files/{file_id}, and the list of
+// them all (GET /v1/users/me/files).
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../access/auth.ts';
 import type { FileRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { createRoutes, SITE, userSecurity } from '../http/routes.ts';
 import { errors, json } from '../http/schemas.ts';
+import { parseLimit } from '../http/pagination.ts';
+import { deleteFile } from './file-deletion.ts';
+import { listFiles } from './file-list.ts';
 import { appliedCrop, settledFile, type AppliedCrop } from './files.ts';
-import { FileIdParam, FileSchema } from './schemas.ts';
+import { FileIdParam, FileList, FileListQuery, FileSchema } from './schemas.ts';
 
 export function fileView(file: FileRow, applied: AppliedCrop | null = null) {
   return {
@@ -58,6 +62,48 @@ export function fileRoutes(deps: Deps) {
     async (c) => {
       const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, c.req.valid('query').wait ?? 0, c.req.raw.signal);
       return c.json(fileView(file, await appliedCrop(deps, file)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{file_id}',
+      tags: ['Uploads'],
+      summary: 'Delete one of your photos: gone for you at once, its images after the grace period (409 FILE_IN_USE while it is the avatar)',
+      security: userSecurity,
+      middleware: [requireUser(deps.tokens)] as const,
+      request: { params: FileIdParam },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors('FILE_NOT_PROFILE_PIC', 'FILE_NOT_FOUND', 'FILE_IN_USE', 'RATE_LIMITED'),
+      },
+    }),
+    async (c) => {
+      await deleteFile(deps, c.get('userId'), c.req.valid('param').file_id);
+      return c.body(null, 204);
+    },
+  );
+  return app;
+}
+
+/** Mounted at /v1/users, beside the user routes: the signed-in user's files. */
+export function userFileRoutes(deps: Deps) {
+  const app = createRoutes(deps, SITE);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me/files',
+      tags: ['Uploads'],
+      summary: 'Your uploads, newest first, with their state, crop, a small picture, and which is the avatar',
+      security: userSecurity,
+      middleware: [requireUser(deps.tokens)] as const,
+      request: { query: FileListQuery },
+      responses: { 200: json(FileList, 'A page of files'), ...errors('INVALID_LIMIT', 'INVALID_CURSOR') },
+    }),
+    async (c) => {
+      const { upload_type, limit, cursor } = c.req.valid('query');
+      return c.json(await listFiles(deps, c.get('userId'), { uploadType: upload_type, limit: parseLimit(limit), cursor }), 200);
     },
   );
   return app;

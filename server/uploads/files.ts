@@ -1,7 +1,7 @@
 // Uploaded files as the other services see them: ownership, and the crop a client asked for.
 // Crops are parsed here once, at the edge, into the pipeline's one `Crop` type.
 import type { Deps } from '../deps.ts';
-import type { CropSource, FileRow } from '../db/schema.ts';
+import type { CropSource, FileRow, RenditionRow } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Crop } from '../images/pipeline.ts';
 
@@ -54,18 +54,26 @@ export interface AppliedCrop {
  * or the default crop the job chose); before that, the one the client asked for, if any.
  */
 export async function appliedCrop(deps: Deps, file: FileRow): Promise<AppliedCrop | null> {
-  if (file.rendition_id) {
-    const rendition = await deps.db.selectFrom('renditions').select(['crop_x', 'crop_y', 'crop_w', 'crop_h', 'crop_source']).where('id', '=', file.rendition_id).executeTakeFirst();
-    const crop = rendition && storedCrop(rendition);
-    if (crop) return { crop, crop_source: rendition.crop_source ?? 'user' };
-  }
+  const rendition = file.rendition_id
+    ? await deps.db.selectFrom('renditions').select(['crop_x', 'crop_y', 'crop_w', 'crop_h', 'crop_source']).where('id', '=', file.rendition_id).executeTakeFirst()
+    : undefined;
+  return cropOf(file, rendition);
+}
+
+/** The rendition columns the applied crop is read from. */
+export type RenditionCrop = Pick<RenditionRow, 'crop_x' | 'crop_y' | 'crop_w' | 'crop_h' | 'crop_source'>;
+
+/** appliedCrop, given the file's current rendition (if it has one). */
+export function cropOf(file: FileRow, rendition: RenditionCrop | undefined): AppliedCrop | null {
+  const rendered = rendition && storedCrop(rendition);
+  if (rendered) return { crop: rendered, crop_source: rendition.crop_source ?? 'user' };
   const requested = storedCrop(file);
   return requested ? { crop: requested, crop_source: 'user' } : null;
 }
 
-/** The user's own file; anyone else's is indistinguishable from a missing one. */
+/** The user's own file; anyone else's (and one they deleted) is indistinguishable from a missing one. */
 export async function ownedFile(deps: Deps, userId: string, fileId: string): Promise<FileRow> {
-  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', fileId).where('owner_id', '=', userId).executeTakeFirst();
+  const file = await deps.db.selectFrom('files').selectAll().where('id', '=', fileId).where('owner_id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
   if (!file) throw new ApiError('FILE_NOT_FOUND', 'No such file');
   return file;
 }

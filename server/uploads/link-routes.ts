@@ -19,7 +19,7 @@ export function uploadLinkRoutes(deps: Deps) {
       summary: 'A signed, single-use upload URL for a new photo of the user (multipart field "image", or a raw PUT); processing starts when the bytes arrive',
       security: adminSecurity,
       request: { body: { required: true, content: { 'application/json': { schema: AvatarLinkBody } } } },
-      responses: { 201: json(AvatarLinkCreated, 'Upload URL created'), ...errors('CROP_INVALID', 'RATE_LIMITED') },
+      responses: { 201: json(AvatarLinkCreated, 'Upload URL created'), ...errors('CROP_INVALID', 'RATE_LIMITED', 'USER_ERASED') },
     }),
     async (c) => c.json(await createUploadLink(deps, c.req.valid('json')), 201),
   );

@@ -22,7 +22,7 @@ export async function createUploadLink(deps: Deps, input: NewUploadLink) {
   const crop = squareCrop(input);
   await deps.uploadLimiter.hit(input.user_id, deps.clock());
   const pending = { upload_type: 'profile_pic' as const, filename: 'avatar', content_type: '', size_bytes: 0, set_as_avatar: input.set_as_avatar };
-  const fileId = await insertFile(deps, deps.db, input.user_id, pending, '', crop);
+  const fileId = await deps.db.transaction().execute((trx) => insertFile(deps, trx, input.user_id, pending, '', crop));
   const expiresAt = deps.clock() + deps.config.uploadUrlTtlSeconds;
   return {
     file_id: fileId,
@@ -80,7 +80,9 @@ export async function commitLinkUpload(deps: Deps, file: FileRow, stored: Stored
   const received = { content_type: stored.contentType, size_bytes: stored.sizeBytes, filename: stored.filename, received: 1, updated_at: deps.clock() };
   try {
     if (stored.sizeBytes === 0) throw new ApiError('INVALID_REQUEST', 'The image is empty');
-    await deps.db.updateTable('files').set(received).where('id', '=', file.id).where('received', '=', 0).execute();
+    const marked = await deps.db.updateTable('files').set(received).where('id', '=', file.id).where('received', '=', 0).executeTakeFirst();
+    // Deleted while its bytes arrived (its user was erased): they must not stay.
+    if (marked.numUpdatedRows === 0n) throw new ApiError('FILE_NOT_FOUND', 'This upload was deleted while its bytes arrived');
   } catch (err) {
     await discardLinkUpload(deps, stored);
     throw err;

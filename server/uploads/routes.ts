@@ -27,7 +27,7 @@ export function uploadRoutes(deps: Deps) {
       request: { body: { required: true, content: { 'application/json': { schema: CreateUploadBody } } } },
       responses: {
         201: json(UploadCreated, 'Upload created; PUT the bytes to upload_url'),
-        ...errors('UNSUPPORTED_MEDIA_TYPE', 'FILE_TOO_LARGE', 'CROP_INVALID', 'SHORTCODE_INVALID', 'SHORTCODE_TAKEN', 'EMOTE_QUOTA_EXCEEDED', 'RATE_LIMITED'),
+        ...errors('UNSUPPORTED_MEDIA_TYPE', 'FILE_TOO_LARGE', 'CROP_INVALID', 'SHORTCODE_INVALID', 'SHORTCODE_TAKEN', 'EMOTE_QUOTA_EXCEEDED', 'RATE_LIMITED', 'USER_ERASED'),
       },
     }),
     async (c) => c.json(await createUpload(deps, c.get('userId'), c.req.valid('json')), 201),
@@ -45,7 +45,7 @@ export function uploadRoutes(deps: Deps) {
       query: UploadContentQuery,
       body: { content: { 'image/*': { schema: z.string().openapi({ format: 'binary' }) } } },
     },
-    responses: { 204: { description: 'Stored' }, ...errors('SIZE_MISMATCH', 'UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'STORAGE_UNAVAILABLE') },
+    responses: { 204: { description: 'Stored' }, ...errors('SIZE_MISMATCH', 'UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'FILE_NOT_FOUND', 'STORAGE_UNAVAILABLE') },
   });
   // Any origin: the signature is the authority, as with an S3 presigned PUT.
   app.handle(['PUT'], '/:file_id/content', { cors: 'public', body: 'streamed' }, async (c) => {
@@ -69,7 +69,7 @@ export function uploadRoutes(deps: Deps) {
       tags: ['Uploads'],
       summary: 'Upload link (POST /v1/admin/avatars/new): the photo as multipart field "image", or a raw image body; single use',
       request: { params: FileIdParam, query: UploadContentQuery, body: imageUploadBody('image', false) },
-      responses: { 202: json(ProcessingAccepted, 'Received; processing'), ...errors('INVALID_REQUEST', 'MULTIPART_INVALID', 'UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'STORAGE_UNAVAILABLE') },
+      responses: { 202: json(ProcessingAccepted, 'Received; processing'), ...errors('INVALID_REQUEST', 'MULTIPART_INVALID', 'UPLOAD_URL_INVALID', 'UPLOAD_URL_EXPIRED', 'UPLOAD_ALREADY_RECEIVED', 'FILE_NOT_FOUND', 'FILE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'USER_ERASED', 'STORAGE_UNAVAILABLE') },
     });
   }
   app.handle(['POST', 'PUT'], '/:file_id/image', { cors: 'public', body: 'streamed' }, async (c) => {
@@ -93,7 +93,7 @@ export function uploadRoutes(deps: Deps) {
       security: userSecurity,
       middleware: [auth] as const,
       request: { params: FileIdParam },
-      responses: { 202: json(ProcessingAccepted, 'Processing'), ...errors('FILE_NOT_FOUND', 'UPLOAD_NOT_RECEIVED', 'SIZE_MISMATCH') },
+      responses: { 202: json(ProcessingAccepted, 'Processing'), ...errors('FILE_NOT_FOUND', 'UPLOAD_NOT_RECEIVED', 'SIZE_MISMATCH', 'USER_ERASED') },
     }),
     async (c) => c.json(await completeUpload(deps, c.get('userId'), c.req.valid('param').file_id), 202),
   );

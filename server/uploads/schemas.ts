@@ -88,6 +88,22 @@ export const FileSchema = z
     },
   });
 
+export const FileListQuery = z.object({
+  upload_type: z.enum(['profile_pic', 'emote']).optional().openapi({ param: { name: 'upload_type', in: 'query' }, description: 'Only files of this type (default: both)' }),
+  limit: z.string().optional().openapi({ param: { name: 'limit', in: 'query' }, description: '1-500, default 100 (else 400 INVALID_LIMIT)' }),
+  cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' }, description: 'next_cursor of the previous page (else 400 INVALID_CURSOR)' }),
+});
+
+export const FileListItem = FileSchema.extend({
+  is_avatar: z.boolean().openapi({ description: 'It is the avatar now (a recrop of it included)' }),
+  thumbnail_url: z
+    .string()
+    .nullable()
+    .openapi({ description: 'Its 128 px WebP, once ready (a private emote\'s is signed and expires like GET /v1/emotes/{id}/url); null before, when it failed, and for an emote in the trash' }),
+}).openapi('FileListItem');
+
+export const FileList = z.object({ files: z.array(FileListItem), next_cursor: z.string().nullable() }).openapi('FileList');
+
 export const AvatarLinkBody = z
   .object({
     user_id: UserId,

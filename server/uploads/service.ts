@@ -7,12 +7,13 @@ import { newId } from '../db/ids.ts';
 import { formatFromMime, MIME_BY_FORMAT } from '../images/sniff.ts';
 import { ObjectLengthError, ObjectTooLargeError, objectKeys } from '../storage/index.ts';
 import type { Transaction } from 'kysely';
-import type { Db } from '../db/index.ts';
 import type { Database } from '../db/schema.ts';
 import { checkShortcode, insertEmote } from '../emotes/service.ts';
 import { cropColumns, cropRect, ownedFile, squareCrop, storedCrop, type Crop, type CropFields } from './files.ts';
 import { queueRendition } from '../renditions/service.ts';
 import { uploadUrl } from '../http/urls.ts';
+import { beginUserWrite, lockUser } from '../people/user-lock.ts';
+import { nextSeq } from '../db/dialect.ts';
 
 export interface NewUpload extends CropFields {
   upload_type: 'profile_pic' | 'emote';
@@ -36,9 +37,10 @@ function checkSize(deps: Deps, sizeBytes: number, uploadType: NewUpload['upload_
   if (sizeBytes > max) throw new ApiError('FILE_TOO_LARGE', `The file is larger than the ${max} bytes allowed`);
 }
 
+/** Inserts a file in the caller's transaction, as its first statement: the user's turn (409 USER_ERASED while erased). */
 export async function insertFile(
   deps: Deps,
-  db: Db | Transaction<Database>,
+  trx: Transaction<Database>,
   userId: string,
   upload: NewUpload,
   contentType: string,
@@ -48,11 +50,13 @@ export async function insertFile(
 ): Promise<string> {
   const id = storedAs ?? newId('f');
   const now = deps.clock();
-  await db
+  await beginUserWrite(trx, userId, now);
+  await trx
     .insertInto('files')
     .values({
       id,
       owner_id: userId,
+      seq: nextSeq(trx, 'files'),
       upload_type: upload.upload_type,
       filename: upload.filename,
       content_type: contentType,
@@ -68,6 +72,7 @@ export async function insertFile(
       rendition_id: null,
       created_at: now,
       updated_at: now,
+      retention_from: now,
     })
     .execute();
   return id;
@@ -170,7 +175,14 @@ async function writeOriginal(deps: Deps, file: FileRow, body: Readable | null) {
     .where('id', '=', file.id)
     .where('received', '=', 0)
     .executeTakeFirst();
-  if (marked.numUpdatedRows === 0n) throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+  if (marked.numUpdatedRows === 0n) {
+    if (await deps.db.selectFrom('files').select('id').where('id', '=', file.id).executeTakeFirst()) {
+      throw new ApiError('UPLOAD_ALREADY_RECEIVED', 'This upload has already been received');
+    }
+    // Deleted while its bytes arrived (its owner deleted it, or was erased): they must not stay.
+    await deps.storage.delete(objectKeys.original(file.id));
+    throw new ApiError('FILE_NOT_FOUND', 'This upload was deleted while its bytes arrived');
+  }
 }
 
 export interface ReceivedUpload {
@@ -212,6 +224,7 @@ export async function startProcessing(deps: Deps, file: FileRow): Promise<FileRo
   if (file.state !== 'awaiting_upload') return file.state;
   const now = deps.clock();
   const started = await deps.db.transaction().execute(async (trx) => {
+    await lockUser(trx, file.owner_id);
     const claimed = await trx
       .updateTable('files')
       .set({ state: 'processing', updated_at: now })
@@ -289,7 +302,7 @@ export async function commitDirectUpload(deps: Deps, userId: string, stored: Sto
     if (stored.sizeBytes === 0) throw new ApiError('INVALID_REQUEST', 'The image is empty');
     const crop = squareCrop(fields);
     const newFile = { upload_type: 'profile_pic' as const, filename: stored.filename, content_type: stored.contentType, size_bytes: stored.sizeBytes, set_as_avatar: true };
-    await insertFile(deps, deps.db, userId, newFile, stored.contentType, crop, stored.fileId);
+    await deps.db.transaction().execute((trx) => insertFile(deps, trx, userId, newFile, stored.contentType, crop, stored.fileId));
     file = await ownedFile(deps, userId, stored.fileId);
   } catch (err) {
     await discardImage(deps, stored);

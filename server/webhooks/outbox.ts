@@ -6,7 +6,7 @@ import { nextSeq } from '../db/dialect.ts';
 import type { Database } from '../db/schema.ts';
 import { newId } from '../db/ids.ts';
 
-export const EVENT_TYPES = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted'] as const;
+export const EVENT_TYPES = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted', 'user.deleted'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** Sent only to the endpoint it is asked for (POST …/{id}/test), whatever its filter. */
 export const TEST_EVENT = 'webhook.test';
@@ -71,6 +71,42 @@ export async function recordEvent(
     deliveryIds.push(id);
   }
   return { eventId, deliveryIds };
+}
+
+/** The event an erasure sends: the one row left that names an erased user, until its deliveries have ended. */
+export const USER_DELETED = 'user.deleted';
+
+/**
+ * Deletes every event (and delivery) about a user, sent or not, in the erasure's transaction: the host has what was
+ * sent, and what was not is superseded by the user.deleted that follows, after which it drops all it has of them.
+ * A user.deleted of an earlier erasure still being sent stays (purgeDeliveredErasures takes it once sent).
+ */
+export async function forgetUserEvents(trx: Trx, userId: string): Promise<void> {
+  const ofUser = trx.selectFrom('webhook_events').select('id').where('user_id', '=', userId).where('type', '!=', USER_DELETED);
+  await trx.deleteFrom('webhook_deliveries').where('event_id', 'in', ofUser).execute();
+  await trx.deleteFrom('webhook_events').where('user_id', '=', userId).where('type', '!=', USER_DELETED).execute();
+}
+
+/**
+ * user.deleted events name the user they erase, so they are not kept for the deliveries listing like the others:
+ * once none of their deliveries is still pending or being sent, they go (with their deliveries).
+ */
+export async function purgeDeliveredErasures(db: Kysely<Database>): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const done = await trx
+      .selectFrom('webhook_events')
+      .select('id')
+      .where('type', '=', USER_DELETED)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'webhook_events.id').where('d.state', 'in', ['pending', 'sending']))),
+      )
+      .execute();
+    if (done.length === 0) return 0;
+    const ids = done.map((event) => event.id);
+    await trx.deleteFrom('webhook_deliveries').where('event_id', 'in', ids).execute();
+    await trx.deleteFrom('webhook_events').where('id', 'in', ids).execute();
+    return ids.length;
+  });
 }
 
 /** Finished deliveries are kept this long for the deliveries listing, then purged with their events. */

@@ -166,18 +166,27 @@ describe('config avatars', () => {
       assert.equal(cased.json.avatar.config.frame, 'Circle');
     });
 
-    test('every save is a new version; the replaced cartoon is deleted after the grace period', async () => {
+    test('every save is a new version; the 6 most recent cartoons are kept to go back to, an older one is deleted after the grace period', async () => {
       const token = userToken(server, 'versions');
-      const first = await setConfig(server, token, { data: { mouthType: 'Smile' } });
-      const second = await setConfig(server, token, { data: { mouthType: 'Sad' } });
-      assert.equal(first.json.avatar.version, 1);
-      assert.equal(second.json.avatar.version, 2);
-      assert.notEqual(first.json.avatar.urls['256'], second.json.avatar.urls['256']);
-      // Still served right after the change (URLs already handed out keep working a while)…
-      assert.equal((await fetchBytes(first.json.avatar.urls['256'])).status, 200);
-      // …and gone once the grace period (1 s here) is over.
-      await waitUntil(async () => (await fetchBytes(first.json.avatar.urls['256'])).status === 404, 'the replaced cartoon to be deleted', 15_000);
-      assert.equal((await fetchBytes(second.json.avatar.urls['256'])).status, 200);
+      const mouths = ['Smile', 'Sad', 'Serious', 'Twinkle', 'Tongue', 'Eating', 'Grimace'];
+      const saved: Array<{ version: number; url: string }> = [];
+      for (const mouthType of mouths) {
+        const res = await setConfig(server, token, { data: { mouthType } });
+        assert.equal(res.status, 200, res.text);
+        saved.push({ version: res.json.avatar.version, url: res.json.avatar.urls['256'] });
+      }
+      assert.deepEqual(saved.map((avatar) => avatar.version), [1, 2, 3, 4, 5, 6, 7]);
+      assert.equal(new Set(saved.map((avatar) => avatar.url)).size, 7, 'each cartoon has its own images');
+      // The first is the 7th most recent now: still served right after the change (URLs already handed out keep
+      // working a while), and gone once the grace period (1 s here) is over…
+      const [oldest, ...kept] = saved;
+      assert.equal((await fetchBytes(oldest!.url)).status, 200);
+      await waitUntil(async () => (await fetchBytes(oldest!.url)).status === 404, 'the 7th most recent cartoon to be deleted', 15_000);
+      // …while the 6 most recent stay, to go back to.
+      for (const avatar of kept) assert.equal((await fetchBytes(avatar.url)).status, 200, avatar.url);
+      const recent = await api(server, 'GET', '/v1/users/me/cartoons', { token });
+      assert.equal(recent.status, 200, recent.text);
+      assert.deepEqual(recent.json.cartoons.map((c: { config: { mouthType: string } }) => c.config.mouthType), mouths.slice(1).reverse());
     });
 
     test('refuses bad input with the documented codes, and changes nothing', async () => {
@@ -330,9 +339,11 @@ describe('config avatars: limits and crashes', () => {
     const server = await startServer({ env: { AVATAR_UPLOAD_RATE_LIMIT: '2' } });
     servers.push(server);
     const token = userToken(server, 'eager');
-    assert.equal((await setConfig(server, token, VERBATIM)).status, 200);
-    assert.equal((await setConfig(server, token, VERBATIM)).status, 200);
-    const limited = await setConfig(server, token, VERBATIM);
+    // Three different cartoons: the same options again would not be drawn again (one of the user's recent cartoons).
+    const drawn = (mouthType: string) => ({ data: { ...VERBATIM.data, mouthType } });
+    assert.equal((await setConfig(server, token, drawn('Smile'))).status, 200);
+    assert.equal((await setConfig(server, token, drawn('Sad'))).status, 200);
+    const limited = await setConfig(server, token, drawn('Serious'));
     expectError(limited, 429, 'RATE_LIMITED');
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
   });

@@ -64,3 +64,56 @@ describe('migration 0012: a variant is a size in a format', () => {
     );
   });
 });
+
+describe("migration 0013: a person's uploads and data", () => {
+  let db: Kysely<unknown>;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'avatar-migrations-'));
+    if (TEST_DATABASE === 'postgres') {
+      const pool = new pg.Pool({ connectionString: await (await testPostgres()).createDatabase(), max: 2 });
+      db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }).withPlugin(postgresSchemaPlugin);
+    } else {
+      db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'avatar.db')) }) });
+    }
+    const migrator = new Migrator({ db, provider: migrations });
+    assert.equal((await migrator.migrateTo('0012_variant_formats')).error, undefined);
+    // alice: an old photo, her avatar photo (made in the same second), and a replaced cartoon; bob: a cartoon avatar.
+    for (const [id, owner, created] of [['f_old', 'alice', 100], ['f_b', 'alice', 200], ['f_a', 'alice', 200]] as const) {
+      await sql`insert into files (id, owner_id, upload_type, filename, content_type, size_bytes, set_as_avatar, state, received, created_at, updated_at)
+        values (${id}, ${owner}, 'profile_pic', 'a.jpg', 'image/jpeg', 10, 1, 'ready', 1, ${created}, ${created})`.execute(db);
+    }
+    await sql`insert into renditions (id, file_id, config, seq, state, created_at) values
+      ('r_old', 'f_old', null, 1, 'ready', 100), ('r_avatar', 'f_a', null, 2, 'ready', 200), ('r_b', 'f_b', null, 3, 'ready', 200),
+      ('r_bob', null, '{}', 4, 'ready', 300)`.execute(db);
+    await sql`insert into users (id, avatar_rendition_id, avatar_version, avatar_updated_at, requested_rendition_id) values
+      ('alice', 'r_avatar', 3, 200, null), ('bob', 'r_bob', 1, 300, null)`.execute(db);
+    assert.equal((await migrator.migrateToLatest()).error, undefined);
+  });
+
+  after(async () => {
+    await db?.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('files are numbered in the order they were made; the avatar is not counted for retention, the others from their upload', async () => {
+    const { rows } = await sql<{ id: string; seq: number; retention_from: number | null; deleted_at: number | null }>`
+      select id, seq, retention_from, deleted_at from files order by seq`.execute(db);
+    assert.deepEqual(rows.map((r) => ({ ...r, seq: Number(r.seq), retention_from: r.retention_from === null ? null : Number(r.retention_from) })), [
+      { id: 'f_old', seq: 1, retention_from: 100, deleted_at: null },
+      { id: 'f_a', seq: 2, retention_from: null, deleted_at: null },
+      { id: 'f_b', seq: 3, retention_from: 200, deleted_at: null },
+    ]);
+  });
+
+  test('renditions name their owner: a photo\'s its file\'s, a cartoon the user whose avatar it is', async () => {
+    const { rows } = await sql<{ id: string; owner_id: string }>`select id, owner_id from renditions order by id`.execute(db);
+    assert.deepEqual(rows, [
+      { id: 'r_avatar', owner_id: 'alice' },
+      { id: 'r_b', owner_id: 'alice' },
+      { id: 'r_bob', owner_id: 'bob' },
+      { id: 'r_old', owner_id: 'alice' },
+    ]);
+  });
+});

@@ -12,7 +12,7 @@ import { api, expectError, startServer, userToken, waitUntil, type ApiResponse, 
 import { adminAuth, deliveries, newestSucceeded } from '../helpers/webhook-admin.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhook-receiver.ts';
 
-const EVENTS = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted'];
+const EVENTS = ['avatar.ready', 'avatar.failed', 'avatar.removed', 'emote.ready', 'emote.failed', 'emote.deleted', 'user.deleted'];
 
 async function createWebhook(server: RunningServer, body: unknown) {
   return api(server, 'POST', '/v1/admin/webhooks', { headers: adminAuth(server), json: body });
