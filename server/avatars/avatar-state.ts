@@ -83,7 +83,7 @@ export async function withdrawRequest(deps: Deps, userId: string, renditionId: s
 }
 
 /** Queues a rendition's objects and rows for deletion after the grace period, so URLs already handed out keep working a while. */
-export async function scheduleGarbage(trx: Trx | Deps['db'], deps: Deps, renditionId: string, now: number) {
+export async function scheduleGarbage(trx: Trx, deps: Deps, renditionId: string, now: number) {
   await trx
     .insertInto('garbage')
     .values({ prefix: objectKeys.renditionPrefix(renditionId), delete_after: now + deps.config.cleanupGraceSeconds })

@@ -1,24 +1,14 @@
 // Cartoons to go back to. A cartoon has no file: what is kept of it is its rendition (its stored config and its
 // variants), the user's RECENT_CARTOONS most recent ones (avatar-state.ts keepRecentCartoons). Setting a cartoon whose
 // options equal a kept one's points the avatar back at it (cartoons.ts).
-import type { Transaction } from 'kysely';
 import { DEFAULT_FORMAT, THUMBNAIL_SIZE } from '../../media/variants.ts';
-import type { Database, RenditionRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { variantUrl } from '../http/urls.ts';
 import { lockUser } from '../people/user-lock.ts';
 import { keptCartoons, RECENT_CARTOONS, scheduleGarbage } from './avatar-state.ts';
 
-export { RECENT_CARTOONS };
-
-type Trx = Transaction<Database>;
-
-/** A kept cartoon of the user drawn from exactly these options (to point the avatar back at it), or none. */
-export async function keptCartoonOf(trx: Trx, userId: string, configJson: string): Promise<RenditionRow | undefined> {
-  return keptCartoons(trx, userId).where('config', '=', configJson).executeTakeFirst();
-}
-
+/** GET /v1/users/me/cartoons: the kept ones (RECENT_CARTOONS, and the avatar if it is older), most recent first. */
 export async function listRecentCartoons(deps: Deps, userId: string) {
   const user = await deps.db.selectFrom('users').select('avatar_rendition_id').where('id', '=', userId).executeTakeFirst();
   const cartoons = await keptCartoons(deps.db, userId).limit(RECENT_CARTOONS + 1).execute();

@@ -66,7 +66,8 @@ async function fail(deps: Deps, rendition: RenditionRow, code: ProcessingErrorCo
   deps.webhooks.kick();
 }
 
-async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal: AbortSignal) {
+/** Renders and settles the rendition; false when its rows were deleted meanwhile (what it wrote is deleted too). */
+async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal: AbortSignal): Promise<boolean> {
   const limits = pipelineLimits(deps);
   const uploaded = await deps.storage.getBytes(objectKeys.original(file.id));
   signal.throwIfAborted();
@@ -157,13 +158,13 @@ async function render(deps: Deps, rendition: RenditionRow, file: FileRow, signal
   });
   if (!settledHere) {
     await deleteRenditionObjects(deps, rendition.id);
-    deps.log.debug(`job dropped ${rendition.id}: its rows were deleted while it ran`);
-    return;
+    return false;
   }
   await deps.fileSettled.announce(file.id);
   // The emote's visibility may have changed while it was rendered: its objects follow.
   if (file.upload_type === 'emote' && (await placeEmoteVariants(deps, file.id))) deps.variantAccess.forget();
   deps.webhooks.kick();
+  return true;
 }
 
 /** What the file says when every attempt failed for a reason other than the image (which fails it at once). */
@@ -199,8 +200,8 @@ export function createRenderJobHandler(deps: Deps): JobHandler {
         );
       }
       try {
-        await render(deps, rendition, file, signal);
-        finished(deps, job, file.id, started, 'ready');
+        if (await render(deps, rendition, file, signal)) finished(deps, job, file.id, started, 'ready');
+        else deps.log.debug(`job dropped ${job.id} ${file.id}: its rows were deleted while it ran`);
       } catch (error) {
         if (!(error instanceof ImageError)) throw error;
         await fail(deps, rendition, error.code, error.message);

@@ -6,10 +6,8 @@ import { ApiError } from '../http/errors.ts';
 import { lockUser } from '../people/user-lock.ts';
 import { scheduleGarbage, scheduleObjectDeletion } from '../avatars/avatar-state.ts';
 import { objectKeys } from '../storage/index.ts';
+import { avatarFiles } from './file-list.ts';
 import { ownedFile } from './files.ts';
-
-export const fileInUse = () =>
-  new ApiError('FILE_IN_USE', 'This photo is your avatar (or is becoming it); choose another avatar, or remove it, first');
 
 export async function deleteFile(deps: Deps, userId: string, fileId: string) {
   const file = await ownedFile(deps, userId, fileId);
@@ -20,14 +18,10 @@ export async function deleteFile(deps: Deps, userId: string, fileId: string) {
     const now = deps.clock();
     const current = await trx.selectFrom('files').select(['deleted_at']).where('id', '=', fileId).executeTakeFirst();
     if (!current || current.deleted_at !== null) throw new ApiError('FILE_NOT_FOUND', 'No such file');
-    const inUse = await trx
-      .selectFrom('users')
-      .innerJoin('renditions', (join) => join.on((eb) => eb.or([eb('renditions.id', '=', eb.ref('users.avatar_rendition_id')), eb('renditions.id', '=', eb.ref('users.requested_rendition_id'))])))
-      .select('renditions.id')
-      .where('users.id', '=', userId)
-      .where('renditions.file_id', '=', fileId)
-      .executeTakeFirst();
-    if (inUse) throw fileInUse();
+    const avatar = await avatarFiles(trx, userId);
+    if (avatar.current === fileId || avatar.requested === fileId) {
+      throw new ApiError('FILE_IN_USE', 'This photo is your avatar (or is becoming it); choose another avatar, or remove it, first');
+    }
     const renditions = await trx.selectFrom('renditions').select('id').where('file_id', '=', fileId).execute();
     for (const { id } of renditions) await scheduleGarbage(trx, deps, id, now);
     // Bytes may still arrive for an upload never sent (an S3 URL stays valid until it expires): the original's

@@ -1,7 +1,8 @@
 // GET /v1/users/me/files: a person's uploads, newest first, each as GET /v1/files/{id} shows it, with whether it is the
 // avatar now and a small picture of it (THUMBNAIL_SIZE) to choose it by.
 import { DEFAULT_FORMAT, THUMBNAIL_SIZE } from '../../media/variants.ts';
-import type { FileRow } from '../db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { Database, FileRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { decodeCursor, encodeCursor } from '../http/pagination.ts';
 import { privateVariantUrl, variantUrl } from '../http/urls.ts';
@@ -9,10 +10,8 @@ import { visibilityOfKey } from '../storage/index.ts';
 import { fileView } from './file-routes.ts';
 import { cropOf, type RenditionCrop } from './files.ts';
 
-export type UploadType = FileRow['upload_type'];
-
 export interface FileListOptions {
-  uploadType: UploadType | undefined;
+  uploadType: FileRow['upload_type'] | undefined;
   limit: number;
   cursor: string | undefined;
 }
@@ -21,9 +20,12 @@ export interface FileListOptions {
 const encodeFileCursor = (file: FileRow) => encodeCursor('f1', file.seq);
 const decodeFileCursor = (cursor: string) => Number(decodeCursor('f1', cursor, /^(\d{1,15})$/)[1]);
 
-/** The file ids of the user's avatar and of the photo on its way to becoming it (null: none, or a cartoon). */
-export async function avatarFiles(deps: Deps, userId: string): Promise<{ current: string | null; requested: string | null }> {
-  const user = await deps.db
+/**
+ * The file ids of the user's avatar and of the photo on its way to becoming it (null: none, or a cartoon): the
+ * files a user may not delete, and whose originals are kept.
+ */
+export async function avatarFiles(db: Deps['db'] | Transaction<Database>, userId: string): Promise<{ current: string | null; requested: string | null }> {
+  const user = await db
     .selectFrom('users')
     .leftJoin('renditions as a', 'a.id', 'users.avatar_rendition_id')
     .leftJoin('renditions as r', 'r.id', 'users.requested_rendition_id')
@@ -67,7 +69,7 @@ export async function listFiles(deps: Deps, userId: string, opts: FileListOption
   if (opts.cursor) query = query.where('files.seq', '<', decodeFileCursor(opts.cursor));
   const rows = await query.orderBy('files.seq', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);
-  const [avatar, pictures] = await Promise.all([avatarFiles(deps, userId), thumbnails(deps, page.flatMap((row) => (row.rendition_id ? [row.rendition_id] : [])))]);
+  const [avatar, pictures] = await Promise.all([avatarFiles(deps.db, userId), thumbnails(deps, page.flatMap((row) => (row.rendition_id ? [row.rendition_id] : [])))]);
   const last = page.at(-1);
   return {
     files: page.map((row) => {

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import { scheduleObjectDeletion } from '../avatars/avatar-state.ts';
 import { lockUser } from '../people/user-lock.ts';
 import { objectKeys } from '../storage/index.ts';
+import { avatarFiles } from './file-list.ts';
 
 const DAY = 24 * 3600;
 /** Originals looked at per pass; the rest in the next passes. */
@@ -31,16 +32,9 @@ export async function deleteExpiredOriginals(deps: Deps): Promise<number> {
       await lockUser(trx, file.owner_id);
       const now = deps.clock();
       // Read again in the user's turn: it may have become the avatar (or its request) meanwhile.
-      const inUse = await trx
-        .selectFrom('users')
-        .innerJoin('renditions', (join) => join.on((eb) => eb.or([eb('renditions.id', '=', eb.ref('users.avatar_rendition_id')), eb('renditions.id', '=', eb.ref('users.requested_rendition_id'))])))
-        .select('renditions.id')
-        .where('renditions.file_id', '=', file.id)
-        .executeTakeFirst();
-      if (inUse) {
-        await trx.updateTable('files').set({ retention_from: null }).where('id', '=', file.id).execute();
-        return false;
-      }
+      const avatar = await avatarFiles(trx, file.owner_id);
+      // The avatar's retention_from is null already; a photo becoming it is looked at again in the next pass.
+      if (avatar.current === file.id || avatar.requested === file.id) return false;
       const marked = await trx
         .updateTable('files')
         .set({ original_deleted_at: now, retention_from: null })
