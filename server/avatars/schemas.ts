@@ -182,6 +182,8 @@ export const RecropAccepted = z
   .object({ status: z.literal('processing'), message: z.string() })
   .openapi('RecropAccepted', { example: { status: 'processing', message: 'Avatar recrop queued' } });
 
+const EXAMPLE_CARTOON_ID = 'r_Qm3vW8pLk2Zt7Yx1';
+
 export const RecentCartoon = z
   .object({
     id: z.string().openapi({ description: 'The cartoon (it has no file_id)' }),
@@ -194,6 +196,12 @@ export const RecentCartoon = z
 
 export const RecentCartoons = z
   .object({ cartoons: z.array(RecentCartoon).openapi({ description: 'At most 6 (7 with an older avatar), most recent first. Set one again by POST /v1/users/me/avatar/config with its config: it is not drawn again.' }) })
-  .openapi('RecentCartoons');
+  .openapi('RecentCartoons', {
+    example: {
+      cartoons: [
+        { id: EXAMPLE_CARTOON_ID, config: VERBATIM_CONFIG, is_avatar: false, thumbnail_url: `https://avatars.example.com/cdn/variants/${EXAMPLE_CARTOON_ID}/128-9e4bd1f0a3c2d5e6f708192a3b4c5d6e.webp`, created_at: EXAMPLE_TIME },
+      ],
+    },
+  });
 
-export const CartoonIdParam = z.object({ cartoon_id: z.string().min(1).max(64).openapi({ param: { name: 'cartoon_id', in: 'path' } }) });
+export const CartoonIdParam = z.object({ cartoon_id: z.string().min(1).max(64).openapi({ param: { name: 'cartoon_id', in: 'path' }, example: EXAMPLE_CARTOON_ID }) });

@@ -15,7 +15,9 @@ const ErasureResult = z
       description: 'Where their images were served from: purge every URL starting with one of these from a CDN in front of the bucket (or of /cdn). Empty once a repeat finds nothing left to do.',
     }),
   })
-  .openapi('Erasure');
+  .openapi('Erasure', {
+    example: { user_id: 'alice', purge_url_prefixes: ['https://avatars.example.com/cdn/variants/r_xCeJh4E2-0qVDxzx/', 'https://avatars.example.com/cdn/variants/r_Qm3vW8pLk2Zt7Yx1/'] },
+  });
 
 /** Mounted at /v1/admin/users. */
 export function adminPeopleRoutes(deps: Deps) {

@@ -1,7 +1,7 @@
 // Uploads and files: request and response schemas (they validate requests and generate /openapi.json).
 import { z } from '@hono/zod-openapi';
 import { CROP_SOURCES } from '../../media/crop.ts';
-import { CropFields, EXAMPLE_FILE_ID, EXAMPLE_TIME, ProcessingErrorSchema, UserId } from '../http/schemas.ts';
+import { CropFields, EXAMPLE_AVATAR_URLS, EXAMPLE_FILE_ID, EXAMPLE_TIME, ProcessingErrorSchema, UserId } from '../http/schemas.ts';
 
 export const FileIdParam = z.object({
   file_id: z.string().min(1).max(64).openapi({ param: { name: 'file_id', in: 'path' }, example: EXAMPLE_FILE_ID }),
@@ -48,6 +48,20 @@ export const UploadContentQuery = z.object({
 
 export const ProcessingAccepted = z.object({ file_id: z.string(), processing_state: z.enum(['awaiting_upload', 'processing', 'ready', 'failed']) }).openapi('ProcessingAccepted', { example: { file_id: EXAMPLE_FILE_ID, processing_state: 'processing' } });
 
+const EXAMPLE_FILE = {
+  id: EXAMPLE_FILE_ID,
+  upload_type: 'profile_pic' as const,
+  content_type: 'image/webp',
+  size_bytes: 48213,
+  processing_state: 'ready' as const,
+  width: 600,
+  height: 400,
+  crop: { x: 100, y: 0, w: 400, h: 400 },
+  crop_source: 'user' as const,
+  created_at: EXAMPLE_TIME,
+  updated_at: EXAMPLE_TIME + 1,
+};
+
 export const FileSchema = z
   .object({
     id: z.string(),
@@ -72,21 +86,7 @@ export const FileSchema = z
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })
-  .openapi('File', {
-    example: {
-      id: EXAMPLE_FILE_ID,
-      upload_type: 'profile_pic',
-      content_type: 'image/webp',
-      size_bytes: 48213,
-      processing_state: 'ready',
-      width: 600,
-      height: 400,
-      crop: { x: 100, y: 0, w: 400, h: 400 },
-      crop_source: 'user',
-      created_at: EXAMPLE_TIME,
-      updated_at: EXAMPLE_TIME + 1,
-    },
-  });
+  .openapi('File', { example: EXAMPLE_FILE });
 
 export const FileListQuery = z.object({
   upload_type: z.enum(['profile_pic', 'emote']).optional().openapi({ param: { name: 'upload_type', in: 'query' }, description: 'Only files of this type (default: both)' }),
@@ -102,7 +102,16 @@ export const FileListItem = FileSchema.extend({
     .openapi({ description: 'Its 128 px WebP, once ready (a private emote\'s is signed and expires like GET /v1/emotes/{id}/url); null before, when it failed, and for an emote in the trash' }),
 }).openapi('FileListItem');
 
-export const FileList = z.object({ files: z.array(FileListItem), next_cursor: z.string().nullable() }).openapi('FileList');
+export const FileList = z
+  .object({ files: z.array(FileListItem), next_cursor: z.string().nullable() })
+  .openapi('FileList', {
+    example: {
+      files: [
+        { ...EXAMPLE_FILE, is_avatar: true, thumbnail_url: EXAMPLE_AVATAR_URLS.urls[128] },
+      ],
+      next_cursor: null,
+    },
+  });
 
 export const AvatarLinkBody = z
   .object({
