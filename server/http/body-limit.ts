@@ -1,7 +1,7 @@
-// Request body limits that still let the client read its 413. A declared Content-Length over the limit
-// is refused unread (Node then discards the body and keeps the connection). A chunked body is read up to
-// the limit; past it, the rest is read and dropped up to DRAIN_MAX, so the answer arrives on a connection
-// the client can reuse instead of a reset one. Only a body larger still gets its connection closed.
+// Request body limits that still let the client read its 413. A chunked body is read up to the limit; past it,
+// and for a declared Content-Length over the limit, the rest is read and dropped up to DRAIN_MAX, so the answer
+// arrives on a connection the client can reuse instead of a reset one (answered unread, @hono/node-server gives
+// the client half a second to finish sending, then resets it). Only a body larger still gets its connection closed.
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
 
@@ -26,7 +26,10 @@ export function limitBody(maxSize: number): MiddlewareHandler {
     if (!body) return next();
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > maxSize) throw tooLarge(maxSize);
+      if (Number(declared) > maxSize) {
+        if (Number(declared) > DRAIN_MAX || !(await drain(body.getReader(), DRAIN_MAX))) c.header('Connection', 'close');
+        throw tooLarge(maxSize);
+      }
       return next();
     }
     const reader = body.getReader();

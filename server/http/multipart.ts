@@ -5,7 +5,7 @@
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import { ApiError } from './errors.ts';
-import { fileTooLarge, pump, refuseBody, type RequestBody } from './request-body.ts';
+import { fileTooLarge, pump, refuseBody, refuseDeclaredLength, type RequestBody } from './request-body.ts';
 
 /** Room for part headers and fields next to the file: a body may be this much larger than its largest file. */
 export const MULTIPART_OVERHEAD = 64 * 1024;
@@ -64,7 +64,7 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
  */
 export async function readMultipart<T>(request: RequestBody, spec: MultipartSpec<T>): Promise<{ fields: Record<string, string>; file: T }> {
   const maxBody = spec.maxFileBytes + MULTIPART_OVERHEAD;
-  if (request.contentLength !== null && request.contentLength > maxBody) throw fileTooLarge(spec.maxFileBytes); // unread: Node drops it
+  if (request.contentLength !== null && request.contentLength > maxBody) throw await refuseDeclaredLength(request, fileTooLarge(spec.maxFileBytes));
   const reader = request.body?.getReader() ?? null;
 
   let parser: busboy.Busboy;

@@ -1,6 +1,6 @@
 // Upload bodies streamed from the request, never buffered: a pump that copies the body into a consumer with
-// back-pressure and a byte limit, and the raw (non-multipart) case built on it. When a body is refused part way,
-// the rest is read and dropped (up to DRAIN_MAX) before the answer, so the client can read it on a connection
+// back-pressure and a byte limit, and the raw (non-multipart) case built on it. When a body is refused (part way,
+// or by its declared length), the rest is read and dropped (up to DRAIN_MAX) before the answer, so the client can read it on a connection
 // it may reuse; only a body larger still gets `Connection: close`.
 import type { Context } from 'hono';
 import { once } from 'node:events';
@@ -91,15 +91,28 @@ async function drain(reader: Reader | null): Promise<boolean> {
  */
 export async function refuseBody(reader: Reader | null, bodyEnded: boolean, error: unknown): Promise<unknown> {
   if (bodyEnded || (await drain(reader))) return error;
-  return error instanceof ApiError ? new ApiError(error.code, error.message, { ...error.headers, Connection: 'close' }) : error;
+  return error instanceof ApiError ? withConnectionClose(error) : error;
 }
+
+/**
+ * The error for a body whose declared length is over the limit, once it has been read and dropped, as a body
+ * refused part way is: answering first leaves the client sending into a connection @hono/node-server gives half a
+ * second to finish before resetting it, so a slow client (a loaded machine, a slow link) never reads its 413.
+ * A body too large to drop (over DRAIN_MAX) is not read at all: the connection closes after the answer.
+ */
+export async function refuseDeclaredLength(request: RequestBody, error: ApiError): Promise<unknown> {
+  if ((request.contentLength ?? 0) > DRAIN_MAX) return withConnectionClose(error);
+  return refuseBody(request.body?.getReader() ?? null, false, error);
+}
+
+const withConnectionClose = (error: ApiError) => new ApiError(error.code, error.message, { ...error.headers, Connection: 'close' });
 
 /**
  * Streams a raw request body to `consume` (which must read it to the end), refusing with 413 FILE_TOO_LARGE a
  * declared or actual length over `maxBytes`. Resolves with what `consume` resolved with.
  */
 export async function readRawBody<T>(request: RequestBody, maxBytes: number, consume: (body: Readable) => Promise<T>): Promise<T> {
-  if (request.contentLength !== null && request.contentLength > maxBytes) throw fileTooLarge(maxBytes); // unread: Node drops it
+  if (request.contentLength !== null && request.contentLength > maxBytes) throw await refuseDeclaredLength(request, fileTooLarge(maxBytes));
   const reader = request.body?.getReader() ?? null;
   const sink = new PassThrough();
   sink.on('error', () => {}); // reported through `consume`, which may attach its own listeners only later
