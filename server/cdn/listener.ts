@@ -17,6 +17,7 @@ import { errors } from '../http/schemas.ts';
 import { defaultVariantKey, madeOrStarted } from '../renditions/on-request.ts';
 import { formatOfKey, ON_REQUEST_KEY, VARIANT_KEY } from '../storage/index.ts';
 import { recordListenerRoute } from '../telemetry/request-log.ts';
+import { requestFields, scopeOfRequest } from '../telemetry/request-scope.ts';
 import type { VariantAccess } from './access.ts';
 import { createTtlCache } from './ttl-cache.ts';
 
@@ -145,7 +146,7 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
   /** As app.onError does for an unknown error: logged with its stack, answered as 500 INTERNAL. */
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown) {
     const path = (req.url ?? '').split('?')[0];
-    deps.log.error({ err }, `error: ${req.method} ${path}`);
+    deps.log.error({ err, ...requestFields(scopeOfRequest(req)) }, `error: ${req.method} ${path}`);
     if (res.headersSent) res.destroy();
     else sendError(req, res, INTERNAL);
   }
@@ -248,7 +249,7 @@ export function createCdnListener(deps: Deps, next: RequestListener): RequestLis
     if (!url.startsWith(PREFIX)) return next(req, res);
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return next(req, res);
-    recordListenerRoute(CDN_ROUTE);
+    recordListenerRoute(req, CDN_ROUTE);
     if (method === 'OPTIONS') return send(res, 204, PREFLIGHT);
     const queryAt = url.indexOf('?');
     const key = queryAt === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, queryAt);

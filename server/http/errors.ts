@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ERRORS, type ApiErrorCode } from '../../media/errors.ts';
 import { StorageError } from '../storage/index.ts';
 import type { Logger } from '../telemetry/log.ts';
+import { requestFields, scopeOfContext } from '../telemetry/request-scope.ts';
 
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -46,7 +47,7 @@ export function renderError(err: unknown, c: Context, log: Pick<Logger, 'error'>
     const status = err.status as ContentfulStatusCode;
     return c.json(errorBody(codeOfStatus(status), err.message || 'Bad request'), status);
   }
-  log.error({ err }, `error: ${c.req.method} ${c.req.path}`);
+  log.error({ err, ...requestFields(scopeOfContext(c)) }, `error: ${c.req.method} ${c.req.path}`);
   // Object storage that stayed unreachable through its retries: nothing was changed, the caller may try again.
   if (err instanceof StorageError) return renderError(new ApiError('STORAGE_UNAVAILABLE'), c, log);
   return renderError(new ApiError('INTERNAL'), c, log);

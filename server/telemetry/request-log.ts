@@ -1,13 +1,12 @@
 // One log line (and, through `observe`, one metrics sample) per HTTP request, whichever listener answers it (Hono,
-// or /cdn/'s own in front of it): the request runs in a scope (request-scope.ts) that carries its id into every line
-// logged meanwhile, and that the answering code fills in with the route template and the user it authenticated.
-// The id is echoed as X-Request-Id on every response. Raw paths and query strings are never logged: a path holds
-// ids and a query may hold a signature.
+// or /cdn/'s own in front of it): the request gets a scope (request-scope.ts) that the answering code fills in with
+// the route template and the user it authenticated. Its id is echoed as X-Request-Id on every response. Raw paths
+// and query strings are never logged: a path holds ids and a query may hold a signature.
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from './log.ts';
-import { currentScope, requestIdOf, runInScope, type RequestScope } from './request-scope.ts';
+import { openScope, scopeOfContext, scopeOfRequest } from './request-scope.ts';
 
 /** The route of a request no route answered (a 404 of an unknown path): one label for all of them. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -27,7 +26,7 @@ const methodLabel = (method: string | undefined) => (method && METHODS.has(metho
 export function logRequests(log: Logger, listener: RequestListener, observe?: (request: FinishedRequest) => void): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const scope: RequestScope = { requestId: requestIdOf(req.headers['x-request-id']), route: null, userId: null };
+    const scope = openScope(req);
     res.setHeader('X-Request-Id', scope.requestId);
     // 'close' comes for every response, finished or cut off (then the status is what was to be sent).
     res.once('close', () => {
@@ -46,7 +45,7 @@ export function logRequests(log: Logger, listener: RequestListener, observe?: (r
       if (finished.status >= 500) log.warn(line, 'request');
       else log.info(line, 'request');
     });
-    runInScope(scope, () => listener(req, res));
+    listener(req, res);
   };
 }
 
@@ -68,7 +67,7 @@ function documentedPath(path: string): string {
 export function recordRoute(): MiddlewareHandler<{ Variables: { userId: string | null } }> {
   return async (c, next) => {
     await next();
-    const scope = currentScope();
+    const scope = scopeOfContext(c);
     if (!scope) return;
     const routes = matchedRoutes(c);
     for (let i = routes.length - 1; i >= 0; i--) {
@@ -82,8 +81,8 @@ export function recordRoute(): MiddlewareHandler<{ Variables: { userId: string |
   };
 }
 
-/** Marks the request running now as answered by a listener outside Hono (/cdn/). */
-export function recordListenerRoute(route: string): void {
-  const scope = currentScope();
+/** Marks a request as answered by a listener outside Hono (/cdn/). */
+export function recordListenerRoute(req: IncomingMessage, route: string): void {
+  const scope = scopeOfRequest(req);
   if (scope) scope.route = route;
 }

@@ -3,7 +3,6 @@
 // as items end, never more than `concurrency` at once. What running means, and how an item settles or is retried,
 // is the caller's: `run` does all of it. One claimer at a time per loop; a kick during a claim asks for another
 // pass, so no kick is lost.
-import { outsideRequests } from '../telemetry/request-scope.ts';
 
 export interface LeasedWork<T> {
   /** Items run at once, at most. */
@@ -84,8 +83,7 @@ export function createLeasedLoop<T>(work: LeasedWork<T>): LeasedLoop<T> {
       claimAgain = true;
       return;
     }
-    // Kicked by a request, the loop still works for no request (telemetry/request-scope.ts).
-    claiming = outsideRequests(claimLoop).finally(() => {
+    claiming = claimLoop().finally(() => {
       claiming = null;
     });
   }

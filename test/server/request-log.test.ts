@@ -103,6 +103,46 @@ describe('request lines', () => {
   });
 });
 
+describe('errors', () => {
+  test("a request that fails logs the error with its stack and the request's id; the client gets 500 INTERNAL", async () => {
+    const token = userToken(server, 'log-erin');
+    const fileId = await sendImage(server, token, await jpeg(200, 200));
+    await completeUpload(server, token, fileId);
+    const file = await waitForFile(server, token, fileId);
+    assert.equal(file.processing_state, 'ready');
+    // A variant through /cdn/ (served there whichever the storage), not yet read, so not in memory.
+    const { db } = server.deps;
+    const variant = await db
+      .selectFrom('variants')
+      .innerJoin('renditions', 'renditions.id', 'variants.rendition_id')
+      .select('variants.key')
+      .where('renditions.file_id', '=', fileId)
+      .where('variants.key', 'like', 'variants/%')
+      .executeTakeFirstOrThrow();
+    // The storage failing for one read, as a disk or a bucket does.
+    const storage = server.deps.storage;
+    const get = storage.get;
+    storage.get = async () => {
+      throw new Error('the disk went away');
+    };
+    let res;
+    try {
+      res = await api(server, 'GET', `/cdn/${variant.key}`, { headers: { 'x-request-id': 'failing-read' } });
+    } finally {
+      storage.get = get;
+    }
+    assert.equal(res.status, 500, res.text);
+    assert.equal(res.json.error.code, 'INTERNAL');
+    assert.ok(!res.text.includes('disk went away'), 'the cause is not told to the client');
+    const error = await waitUntil(async () => server.records().find((r) => r.level === 'error' && r.request_id === 'failing-read'), 'the error line');
+    assert.equal(error.err?.message, 'the disk went away');
+    assert.match(error.err?.stack ?? '', /request-log\.test\.ts/);
+    const line = await requestLine('failing-read');
+    assert.equal(line.status, 500);
+    assert.equal(line.level, 'warn');
+  });
+});
+
 describe('secrets never reach the log', () => {
   test('a bearer token, a signed URL, the admin key: neither their requests nor lines that quote them print them', async () => {
     const token = userToken(server, 'log-dave');
