@@ -1,14 +1,23 @@
 // Claiming: which due deliveries this process sends next, fairly. Deliveries of one user to one endpoint go one at
 // a time, in order, on their first attempt (an ordering key); the claim looks at the oldest due delivery of every
 // key, so one user's backlog holds one slot and never hides another user's event. Each endpoint has at most
-// `perEndpoint` deliveries claimed here at once (one while it is on probation after failing, none while it is
-// backed off: health.ts), so an endpoint that never answers holds its share of the slots, not all of them.
+// its cap of deliveries claimed here at once (endpoint-shares.ts: its share, more once it has earned them by
+// answering; one while it is on probation after failing, none while it is backed off: health.ts), so an endpoint
+// that never answers holds its share of the slots, not all of them.
 // A claim is a lease, so a sender that dies gives its deliveries back when the lease runs out (and at once on
 // restart: see dispatcher.start()).
+// Finding each key's oldest due delivery reads every due delivery, and most claims are of the one slot an ended
+// attempt frees; so on SQLite (one process) a claim keeps what it read and had no room for, and the claims that
+// follow within the same second take from it instead of reading again, as long as no endpoint with room may have
+// more than that (anything new, an event or a retry falling due, forgets it: forgetSpare()).
+// Finding each key's oldest due delivery reads every due one, so on SQLite (one process) the keys a claim found
+// but had no room for are kept, and the claims that follow within the second take them without reading again
+// (most claims are of the one slot an ended attempt frees): anything new (a kick) or a second later, they read again.
 import { sql, type Transaction } from 'kysely';
 import { isPostgres, serializeOn } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';
 import type { Database, WebhookDeliveryRow } from '../db/schema.ts';
+import type { EndpointShares } from './endpoint-shares.ts';
 import { deliveriesAllowed } from './health.ts';
 
 /** Longer than any attempt can take (plus its wait in the claimed queue): a lease that runs out means its sender died. */
@@ -25,6 +34,8 @@ export interface Claimed {
   secret: string;
 }
 
+type DueRow = Pick<WebhookDeliveryRow, 'id' | 'endpoint_id' | 'user_id' | 'seq'>;
+
 /** Deliveries of one user to one endpoint are sent one at a time; events without a user are independent. */
 export const orderingKey = (d: Pick<WebhookDeliveryRow, 'endpoint_id' | 'user_id' | 'id'>) => `${d.endpoint_id}\u0000${d.user_id ?? `\u0000${d.id}`}`;
 
@@ -38,18 +49,23 @@ export interface ClaimedHere {
 
 /**
  * `claim(slots, now)` leases up to `slots` due deliveries, fairly (see above), records them in `here`, and returns
- * them with what sending needs. `perEndpoint`: the most deliveries of one endpoint claimed here at once.
+ * them with what sending needs. `shares`: the most deliveries of each endpoint claimed here at once.
  */
-export function createClaimer(db: Db, here: ClaimedHere, perEndpoint: number) {
+export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointShares, 'cap'>) {
   // Processes share a PostgreSQL database (a SQLite file has one): see claim().
   const shared = isPostgres(db);
   let nextLeaseCheck = 0;
+  /**
+   * SQLite: what the last read of every key found and did not take (keys' oldest due deliveries, in order), the
+   * second it was read in, and the endpoints that had room then and nothing due (so nothing to read without a kick).
+   */
+  let spare: { rows: DueRow[]; at: number; idle: Set<string> } | null = null;
   const isDue = (now: number) => sql<boolean>`((state = 'pending' and next_attempt_at <= ${now}) or (state = 'sending' and lease_until < ${now}))`;
 
   /** How many more deliveries each endpoint may have claimed here now (0 while backed off). */
   async function roomPerEndpoint(db: Db | Transaction<Database>, now: number): Promise<Map<string, number>> {
     const endpoints = await db.selectFrom('webhook_endpoints').select(['id', 'failure_streak', 'backoff_until']).execute();
-    return new Map(endpoints.map((e) => [e.id, Math.max(0, deliveriesAllowed(e, now, perEndpoint) - (here.perEndpoint.get(e.id) ?? 0))]));
+    return new Map(endpoints.map((e) => [e.id, Math.max(0, deliveriesAllowed(e, now, shares.cap(e.id)) - (here.perEndpoint.get(e.id) ?? 0))]));
   }
 
   /**
@@ -60,26 +76,39 @@ export function createClaimer(db: Db, here: ClaimedHere, perEndpoint: number) {
     const room = await roomPerEndpoint(db, now);
     const picked: string[] = [];
     const keys = new Set<string>();
-    const take = (rows: Array<Pick<WebhookDeliveryRow, 'id' | 'endpoint_id' | 'user_id'>>) => {
-      for (const row of rows) {
+    /** Takes what there is room for; returns the rows left (none of a key taken now or being sent here). */
+    const take = (rows: DueRow[]) =>
+      rows.filter((row) => {
         const key = orderingKey(row);
         const left = room.get(row.endpoint_id) ?? 0;
-        if (picked.length === slots) return;
-        if (left === 0 || here.keys.has(key) || keys.has(key)) continue;
+        if (here.keys.has(key) || keys.has(key)) return false;
+        if (left === 0 || picked.length === slots) return true;
         room.set(row.endpoint_id, left - 1);
         keys.add(key);
         picked.push(row.id);
-      }
-    };
+        return false;
+      });
     const columns = ['id', 'endpoint_id', 'user_id', 'seq'] as const;
     // Cheap, but rarely useful (a sender must have died): only on the periodic wake-ups.
     if (now >= nextLeaseCheck) {
       nextLeaseCheck = now + LEASE_CHECK_SECONDS;
       take(await db.selectFrom('webhook_deliveries').select(columns).where('state', '=', 'sending').where('lease_until', '<', now).orderBy('seq').limit(slots).execute());
     }
+    if (spare && spare.at === now) {
+      spare.rows = take(spare.rows);
+      // Read again only if an endpoint with room may have more due than was left over.
+      const idle = spare.idle;
+      if (picked.length === slots || [...room].every(([id, left]) => left === 0 || idle.has(id))) return picked;
+    }
+    spare = null;
+    const leftOver: DueRow[] = [];
+    /** Endpoints with something due read (taken or not). */
+    const withWork = new Set<string>();
+    let open: string[] = [];
     let after = 0;
+    let readAll = false;
     while (picked.length < slots) {
-      const open = [...room].flatMap(([id, left]) => (left > 0 ? [id] : []));
+      open = [...room].flatMap(([id, left]) => (left > 0 ? [id] : []));
       if (open.length === 0) break;
       const firsts = await db
         .selectFrom('webhook_deliveries')
@@ -107,12 +136,16 @@ export function createClaimer(db: Db, here: ClaimedHere, perEndpoint: number) {
         .orderBy(sql`min(seq)`)
         .limit(KEY_PAGE)
         .execute();
+      readAll = firsts.length < KEY_PAGE;
       if (firsts.length === 0) break;
       const seqs = firsts.map((f) => Number(f.seq));
-      take(await db.selectFrom('webhook_deliveries').select(columns).where('seq', 'in', seqs).orderBy('seq').execute());
-      if (firsts.length < KEY_PAGE) break;
+      const rows = await db.selectFrom('webhook_deliveries').select(columns).where('seq', 'in', seqs).orderBy('seq').execute();
+      for (const row of rows) withWork.add(row.endpoint_id);
+      leftOver.push(...take(rows));
+      if (readAll) break;
       after = seqs.at(-1)!;
     }
+    if (!shared && leftOver.length > 0) spare = { rows: leftOver, at: now, idle: new Set(readAll ? open.filter((id) => !withWork.has(id)) : []) };
     return picked;
   }
 
@@ -162,5 +195,10 @@ export function createClaimer(db: Db, here: ClaimedHere, perEndpoint: number) {
     });
   }
 
-  return claim;
+  /** Something new may be due (an event recorded, a retry's time come): the next claim reads again. */
+  const forgetSpare = () => {
+    spare = null;
+  };
+
+  return Object.assign(claim, { forgetSpare });
 }

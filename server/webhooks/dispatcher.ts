@@ -1,6 +1,6 @@
 // Sends due deliveries from the outbox: claims them in batches (claim.ts: fairly between users and endpoints, one
-// at a time per (endpoint, user), at most PER_ENDPOINT at once per endpoint), sends up to `concurrency` at once, and
-// records every attempt, on the delivery and on its endpoint's health (health.ts: an endpoint that keeps failing is
+// at a time per (endpoint, user), at most its cap at once per endpoint: endpoint-shares.ts), sends up to `concurrency`
+// at once, and records every attempt, on the delivery, in its endpoint's share and on its endpoint's health (health.ts: an endpoint that keeps failing is
 // backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
 // A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
 // once. Old finished ones are purged. The claim → send cycle runs on work/leased-loop.ts, as render jobs do.
@@ -10,6 +10,7 @@ import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
+import { createEndpointShares } from './endpoint-shares.ts';
 import { recordEndpointOutcome } from './health.ts';
 import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
 import { createSender, type SendResult, type Sender } from './send.ts';
@@ -38,8 +39,9 @@ export interface AttemptRecord {
 
 export const DEFAULT_CONCURRENCY = 16;
 /**
- * The most deliveries to one endpoint in flight at once (per process): a quarter of the slots, so an endpoint that
- * never answers (each attempt waits out the timeout) leaves the others three quarters of them.
+ * Each endpoint's share of the deliveries in flight at once (per process): a quarter of the slots, so an endpoint
+ * that never answers (each attempt waits out the timeout) leaves the others three quarters of them. One that
+ * answers earns more, up to all but a share (endpoint-shares.ts).
  */
 export const PER_ENDPOINT = 4;
 export const SEND_TIMEOUT_MS = 10_000;
@@ -80,9 +82,10 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   const sender: Sender = createSender({ policy, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS });
   /** What this process has claimed (queued or being sent): no second delivery of a key, at most PER_ENDPOINT per endpoint. */
   const here: ClaimedHere = { keys: new Set(), perEndpoint: new Map() };
+  const shares = createEndpointShares(Math.min(PER_ENDPOINT, concurrency), concurrency);
   let stopping = false;
   let wakeTimer: NodeJS.Timeout | undefined;
-  const claim = createClaimer(db, here, Math.min(PER_ENDPOINT, concurrency));
+  const claim = createClaimer(db, here, shares);
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
 
@@ -136,6 +139,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
       ...(result.error === null ? {} : { error: result.error }),
     };
     log.info(fields, `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`);
+    shares.record(delivery.endpoint_id, result.ok);
     const backoff = await recordEndpointOutcome(db, delivery.endpoint_id, result.ok, now);
     if (backoff) {
       log.info({ endpoint_id: delivery.endpoint_id }, `webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
@@ -176,9 +180,15 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     const times = [next?.at, resumes?.at].flatMap((t) => (t === null || t === undefined ? [] : [Number(t)]));
     const at = times.length ? Math.min(...times) : null;
     const delay = at === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, at * 1000 - Date.now()) + 5);
-    wakeTimer = setTimeout(loop.kick, delay);
+    wakeTimer = setTimeout(kick, delay);
     wakeTimer.unref();
   }
+
+  /** Something may have fallen due: claims read the outbox again. */
+  const kick = () => {
+    claim.forgetSpare();
+    loop.kick();
+  };
 
   const loop = createLeasedLoop<Claimed>({
     concurrency,
@@ -208,7 +218,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   });
 
   return {
-    kick: loop.kick,
+    kick,
     async start() {
       await loop.start();
       purge();

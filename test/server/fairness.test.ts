@@ -4,7 +4,7 @@
 // lines and the receivers' arrival order, so nothing here is timed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PER_ENDPOINT } from '../../server/webhooks/dispatcher.ts';
+import { DEFAULT_CONCURRENCY, PER_ENDPOINT } from '../../server/webhooks/dispatcher.ts';
 import { BACKOFF_AFTER } from '../../server/webhooks/health.ts';
 import { jpeg } from '../fixtures/images.ts';
 import { queryDb, queryValue } from '../helpers/database.ts';
@@ -60,19 +60,21 @@ const sendTestEvent = async (server: RunningServer, endpointId: string) => {
 
 /**
  * `count` due deliveries of one user's events to one endpoint, written straight into the outbox as a burst of
- * changes would have (the API now refuses such a burst: see the rate limit below).
+ * changes would have (the API now refuses such a burst: see the rate limit below). With `eachUser`, each of
+ * `count` users (`userId-1`, `userId-2`, …) has one of them instead.
  */
-async function seedBacklog(server: RunningServer, endpointId: string, userId: string, count: number) {
+async function seedBacklog(server: RunningServer, endpointId: string, userId: string, count: number, { eachUser = false } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const numbers = `with recursive n(i) as (select 1 union all select i + 1 from n where i < ${count})`;
+  const user = eachUser ? `? || '-' || i` : '?';
   await queryDb(server, `${numbers} insert into webhook_events (id, type, user_id, body, created_at)
-    select 'msg_flood_' || i, 'avatar.removed', ?, '{"type":"avatar.removed","data":{"user_id":"' || ? || '"}}', ? from n`, userId, userId, now);
+    select 'msg_flood_' || i, 'avatar.removed', ${user}, '{"type":"avatar.removed","data":{"user_id":"' || ${user} || '"}}', ? from n`, userId, userId, now);
   // Positions after every delivery there is (PostgreSQL: from the sequence the server numbers them with).
   const base = Number(await queryValue(server, 'select coalesce(max(seq), 0) from webhook_deliveries'));
   const seq = TEST_DATABASE === 'postgres' ? "nextval('webhook_deliveries_seq_order')" : `${base} + i`;
   await queryDb(server, `${numbers} insert into webhook_deliveries
     (id, seq, event_id, endpoint_id, user_id, state, attempts, next_attempt_at, attempt_log, created_at, updated_at)
-    select 'dlv_flood_' || i, ${seq}, 'msg_flood_' || i, ?, ?, 'pending', 0, ?, '[]', ?, ? from n`, endpointId, userId, now, now, now);
+    select 'dlv_flood_' || i, ${seq}, 'msg_flood_' || i, ?, ${user}, 'pending', 0, ?, '[]', ?, ? from n`, endpointId, userId, now, now, now);
 }
 
 describe('webhook deliveries are claimed fairly', () => {
@@ -118,6 +120,40 @@ describe('webhook deliveries are claimed fairly', () => {
     assert.ok(hanging.received.length <= PER_ENDPOINT, `${hanging.received.length} requests to the dead endpoint at once`);
     hanging.answer = () => ({ status: 204 }); // back to life, so the rest goes quickly
     hanging.release({ status: 204 });
+  });
+});
+
+describe("the per-endpoint cap gives an endpoint that answers the slots the others leave idle", () => {
+  let server: RunningServer;
+  let busy: Receiver;
+  let other: Receiver;
+  before(async () => {
+    busy = await startReceiver();
+    other = await startReceiver();
+    server = await startServer({ env: { AVATAR_WEBHOOK_ALLOW_PRIVATE: '1' } });
+  });
+  after(async () => {
+    busy?.release();
+    await server?.stop();
+    await busy?.close();
+    await other?.close();
+  });
+
+  test('past its share once it has answered, up to all the slots but one share, which another endpoint then uses', async () => {
+    const answered = 20;
+    const most = DEFAULT_CONCURRENCY - PER_ENDPOINT;
+    // It answers at once, then stops answering: what it holds at once is then in plain sight.
+    busy.answer = (_request, n) => (n < answered ? { status: 204 } : 'hang');
+    const endpoint = await addEndpoint(server, `${busy.url}/busy`, ['avatar.removed']);
+    await seedBacklog(server, endpoint, 'earner', 60, { eachUser: true });
+    const idle = await addEndpoint(server, `${other.url}/other`);
+    await sendTestEvent(server, idle); // wakes the dispatcher; the other endpoint's first event goes at once
+    await other.waitForCount(1);
+    await busy.waitForCount(answered + most);
+    // The slots it may not take are the other endpoint's: its next event goes while the busy one's requests hang.
+    const { event_id } = await sendTestEvent(server, idle);
+    await other.waitFor((r) => r.headers['webhook-id'] === event_id, "the other endpoint's second test event");
+    assert.equal(busy.received.length, answered + most, `${busy.received.length - answered} requests held at once`);
   });
 });
 
