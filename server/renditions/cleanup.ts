@@ -9,6 +9,7 @@ import { purgeTrash } from '../emotes/service.ts';
 import { objectKeys } from '../storage/index.ts';
 import { expireErasures } from '../people/user-lock.ts';
 import { deleteExpiredOriginals } from '../uploads/original-retention.ts';
+import { FINISHED_JOB_RETENTION_SECONDS, purgeFinishedJobs } from '../work/job-queue.ts';
 import { purgeDeliveredErasures } from '../webhooks/outbox.ts';
 import { receivedInBucket } from '../uploads/service.ts';
 
@@ -132,7 +133,8 @@ export const STALE_TEMP_MS = 15 * 60 * 1000;
 
 /**
  * Purges the emote trash and uploads never sent, deletes originals past their retention, sweeps garbage and stale temp
- * files, ends erased users' refusals and forgets delivered user.deleted events, now and then every `intervalSeconds`; the
+ * files, ends erased users' refusals, forgets delivered user.deleted events and jobs finished more than
+ * FINISHED_JOB_RETENTION_SECONDS ago, now and then every `intervalSeconds`; the
  * timer never keeps the process alive. With SQLite, the first pass removes every temp file older than this
  * process: the file is its alone, so none of its writes can have started before it did, and older ones are
  * leftovers of a process that was killed. Processes sharing PostgreSQL may share a folder too, so there only
@@ -150,6 +152,8 @@ export function startGarbageSweeper(deps: Deps, intervalSeconds: number): () => 
     await sweepGarbage(deps);
     await expireErasures(deps.db, deps.clock());
     await purgeDeliveredErasures(deps.db);
+    const purgedJobs = await purgeFinishedJobs(deps.db, deps.clock() - FINISHED_JOB_RETENTION_SECONDS);
+    if (purgedJobs) deps.log.debug(`cleanup: deleted ${purgedJobs} finished job(s)`);
     await deps.storage.removeStaleTemp(tempBefore);
     tempBefore = Date.now() - STALE_TEMP_MS;
   };

@@ -16,6 +16,15 @@ import { createLeasedLoop } from './leased-loop.ts';
 /** A job that fails this many times for reasons other than the image itself is given up. */
 export const MAX_ATTEMPTS = 3;
 
+/** A finished job (done or failed) is kept this long after it finished, for an operator to look into, then purged. */
+export const FINISHED_JOB_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** Deletes the jobs that finished (done or failed) before `before` (Unix seconds); the sweeper calls it. */
+export async function purgeFinishedJobs(db: Db, before: number): Promise<number> {
+  const { numDeletedRows } = await db.deleteFrom('jobs').where('state', 'in', ['done', 'failed']).where('updated_at', '<', before).executeTakeFirst();
+  return Number(numDeletedRows);
+}
+
 /** How often a process sharing PostgreSQL looks for jobs queued by others and for leases that ran out. */
 const POLL_MS = 1000;
 
