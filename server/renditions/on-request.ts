@@ -109,7 +109,7 @@ export async function madeOrStarted(deps: Deps, renditionId: string, size: strin
   const stored = await deps.db.selectFrom('variants').selectAll().where('rendition_id', '=', renditionId).where('size', '=', size).where('format', '=', format).executeTakeFirst();
   if (stored) return stored;
   void madeOnRequest(deps, renditionId, size, format).catch((error: unknown) =>
-    deps.log.error(`making ${format} of ${renditionId}/${size} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`),
+    deps.log.error({ err: error, rendition_id: renditionId }, `making ${format} of ${renditionId}/${size} failed`),
   );
   return null;
 }
