@@ -50,6 +50,10 @@ const prefetchCropArea = () => void loadCropArea().catch(() => {});
 /** The Cartoon tab's builder, a chunk of its own: fetched when the person reaches for the tab, or opens on it. */
 const loadCartoonBuilder = () => import('./cartoon-builder.ts');
 const prefetchCartoonBuilder = () => void loadCartoonBuilder().catch(() => {});
+/** The Recent list (photos and cartoons to go back to), a chunk of its own: fetched once the user's avatar is shown. */
+const loadRecent = () => import('./recent-avatars.ts');
+/** The parts of the Recent list, styled from the page through <avatar-editor>::part(). */
+const RECENT_PARTS = 'recent-title,recent,recent-item,button,recent-use,recent-delete';
 /** How long Undo is offered after Remove (longer while it has focus). */
 const UNDO_MS = 10_000;
 /** The size hosts show an avatar at by default (avatar-changed's `url`); a smaller crop will look blurry there. */
@@ -69,6 +73,7 @@ type Current = Omit<AvatarDetail, 'source'> & { config?: CartoonConfig | undefin
  * @fires emote-deleted - {EmoteEventDetail} (emote mode) an emote was moved to the trash
  * @csspart container - the whole editor
  * @csspart current - the current avatar and the Remove button
+ * @csspart recent - the Recent list of pictures to go back to (also recent-title, recent-item; its buttons recent-use and recent-delete)
  * @csspart tabs - the Photo and Cartoon tabs (each also has the parts `button tab`); panel - each tab's panel
  * @csspart cartoon-preview - the cartoon's live preview; cartoon-options - its controls
  * @csspart dropzone - the file buttons (the whole editor takes dropped files)
@@ -114,6 +119,7 @@ export class AvatarEditor extends LitElement {
     _refused: { state: true },
     _small: { state: true },
     _camera: { state: true },
+    _listed: { state: true },
   };
 
   /** Base URL of the avatar server; defaults to the origin this script was loaded from. */
@@ -163,6 +169,11 @@ export class AvatarEditor extends LitElement {
   declare private _small: number;
   /** @internal What "Take a photo" opens: the native capture input on touch screens, the camera here where one is found. */
   declare private _camera: 'native' | 'live' | null;
+  /**
+   * @internal Each avatar read or change that succeeded: the Recent list reads itself again then (not on a failed
+   * read: a server that is failing gets no more requests for a shortcut).
+   */
+  declare private _listed: number;
 
   /** The photo being edited. */
   private _file: Blob | null = null;
@@ -213,6 +224,7 @@ export class AvatarEditor extends LitElement {
     this._savingCartoon = false;
     this._refused = false;
     this._small = 0;
+    this._listed = 0;
     this._camera = matchMedia('(pointer: coarse)').matches ? 'native' : null;
     this._internals.states.add('os');
     // A hand on the crop (or anywhere in the editor), or a key in the crop area, before the default crop is found
@@ -337,6 +349,7 @@ export class AvatarEditor extends LitElement {
       await this._drafts.clear();
       this._finishEditing();
       this._current = result.detail;
+      this._listed++;
       this._say('saved');
       this._focusNext();
       emit(this, 'avatar-changed', { ...result.detail, user_id: this.userId });
@@ -375,6 +388,7 @@ export class AvatarEditor extends LitElement {
     try {
       await deleteAvatar(this.client);
       this._current = null;
+      this._listed++;
       this._offerUndo(previous);
       emit(this, 'avatar-removed', { user_id: this.userId });
     } catch (error) {
@@ -483,19 +497,26 @@ export class AvatarEditor extends LitElement {
 
   /**
    * Sets the removed avatar again: a photo by its file (PUT /v1/users/me/avatar), a cartoon by saving its options
-   * again (a cartoon has no file; the server draws the same picture as a new version).
+   * again (a cartoon has no file; the server points the avatar back at the kept cartoon, as a new version).
    */
   private async _undoRemove(previous: Current) {
     this._notice = null;
     try {
       const detail = previous.config ? { ...(await saveCartoon(this.client, previous.config)), config: previous.config } : await setAvatarFile(this.client, previous.file_id!);
-      this._current = detail;
-      this._say('avatarRestored');
+      this._changedTo(detail, 'avatarRestored');
       this._focus('[part~=remove]');
-      emit(this, 'avatar-changed', { ...detail, user_id: this.userId });
     } catch (error) {
       this._failWith(error, () => this._undoRemove(previous));
     }
+  }
+
+  /** A picture set again (Undo, or one of the Recent list) is the avatar: shown, said, and told to the host. */
+  private _changedTo(detail: Current & { source?: 'upload' | 'config' }, said: Notice['key']) {
+    this._current = detail;
+    this._listed++;
+    if (detail.config) this._cartoon.set(detail.config);
+    this._say(said);
+    emit(this, 'avatar-changed', { ...detail, source: detail.source ?? (detail.config ? 'config' : 'upload'), user_id: this.userId });
   }
 
   /** Shows and reports an error thrown by the API layer (a WidgetError, or anything else); `retry` offers Try again. */
@@ -578,10 +599,12 @@ export class AvatarEditor extends LitElement {
       const config = user.avatar?.source === 'config' ? user.avatar.config : undefined;
       const detail = avatarDetail(user);
       this._current = detail && { ...detail, config };
+      this._listed++;
       if (config) {
         this._cartoon.set(config);
         if (this._stage === 'empty') this._selectTab('cartoon');
       }
+      if (!customElements.get('avatar-recent')) void loadRecent().then(() => this.requestUpdate(), () => {}); // it is only a shortcut
     } catch (error) {
       if (load !== this._loads) return;
       this._current = null;
@@ -613,6 +636,7 @@ export class AvatarEditor extends LitElement {
       const config = this._cartoon.chosen();
       const detail = await saveCartoon(this.client, config);
       this._current = { ...detail, config };
+      this._listed++;
       this._say('saved');
       emit(this, 'avatar-changed', { ...detail, user_id: this.userId });
     } catch (error) {
@@ -741,6 +765,19 @@ export class AvatarEditor extends LitElement {
     return html`
       <section part="container" aria-label=${t.title}>
         ${this._renderCurrent(t)}
+        ${customElements.get('avatar-recent')
+          ? html`<avatar-recent
+              exportparts=${RECENT_PARTS}
+              .client=${this.token ? this.client : null}
+              .text=${t}
+              .reads=${this._listed}
+              ?disabled=${this.disabled || this._refused || this._stage === 'busy'}
+              @recent-used=${(e: CustomEvent<Current>) => this._changedTo(e.detail, 'saved')}
+              @recent-deleted=${() => this._say('recentDeleted')}
+              @recent-failed=${(e: CustomEvent<{ error: unknown; retry: () => unknown }>) => this._failWith(e.detail.error, e.detail.retry)}
+              @recent-emptied=${() => this._focusHere()}
+            ></avatar-recent>`
+          : nothing}
         ${renderTabs(t.title, { photo: t.photoTab, cartoon: t.cartoonTab }, tab, (id) => this._selectTab(id as Tab), prefetchCartoonBuilder)}
         ${renderTabPanel('photo', tab, this._renderPhotoStage(t))}
         ${renderTabPanel(

@@ -112,6 +112,11 @@ errorUpload
 errorNotOwner
 errorInUse
 errorErased
+recent
+recentPhoto
+recentCartoon
+recentDelete
+recentDeleted
 locale`;
 type Lines<S extends string, Found = never> = S extends `${infer Line}\n${infer Rest}` ? Lines<Rest, Found | Line> : Found | S;
 export type StringKey = Lines<typeof KEYS>;
@@ -231,6 +236,11 @@ const en: Translation = [
   'Only the person who added this emote can change it.', // errorNotOwner
   'This is your avatar right now: choose another one first.', // errorInUse
   'Your pictures were just deleted with your account’s data. Try again in a few minutes.', // errorErased
+  'Recent', // recent
+  'Use this photo', // recentPhoto
+  'Use this cartoon', // recentCartoon
+  'Delete this picture', // recentDelete
+  'Picture deleted.', // recentDeleted
   'en', // locale
 ];
 
@@ -344,6 +354,11 @@ const de: Translation = [
   'Nur wer dieses Emote hinzugefügt hat, kann es ändern.', // errorNotOwner
   'Das ist gerade dein Profilbild: Wähle zuerst ein anderes.', // errorInUse
   'Deine Bilder wurden eben mit den Daten deines Kontos gelöscht. Versuche es in ein paar Minuten erneut.', // errorErased
+  'Zuletzt verwendet', // recent
+  'Dieses Foto verwenden', // recentPhoto
+  'Diesen Cartoon verwenden', // recentCartoon
+  'Dieses Bild löschen', // recentDelete
+  'Bild gelöscht.', // recentDeleted
   'de', // locale
 ];
 
@@ -457,6 +472,11 @@ const fr: Translation = [
   'Seule la personne qui a ajouté cet emote peut le modifier.', // errorNotOwner
   'C’est votre avatar en ce moment : choisissez-en d’abord un autre.', // errorInUse
   'Vos images viennent d’être supprimées avec les données de votre compte. Réessayez dans quelques minutes.', // errorErased
+  'Récents', // recent
+  'Utiliser cette photo', // recentPhoto
+  'Utiliser ce dessin', // recentCartoon
+  'Supprimer cette image', // recentDelete
+  'Image supprimée.', // recentDeleted
   'fr', // locale
 ];
 
@@ -570,6 +590,11 @@ const es: Translation = [
   'Solo quien añadió este emote puede cambiarlo.', // errorNotOwner
   'Es tu avatar ahora mismo: elige primero otro.', // errorInUse
   'Tus imágenes se acaban de eliminar con los datos de tu cuenta. Inténtalo de nuevo en unos minutos.', // errorErased
+  'Recientes', // recent
+  'Usar esta foto', // recentPhoto
+  'Usar este dibujo', // recentCartoon
+  'Eliminar esta imagen', // recentDelete
+  'Imagen eliminada.', // recentDeleted
   'es', // locale
 ];
 
