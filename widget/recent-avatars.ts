@@ -44,9 +44,11 @@ const styles = css`
     border-radius: var(--_shape-radius);
     border: 2px solid transparent;
   }
-  /* The avatar: a ring and a check mark (not colour alone); its name says it too. */
+  /* The avatar: a ring and a check mark (not colour alone); its name says it too. Not faded: it has nothing to do. */
   .use[aria-current='true'] {
     border-color: var(--_accent);
+    opacity: 1;
+    cursor: default;
   }
   .use[aria-current='true']::after {
     content: '✓';
@@ -80,11 +82,6 @@ const styles = css`
     border-radius: 50%;
     background: var(--_bg);
     line-height: 1;
-  }
-  /* The avatar itself: marked, not faded (it has nothing to do). */
-  .use[aria-current='true'] {
-    opacity: 1;
-    cursor: default;
   }
 `;
 
@@ -170,15 +167,26 @@ export class AvatarRecent extends LitElement {
     try {
       await deleteRecent(this.client, item);
       const at = this._items.indexOf(item);
-      this._items = this._items.filter((other) => other !== item);
+      // Read again first, so an older picture (if there is one) takes the free place in the same render that
+      // moves focus: the list never shows a state focus has not caught up with.
+      await this._read();
+      this._items = this._items.filter((other) => other.id !== item.id);
       // Focus goes to the picture that took its place (or the one before the last), or back to the editor.
       const next = this._items[Math.min(at, this._items.length - 1)];
       this._active = next?.id ?? null;
-      this._tell('recent-deleted');
       await this.updateComplete;
       if (next) this._buttonOf(next.id)?.focus();
-      else this._tell('recent-emptied');
+      this._tell('recent-deleted');
+      if (!next) this._tell('recent-emptied');
     } catch (error) {
+      // The list may be out of date (the picture became the avatar in another tab): read again; if its × went with
+      // that, focus goes to the picture itself.
+      await this._read();
+      await this.updateComplete;
+      if (!this.shadowRoot?.activeElement && this._items.some((other) => other.id === item.id)) {
+        this._active = item.id;
+        this._buttonOf(item.id)?.focus();
+      }
       this._tell('recent-failed', { error, retry: () => this._delete(item) });
     } finally {
       this._busy = false;

@@ -19,6 +19,15 @@ export async function drag(from: Point, to: Point, steps = 5) {
   await mouse('mouseReleased', to);
 }
 
+/** A real click (mouse pressed and released) in the middle of `element`, which takes focus as a person's click gives it. */
+export async function click(element: Element) {
+  element.scrollIntoView({ block: 'nearest' });
+  const at = middle(element);
+  await cdp('Input.dispatchMouseEvent', { type: 'mouseMoved', x: at.x, y: at.y });
+  await mouse('mousePressed', at);
+  await mouse('mouseReleased', at);
+}
+
 /** A wheel turn at `at`; with `ctrl`, what a trackpad pinch sends. */
 export const wheel = (at: Point, deltaY: number, ctrl = false) =>
   cdp('Input.dispatchMouseEvent', { type: 'mouseWheel', x: at.x, y: at.y, deltaX: 0, deltaY, modifiers: ctrl ? 2 : 0 });
@@ -86,16 +95,19 @@ export interface Look {
   lang: string;
 }
 
-/** One test per look people get: 1280 and 375 px wide, light and dark, English and German (viewport and scheme set). */
-export function eachLook(title: string, body: (look: Look) => Promise<void>) {
-  describe(`${title}, at 1280 and 375 px, light and dark, in English and German`, () => {
+/**
+ * One test per look people get: 1280 and 375 px wide, light and dark, in each of `langs` (English and German unless
+ * told: the two longest-worded; viewport and scheme set).
+ */
+export function eachLook(title: string, body: (look: Look) => Promise<void>, langs = ['en', 'de']) {
+  describe(`${title}, at 1280 and 375 px, light and dark, in ${langs.join(', ')}`, () => {
     after(async () => {
       await setViewport({ width: 800, height: 600 });
       await emulateMedia({ colorScheme: 'light' });
     });
     for (const width of [1280, 375]) {
       for (const scheme of ['light', 'dark'] as const) {
-        for (const lang of ['en', 'de']) {
+        for (const lang of langs) {
           it(`${width} px, ${scheme}, ${lang}`, async () => {
             await setViewport({ width, height: 900 });
             await emulateMedia({ colorScheme: scheme });

@@ -1,13 +1,14 @@
 // The Recent list (issue 23): the user's last avatars — photos and cartoons, newest first — to switch back to with
 // one click or one key, and to delete one. In real Chromium against the real server, which is asked after each step
 // what the avatar is; by keyboard with focus checked after every action; localized; axe-clean and looked at in every
-// look (1280 and 375 px, light and dark, English and German).
+// look (1280 and 375 px, light and dark, in each locale).
 import { expect, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../widget/index.ts';
 import type { AvatarEditor } from '../../widget/avatar-editor.ts';
 import { LOCALES } from '../../widget/i18n.ts';
-import { eachLook, expectFits, focused, look } from './browser.ts';
+import { RECENT_COUNT } from '../../widget/recent-avatars.ts';
+import { click, eachLook, expectFits, focused, look } from './browser.ts';
 import { waitFor } from './fixtures.ts';
 import { newUser, server } from './server.ts';
 import { avatarEditor, pngFile, tabTo } from './user-actions.ts';
@@ -18,9 +19,12 @@ const en = LOCALES.en!;
 async function photo(token: string, colour: string): Promise<string> {
   const body = await pngFile('p.png', 200, 200, colour);
   const res = await fetch(`${server.url}/v1/users/me/avatar`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body });
+  if (!res.ok) throw new Error(`the upload: ${res.status} ${await res.text()}`);
   const { file_id } = (await res.json()) as { file_id: string };
   for (;;) {
-    const file = (await (await fetch(`${server.url}/v1/files/${file_id}?wait=25`, { headers: { authorization: `Bearer ${token}` } })).json()) as { processing_state: string };
+    const answer = await fetch(`${server.url}/v1/files/${file_id}?wait=25`, { headers: { authorization: `Bearer ${token}` } });
+    if (!answer.ok) throw new Error(`the photo: ${answer.status} ${await answer.text()}`);
+    const file = (await answer.json()) as { processing_state: string };
     if (file.processing_state === 'ready') return file_id;
     if (file.processing_state === 'failed') throw new Error(`the photo failed: ${JSON.stringify(file)}`);
   }
@@ -70,13 +74,29 @@ describe('Recent avatars', () => {
     await expect(el).to.be.accessible();
 
     const changed = oneEvent(el, 'avatar-changed');
-    items(el)[1]!.click();
+    await click(items(el)[1]!);
     const detail = (await changed).detail;
     expect(detail).to.include({ file_id: user.first, source: 'upload' });
     expect((await serverAvatar(user.token))?.file_id).to.equal(user.first);
     await waitFor(() => items(el)[1]?.getAttribute('aria-current') === 'true', 'the list to mark it');
+    expect(focused(), 'focus stays on the picture clicked').to.equal(items(el)[1]);
     expect(status()).to.equal(en.saved);
     expect(el.shadowRoot!.querySelector<HTMLImageElement>('[part="current-image"]')!.src).to.equal(detail.url);
+  });
+
+  it(`shows the ${RECENT_COUNT} newest of more, and fills up again after a deletion`, async () => {
+    const user = await newUser();
+    await cartoon(user.token, { mouthType: 'Smile' });
+    const photos: string[] = [];
+    for (const colour of ['#dc2626', '#ea580c', '#ca8a04', '#16a34a', '#0891b2', '#7c3aed']) photos.push(await photo(user.token, colour));
+    const { el } = await editorWithRecent(user.token);
+    expect(items(el).map((b) => b.dataset.id), 'the newest first; the cartoon, oldest, left out').to.deep.equal([...photos].reverse());
+    expect(labels(el)).to.deep.equal([en.current, ...Array(RECENT_COUNT - 1).fill(en.recentPhoto)]);
+
+    await click(deleteButtons(el).at(-1)!);
+    await waitFor(() => items(el).at(-1)?.getAttribute('aria-label') === en.recentCartoon, 'the cartoon to take the free place');
+    expect(items(el).map((b) => b.dataset.id).slice(0, -1)).to.deep.equal(photos.slice(1).reverse());
+    expect(focused(), 'focus on the picture that took its place').to.equal(items(el).at(-1));
   });
 
   it('by keyboard: one Tab stop, arrows move, Enter uses, Delete deletes; focus is checked after each', async () => {
@@ -140,10 +160,15 @@ describe('Recent avatars', () => {
     // Another tab makes the first photo the avatar; this list still offers to delete it.
     await fetch(`${server.url}/v1/users/me/avatar`, { method: 'PUT', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ file_id: user.first }) });
     const error = oneEvent(el, 'avatar-error');
-    deleteButtons(el)[0]!.click();
+    const button = deleteButtons(el)[0]!;
+    await click(button);
     expect((await error).detail.code).to.equal('FILE_IN_USE');
     await el.updateComplete;
     expect(status()).to.equal(en.errorInUse);
+    // The list is read again: the photo is marked as the avatar, without its ×, and focus is on the photo.
+    expect(items(el)[1]!.getAttribute('aria-current')).to.equal('true');
+    expect(button.isConnected).to.equal(false);
+    expect(focused()).to.equal(items(el)[1]);
     expect((await serverAvatar(user.token))?.file_id).to.equal(user.first);
   });
 
@@ -171,6 +196,9 @@ eachLook('Recent avatars', async ({ width, scheme, lang }) => {
   await Promise.all(items(el).map((b) => b.querySelector('img')!.decode()));
   expectFits(root.querySelector('section')!, recent, `recent-${width}-${scheme}-${lang}`);
   await expect(el).to.be.accessible();
-  items(el)[1]!.focus();
+  // Reached by keyboard, so the focus ring shows as a keyboard user sees it.
+  await tabTo(() => items(el)[0], 'the Recent list');
+  await sendKeys({ press: 'ArrowRight' });
+  expect(focused()).to.equal(items(el)[1]);
   await look(el, `recent-${width}-${scheme}-${lang}`);
-});
+}, Object.keys(LOCALES));
