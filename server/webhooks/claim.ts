@@ -10,9 +10,6 @@
 // attempt frees; so on SQLite (one process) a claim keeps what it read and had no room for, and the claims that
 // follow within the same second take from it instead of reading again, as long as no endpoint with room may have
 // more than that (anything new, an event or a retry falling due, forgets it: forgetSpare()).
-// Finding each key's oldest due delivery reads every due one, so on SQLite (one process) the keys a claim found
-// but had no room for are kept, and the claims that follow within the second take them without reading again
-// (most claims are of the one slot an ended attempt frees): anything new (a kick) or a second later, they read again.
 import { sql, type Transaction } from 'kysely';
 import { isPostgres, serializeOn } from '../db/dialect.ts';
 import type { Db } from '../db/index.ts';

@@ -1,7 +1,7 @@
 // Sends due deliveries from the outbox: claims them in batches (claim.ts: fairly between users and endpoints, one
-// at a time per (endpoint, user), at most its cap at once per endpoint: endpoint-shares.ts), sends up to `concurrency`
-// at once, and records every attempt, on the delivery, in its endpoint's share and on its endpoint's health (health.ts: an endpoint that keeps failing is
-// backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
+// at a time per (endpoint, user), at most its cap at once per endpoint: endpoint-shares.ts), sends up to
+// `concurrency` at once, and records every attempt: on the delivery, in its endpoint's share, and on its endpoint's
+// health (health.ts: an endpoint that keeps failing is backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
 // A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
 // once. Old finished ones are purged. The claim → send cycle runs on work/leased-loop.ts, as render jobs do.
 import { isPostgres } from '../db/dialect.ts';
@@ -80,7 +80,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   const { db, retrySchedule, policy, log } = opts;
   const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const sender: Sender = createSender({ policy, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS });
-  /** What this process has claimed (queued or being sent): no second delivery of a key, at most PER_ENDPOINT per endpoint. */
+  /** What this process has claimed (queued or being sent): no second delivery of a key, at most its cap per endpoint. */
   const here: ClaimedHere = { keys: new Set(), perEndpoint: new Map() };
   const shares = createEndpointShares(Math.min(PER_ENDPOINT, concurrency), concurrency);
   let stopping = false;
