@@ -145,18 +145,23 @@ describe('jobs', () => {
 describe('GET /v1/files/{id}?wait=N across processes', () => {
   test('a wait on one process is answered when another process finishes the file (LISTEN/NOTIFY)', async () => {
     const c = await cluster({ ...SLOW_RENDER, AVATAR_JOB_CONCURRENCY: '1' });
-    // The job is running on b before a even exists, so a can only learn of the outcome from b.
-    const b = await c.add();
-    const token = userToken(b, 'waits-elsewhere');
-    const fileId = await uploadImage(b, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
-    await b.waitForLine(new RegExp(`^job started \\S+ ${fileId}$`));
-    const a = await c.add();
-    assert.equal((await api(a, 'GET', `/v1/files/${fileId}`, { token })).json.processing_state, 'processing', 'still rendering: the test would prove nothing');
+    // Both processes are up before the upload (starting one takes as long as a render on a loaded machine): whichever
+    // takes the job renders it, and the other can only learn of the outcome from it.
+    const pair = await Promise.all([c.add(), c.add()]);
+    const token = userToken(pair[0]!, 'waits-elsewhere');
+    const renderedElsewhere = async () => {
+      const fileId = await uploadImage(pair[0]!, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
+      const started = new RegExp(`^job started \\S+ ${fileId}$`);
+      const renderer = await Promise.race(pair.map((server) => server.waitForLine(started).then(() => server)));
+      return { fileId, waiter: pair.find((server) => server !== renderer)! };
+    };
 
-    // Without a notification from b, a would answer "processing" after the full 30 s.
-    const waited = await api(a, 'GET', `/v1/files/${fileId}?wait=30`, { token });
+    const { fileId, waiter } = await renderedElsewhere();
+    assert.equal((await api(waiter, 'GET', `/v1/files/${fileId}`, { token })).json.processing_state, 'processing', 'still rendering: the test would prove nothing');
+    // Without a notification from the other process, the wait would answer "processing" after the full 30 s.
+    const waited = await api(waiter, 'GET', `/v1/files/${fileId}?wait=30`, { token });
     assert.equal(waited.json.processing_state, 'ready');
-    assert.deepEqual(jobsStarted(a), [], 'a never rendered it');
+    assert.ok(!jobsStarted(waiter).some(([, id]) => id === fileId), 'the waiting process never rendered it');
 
     // The listening connections are cut (a database restart, a proxy's idle timeout): each process listens again.
     // This cluster's database only: other test files' servers listen on the same PostgreSQL server meanwhile.
@@ -165,10 +170,9 @@ describe('GET /v1/files/{id}?wait=N across processes', () => {
       "select pg_terminate_backend(pid) as ok from pg_stat_activity where query = 'LISTEN avatar_file_settled' and datname = current_database()",
     );
     assert.equal(cut.length, 2, 'one listening connection per process');
-    await a.waitForLine(/^file wait listener: .*reconnecting$/);
-    const next = await uploadImage(b, token, await twelveMegapixelJpeg(), { setAsAvatar: false });
-    await b.waitForLine(new RegExp(`^job started \\S+ ${next}$`));
-    assert.equal((await api(a, 'GET', `/v1/files/${next}?wait=30`, { token })).json.processing_state, 'ready');
+    await Promise.all(pair.map((server) => server.waitForLine(/^file wait listener: .*reconnecting$/)));
+    const next = await renderedElsewhere();
+    assert.equal((await api(next.waiter, 'GET', `/v1/files/${next.fileId}?wait=30`, { token })).json.processing_state, 'ready');
   });
 });
 
