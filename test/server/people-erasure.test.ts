@@ -167,6 +167,8 @@ describe('DELETE /v1/admin/users/{user_id}', () => {
     // Their images stop answering at once.
     for (const url of urls) assert.equal((await fetchBytes(url)).status, 404, url);
     expectError(await api(server, 'GET', `/v1/users/${victim}/avatar`), 404, 'AVATAR_NOT_FOUND');
+    const listed = await api(server, 'GET', `/v1/avatars?user_ids=${victim},${bystander}`);
+    assert.deepEqual(listed.json.users.map((user: { id: string; avatar: unknown }) => [user.id, user.avatar !== null]), [[victim, false], [bystander, true]]);
     const left = await server.objects.keys();
     assert.deepEqual(theirs.filter((key) => left.includes(key)), [], 'no object of theirs is left in the folder or bucket');
     assert.deepEqual(othersBefore.filter((key) => !left.includes(key)), [], "everyone else's objects are there");
