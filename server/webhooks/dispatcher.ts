@@ -85,6 +85,11 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   const shares = createEndpointShares(Math.min(PER_ENDPOINT, concurrency), concurrency);
   let stopping = false;
   let wakeTimer: NodeJS.Timeout | undefined;
+  /**
+   * The wake-up is set for what the outbox holds: nothing was recorded (kick) and no attempt failed (a retry, a
+   * pause) since it was, so a pass that ends idle need not read the next due time again.
+   */
+  let wakeUpToDate = false;
   const claim = createClaimer(db, here, shares);
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
@@ -105,6 +110,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     };
     const attemptLog = [...(JSON.parse(delivery.attempt_log) as AttemptRecord[]), entry].slice(-LOGGED_ATTEMPTS);
     const retryAt = result.ok ? null : nextAttemptAt(retrySchedule, attempt, Date.now());
+    if (!result.ok) wakeUpToDate = false;
     const state: WebhookDeliveryState = result.ok ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
     const now = nowSeconds();
     // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone.
@@ -166,17 +172,25 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
 
   /** Sleeps until the next retry falls due (or POLL_MS at most); kicks and finished sends wake it earlier. */
   async function scheduleWake() {
+    if (stopping || wakeUpToDate) return;
+    wakeUpToDate = true;
     clearTimeout(wakeTimer);
-    if (stopping) return;
     const now = nowSeconds();
-    const next = await db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '>', now)
-      .executeTakeFirst();
-    // An endpoint's pause ending makes its waiting deliveries due too.
-    const resumes = await db.selectFrom('webhook_endpoints').select((eb) => eb.fn.min('backoff_until').as('at')).where('backoff_until', '>', now).executeTakeFirst();
+    let next: { at: number | null } | undefined;
+    let resumes: { at: number | null } | undefined;
+    try {
+      next = await db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '>', now)
+        .executeTakeFirst();
+      // An endpoint's pause ending makes its waiting deliveries due too.
+      resumes = await db.selectFrom('webhook_endpoints').select((eb) => eb.fn.min('backoff_until').as('at')).where('backoff_until', '>', now).executeTakeFirst();
+    } catch (error) {
+      wakeUpToDate = false; // no wake-up is set: the next idle pass tries again
+      throw error;
+    }
     const times = [next?.at, resumes?.at].flatMap((t) => (t === null || t === undefined ? [] : [Number(t)]));
     const at = times.length ? Math.min(...times) : null;
     const delay = at === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, at * 1000 - Date.now()) + 5);
@@ -186,6 +200,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
 
   /** Something may have fallen due: claims read the outbox again. */
   const kick = () => {
+    wakeUpToDate = false;
     claim.forgetSpare();
     loop.kick();
   };
