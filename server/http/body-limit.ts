@@ -1,9 +1,11 @@
 // Request body limits that still let the client read its 413. A chunked body is read up to the limit; past it,
-// and for a declared Content-Length over the limit, the rest is read and dropped up to DRAIN_MAX, so the answer
-// arrives on a connection the client can reuse instead of a reset one (answered unread, @hono/node-server gives
-// the client half a second to finish sending, then resets it). Only a body larger still gets its connection closed.
+// the rest is read and dropped up to DRAIN_MAX, so the answer arrives on a connection the client can reuse instead
+// of a reset one; only a body larger still gets its connection closed. A body declared over the limit (by up to
+// DRAIN_MAX) is read and dropped too: answered unread, @hono/node-server gives the client half a second to finish
+// sending before it resets the connection.
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
+import { discardBody } from './request-body.ts';
 
 /** How much of a refused chunked body is read and dropped before the connection is given up instead. */
 export const DRAIN_MAX = 1024 * 1024;
@@ -27,7 +29,8 @@ export function limitBody(maxSize: number): MiddlewareHandler {
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
       if (Number(declared) > maxSize) {
-        if (Number(declared) > DRAIN_MAX || !(await drain(body.getReader(), DRAIN_MAX))) c.header('Connection', 'close');
+        // Read and dropped as much as a chunked body is; larger still, answered at once (see request-body.ts).
+        if (Number(declared) - maxSize <= DRAIN_MAX) await discardBody(body.getReader());
         throw tooLarge(maxSize);
       }
       return next();

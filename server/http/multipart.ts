@@ -64,7 +64,7 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
  */
 export async function readMultipart<T>(request: RequestBody, spec: MultipartSpec<T>): Promise<{ fields: Record<string, string>; file: T }> {
   const maxBody = spec.maxFileBytes + MULTIPART_OVERHEAD;
-  if (request.contentLength !== null && request.contentLength > maxBody) throw await refuseDeclaredLength(request, fileTooLarge(spec.maxFileBytes));
+  if (request.contentLength !== null && request.contentLength > maxBody) throw await refuseDeclaredLength(request, maxBody, fileTooLarge(spec.maxFileBytes));
   const reader = request.body?.getReader() ?? null;
 
   let parser: busboy.Busboy;

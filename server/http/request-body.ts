@@ -95,14 +95,25 @@ export async function refuseBody(reader: Reader | null, bodyEnded: boolean, erro
 }
 
 /**
- * The error for a body whose declared length is over the limit, once it has been read and dropped, as a body
- * refused part way is: answering first leaves the client sending into a connection @hono/node-server gives half a
- * second to finish before resetting it, so a slow client (a loaded machine, a slow link) never reads its 413.
- * A body too large to drop (over DRAIN_MAX) is not read at all: the connection closes after the answer.
+ * The error for a body whose declared length is over `limit`, once it has been read and dropped, as much as a
+ * streamed one is (up to `limit` + DRAIN_MAX): answering first leaves the client sending into a connection
+ * @hono/node-server gives half a second to finish before resetting it, so a slow client (a loaded machine, a slow
+ * link) never reads its 413. A body larger still is answered at once and left to @hono/node-server.
  */
-export async function refuseDeclaredLength(request: RequestBody, error: ApiError): Promise<unknown> {
-  if ((request.contentLength ?? 0) > DRAIN_MAX) return withConnectionClose(error);
-  return refuseBody(request.body?.getReader() ?? null, false, error);
+export async function refuseDeclaredLength(request: RequestBody, limit: number, error: ApiError): Promise<ApiError> {
+  const declared = request.contentLength ?? 0;
+  if (declared - limit <= DRAIN_MAX) await discardBody(request.body?.getReader() ?? null);
+  return error;
+}
+
+/** Reads the body to its end (its declared length bounds it) and drops it; a client that goes away ends it too. */
+export async function discardBody(reader: Reader | null): Promise<void> {
+  if (!reader) return;
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // the client went away: nobody is left to read the answer
+  }
 }
 
 const withConnectionClose = (error: ApiError) => new ApiError(error.code, error.message, { ...error.headers, Connection: 'close' });
@@ -112,7 +123,7 @@ const withConnectionClose = (error: ApiError) => new ApiError(error.code, error.
  * declared or actual length over `maxBytes`. Resolves with what `consume` resolved with.
  */
 export async function readRawBody<T>(request: RequestBody, maxBytes: number, consume: (body: Readable) => Promise<T>): Promise<T> {
-  if (request.contentLength !== null && request.contentLength > maxBytes) throw await refuseDeclaredLength(request, fileTooLarge(maxBytes));
+  if (request.contentLength !== null && request.contentLength > maxBytes) throw await refuseDeclaredLength(request, maxBytes, fileTooLarge(maxBytes));
   const reader = request.body?.getReader() ?? null;
   const sink = new PassThrough();
   sink.on('error', () => {}); // reported through `consume`, which may attach its own listeners only later
