@@ -13,19 +13,23 @@ import { migrations } from '../../server/db/migrations.ts';
 import { testPostgres } from '../helpers/postgres.ts';
 import { TEST_DATABASE } from '../helpers/server.ts';
 
+/** A database of the test run's engine with no table yet (SQLite in a folder of its own), and its migrator. */
+async function emptyDatabase() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'avatar-migrations-'));
+  const db =
+    TEST_DATABASE === 'postgres'
+      ? new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: await (await testPostgres()).createDatabase(), max: 2 }) }) }).withPlugin(postgresSchemaPlugin)
+      : new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'avatar.db')) }) });
+  return { db, dataDir, migrator: new Migrator({ db, provider: migrations }) };
+}
+
 describe('migration 0012: a variant is a size in a format', () => {
   let db: Kysely<unknown>;
   let dataDir: string;
+  let migrator: Migrator;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-migrations-'));
-    if (TEST_DATABASE === 'postgres') {
-      const pool = new pg.Pool({ connectionString: await (await testPostgres()).createDatabase(), max: 2 });
-      db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }).withPlugin(postgresSchemaPlugin);
-    } else {
-      db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'avatar.db')) }) });
-    }
-    const migrator = new Migrator({ db, provider: migrations });
+    ({ db, dataDir, migrator } = await emptyDatabase());
     const before12 = await migrator.migrateTo('0011_webhook_endpoint_health');
     assert.equal(before12.error, undefined);
     await sql`insert into files (id, owner_id, upload_type, filename, content_type, size_bytes, set_as_avatar, state, received, created_at, updated_at)
@@ -68,16 +72,10 @@ describe('migration 0012: a variant is a size in a format', () => {
 describe("migration 0013: a person's uploads and data", () => {
   let db: Kysely<unknown>;
   let dataDir: string;
+  let migrator: Migrator;
 
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'avatar-migrations-'));
-    if (TEST_DATABASE === 'postgres') {
-      const pool = new pg.Pool({ connectionString: await (await testPostgres()).createDatabase(), max: 2 });
-      db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }).withPlugin(postgresSchemaPlugin);
-    } else {
-      db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SqliteDatabase(join(dataDir, 'avatar.db')) }) });
-    }
-    const migrator = new Migrator({ db, provider: migrations });
+    ({ db, dataDir, migrator } = await emptyDatabase());
     assert.equal((await migrator.migrateTo('0012_variant_formats')).error, undefined);
     // alice: an old photo, her avatar photo (made in the same second), and a replaced cartoon; bob: a cartoon avatar.
     for (const [id, owner, created] of [['f_old', 'alice', 100], ['f_b', 'alice', 200], ['f_a', 'alice', 200]] as const) {
