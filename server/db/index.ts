@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { ConfigError } from '../config.ts';
 import { isPostgres, postgresSchemaPlugin } from './dialect.ts';
 import { migrations } from './migrations.ts';
+import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -59,7 +60,7 @@ function openSqlite(dataDir: string, onQuery?: QueryObserver): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: queryLog(onQuery) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: queryLog(onQuery) });
 }
 
 /**
