@@ -49,11 +49,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** `dataDir`: start on an existing data dir (e.g. to restart), which is then left in place on stop. */
-export async function startBenchServer(env: Record<string, string>, opts: { dataDir?: string; jwtSecret?: string } = {}): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string>, opts: { dataDir?: string; jwtSecret?: string; nodeArgs?: string[] } = {}): Promise<BenchServer> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm run bench does)`);
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'avatar-bench-')));
   const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
-  const proc = spawn(process.execPath, [cli, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), cli, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -7,6 +7,7 @@
 //   same run, DEFAULT_CONCURRENCY (the dispatcher's) at a time, as the dispatcher sends them (run before and
 //   after; the faster is the reference). Target ≥ 0.5× that.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +42,7 @@ interface Arrival {
 async function startReceiver() {
   const arrivals: Arrival[] = [];
   const waiters = new Map<string, (arrival: Arrival) => void>();
+  const hooks: { onFirst?: () => void } = {};
   let countWaiter: { count: number; resolve: () => void } | null = null;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -49,6 +51,7 @@ async function startReceiver() {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       const arrival = { id: headers['webhook-id'] ?? '', body: Buffer.concat(chunks).toString('utf8'), headers, at: performance.now() };
       arrivals.push(arrival);
+      if (arrivals.length === 1) hooks.onFirst?.();
       res.writeHead(204).end();
       waiters.get(arrival.id)?.(arrival);
       waiters.delete(arrival.id);
@@ -60,6 +63,7 @@ async function startReceiver() {
   return {
     url,
     arrivals,
+    hooks,
     arrivalOf: (id: string) =>
       new Promise<Arrival>((resolve) => {
         const seen = arrivals.find((a) => a.id === id);
@@ -77,6 +81,17 @@ async function startReceiver() {
 }
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; null elsewhere). */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return (fields[11]! + fields[12]!) * 10; // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return null;
+  }
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -179,8 +194,18 @@ export const webhooksBench: BenchModule = {
       const sequential = await fetchLoop(receiver, requests, 1);
       receiver.arrivals.length = 0;
       const spawned = performance.now();
-      server = await startBenchServer(env, { dataDir, jwtSecret });
+      // BENCH_WEBHOOK_CPU_PROF=<dir>: a V8 CPU profile of the sending server, written there when it stops.
+      const profileDir = process.env.BENCH_WEBHOOK_CPU_PROF;
+      server = await startBenchServer(env, { dataDir, jwtSecret, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+      const sender = server.pid;
+      let cpuAtFirst: number | null = null;
+      receiver.hooks.onFirst = () => {
+        cpuAtFirst = processCpuMs(sender);
+      };
       await receiver.untilCount(QUEUED);
+      const cpuAtLast = processCpuMs(sender);
+      receiver.hooks.onFirst = undefined;
+      const cpuPerDelivery = cpuAtFirst === null || cpuAtLast === null ? null : (cpuAtLast - cpuAtFirst) / (QUEUED - 1);
       const arrivals = receiver.arrivals.slice(0, QUEUED);
       const first = arrivals[0]!.at;
       const last = arrivals.at(-1)!.at;
@@ -231,7 +256,7 @@ export const webhooksBench: BenchModule = {
             reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(reference), unit: '/s' },
             target: `≥ ${TARGET_RATIO}× the reference`,
             ok: ratio >= TARGET_RATIO,
-            note: `first to last arrival ${round(last - first)} ms; from spawning the restarted server to the last arrival ${round(last - spawned)} ms; reference before ${round(referenceBefore)}/s, after ${round(referenceAfter)}/s; one at a time ${round(sequential)}/s`,
+            note: `first to last arrival ${round(last - first)} ms; from spawning the restarted server to the last arrival ${round(last - spawned)} ms; reference before ${round(referenceBefore)}/s, after ${round(referenceAfter)}/s; one at a time ${round(sequential)}/s; server CPU per delivery ${cpuPerDelivery === null ? 'n/a' : `${round(cpuPerDelivery, 3)} ms`} (first to last arrival)`,
           }),
         ],
         notes: [
@@ -242,7 +267,7 @@ export const webhooksBench: BenchModule = {
           latency_ms: lat,
           latency_p99_ms: round(p99, 2),
           plain_fetch_ms: plain,
-          throughput: { queued: QUEUED, users: USERS, per_s: round(rate), first_to_last_ms: round(last - first), spawn_to_last_ms: round(last - spawned) },
+          throughput: { queued: QUEUED, users: USERS, per_s: round(rate), server_cpu_ms_per_delivery: cpuPerDelivery === null ? null : round(cpuPerDelivery, 3), first_to_last_ms: round(last - first), spawn_to_last_ms: round(last - spawned) },
           reference_per_s: { concurrency: DEFAULT_CONCURRENCY, before: round(referenceBefore), after: round(referenceAfter), one_at_a_time: round(sequential) },
           out_of_order_within_user: outOfOrder,
         },
