@@ -11,7 +11,7 @@ import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
 import { createEndpointShares } from './endpoint-shares.ts';
-import { recordEndpointOutcome } from './health.ts';
+import { createOutcomeRecorder } from './health.ts';
 import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
 import { createSender, type SendResult, type Sender } from './send.ts';
 import { parseSecret, signatureHeaders } from './sign.ts';
@@ -91,6 +91,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
    */
   let wakeUpToDate = false;
   const claim = createClaimer(db, here, shares);
+  const recordEndpointOutcome = createOutcomeRecorder(db, isPostgres(db));
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
 
@@ -146,7 +147,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     };
     log.info(fields, `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`);
     shares.record(delivery.endpoint_id, result.ok);
-    const backoff = await recordEndpointOutcome(db, delivery.endpoint_id, result.ok, now);
+    const backoff = await recordEndpointOutcome(delivery.endpoint_id, result.ok, now);
     if (backoff) {
       log.info({ endpoint_id: delivery.endpoint_id }, `webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
     }

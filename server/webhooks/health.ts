@@ -48,6 +48,28 @@ export async function recordEndpointOutcome(db: Db, endpointId: string, ok: bool
   return { until, streak: row.failure_streak };
 }
 
+/**
+ * recordEndpointOutcome for one sender. On SQLite this process is the only one that writes failure streaks (and only
+ * here), so once a success has cleared an endpoint's streak the next successes have nothing to clear: they write
+ * nothing until one of its attempts fails. On PostgreSQL another process may have failed meanwhile: always written.
+ */
+export function createOutcomeRecorder(db: Db, shared: boolean) {
+  const cleared = new Set<string>();
+  /** Failed attempts recorded so far: a success clears only if none was recorded while it wrote. */
+  let failures = 0;
+  return async (endpointId: string, ok: boolean, now: number) => {
+    if (ok && cleared.has(endpointId)) return null;
+    if (!ok) {
+      failures++;
+      cleared.delete(endpointId);
+    }
+    const failuresBefore = failures;
+    const backoff = await recordEndpointOutcome(db, endpointId, ok, now);
+    if (ok && !shared && failures === failuresBefore) cleared.add(endpointId);
+    return backoff;
+  };
+}
+
 /** An operator asked for a delivery now (a manual retry, a test event): the pause ends; a failure starts a longer one. */
 export async function liftBackoff(db: Db, endpointId: string): Promise<void> {
   await db.updateTable('webhook_endpoints').set({ backoff_until: null }).where('id', '=', endpointId).where('backoff_until', 'is not', null).execute();
