@@ -57,6 +57,14 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
    * second it was read in, and the endpoints that had room then and nothing due (so nothing to read without a kick).
    */
   let spare: { rows: DueRow[]; at: number; idle: Set<string> } | null = null;
+  /**
+   * SQLite: the last claim found every endpoint at its cap, and nothing that gives one room has happened since (a
+   * claim ending here: released(); or a kick). The loop asks again after each claim it starts, so without this
+   * every delivery paid for a second, empty claim.
+   */
+  let full = false;
+  /** Counts those events, so a claim that read while one happened does not conclude it is full. */
+  let changes = 0;
   const isDue = (now: number) => sql<boolean>`((state = 'pending' and next_attempt_at <= ${now}) or (state = 'sending' and lease_until < ${now}))`;
 
   /** How many more deliveries each endpoint may have claimed here now (0 while backed off). */
@@ -70,7 +78,11 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
    * ordering key, oldest first, none of a key being sent here and none beyond an endpoint's room.
    */
   async function pickDue(db: Db | Transaction<Database>, now: number, slots: number): Promise<string[]> {
+    if (full) return [];
+    const changesBefore = changes;
     const room = await roomPerEndpoint(db, now);
+    full = !shared && changes === changesBefore && [...room.values()].every((left) => left === 0);
+    if (full) return [];
     const picked: string[] = [];
     const keys = new Set<string>();
     /** Takes what there is room for; returns the rows left (none of a key taken now or being sent here). */
@@ -191,7 +203,15 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
   /** Something new may be due (an event recorded, a retry's time come): the next claim reads again. */
   const forgetSpare = () => {
     spare = null;
+    full = false;
+    changes++;
   };
 
-  return Object.assign(claim, { forgetSpare });
+  /** A delivery claimed here has ended (or was given back): its endpoint has room again. */
+  const released = () => {
+    full = false;
+    changes++;
+  };
+
+  return Object.assign(claim, { forgetSpare, released });
 }

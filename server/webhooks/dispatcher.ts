@@ -165,6 +165,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
 
   /** Forgets a claim once its attempt is recorded (or given back). */
   function release({ delivery }: Claimed) {
+    claim.released();
     here.keys.delete(orderingKey(delivery));
     const left = (here.perEndpoint.get(delivery.endpoint_id) ?? 1) - 1;
     if (left > 0) here.perEndpoint.set(delivery.endpoint_id, left);
