@@ -58,9 +58,9 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
    */
   let spare: { rows: DueRow[]; at: number; idle: Set<string> } | null = null;
   /**
-   * SQLite: the last claim found every endpoint at its cap, and nothing that gives one room has happened since (a
+   * SQLite: the last claim left every endpoint at its cap, and nothing that gives one room has happened since (a
    * claim ending here: released(); or a kick). The loop asks again after each claim it starts, so without this
-   * every delivery paid for a second, empty claim.
+   * every delivery paid for a second claim that only read the endpoints to find no room.
    */
   let full = false;
   /** Counts those events, so a claim that read while one happened does not conclude it is full. */
@@ -81,8 +81,11 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
     if (full) return [];
     const changesBefore = changes;
     const room = await roomPerEndpoint(db, now);
-    full = !shared && changes === changesBefore && [...room.values()].every((left) => left === 0);
-    if (full) return [];
+    /** Returns `picked`, noting whether they fill every endpoint's room. */
+    const done = (picked: string[]) => {
+      full = !shared && changes === changesBefore && [...room.values()].every((left) => left === 0);
+      return picked;
+    };
     const picked: string[] = [];
     const keys = new Set<string>();
     /** Takes what there is room for; returns the rows left (none of a key taken now or being sent here). */
@@ -107,7 +110,7 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
       spare.rows = take(spare.rows);
       // Read again only if an endpoint with room may have more due than was left over.
       const idle = spare.idle;
-      if (picked.length === slots || [...room].every(([id, left]) => left === 0 || idle.has(id))) return picked;
+      if (picked.length === slots || [...room].every(([id, left]) => left === 0 || idle.has(id))) return done(picked);
     }
     spare = null;
     const leftOver: DueRow[] = [];
@@ -155,7 +158,7 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
       after = seqs.at(-1)!;
     }
     if (!shared && leftOver.length > 0) spare = { rows: leftOver, at: now, idle: new Set(readAll ? open.filter((id) => !withWork.has(id)) : []) };
-    return picked;
+    return done(picked);
   }
 
   /**
@@ -194,6 +197,7 @@ export function createClaimer(db: Db, here: ClaimedHere, shares: Pick<EndpointSh
         eb.selectFrom('webhook_endpoints as p').select('p.secret').whereRef('p.id', '=', 'webhook_deliveries.endpoint_id').as('secret'),
       ])
       .execute();
+    if (claimed.length < picked.length) full = false; // some were no longer due: their room is still free
     return claimed.flatMap(({ body, url, secret, ...delivery }) => {
       if (body === null || url === null || secret === null) return []; // its endpoint was deleted meanwhile
       return [{ delivery, body, url, secret }];
