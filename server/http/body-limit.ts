@@ -5,22 +5,9 @@
 // sending before it resets the connection.
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
-import { discardBody } from './request-body.ts';
-
-/** How much of a refused chunked body is read and dropped before the connection is given up instead. */
-export const DRAIN_MAX = 1024 * 1024;
+import { drainRest, refuseDeclaredLength, requestBodyOf } from './request-body.ts';
 
 const tooLarge = (max: number) => new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than the ${max} bytes allowed`);
-
-/** True when the stream ended within `budget` more bytes. */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<boolean> {
-  for (let left = budget; ; ) {
-    const { done, value } = await reader.read();
-    if (done) return true;
-    left -= value.length;
-    if (left < 0) return false;
-  }
-}
 
 export function limitBody(maxSize: number): MiddlewareHandler {
   return async (c, next) => {
@@ -28,11 +15,7 @@ export function limitBody(maxSize: number): MiddlewareHandler {
     if (!body) return next();
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > maxSize) {
-        // Read and dropped as much as a chunked body is; larger still, answered at once (see request-body.ts).
-        if (Number(declared) - maxSize <= DRAIN_MAX) await discardBody(body.getReader());
-        throw tooLarge(maxSize);
-      }
+      if (Number(declared) > maxSize) throw await refuseDeclaredLength(requestBodyOf(c), maxSize, tooLarge(maxSize));
       return next();
     }
     const reader = body.getReader();
@@ -43,7 +26,7 @@ export function limitBody(maxSize: number): MiddlewareHandler {
       if (done) break;
       size += value.length;
       if (size > maxSize) {
-        if (!(await drain(reader, DRAIN_MAX))) c.header('Connection', 'close');
+        if (!(await drainRest(reader))) c.header('Connection', 'close');
         throw tooLarge(maxSize);
       }
       chunks.push(value);

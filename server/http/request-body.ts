@@ -5,7 +5,6 @@
 import type { Context } from 'hono';
 import { once } from 'node:events';
 import { PassThrough, Readable, type Writable } from 'node:stream';
-import { DRAIN_MAX } from './body-limit.ts';
 import { ApiError } from './errors.ts';
 
 /** Content-Length as a number, or null when absent or malformed (the stored length is checked anyway). */
@@ -30,6 +29,9 @@ export interface RequestBody {
 export function requestBodyOf(c: Context): RequestBody {
   return { contentType: c.req.header('content-type') ?? '', contentLength: contentLength(c.req.header('content-length')), body: c.req.raw.body };
 }
+
+/** How much of a refused body is read and dropped before the connection is given up instead. */
+export const DRAIN_MAX = 1024 * 1024;
 
 export const fileTooLarge = (maxBytes: number) => new ApiError('FILE_TOO_LARGE', `The file is larger than the ${maxBytes} bytes allowed`);
 
@@ -71,7 +73,7 @@ export async function pump(reader: Reader | null, sink: Writable, maxBytes: numb
 }
 
 /** Reads and drops the rest of a refused body; true when it ended within DRAIN_MAX bytes. */
-async function drain(reader: Reader | null): Promise<boolean> {
+export async function drainRest(reader: Reader | null): Promise<boolean> {
   if (!reader) return true;
   try {
     for (let left = DRAIN_MAX; ; ) {
@@ -90,7 +92,7 @@ async function drain(reader: Reader | null): Promise<boolean> {
  * closes the connection after the answer instead (an ApiError carries the header; anything else is a 500).
  */
 export async function refuseBody(reader: Reader | null, bodyEnded: boolean, error: unknown): Promise<unknown> {
-  if (bodyEnded || (await drain(reader))) return error;
+  if (bodyEnded || (await drainRest(reader))) return error;
   return error instanceof ApiError ? withConnectionClose(error) : error;
 }
 
