@@ -1,5 +1,5 @@
 // better-sqlite3 compiles a statement's SQL on every prepare(), and Kysely prepares each query it runs; the server
-// runs the same few statements again and again (a webhook delivery is seven of them), so compiling them was a
+// runs the same few statements again and again (a webhook delivery was seven of them when this was written), so compiling them was a
 // sixth of the database's time. This keeps the most recently used prepared statements by their SQL text. Reusing
 // one is safe: Kysely runs one statement at a time on the connection, each to its end (all()/run()), and SQLite
 // prepares it again by itself if the schema changed under it. Streaming (iterate()) is not used by the server.
