@@ -6,12 +6,28 @@ import { matchesEtag } from './etag.ts';
 
 export type Encoding = 'br' | 'gzip' | 'identity';
 
-/** The best encoding an Accept-Encoding header takes (browsers send br over HTTPS only). */
+/** Compressions we send, best first (browsers send br over HTTPS only). */
+const PREFERRED: ReadonlyArray<Exclude<Encoding, 'identity'>> = ['br', 'gzip'];
+
+/**
+ * The best encoding an Accept-Encoding header takes (RFC 9110 §12.5.3): the highest weight, br on a tie; `q=0`
+ * refuses a coding, `*` stands for those not named. Nothing acceptable, or no header: as it is.
+ */
 export function pickEncoding(acceptEncoding: string | undefined): Encoding {
-  const accepted = (acceptEncoding ?? '').toLowerCase();
-  if (/\bbr\b/.test(accepted)) return 'br';
-  if (/\bgzip\b/.test(accepted)) return 'gzip';
-  return 'identity';
+  const weights = new Map<string, number>();
+  for (const entry of (acceptEncoding ?? '').toLowerCase().split(',')) {
+    const [coding = '', ...params] = entry.split(';').map((part) => part.trim());
+    if (!coding) continue;
+    const q = params.map((param) => /^q\s*=\s*([01](?:\.\d{0,3})?)$/.exec(param)?.[1]).find((value) => value !== undefined);
+    weights.set(coding, q === undefined ? 1 : Number(q));
+  }
+  let best: Encoding = 'identity';
+  let bestWeight = 0;
+  for (const coding of PREFERRED) {
+    const weight = weights.get(coding) ?? weights.get('*') ?? 0;
+    if (weight > bestWeight) [best, bestWeight] = [coding, weight];
+  }
+  return best;
 }
 
 /** Smaller bodies are sent as they are: compressing them saves less than its headers cost. */
