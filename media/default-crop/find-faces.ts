@@ -39,16 +39,33 @@ export function searchWindows(size: { width: number; height: number }): Window[]
   return offsets(long, short).map((offset) => (width > height ? { x: offset, y: 0, side: short } : { x: 0, y: offset, side: short }));
 }
 
-function confirm(detector: BlazeFace, image: Pixels, candidate: FaceBox): FaceBox[] {
+/** The window a candidate is looked at again in (see CLOSE_UP). */
+function closeUp(candidate: FaceBox): Window {
   const side = CLOSE_UP * Math.max(candidate.w, candidate.h);
-  const window = { x: candidate.x + candidate.w / 2 - side / 2, y: candidate.y + candidate.h / 2 - side / 2, side };
-  return mergeOverlapping(detector.detect(image, window))
-    .filter((face) => face.score >= CONFIRMED && iou(face, candidate) > 0.3)
-    .slice(0, 1);
+  return { x: candidate.x + candidate.w / 2 - side / 2, y: candidate.y + candidate.h / 2 - side / 2, side };
 }
 
-/** Faces in `image` (its pixels), best first. */
+/**
+ * The search as steps, so whoever runs the network may run a step's windows at once (the server, on several
+ * threads): each yield is a batch of windows, answered with what the network saw in each, in the same order; the
+ * return value is the faces, best first.
+ */
+export function* faceSearch(size: { width: number; height: number }): Generator<Window[], FaceBox[], FaceBox[][]> {
+  const seen = yield searchWindows(size);
+  const candidates = mergeOverlapping(seen.flat()).slice(0, MAX_CANDIDATES);
+  const unsure = candidates.filter((candidate) => candidate.score < SURE);
+  const closer = unsure.length > 0 ? yield unsure.map(closeUp) : [];
+  const confirmed = (candidate: FaceBox) =>
+    mergeOverlapping(closer[unsure.indexOf(candidate)]!)
+      .filter((face) => face.score >= CONFIRMED && iou(face, candidate) > 0.3)
+      .slice(0, 1);
+  return mergeOverlapping(candidates.flatMap((candidate) => (candidate.score >= SURE ? [candidate] : confirmed(candidate))));
+}
+
+/** Faces in `image` (its pixels), best first: the search run here, one window after another. */
 export function findFaces(detector: BlazeFace, image: Pixels): FaceBox[] {
-  const candidates = mergeOverlapping(searchWindows(image).flatMap((window) => detector.detect(image, window)));
-  return mergeOverlapping(candidates.slice(0, MAX_CANDIDATES).flatMap((candidate) => (candidate.score >= SURE ? [candidate] : confirm(detector, image, candidate))));
+  const search = faceSearch(image);
+  let step = search.next();
+  while (!step.done) step = search.next(step.value.map((window) => detector.detect(image, window)));
+  return step.value;
 }

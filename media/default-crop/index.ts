@@ -3,10 +3,11 @@
 // folder, so the widget can load it as one chunk and the server can run it as is.
 import { BlazeFace, type FaceBox, type Pixels } from './blazeface.ts';
 import { findFaces } from './find-faces.ts';
+export { faceSearch } from './find-faces.ts';
 import { defaultCrop, scaleBoxes, type DefaultCrop, type ImageSize } from './rule.ts';
 import { salientCentre } from './saliency.ts';
 
-export { BlazeFace, type FaceBox, type Pixels } from './blazeface.ts';
+export { BlazeFace, type FaceBox, type Pixels, type Window } from './blazeface.ts';
 export { readCompactModel } from './compact-model.ts';
 export { centredSquare, defaultCrop, type Crop, type CropSource, type DefaultCrop, type ImageSize } from './rule.ts';
 
@@ -26,8 +27,16 @@ export interface SmartCrop extends DefaultCrop {
 
 /** The default crop of a photo of `size` whose detection copy (copySize(size), RGBA) is `copy`. */
 export function smartDefaultCrop(detector: BlazeFace, copy: Pixels, size: ImageSize): SmartCrop {
-  const faces = scaleBoxes(findFaces(detector, copy), copy, size);
-  const centre = faces.length > 0 ? null : salientCentre(copy);
+  const faces = findFaces(detector, copy);
+  return cropOfFaces(faces, faces.length > 0 ? null : salientCentre(copy), copy, size);
+}
+
+/**
+ * The default crop of a photo of `size` from what was found in its detection copy `copy`: the faces, and the
+ * subject's centre (salientCentre) when there are none, both in the copy's pixels.
+ */
+export function cropOfFaces(facesInCopy: FaceBox[], subjectInCopy: number | null, copy: Pixels, size: ImageSize): SmartCrop {
+  const faces = scaleBoxes(facesInCopy, copy, size);
   const scale = Math.max(size.width, size.height) / Math.max(copy.width, copy.height);
-  return { ...defaultCrop(size, faces, centre === null ? null : centre * scale), faces };
+  return { ...defaultCrop(size, faces, faces.length > 0 || subjectInCopy === null ? null : subjectInCopy * scale), faces };
 }

@@ -1,24 +1,30 @@
-// Runs the default crop's face detection (media/default-crop, ~75 ms of JavaScript per photo) on worker threads,
-// so the event loop goes on answering requests meanwhile. A small pool: a thread is started when a photo needs
-// one and none is free, up to `size` (the job concurrency: no more photos than that are ever looked at at once);
-// threads stay for the next photos and are stopped with the server.
+// Runs the default crop's face detection (media/default-crop, BlazeFace in plain JavaScript, the bulk of it) on
+// worker threads, so the event loop goes on answering requests meanwhile. The search (faceSearch) runs here and
+// hands each of its steps' windows to the threads as separate tasks: a photo looked at alone spreads its windows
+// over every thread (a 4:3 photo's two search windows at once: its complete → ready no longer waits for both in
+// turn), and photos looked at together share the threads window by window. A small pool: a thread is started
+// when a window needs one and none is free, up to `size` (the job concurrency); threads stay for the next photos
+// and are stopped with the server.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { DefaultCrop, ImageSize, Pixels } from '../../media/default-crop/index.ts';
+import { cropOfFaces, faceSearch, type DefaultCrop, type FaceBox, type ImageSize, type Pixels, type Window } from '../../media/default-crop/index.ts';
 
-/** A request to a thread: a photo's detection copy (RGBA) and the photo's size. */
+/**
+ * A request to a thread about a photo's detection copy (RGBA, in shared memory): the faces the network sees in one
+ * window of it, or where its subject is when it has no face (saliency.ts: pixel work too, kept off the event loop).
+ */
 export interface DetectionRequest {
   id: number;
   copy: Pixels;
-  size: ImageSize;
+  look: Window | 'subject';
 }
 
-/** A thread's answer: the default crop, or why there is none. */
-export type DetectionAnswer = { id: number; result: DefaultCrop } | { id: number; error: string };
+/** A thread's answer: what the network saw in the window, the subject's centre, or why it could not look. */
+export type DetectionAnswer = { id: number; faces: FaceBox[] } | { id: number; subject: number | null } | { id: number; error: string };
 
 export interface FaceDetectionPool {
-  /** The default crop of a photo of `size` whose detection copy (copySize(size), RGBA) is `copy`, found on a thread. */
+  /** The default crop of a photo of `size` whose detection copy (copySize(size), RGBA) is `copy`, found on the threads. */
   defaultCrop(copy: Pixels, size: ImageSize): Promise<DefaultCrop>;
   /** Threads running now (for tests and the benchmark). */
   threads(): number;
@@ -42,16 +48,29 @@ function startWorker(): Worker {
   return new Worker(`import('tsx/esm/api').then(({ register }) => (register(), import(${JSON.stringify(WORKER_URL.href)})));`, { eval: true });
 }
 
+interface Task {
+  request: DetectionRequest;
+  resolve(answer: DetectionAnswer): void;
+  reject(error: Error): void;
+}
+
 interface Thread {
   worker: Worker;
-  /** The request it is working on (one at a time: a thread's detector is not reentrant, and the pool is small). */
-  busy: { request: DetectionRequest; resolve(result: DefaultCrop): void; reject(error: Error): void } | null;
+  /** The window it is looking at (one at a time: a thread's detector is not reentrant). */
+  busy: Task | null;
+}
+
+/** The copy in memory the threads share, so each window sent is not a copy of it. */
+function shared(copy: Pixels): Pixels {
+  const data = new Uint8Array(new SharedArrayBuffer(copy.data.byteLength));
+  data.set(copy.data);
+  return { data, width: copy.width, height: copy.height };
 }
 
 /** `size`: at most this many threads; `log`: where a failed detection or a thread that died is told. */
 export function createFaceDetectionPool({ size, log = () => {} }: { size: number; log?: (line: string) => void }): FaceDetectionPool {
   const threads = new Set<Thread>();
-  const waiting: Array<NonNullable<Thread['busy']>> = [];
+  const waiting: Task[] = [];
   let nextId = 1;
   let closed: FaceDetectionError | null = null;
 
@@ -62,14 +81,14 @@ export function createFaceDetectionPool({ size, log = () => {} }: { size: number
       const task = thread.busy;
       if (!task || task.request.id !== answer.id) return;
       thread.busy = null;
-      if ('result' in answer) task.resolve(answer.result);
+      if (!('error' in answer)) task.resolve(answer);
       else {
         log(`face detection failed: ${answer.error}`);
         task.reject(new FaceDetectionError(`Face detection failed: ${answer.error}`));
       }
       next(thread);
     });
-    // A thread that dies (an uncaught error, out of memory) fails its photo and leaves; the next photo starts another.
+    // A thread that dies (an uncaught error, out of memory) fails its window and leaves; the next window starts another.
     const died = (error: Error) => {
       if (!threads.delete(thread)) return;
       if (!closed) log(`a face detection thread stopped: ${error.message}`);
@@ -82,7 +101,7 @@ export function createFaceDetectionPool({ size, log = () => {} }: { size: number
     return thread;
   };
 
-  /** Gives `thread` the oldest waiting photo; an idle thread does not keep the process alive. */
+  /** Gives `thread` the oldest waiting window; an idle thread does not keep the process alive. */
   const next = (thread: Thread) => {
     const task = waiting.shift();
     if (!task) return void thread.worker.unref();
@@ -91,15 +110,32 @@ export function createFaceDetectionPool({ size, log = () => {} }: { size: number
     thread.worker.postMessage(task.request);
   };
 
+  const ask = (copy: Pixels, look: DetectionRequest['look']) =>
+    new Promise<DetectionAnswer>((resolve, reject) => {
+      if (closed) return reject(closed);
+      waiting.push({ request: { id: nextId++, copy, look }, resolve, reject });
+      const idle = [...threads].find((thread) => !thread.busy);
+      if (idle) next(idle);
+      else if (threads.size < size) next(start());
+    });
+
   return {
-    defaultCrop(copy, photoSize) {
-      return new Promise((resolve, reject) => {
-        if (closed) return reject(closed);
-        waiting.push({ request: { id: nextId++, copy, size: photoSize }, resolve, reject });
-        const idle = [...threads].find((thread) => !thread.busy);
-        if (idle) next(idle);
-        else if (threads.size < size) next(start());
-      });
+    async defaultCrop(copy, photoSize) {
+      if (closed) throw closed;
+      const sharedCopy = shared(copy);
+      const search = faceSearch(copy);
+      let step = search.next();
+      while (!step.done) {
+        const seen = step.value.map(async (window) => ((await ask(sharedCopy, window)) as { faces: FaceBox[] }).faces);
+        // Every window is awaited, so a failed one leaves none of the photo's windows unobserved.
+        const settled = await Promise.allSettled(seen);
+        const failed = settled.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
+        step = search.next(settled.map((result) => (result as PromiseFulfilledResult<FaceBox[]>).value));
+      }
+      const subject = step.value.length > 0 ? null : ((await ask(sharedCopy, 'subject')) as { subject: number | null }).subject;
+      const { crop, source } = cropOfFaces(step.value, subject, copy, photoSize);
+      return { crop, source };
     },
     threads: () => threads.size,
     async close() {

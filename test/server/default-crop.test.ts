@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { contains, LABELLED_PHOTOS } from '../../bench/default-crop-set.ts';
 import { readCompactModel, smartDefaultCrop } from '../../media/default-crop/index.ts';
 import { CompactModelError } from '../../media/default-crop/compact-model.ts';
+import { searchWindows } from '../../media/default-crop/find-faces.ts';
 import { floatToHalf, halfToFloat } from '../../media/default-crop/float16.ts';
 import { compactFaceModel, tfliteModelPath } from '../../media/default-crop/model-file.ts';
 import { centredSquare, defaultCrop, FACE_CENTRE_FROM_TOP, faceSquare, SIDE_PER_FACE } from '../../media/default-crop/rule.ts';
@@ -218,6 +219,20 @@ describe('face detection threads', () => {
     }
   });
 
+  test("one photo's search windows are looked at on several threads at once, with the same result", async () => {
+    const pool = createFaceDetectionPool({ size: 2 });
+    try {
+      const { copy, size } = await copyOf((await banner()).bytes);
+      assert.ok(searchWindows(copy).length >= 2);
+      const alone = await pool.defaultCrop(copy, size);
+      assert.equal(pool.threads(), 2);
+      const { crop, source } = smartDefaultCrop(loadFaceDetector(), copy, size);
+      assert.deepEqual(alone, { crop, source });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('start when a photo needs one, never more than the pool size; close() stops them and refuses later photos', async () => {
     const pool = createFaceDetectionPool({ size: 2 });
     const { copy, size } = await copyOf((await banner()).bytes);
@@ -235,7 +250,7 @@ describe('face detection threads', () => {
     await assert.rejects(pool.defaultCrop(copy, size), FaceDetectionError);
   });
 
-  test("a server's render job uses one, and closing the server stops it", async () => {
+  test("a server's render job uses them, and closing the server stops them", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'avatar-test-'));
     const jwtSecret = randomBytes(32).toString('hex');
     const config = loadConfig({ port: '0', 'data-dir': dataDir }, { AVATAR_JWT_SECRET: jwtSecret, AVATAR_ADMIN_KEY: randomBytes(24).toString('hex'), AVATAR_LOG_LEVEL: 'info' });
@@ -254,7 +269,8 @@ describe('face detection threads', () => {
       }, 'the avatar to be processed');
       assert.equal(file.crop_source, 'face');
       assert.ok(contains(file.crop, face), JSON.stringify(file.crop));
-      assert.equal(faceDetection.threads(), 1);
+      // The banner's search windows were looked at on as many threads as the job concurrency allows.
+      assert.equal(faceDetection.threads(), Math.min(config.jobConcurrency, searchWindows({ width: 1500, height: 500 }).length));
     } finally {
       await server.close();
       await rm(dataDir, { recursive: true, force: true });
