@@ -60,6 +60,9 @@ const resized = (photo: Photo, size: number) =>
 
 const rawOf = async (bytes: Buffer) => sharp(bytes).removeAlpha().raw().toBuffer();
 
+/** The catalogue's AVIF settings at a size, as the figures name them. */
+const settingsOf = (size: number) => (({ quality, effort }) => `quality ${quality}, effort ${effort}`)(encoderSettings('avatar', 'avif', size * size));
+
 async function timedMs<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
   const value = await work();
@@ -158,7 +161,7 @@ export const mediaFormatsBench: BenchModule = {
           }),
           figure({
             id: `avif_encode_ms_${size}`,
-            label: `AVIF encode, ${size} px (median, one thread)`,
+            label: `AVIF encode, ${size} px (${settingsOf(size)}; median, one thread)`,
             value: r.avif_ms_median,
             unit: 'ms',
             reference: { label: 'WebP encode', value: r.webp_ms_median, unit: 'ms' },

@@ -8,12 +8,14 @@ export type MediaKind = 'avatar' | 'emote';
 
 /** How one kind of image is encoded in one format. */
 export interface Encoding {
+  /** The quality of every step that does not name its own. */
   quality: number;
   /**
-   * Encoder effort by the pixels encoded (width × height × frames): the first step the image stays within. Large
-   * images get less: their encodes dominate processing time, and they are the least served.
+   * Encoder effort, and quality where it differs, by the pixels encoded (width × height × frames): the first step the
+   * image stays within. Large images get less effort: their encodes dominate processing time, and they are the least
+   * served.
    */
-  effort: ReadonlyArray<{ readonly upTo: number; readonly effort: number }>;
+  steps: ReadonlyArray<{ readonly upTo: number; readonly effort: number; readonly quality?: number }>;
   /** What to tune the encoder for (AVIF: libaom's tune), when not its default. */
   tune?: 'ssim' | 'iq';
   /** Chroma subsampling (AVIF; WebP's lossy mode is always 4:2:0). */
@@ -28,19 +30,30 @@ export interface Encoding {
 }
 
 /**
- * AVIF, for still avatars and emotes (bench/media-formats.ts measures it; README "AVIF" has the figures). At the same
- * SSIM as WebP quality 82, libaom (sharp 0.35) needs quality ~60 with tune=ssim and 4:2:0 chroma, for 0.65–0.7× the
- * bytes at 512 px, ~0.77× at 256, ~0.84× at 128, ~0.95× at 64 and more than WebP at 48: its container costs ~260
- * bytes to WebP's ~40. Below 100×100 px it is not made. Effort 4 costs 25 ms (64 px) to ~0.5 s (512 px) of CPU, 40–50×
- * WebP's; 4 MP of it would take ~10 s, so larger images get effort 1 (~5% larger, 10× faster). That cost is why AVIF
- * is made on request and not at upload.
+ * AVIF, for still avatars and emotes (bench/media-formats.ts measures it on 22 real photos; README "AVIF" has the
+ * figures). Each step's quality is the lowest at which the AVIF, made as the server makes it (from a stored WebP), has
+ * at least the mean SSIM of WebP quality 82; tune=ssim and 4:2:0 chroma throughout (tune=iq and 4:4:4 cost more bytes
+ * at equal SSIM, 10 bits as many and is slower). That is 0.85× WebP's bytes at 128 px and 0.87× at 256: libaom (sharp
+ * 0.35) does not reach 0.75× at equal SSIM at these sizes, nor does a quality searched per image. Made straight from
+ * the upload's pixels the same settings give 0.86× and 0.87× at a higher SSIM. Quality 60 everywhere gave 0.83× and
+ * 0.76×, but below WebP's SSIM (0.9768 vs 0.9784; 0.9709 vs 0.9759). At 512 px quality 60 gives 0.73× at a higher SSIM
+ * from the upload's pixels; made from a stored WebP of the same size (a crop of 512 px: nothing larger is stored) no
+ * quality gives WebP's SSIM at fewer bytes, as it only adds loss to that WebP's. At 64 px the best is 0.91× (effort 9,
+ * from the upload's pixels; 0.97× as made): the ~250 bytes of HEIF boxes (WebP's RIFF: 20) are a fifth of a 64 px WebP.
+ * Below 100×100 px it is not made.
+ * Effort: 6 at 128 px (~0.1 s of CPU, 2.5× effort 4's, for 1.4% fewer bytes at a higher SSIM); 8 at 256 px (~0.6 s, 4×
+ * effort 4's: the same SSIM takes quality 68 and 5% more bytes at effort 4, 4% more at 6); 4 at 512 px (~0.45 s); 4 MP
+ * at effort 4 would take ~10 s, so larger images get effort 1 (~5% larger, 10× faster). That cost is why AVIF is made
+ * on request and not at upload.
  */
 const AVIF: Encoding = {
   made: 'request',
   quality: 60,
   tune: 'ssim',
   chromaSubsampling: '4:2:0',
-  effort: [
+  steps: [
+    { upTo: 128 * 128, effort: 6, quality: 62 },
+    { upTo: 256 * 256, effort: 8, quality: 66 },
     { upTo: 512 * 512, effort: 4 },
     { upTo: Infinity, effort: 1 },
   ],
@@ -65,7 +78,7 @@ export const ENCODINGS = {
     webp: {
       made: 'upload',
       quality: 82,
-      effort: [
+      steps: [
         { upTo: 256 * 256, effort: 4 },
         { upTo: 1600 * 1600, effort: 2 },
         { upTo: Infinity, effort: 0 },
@@ -77,7 +90,7 @@ export const ENCODINGS = {
     webp: {
       made: 'upload',
       quality: 82,
-      effort: [
+      steps: [
         { upTo: 4_000_000, effort: 4 },
         { upTo: Infinity, effort: 2 },
       ],
@@ -103,9 +116,9 @@ const encodingOf = (kind: MediaKind, format: VariantFormat): Encoding | undefine
 export function encoderSettings(kind: MediaKind, format: VariantFormat, pixels: number): { quality: number; effort: number; tune?: string; chromaSubsampling?: string } {
   const encoding = encodingOf(kind, format);
   if (!encoding) throw new Error(`${kind} variants are not made in ${format}`);
-  const step = encoding.effort.find(({ upTo }) => pixels <= upTo) ?? encoding.effort[encoding.effort.length - 1]!;
+  const step = encoding.steps.find(({ upTo }) => pixels <= upTo) ?? encoding.steps[encoding.steps.length - 1]!;
   const { tune, chromaSubsampling } = encoding;
-  return { quality: encoding.quality, effort: step.effort, ...(tune ? { tune } : {}), ...(chromaSubsampling ? { chromaSubsampling } : {}) };
+  return { quality: step.quality ?? encoding.quality, effort: step.effort, ...(tune ? { tune } : {}), ...(chromaSubsampling ? { chromaSubsampling } : {}) };
 }
 
 /**
