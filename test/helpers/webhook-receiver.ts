@@ -1,6 +1,6 @@
 // A webhook receiver for tests: a node:http server on 127.0.0.1 that records every request and answers as the
-// test says (204 by default, any status, or not at all until released). It can stop and listen again on the
-// same port, to play a receiver that is down.
+// test says (204 by default, any status, or not at all until released). It can play a receiver that is down,
+// keeping its port meanwhile (a port closed and listened on again may be taken by another test's server between).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -28,10 +28,12 @@ export interface Receiver {
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
   /** Answers every request held by a 'hang' answer. */
   release(answer?: { status: number }): void;
-  /** Stops listening and drops every connection: the receiver is down. */
+  /** The receiver is down: every connection, open or new, is reset at once (its port stays ours). */
+  down(): void;
+  /** Back up after down(). */
+  up(): void;
+  /** Stops listening and drops every connection, for good. */
   close(): Promise<void>;
-  /** Listens again on the same port. */
-  listen(): Promise<void>;
 }
 
 /** The body of a delivery, verified with the official Standard Webhooks library (throws if it does not verify). */
@@ -60,16 +62,18 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       for (const wake of [...waiters]) wake();
     });
   });
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        port = (server.address() as AddressInfo).port;
-        resolve();
-      });
+  let isDown = false;
+  server.on('connection', (socket) => {
+    if (isDown) socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      resolve();
     });
-  await listen();
+  });
 
   const waitUntil = <T>(probe: () => T | undefined, what: string, timeoutMs: number) =>
     new Promise<T>((resolve, reject) => {
@@ -102,13 +106,20 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     release(answer = { status: 204 }) {
       for (const res of held.splice(0)) if (!res.writableEnded) send(res, answer);
     },
+    down() {
+      isDown = true;
+      held.splice(0);
+      server.closeAllConnections();
+    },
+    up() {
+      isDown = false;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         held.splice(0);
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-    listen,
   };
   return receiver;
 }
