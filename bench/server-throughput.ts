@@ -18,13 +18,16 @@ const TARGET_RATIO = 0.85;
 
 const floorScript = fileURLToPath(new URL('./floor-process.ts', import.meta.url));
 
-/** The floor's images/s, `parallel` at a time, in a process of its own (bench/floor-process.ts). */
-async function floorThroughput(image: BenchImage, count: number, parallel: number): Promise<number> {
+/**
+ * The floor's images/s, `parallel` at a time, in a process of its own (bench/floor-process.ts); `work` 'pipeline':
+ * the server's image work alone instead (probe, one decode, every variant), which tells the gap's two parts apart.
+ */
+async function floorThroughput(image: BenchImage, count: number, parallel: number, work: 'floor' | 'pipeline' = 'floor'): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'avatar-floor-'));
   try {
     const file = join(dir, 'image');
     await writeFile(file, image.bytes);
-    const args = ['--import', 'tsx', floorScript, file, image.mime, String(image.width), String(image.height), String(count), String(parallel)];
+    const args = ['--import', 'tsx', floorScript, file, image.mime, String(image.width), String(image.height), String(count), String(parallel), work];
     const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 20 });
     return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { images_per_s: number }).images_per_s;
   } finally {
@@ -110,6 +113,7 @@ export async function throughputBenchmark(image: BenchImage, count: number, env:
   const c1 = await serverThroughput(image, count, 1, env);
   const floorParallel2 = await floorThroughput(image, count, 2);
   const c2 = await serverThroughput(image, count, 2, env);
+  const pipelines: Record<number, number> = { 1: await floorThroughput(image, count, 1, 'pipeline'), 2: await floorThroughput(image, count, 2, 'pipeline') };
 
   const floors: Record<number, number> = { 1: floorSequential, 2: floorParallel2 };
   const figures: Figure[] = [c1, c2].map((r) =>
@@ -122,7 +126,9 @@ export async function throughputBenchmark(image: BenchImage, count: number, env:
       ...(r.concurrency === 2 ? { target: `≥ ${TARGET_RATIO}× floor`, ok: r.images_per_s >= TARGET_RATIO * floors[2]! } : {}),
       note:
         `${r.images} uploads completed at once; first complete → last seen ready ${r.elapsed_ms} ms (polled every ${POLL_INTERVAL_MS} ms); ` +
-        `to the last job's log line ${r.by_log_elapsed_ms} ms = ${r.by_log_images_per_s} img/s (${(r.by_log_images_per_s / floors[r.concurrency]!).toFixed(2)}× the floor)`,
+        `to the last job's log line ${r.by_log_elapsed_ms} ms = ${r.by_log_images_per_s} img/s (${(r.by_log_images_per_s / floors[r.concurrency]!).toFixed(2)}× the floor); ` +
+        `the server's image work alone (probe, one decode, every variant; no face detection, storage or database), same concurrency, another process: ` +
+        `${round(pipelines[r.concurrency]!, 2)} img/s (${(pipelines[r.concurrency]! / floors[r.concurrency]!).toFixed(2)}× the floor)`,
     }),
   );
   const notes = [
@@ -132,6 +138,15 @@ export async function throughputBenchmark(image: BenchImage, count: number, env:
   return {
     figures,
     notes,
-    details: { image: image.name, count, floor_sequential_img_per_s: round(floorSequential, 2), floor_parallel2_img_per_s: round(floorParallel2, 2), c1, c2 },
+    details: {
+      image: image.name,
+      count,
+      floor_sequential_img_per_s: round(floorSequential, 2),
+      floor_parallel2_img_per_s: round(floorParallel2, 2),
+      pipeline_sequential_img_per_s: round(pipelines[1]!, 2),
+      pipeline_parallel2_img_per_s: round(pipelines[2]!, 2),
+      c1,
+      c2,
+    },
   };
 }
