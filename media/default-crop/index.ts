@@ -3,12 +3,12 @@
 // folder, so the widget can load it as one chunk and the server can run it as is.
 import { BlazeFace, type FaceBox, type Pixels } from './blazeface.ts';
 import { findFaces } from './find-faces.ts';
-export { faceSearch } from './find-faces.ts';
 import { defaultCrop, scaleBoxes, type DefaultCrop, type ImageSize } from './rule.ts';
 import { salientCentre } from './saliency.ts';
 
 export { BlazeFace, type FaceBox, type Pixels, type Window } from './blazeface.ts';
 export { readCompactModel } from './compact-model.ts';
+export { faceSearch } from './find-faces.ts';
 export { centredSquare, defaultCrop, type Crop, type CropSource, type DefaultCrop, type ImageSize } from './rule.ts';
 
 /** The copy detection looks at: its long side (BlazeFace looks at 128 px windows; tiles of a 3:1 photo stay above that). */
