@@ -14,17 +14,12 @@ export async function issueToken(deps: Deps, userId: string, ttlSeconds = DEFAUL
   return { token: await deps.tokens.sign(userId, expiresAt), expires_at: expiresAt };
 }
 
-/** Mounted at /v1/admin/tokens. */
-export function tokenRoutes(deps: Deps) {
-  const app = createRoutes(deps, ADMIN);
-
+/** The one route both hand tokens out on: the body names the user (and how long the token lasts). */
+function tokenRoute(deps: Deps, app: ReturnType<typeof createRoutes>, route: { path: string; tags: string[]; summary: string; security?: typeof adminSecurity }) {
   app.openapi(
     createRoute({
       method: 'post',
-      path: '/',
-      tags: ['Admin'],
-      summary: 'Issue a user token for the widget',
-      security: adminSecurity,
+      ...route,
       request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
       responses: { 200: json(TokenSchema, 'The token') },
     }),
@@ -35,24 +30,11 @@ export function tokenRoutes(deps: Deps) {
   );
   return app;
 }
+
+/** Mounted at /v1/admin/tokens. */
+export const tokenRoutes = (deps: Deps) =>
+  tokenRoute(deps, createRoutes(deps, ADMIN), { path: '/', tags: ['Admin'], summary: 'Issue a user token for the widget', security: adminSecurity });
 
 /** Mounted at /v1/dev in dev mode only: a token for any user id. */
-export function devTokenRoutes(deps: Deps) {
-  const app = createRoutes(deps, SITE);
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/token',
-      tags: ['Dev mode'],
-      summary: 'A user token for any user id (dev mode only)',
-      request: { body: { required: true, content: { 'application/json': { schema: TokenBody } } } },
-      responses: { 200: json(TokenSchema, 'The token') },
-    }),
-    async (c) => {
-      const { user_id, ttl_seconds } = c.req.valid('json');
-      return c.json(await issueToken(deps, user_id, ttl_seconds), 200);
-    },
-  );
-  return app;
-}
+export const devTokenRoutes = (deps: Deps) =>
+  tokenRoute(deps, createRoutes(deps, SITE), { path: '/token', tags: ['Dev mode'], summary: 'A user token for any user id (dev mode only)' });
