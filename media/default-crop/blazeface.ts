@@ -77,6 +77,9 @@ export function mergeOverlapping(candidates: FaceBox[], sameFace = SAME_FACE_IOU
 export class BlazeFace {
   private readonly runner: TfliteRunner;
   private readonly anchors = anchorCentres();
+  /** fillInput's reused buffers: each input column's and row's span of image pixels, and per-column sums. */
+  private readonly spans = { x0: new Int32Array(INPUT), x1: new Int32Array(INPUT), y0: new Int32Array(INPUT), y1: new Int32Array(INPUT) };
+  private columnSums = new Float64Array(0);
 
   /** `model`: face_detection_short_range.tflite's network, as readCompactModel() reads its compact model. */
   constructor(model: TfliteModel) {
@@ -118,34 +121,59 @@ export class BlazeFace {
   /**
    * Samples `window` into the 128×128 input: each input pixel is the mean of the image pixels under it (a box
    * filter, so a large window is not aliased), scaled to [-1, 1] as the model expects; outside the image, black.
+   * Row by row of the input: the image rows under it summed per column first, in long runs, then each input
+   * pixel's columns (the sums are of integers, exact in any order).
    */
   private fillInput(image: Pixels, window: Window) {
     const input = this.runner.input;
     const { data, width, height } = image;
     const step = window.side / INPUT;
-    const spans = (start: number, limit: number) =>
-      Array.from({ length: INPUT }, (_, i) => {
-        const from = Math.floor(start + i * step);
-        const to = Math.max(from + 1, Math.floor(start + (i + 1) * step));
-        return [Math.max(0, from), Math.min(limit, to)] as const;
-      });
-    const columns = spans(window.x, width);
-    const rows = spans(window.y, height);
+    const spans = (start: number, limit: number, from: Int32Array, to: Int32Array) => {
+      for (let i = 0; i < INPUT; i++) {
+        const first = Math.floor(start + i * step);
+        const end = Math.max(first + 1, Math.floor(start + (i + 1) * step));
+        from[i] = Math.max(0, first);
+        to[i] = Math.min(limit, end);
+      }
+    };
+    const { x0, x1, y0, y1 } = this.spans;
+    spans(window.x, width, x0, x1);
+    spans(window.y, height, y0, y1);
+    // The image columns any input pixel reads.
+    let left = width;
+    let right = 0;
+    for (let x = 0; x < INPUT; x++) {
+      if (x1[x]! > x0[x]!) {
+        left = Math.min(left, x0[x]!);
+        right = Math.max(right, x1[x]!);
+      }
+    }
+    const columns = Math.max(0, right - left);
+    if (this.columnSums.length < 3 * columns) this.columnSums = new Float64Array(3 * columns);
+    const sums = this.columnSums;
     for (let y = 0; y < INPUT; y++) {
-      const [y0, y1] = rows[y]!;
+      const top = y0[y]!;
+      const bottom = y1[y]!;
+      sums.fill(0, 0, 3 * columns);
+      for (let sy = top; sy < bottom; sy++) {
+        for (let i = 0, at = (sy * width + left) * 4; i < 3 * columns; i += 3, at += 4) {
+          sums[i] = sums[i]! + data[at]!;
+          sums[i + 1] = sums[i + 1]! + data[at + 1]!;
+          sums[i + 2] = sums[i + 2]! + data[at + 2]!;
+        }
+      }
       for (let x = 0; x < INPUT; x++) {
-        const [x0, x1] = columns[x]!;
+        const from = x0[x]!;
+        const end = x1[x]!;
         let r = 0;
         let g = 0;
         let b = 0;
-        for (let sy = y0; sy < y1; sy++) {
-          for (let sx = x0, at = (sy * width + x0) * 4; sx < x1; sx++, at += 4) {
-            r += data[at]!;
-            g += data[at + 1]!;
-            b += data[at + 2]!;
-          }
+        for (let i = 3 * (from - left); i < 3 * (end - left); i += 3) {
+          r += sums[i]!;
+          g += sums[i + 1]!;
+          b += sums[i + 2]!;
         }
-        const count = (y1 - y0) * (x1 - x0);
+        const count = Math.max(0, bottom - top) * Math.max(0, end - from);
         const to = (y * INPUT + x) * 3;
         // Parts of the window outside the image count as black (what the model's letterboxing pads with).
         const scale = count > 0 ? 1 / (127.5 * count) : 0;
