@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { matchesEtag } from './etag.ts';
+import { headerWeights } from './header-weights.ts';
 
 export type Encoding = 'br' | 'gzip' | 'identity';
 
@@ -14,13 +15,7 @@ const PREFERRED: ReadonlyArray<Exclude<Encoding, 'identity'>> = ['br', 'gzip'];
  * refuses a coding, `*` stands for those not named. Nothing acceptable, or no header: as it is.
  */
 export function pickEncoding(acceptEncoding: string | undefined): Encoding {
-  const weights = new Map<string, number>();
-  for (const entry of (acceptEncoding ?? '').toLowerCase().split(',')) {
-    const [coding = '', ...params] = entry.split(';').map((part) => part.trim());
-    if (!coding) continue;
-    const q = params.map((param) => /^q\s*=\s*([01](?:\.\d{0,3})?)$/.exec(param)?.[1]).find((value) => value !== undefined);
-    weights.set(coding, q === undefined ? 1 : Number(q));
-  }
+  const weights = headerWeights(acceptEncoding);
   let best: Encoding = 'identity';
   let bestWeight = 0;
   for (const coding of PREFERRED) {

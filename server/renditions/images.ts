@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { contentTypeOf, DEFAULT_FORMAT, onRequestFormats, type MediaKind, type VariantFormat } from '../../media/variants.ts';
 import type { Deps } from '../deps.ts';
 import type { Database, VariantRow } from '../db/schema.ts';
+import { headerWeights } from '../http/header-weights.ts';
 import { onRequestUrl, privateVariantUrl, variantUrl } from '../http/urls.ts';
 import type { AvatarVariant } from '../images/pipeline.ts';
 import { placeholderOfImage } from '../images/placeholder.ts';
@@ -105,13 +106,8 @@ async function backfillPlaceholder(deps: Deps, renditionId: string, rows: readon
   return placeholder;
 }
 
-/** Whether an Accept header takes `contentType` (a q=0 entry refuses it). */
-function accepts(accept: string | undefined, contentType: string): boolean {
-  return (accept ?? '').split(',').some((entry) => {
-    const [type, ...params] = entry.trim().toLowerCase().split(';');
-    return type === contentType && !params.some((param) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(param));
-  });
-}
+/** Whether an Accept header names `contentType` (and does not refuse it with q=0); wildcards do not count. */
+const accepts = (accept: string | undefined, contentType: string) => (headerWeights(accept).get(contentType) ?? 0) > 0;
 
 /**
  * The URL of a public variant (a default-format row) in the best format the request's Accept header takes: AVIF
