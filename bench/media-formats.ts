@@ -61,7 +61,10 @@ const resized = (photo: Photo, size: number) =>
 const rawOf = async (bytes: Buffer) => sharp(bytes).removeAlpha().raw().toBuffer();
 
 /** The catalogue's AVIF settings at a size, as the figures name them. */
-const settingsOf = (size: number) => (({ quality, effort }) => `quality ${quality}, effort ${effort}`)(encoderSettings('avatar', 'avif', size * size));
+function settingsOf(size: number): string {
+  const { quality, effort } = encoderSettings('avatar', 'avif', size * size);
+  return `quality ${quality}, effort ${effort}`;
+}
 
 async function timedMs<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
