@@ -107,7 +107,8 @@ function userIdOf(payload: JWTPayload, claim: string): string {
 
 /** `clock` gives Unix seconds, so tests and the server agree on "now". */
 export function createTokens(settings: TokenSettings, clock: () => number): Tokens {
-  const secret = new TextEncoder().encode(settings.jwtSecret);
+  // Imported once: given the raw bytes, jose imports the key again for every token it checks.
+  const secret = crypto.subtle.importKey('raw', new TextEncoder().encode(settings.jwtSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   const remoteKeys = settings.jwksUrl ? remoteKeySet(settings.jwksUrl, settings.jwksCooldownSeconds) : null;
   return {
     async verify(token) {
@@ -117,7 +118,7 @@ export function createTokens(settings: TokenSettings, clock: () => number): Toke
         // The header is read only to pick the key; the library then checks the algorithm against the allow-list.
         const alg = headerAlg(token);
         if (alg === 'HS256' || !remoteKeys) {
-          const { payload } = await jwtVerify(token, secret, { ...common, algorithms: ['HS256'] });
+          const { payload } = await jwtVerify(token, await secret, { ...common, algorithms: ['HS256'] });
           return userIdOf(payload, settings.userClaim);
         }
         const { payload } = await jwtVerify(token, remoteKeys, {
@@ -131,8 +132,8 @@ export function createTokens(settings: TokenSettings, clock: () => number): Toke
         throw refusal(error);
       }
     },
-    sign(userId, expiresAt) {
-      return new SignJWT({ sub: userId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(clock()).setExpirationTime(expiresAt).sign(secret);
+    async sign(userId, expiresAt) {
+      return new SignJWT({ sub: userId }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(clock()).setExpirationTime(expiresAt).sign(await secret);
     },
   };
 }

@@ -11,13 +11,16 @@ const tooLarge = (max: number) => new ApiError('PAYLOAD_TOO_LARGE', `The request
 
 export function limitBody(maxSize: number): MiddlewareHandler {
   return async (c, next) => {
-    const body = c.req.raw.body;
-    if (!body) return next();
+    // The headers alone tell whether there is a body (RFC 9112 §6.3): a request without one (every GET) never has its
+    // body stream made, which would turn Hono's light request into a full one (~0.1 ms of CPU).
     const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > maxSize) throw await refuseDeclaredLength(requestBodyOf(c), maxSize, tooLarge(maxSize));
+    const chunked = c.req.header('transfer-encoding') !== undefined;
+    if (!chunked) {
+      if (declared !== undefined && Number(declared) > maxSize) throw await refuseDeclaredLength(requestBodyOf(c), maxSize, tooLarge(maxSize));
       return next();
     }
+    const body = c.req.raw.body;
+    if (!body) return next();
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;

@@ -60,7 +60,9 @@ export function fileRoutes(deps: Deps) {
       responses: { 200: json(FileSchema, 'The file'), ...errors('FILE_NOT_FOUND', 'RATE_LIMITED') },
     }),
     async (c) => {
-      const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, c.req.valid('query').wait ?? 0, c.req.raw.signal);
+      const wait = c.req.valid('query').wait ?? 0;
+      // The request's signal only when it may wait: making it costs every plain poll a full Request.
+      const file = await settledFile(deps, c.get('userId'), c.req.valid('param').file_id, wait, wait > 0 ? c.req.raw.signal : undefined);
       return c.json(fileView(file, await appliedCrop(deps, file)), 200);
     },
   );

@@ -667,6 +667,13 @@ describe('CORS allow-list for authenticated calls (not dev mode)', () => {
     const good = await api(server, 'GET', '/v1/users/me', { token, headers: { origin: 'https://good.example' } });
     assert.equal(good.status, 200);
     assert.equal(good.headers.get('access-control-allow-origin'), 'https://good.example');
+    assert.match(good.headers.get('vary') ?? '', /origin/i);
+    assert.match(good.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+    // An error is readable by the page too, so the widget can show its cause.
+    const refused = await api(server, 'GET', '/v1/users/me', { headers: { origin: 'https://good.example' } });
+    expectError(refused, 401, 'UNAUTHENTICATED');
+    assert.equal(refused.headers.get('access-control-allow-origin'), 'https://good.example');
+    assert.match(refused.headers.get('vary') ?? '', /origin/i);
   });
 
   test('public reads stay open to every origin', async () => {
