@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { api, expectError, signJwt, startServer, userToken, type RunningServer } from '../helpers/server.ts';
+import { createTokens } from '../../server/access/tokens.ts';
 
 const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'avatars';
@@ -239,5 +240,29 @@ describe("the identity provider's key set is read up to 1 MiB", () => {
       await server.stop();
       await jwks.close();
     }
+  });
+});
+
+describe('HS256 tokens remembered once verified', () => {
+  const secret = 's'.repeat(32);
+  const settings = { jwtSecret: secret, userClaim: 'sub', jwksCooldownSeconds: 30 };
+
+  test('a remembered token still expires on time, and a tampered copy is still refused', async () => {
+    let clock = 1_000_000;
+    const tokens = createTokens(settings, () => clock);
+    const token = signJwt(secret, { sub: 'kept', exp: clock + 10 });
+    assert.equal(await tokens.verify(token), 'kept');
+    const [header, payload] = token.split('.');
+    await assert.rejects(tokens.verify(`${header}.${payload}.${'A'.repeat(43)}`), /signature/);
+    clock += 9.5;
+    assert.equal(await tokens.verify(token), 'kept', 'valid until its exp second');
+    clock += 0.5;
+    await assert.rejects(tokens.verify(token), /expired/);
+  });
+
+  test('a token signed with another secret is refused even when a valid one for the same user is remembered', async () => {
+    const tokens = createTokens(settings, () => 1_000_000);
+    assert.equal(await tokens.verify(signJwt(secret, { sub: 'kept', exp: 1_000_600 })), 'kept');
+    await assert.rejects(tokens.verify(signJwt('x'.repeat(32), { sub: 'kept', exp: 1_000_600 })), /signature/);
   });
 });
