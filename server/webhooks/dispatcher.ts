@@ -5,6 +5,7 @@
 // A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
 // once. Old finished ones are purged. The claim → send cycle runs on work/leased-loop.ts, as render jobs do.
 import { isPostgres } from '../db/dialect.ts';
+import { createGroupCommit, type GroupWrite } from '../db/group-commit.ts';
 import type { Db } from '../db/index.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -92,6 +93,10 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
   let wakeUpToDate = false;
   const claim = createClaimer(db, here, shares);
   const recordEndpointOutcome = createOutcomeRecorder(db, isPostgres(db));
+  // SQLite: a commit costs more than the update in it, so outcomes that end together share one (group-commit.ts).
+  // PostgreSQL: each is written on its own, in parallel on the pool's connections; one transaction would write them
+  // one after another on one connection, and measured no faster.
+  const commitOutcome = isPostgres(db) ? (write: GroupWrite) => write(db).then(() => undefined) : createGroupCommit(db);
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
 
@@ -114,24 +119,27 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     if (!result.ok) wakeUpToDate = false;
     const state: WebhookDeliveryState = result.ok ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
     const now = nowSeconds();
-    // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone.
-    await db
-      .updateTable('webhook_deliveries')
-      .set({
-        state,
-        attempts: attempt,
-        next_attempt_at: retryAt,
-        lease_until: null,
-        last_status: result.status,
-        last_error: result.error,
-        last_duration_ms: result.durationMs,
-        attempt_log: JSON.stringify(attemptLog),
-        updated_at: now,
-      })
-      .where('id', '=', delivery.id)
-      .where('state', '=', 'sending')
-      .where('lease_until', '=', delivery.lease_until)
-      .execute();
+    // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone. Written with the
+    // outcomes of the attempts that ended together, in one commit; the claim is released only once it is written.
+    await commitOutcome((db) =>
+      db
+        .updateTable('webhook_deliveries')
+        .set({
+          state,
+          attempts: attempt,
+          next_attempt_at: retryAt,
+          lease_until: null,
+          last_status: result.status,
+          last_error: result.error,
+          last_duration_ms: result.durationMs,
+          attempt_log: JSON.stringify(attemptLog),
+          updated_at: now,
+        })
+        .where('id', '=', delivery.id)
+        .where('state', '=', 'sending')
+        .where('lease_until', '=', delivery.lease_until)
+        .execute(),
+    );
     const outcome = result.ok ? String(result.status) : result.error;
     const deliveryOutcome: DeliveryOutcome = state === 'pending' ? 'retrying' : state === 'succeeded' ? 'succeeded' : 'failed';
     opts.onAttempt?.(delivery.endpoint_id, deliveryOutcome, result.durationMs / 1000);
