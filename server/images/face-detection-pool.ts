@@ -60,6 +60,18 @@ interface Thread {
   busy: Task | null;
 }
 
+/** What a thread saw in a window it was asked to look at. */
+function facesIn(answer: DetectionAnswer): FaceBox[] {
+  if ('faces' in answer) return answer.faces;
+  throw new FaceDetectionError('Face detection answered a window with no faces list');
+}
+
+/** Where a thread found the subject it was asked for. */
+function subjectIn(answer: DetectionAnswer): number | null {
+  if ('subject' in answer) return answer.subject;
+  throw new FaceDetectionError('Face detection answered the subject search with no subject');
+}
+
 /** The copy in memory the threads share, so each window sent is not a copy of it. */
 function shared(copy: Pixels): Pixels {
   const data = new Uint8Array(new SharedArrayBuffer(copy.data.byteLength));
@@ -126,14 +138,17 @@ export function createFaceDetectionPool({ size, log = () => {} }: { size: number
       const search = faceSearch(copy);
       let step = search.next();
       while (!step.done) {
-        const seen = step.value.map(async (window) => ((await ask(sharedCopy, window)) as { faces: FaceBox[] }).faces);
+        const seen = step.value.map(async (window) => facesIn(await ask(sharedCopy, window)));
         // Every window is awaited, so a failed one leaves none of the photo's windows unobserved.
         const settled = await Promise.allSettled(seen);
-        const failed = settled.find((result) => result.status === 'rejected');
-        if (failed) throw failed.reason;
-        step = search.next(settled.map((result) => (result as PromiseFulfilledResult<FaceBox[]>).value));
+        const found: FaceBox[][] = [];
+        for (const result of settled) {
+          if (result.status === 'rejected') throw result.reason;
+          found.push(result.value);
+        }
+        step = search.next(found);
       }
-      const subject = step.value.length > 0 ? null : ((await ask(sharedCopy, 'subject')) as { subject: number | null }).subject;
+      const subject = step.value.length > 0 ? null : subjectIn(await ask(sharedCopy, 'subject'));
       const { crop, source } = cropOfFaces(step.value, subject, copy, photoSize);
       return { crop, source };
     },
