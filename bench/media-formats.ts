@@ -7,7 +7,7 @@
 // Then what AVIF costs the 12 MP upload: nothing in complete → ready (it is not made there), and what each size
 // costs to make later, both against the floor (decode + one 1600 px WebP) measured in the same run.
 import { readdirSync, readFileSync } from 'node:fs';
-import sharp from 'sharp';
+import sharp, { type AvifOptions } from 'sharp';
 import { encoderSettings, onRequestFormats } from '../media/variants.ts';
 import { placeholderOfVariants } from '../server/renditions/images.ts';
 import { encodeFrom, SOURCE_FACTOR } from '../server/renditions/on-request.ts';
@@ -87,14 +87,53 @@ interface SizeResult {
   webp_ms_median: number;
   avif_ms_median: number;
   made_in_avif: boolean;
+  /**
+   * The least AVIF needs for WebP's mean SSIM, made from the upload's pixels at the catalogue's effort: the lowest
+   * quality that keeps it (found by bisection), and the bytes then. What this encoder can do at this size at best.
+   */
+  least_at_equal_ssim: { quality: number; bytes: number; ssim: number } | null;
+}
+
+/** Qualities the bisection looks between, around the catalogue's. */
+const LEAST_QUALITY_RANGE = [40, 80] as const;
+
+/**
+ * The lowest AVIF quality (at the catalogue's effort for `size`) whose mean SSIM over `references` is at least
+ * `target`, with its bytes; null when even the highest quality looked at falls short. SSIM grows with quality.
+ */
+async function leastAtEqualSsim(references: Buffer[], size: number, target: number): Promise<SizeResult['least_at_equal_ssim']> {
+  const { effort, ...settings } = encoderSettings('avatar', 'avif', size * size);
+  const at = async (quality: number) => {
+    let bytes = 0;
+    let score = 0;
+    for (const reference of references) {
+      const avif = await sharp(reference, { raw: { width: size, height: size, channels: 3 } }).avif({ ...settings, effort, quality } as AvifOptions).toBuffer();
+      bytes += avif.length;
+      score += ssim(reference, await rawOf(avif), size, size, 3).luma;
+    }
+    return { quality, bytes, ssim: round(score / references.length, 4) };
+  };
+  let low: number = LEAST_QUALITY_RANGE[0];
+  let high: number = LEAST_QUALITY_RANGE[1];
+  let best = await at(high);
+  if (best.ssim < target) return null;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    const tried = await at(middle);
+    if (tried.ssim >= target) [high, best] = [middle, tried];
+    else low = middle;
+  }
+  return best;
 }
 
 async function compareSize(all: Photo[], size: number): Promise<SizeResult> {
-  const result: SizeResult = { size, photos: 0, webp_bytes: 0, avif_bytes: 0, webp_ssim: 0, avif_ssim: 0, avif_ssim_not_worse: 0, direct_avif_bytes: 0, direct_avif_ssim: 0, webp_ms_median: 0, avif_ms_median: 0, made_in_avif: onRequestFormats('avatar', size, size).includes('avif') };
+  const result: SizeResult = { size, photos: 0, webp_bytes: 0, avif_bytes: 0, webp_ssim: 0, avif_ssim: 0, avif_ssim_not_worse: 0, direct_avif_bytes: 0, direct_avif_ssim: 0, webp_ms_median: 0, avif_ms_median: 0, made_in_avif: onRequestFormats('avatar', size, size).includes('avif'), least_at_equal_ssim: null };
   const webpMs: number[] = [];
   const avifMs: number[] = [];
+  const references: Buffer[] = [];
   for (const photo of all.filter((p) => p.side >= size)) {
     const reference = await resized(photo, size);
+    references.push(reference);
     const webp = await timedMs(() => sharp(reference, { raw: { width: size, height: size, channels: 3 } }).webp(encoderSettings('avatar', 'webp', size * size)).toBuffer());
     // The stored WebP the server makes the AVIF from, and the pixels that WebP was made from.
     const sides = storedSides(photo.side);
@@ -122,6 +161,7 @@ async function compareSize(all: Photo[], size: number): Promise<SizeResult> {
   result.direct_avif_ssim = round(result.direct_avif_ssim / result.photos, 4);
   result.webp_ms_median = round(median(webpMs), 1);
   result.avif_ms_median = round(median(avifMs), 1);
+  if (result.made_in_avif) result.least_at_equal_ssim = await leastAtEqualSsim(references, size, result.webp_ssim);
   return result;
 }
 
@@ -162,6 +202,20 @@ export const mediaFormatsBench: BenchModule = {
             target: '≤ 0.75× at equal or better SSIM',
             ok: r.direct_avif_bytes <= 0.75 * r.webp_bytes && r.direct_avif_ssim >= r.webp_ssim,
           }),
+          ...(r.least_at_equal_ssim
+            ? [
+                figure({
+                  id: `avif_least_bytes_${size}`,
+                  label: `AVIF bytes, ${size} px, the least at WebP's SSIM (quality ${r.least_at_equal_ssim.quality}, from the upload's pixels; SSIM ${r.least_at_equal_ssim.ssim} vs ${r.webp_ssim})`,
+                  value: r.least_at_equal_ssim.bytes,
+                  unit: 'B',
+                  reference: { label: 'WebP q82, same photos', value: r.webp_bytes, unit: 'B' },
+                  target: '≤ 0.75× at equal or better SSIM',
+                  ok: r.least_at_equal_ssim.bytes <= 0.75 * r.webp_bytes,
+                  note: `the lowest quality (${LEAST_QUALITY_RANGE.join('–')}, bisection, effort as the catalogue's) whose mean SSIM is at least WebP's: what this encoder (libaom in sharp ${sharp.versions.sharp}) can do at this size at best`,
+                }),
+              ]
+            : []),
           figure({
             id: `avif_encode_ms_${size}`,
             label: `AVIF encode, ${size} px (${settingsOf(size)}; median, one thread)`,
