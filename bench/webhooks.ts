@@ -6,6 +6,9 @@
 //   to the last is compared with plain fetch POSTs of the same bodies and headers to the same receiver in the
 //   same run, DEFAULT_CONCURRENCY (the dispatcher's) at a time, as the dispatcher sends them (run before and
 //   after; the faster is the reference). Target ≥ 0.5× that.
+// - the same deliveries/s with the server on PostgreSQL (test/helpers/postgres.ts: a throwaway server started here,
+//   durability as SQLite's, as bench/scale-out.ts runs it; the server's files in a folder), next to its own reference
+//   measured around it in the same way.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,13 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { openDatabase } from '../server/db/index.ts';
+import { openDatabase, type DatabaseSettings } from '../server/db/index.ts';
 import { DEFAULT_CONCURRENCY } from '../server/webhooks/dispatcher.ts';
 import { recordEvent } from '../server/webhooks/outbox.ts';
 import { parseSecret, signatureHeaders } from '../server/webhooks/sign.ts';
 import { figure, round, type BenchModule, type SectionResult } from './report.ts';
 import { startBenchServer, type BenchServer } from './server-process.ts';
 import { summarise } from './stats.ts';
+// Types only: the helper itself (pg) is loaded when this module runs.
+import type { TestPostgres } from '../test/helpers/postgres.ts';
 
 const LATENCY_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 200);
 const QUEUED = Number(process.env.BENCH_WEBHOOK_QUEUED ?? 1000);
@@ -140,8 +145,8 @@ async function fetchLoop(receiver: Receiver, requests: Array<{ body: string; hea
 }
 
 /** Writes QUEUED avatar.ready events (USERS users, interleaved) to a stopped server's outbox with the server's code. */
-async function queueEvents(dataDir: string, baseUrl: string) {
-  const db = await openDatabase(dataDir);
+async function queueEvents(database: DatabaseSettings, baseUrl: string) {
+  const db = await openDatabase(database);
   try {
     const now = Math.floor(Date.now() / 1000);
     await db.transaction().execute(async (trx) => {
@@ -157,6 +162,102 @@ async function queueEvents(dataDir: string, baseUrl: string) {
   }
 }
 
+type ServerStarter = (opts?: { nodeArgs?: string[] }) => Promise<BenchServer>;
+
+/**
+ * Deliveries/s of QUEUED events queued while `server` (running, with the endpoint `secret` is of) is stopped, then
+ * sent by `start()`ed again; with the reference measured before and after, and checks that every event arrived once.
+ */
+async function measureDeliveries(receiver: Receiver, server: BenchServer, start: ServerStarter, database: DatabaseSettings, secret: string, label: string) {
+  log(`throughput (${label}): ${QUEUED} events queued while the server is stopped`);
+  await server.stop();
+  const events = await queueEvents(database, server.url);
+  const key = parseSecret(secret) as Buffer;
+  const now = Math.floor(Date.now() / 1000);
+  const requests = events.map((e) => ({ body: e.body, headers: signatureHeaders(key, e.id, now, e.body) }));
+
+  const referenceBefore = await fetchLoop(receiver, requests, DEFAULT_CONCURRENCY);
+  const sequential = await fetchLoop(receiver, requests, 1);
+  receiver.arrivals.length = 0;
+  const spawned = performance.now();
+  // BENCH_WEBHOOK_CPU_PROF=<dir>: a V8 CPU profile of the sending server, written there when it stops.
+  const profileDir = process.env.BENCH_WEBHOOK_CPU_PROF;
+  const sending = await start({ nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  try {
+    let cpuAtFirst: number | null = null;
+    receiver.hooks.onFirst = () => {
+      cpuAtFirst = processCpuMs(sending.pid);
+    };
+    await receiver.untilCount(QUEUED);
+    const cpuAtLast = processCpuMs(sending.pid);
+    receiver.hooks.onFirst = undefined;
+    const cpuPerDelivery = cpuAtFirst === null || cpuAtLast === null ? null : (cpuAtLast - cpuAtFirst) / (QUEUED - 1);
+    const arrivals = receiver.arrivals.slice(0, QUEUED);
+    const first = arrivals[0]!.at;
+    const last = arrivals.at(-1)!.at;
+    const rate = ((arrivals.length - 1) / (last - first)) * 1000;
+    const referenceAfter = await fetchLoop(receiver, requests, DEFAULT_CONCURRENCY);
+    const reference = Math.max(referenceBefore, referenceAfter);
+
+    // Every event arrived, once, verifiably; and each user's events in order (their version rises).
+    const ids = new Set(arrivals.map((a) => a.id));
+    if (ids.size !== QUEUED || !events.every((e) => ids.has(e.id))) throw new Error(`${label}: ${ids.size} distinct events arrived of ${QUEUED}`);
+    const verifier = new Webhook(secret);
+    for (const arrival of arrivals.filter((_, i) => i % 50 === 0)) verifier.verify(arrival.body, arrival.headers);
+    const lastVersion = new Map<string, number>();
+    let outOfOrder = 0;
+    for (const arrival of arrivals) {
+      const { data } = JSON.parse(arrival.body) as { data: { user_id: string; version: number } };
+      if ((lastVersion.get(data.user_id) ?? 0) > data.version) outOfOrder++;
+      lastVersion.set(data.user_id, data.version);
+    }
+    return { rate, reference, referenceBefore, referenceAfter, sequential, cpuPerDelivery, firstToLast: last - first, spawnToLast: last - spawned, outOfOrder, bodyBytes: events[0]!.body.length };
+  } finally {
+    await sending.stop();
+  }
+}
+
+type Deliveries = Awaited<ReturnType<typeof measureDeliveries>>;
+
+const deliveriesNote = (d: Deliveries) =>
+  `first to last arrival ${round(d.firstToLast)} ms; from spawning the restarted server to the last arrival ${round(d.spawnToLast)} ms; reference before ${round(d.referenceBefore)}/s, after ${round(d.referenceAfter)}/s; one at a time ${round(d.sequential)}/s; server CPU per delivery ${d.cpuPerDelivery === null ? 'n/a' : `${round(d.cpuPerDelivery, 3)} ms`} (first to last arrival)`;
+
+const deliveriesDetails = (d: Deliveries) => ({
+  throughput: { queued: QUEUED, users: USERS, per_s: round(d.rate), server_cpu_ms_per_delivery: d.cpuPerDelivery === null ? null : round(d.cpuPerDelivery, 3), first_to_last_ms: round(d.firstToLast), spawn_to_last_ms: round(d.spawnToLast) },
+  reference_per_s: { concurrency: DEFAULT_CONCURRENCY, before: round(d.referenceBefore), after: round(d.referenceAfter), one_at_a_time: round(d.sequential) },
+  out_of_order_within_user: d.outOfOrder,
+});
+
+/** The same measurement with the server on a throwaway PostgreSQL (SQLite's durability), started and stopped here. */
+async function measureOnPostgres(receiver: Receiver, env: Record<string, string>, adminKey: string, jwtSecret: string): Promise<Deliveries> {
+  const { startPostgres } = await import('../test/helpers/postgres.ts');
+  log('starting PostgreSQL');
+  const postgres: TestPostgres = await startPostgres(undefined, 'like-sqlite');
+  // Whatever happens (an exception, Ctrl-C), PostgreSQL is not left running: exit handlers run synchronously.
+  const stopAtExit = () => postgres.stopNow();
+  process.once('exit', stopAtExit);
+  const dataDir = await mkdtemp(join(tmpdir(), 'avatar-bench-webhooks-pg-'));
+  try {
+    const databaseUrl = await postgres.createDatabase('avatar_bench_webhooks');
+    const pgEnv = { ...env, DATABASE_URL: databaseUrl };
+    const start: ServerStarter = (opts = {}) => startBenchServer(pgEnv, { dataDir, jwtSecret, ...opts });
+    const server = await start();
+    let secret: string;
+    try {
+      const hook = await adminCall(server, adminKey, 'POST', '/v1/admin/webhooks', { url: `${receiver.url}/hook` });
+      secret = String(hook.secret);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return await measureDeliveries(receiver, server, start, { dataDir, databaseUrl }, secret, 'PostgreSQL');
+  } finally {
+    await postgres.stop();
+    process.removeListener('exit', stopAtExit);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 export const webhooksBench: BenchModule = {
   name: 'webhooks',
   async run(): Promise<SectionResult> {
@@ -167,7 +268,7 @@ export const webhooksBench: BenchModule = {
     const receiver = await startReceiver();
     // Our own data dir, so it outlives the first server process.
     const dataDir = await mkdtemp(join(tmpdir(), 'avatar-bench-webhooks-'));
-    let server = await startBenchServer(env, { dataDir, jwtSecret });
+    const server = await startBenchServer(env, { dataDir, jwtSecret });
     try {
       const hook = await adminCall(server, adminKey, 'POST', '/v1/admin/webhooks', { url: `${receiver.url}/hook` });
       const secret = String(hook.secret);
@@ -183,53 +284,14 @@ export const webhooksBench: BenchModule = {
         plainLatency.push(performance.now() - started);
       }
 
-      log(`throughput: ${QUEUED} events queued while the server is stopped`);
-      await server.stop();
-      const events = await queueEvents(dataDir, server.url);
-      const key = parseSecret(secret) as Buffer;
-      const now = Math.floor(Date.now() / 1000);
-      const requests = events.map((e) => ({ body: e.body, headers: signatureHeaders(key, e.id, now, e.body) }));
-
-      const referenceBefore = await fetchLoop(receiver, requests, DEFAULT_CONCURRENCY);
-      const sequential = await fetchLoop(receiver, requests, 1);
-      receiver.arrivals.length = 0;
-      const spawned = performance.now();
-      // BENCH_WEBHOOK_CPU_PROF=<dir>: a V8 CPU profile of the sending server, written there when it stops.
-      const profileDir = process.env.BENCH_WEBHOOK_CPU_PROF;
-      server = await startBenchServer(env, { dataDir, jwtSecret, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
-      const sender = server.pid;
-      let cpuAtFirst: number | null = null;
-      receiver.hooks.onFirst = () => {
-        cpuAtFirst = processCpuMs(sender);
-      };
-      await receiver.untilCount(QUEUED);
-      const cpuAtLast = processCpuMs(sender);
-      receiver.hooks.onFirst = undefined;
-      const cpuPerDelivery = cpuAtFirst === null || cpuAtLast === null ? null : (cpuAtLast - cpuAtFirst) / (QUEUED - 1);
-      const arrivals = receiver.arrivals.slice(0, QUEUED);
-      const first = arrivals[0]!.at;
-      const last = arrivals.at(-1)!.at;
-      const rate = ((arrivals.length - 1) / (last - first)) * 1000;
-      const referenceAfter = await fetchLoop(receiver, requests, DEFAULT_CONCURRENCY);
-      const reference = Math.max(referenceBefore, referenceAfter);
-
-      // Every event arrived, once, verifiably; and each user's events in order (their version rises).
-      const ids = new Set(arrivals.map((a) => a.id));
-      if (ids.size !== QUEUED || !events.every((e) => ids.has(e.id))) throw new Error(`${ids.size} distinct events arrived of ${QUEUED}`);
-      const verifier = new Webhook(secret);
-      for (const arrival of arrivals.filter((_, i) => i % 50 === 0)) verifier.verify(arrival.body, arrival.headers);
-      const lastVersion = new Map<string, number>();
-      let outOfOrder = 0;
-      for (const arrival of arrivals) {
-        const { data } = JSON.parse(arrival.body) as { data: { user_id: string; version: number } };
-        if ((lastVersion.get(data.user_id) ?? 0) > data.version) outOfOrder++;
-        lastVersion.set(data.user_id, data.version);
-      }
+      const sqlite = await measureDeliveries(receiver, server, (opts = {}) => startBenchServer(env, { dataDir, jwtSecret, ...opts }), { dataDir }, secret, 'SQLite');
+      const pg = await measureOnPostgres(receiver, env, adminKey, jwtSecret);
 
       const lat = summarise(latency);
       const plain = summarise(plainLatency);
       const p99 = percentile(latency, 99);
-      const ratio = rate / reference;
+      const ratio = sqlite.rate / sqlite.reference;
+      const pgRatio = pg.rate / pg.reference;
       return {
         name: 'webhooks',
         figures: [
@@ -251,25 +313,34 @@ export const webhooksBench: BenchModule = {
           figure({
             id: 'webhook_deliveries_per_s',
             label: `webhooks: deliveries/s, ${QUEUED} queued events`,
-            value: round(rate),
+            value: round(sqlite.rate),
             unit: '/s',
-            reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(reference), unit: '/s' },
+            reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(sqlite.reference), unit: '/s' },
             target: `≥ ${TARGET_RATIO}× the reference`,
             ok: ratio >= TARGET_RATIO,
-            note: `first to last arrival ${round(last - first)} ms; from spawning the restarted server to the last arrival ${round(last - spawned)} ms; reference before ${round(referenceBefore)}/s, after ${round(referenceAfter)}/s; one at a time ${round(sequential)}/s; server CPU per delivery ${cpuPerDelivery === null ? 'n/a' : `${round(cpuPerDelivery, 3)} ms`} (first to last arrival)`,
+            note: deliveriesNote(sqlite),
+          }),
+          figure({
+            id: 'webhook_deliveries_pg_per_s',
+            label: `webhooks: deliveries/s, ${QUEUED} queued events, PostgreSQL`,
+            value: round(pg.rate),
+            unit: '/s',
+            reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(pg.reference), unit: '/s' },
+            target: `≥ ${TARGET_RATIO}× the reference`,
+            ok: pgRatio >= TARGET_RATIO,
+            note: `the server on PostgreSQL (fsync on, synchronous_commit off: SQLite's durability), one process; ${deliveriesNote(pg)}`,
           }),
         ],
         notes: [
-          `webhooks: ${QUEUED} avatar.ready events of ${USERS} users (~${Math.round(events[0]!.body.length)} bytes each), signed and verified (every 50th with standardwebhooks); ` +
-            `${outOfOrder} arrived out of order within a user (one in flight per user and endpoint)`,
+          `webhooks: ${QUEUED} avatar.ready events of ${USERS} users (~${Math.round(sqlite.bodyBytes)} bytes each), signed and verified (every 50th with standardwebhooks); ` +
+            `${sqlite.outOfOrder} (SQLite), ${pg.outOfOrder} (PostgreSQL) arrived out of order within a user (one in flight per user and endpoint)`,
         ],
         details: {
           latency_ms: lat,
           latency_p99_ms: round(p99, 2),
           plain_fetch_ms: plain,
-          throughput: { queued: QUEUED, users: USERS, per_s: round(rate), server_cpu_ms_per_delivery: cpuPerDelivery === null ? null : round(cpuPerDelivery, 3), first_to_last_ms: round(last - first), spawn_to_last_ms: round(last - spawned) },
-          reference_per_s: { concurrency: DEFAULT_CONCURRENCY, before: round(referenceBefore), after: round(referenceAfter), one_at_a_time: round(sequential) },
-          out_of_order_within_user: outOfOrder,
+          ...deliveriesDetails(sqlite),
+          postgres: deliveriesDetails(pg),
         },
       };
     } finally {
