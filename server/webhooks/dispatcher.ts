@@ -4,10 +4,11 @@
 // health (health.ts: an endpoint that keeps failing is backed off). A failed attempt is retried on the configured schedule (with jitter), then the delivery is failed.
 // A delivery cut off by a crash is sent again after the restart, with the same webhook-id: delivery is at least
 // once. Old finished ones are purged. The claim → send cycle runs on work/leased-loop.ts, as render jobs do.
+import type { QueryCreator } from 'kysely';
 import { isPostgres } from '../db/dialect.ts';
 import { createGroupCommit, type GroupWrite } from '../db/group-commit.ts';
 import type { Db } from '../db/index.ts';
-import type { WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
+import type { Database, WebhookDeliveryRow, WebhookDeliveryState } from '../db/schema.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
@@ -92,11 +93,12 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
    */
   let wakeUpToDate = false;
   const claim = createClaimer(db, here, shares);
-  const recordEndpointOutcome = createOutcomeRecorder(db, isPostgres(db));
+  const shared = isPostgres(db);
+  const recordEndpointOutcome = createOutcomeRecorder(db, shared);
   // SQLite: a commit costs more than the update in it, so outcomes that end together share one (group-commit.ts).
   // PostgreSQL: each is written on its own, in parallel on the pool's connections; one transaction would write them
   // one after another on one connection, and measured no faster.
-  const commitOutcome = isPostgres(db) ? (write: GroupWrite) => write(db).then(() => undefined) : createGroupCommit(db);
+  const commitOutcome = shared ? (write: GroupWrite) => write(db).then(() => undefined) : createGroupCommit(db);
   let purgeTimer: NodeJS.Timeout | undefined;
   let purging: Promise<unknown> = Promise.resolve();
 
@@ -119,9 +121,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     if (!result.ok) wakeUpToDate = false;
     const state: WebhookDeliveryState = result.ok ? 'succeeded' : retryAt === null ? 'failed' : 'pending';
     const now = nowSeconds();
-    // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone. Written with the
-    // outcomes of the attempts that ended together, in one commit; the claim is released only once it is written.
-    await commitOutcome((db) =>
+    // Only while this claim still holds: a delivery deleted or taken over meanwhile is left alone.
+    const writeOutcome = (db: QueryCreator<Database>) =>
       db
         .updateTable('webhook_deliveries')
         .set({
@@ -137,9 +138,23 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
         })
         .where('id', '=', delivery.id)
         .where('state', '=', 'sending')
-        .where('lease_until', '=', delivery.lease_until)
-        .execute(),
-    );
+        .where('lease_until', '=', delivery.lease_until);
+    // PostgreSQL, a success: the outcome and the end of its endpoint's failure streak (as recordEndpointOutcome
+    // writes it there, every time: another process may have failed) in one statement, as each costs a round trip.
+    const endsStreakToo = shared && result.ok;
+    if (endsStreakToo) {
+      await db
+        .with('outcome', (db) => writeOutcome(db).returning('id'))
+        .updateTable('webhook_endpoints')
+        .set({ failure_streak: 0, backoff_until: null })
+        .where('id', '=', delivery.endpoint_id)
+        .where('failure_streak', '>', 0)
+        .execute();
+    } else {
+      // SQLite: with the outcomes of the attempts that ended together, in one commit. Either way the claim is
+      // released only once its outcome is written.
+      await commitOutcome((db) => writeOutcome(db).execute());
+    }
     const outcome = result.ok ? String(result.status) : result.error;
     const deliveryOutcome: DeliveryOutcome = state === 'pending' ? 'retrying' : state === 'succeeded' ? 'succeeded' : 'failed';
     opts.onAttempt?.(delivery.endpoint_id, deliveryOutcome, result.durationMs / 1000);
@@ -155,7 +170,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     };
     log.info(fields, `webhook ${state} ${delivery.id} ${delivery.event_id} attempt ${attempt}: ${outcome}`);
     shares.record(delivery.endpoint_id, result.ok);
-    const backoff = await recordEndpointOutcome(delivery.endpoint_id, result.ok, now);
+    const backoff = endsStreakToo ? null : await recordEndpointOutcome(delivery.endpoint_id, result.ok, now);
     if (backoff) {
       log.info({ endpoint_id: delivery.endpoint_id }, `webhook endpoint ${delivery.endpoint_id} backed off until ${new Date(backoff.until * 1000).toISOString()}: ${backoff.streak} failed attempts in a row, the last: ${outcome}`);
     }
