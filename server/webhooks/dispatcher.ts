@@ -13,7 +13,7 @@ import type { Logger } from '../telemetry/log.ts';
 import { createLeasedLoop } from '../work/leased-loop.ts';
 import { createClaimer, orderingKey, type Claimed, type ClaimedHere } from './claim.ts';
 import { createEndpointShares } from './endpoint-shares.ts';
-import { createOutcomeRecorder } from './health.ts';
+import { createOutcomeRecorder, endStreak } from './health.ts';
 import { purgeOutbox, RETENTION_SECONDS } from './outbox.ts';
 import { createSender, type SendResult, type Sender } from './send.ts';
 import { parseSecret, signatureHeaders } from './sign.ts';
@@ -143,13 +143,7 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     // writes it there, every time: another process may have failed) in one statement, as each costs a round trip.
     const endsStreakToo = shared && result.ok;
     if (endsStreakToo) {
-      await db
-        .with('outcome', (db) => writeOutcome(db).returning('id'))
-        .updateTable('webhook_endpoints')
-        .set({ failure_streak: 0, backoff_until: null })
-        .where('id', '=', delivery.endpoint_id)
-        .where('failure_streak', '>', 0)
-        .execute();
+      await endStreak(db.with('outcome', (db) => writeOutcome(db).returning('id')), delivery.endpoint_id).execute();
     } else {
       // SQLite: with the outcomes of the attempts that ended together, in one commit. Either way the claim is
       // released only once its outcome is written.

@@ -3,8 +3,9 @@
 // each time, then one at a time until one succeeds (probation). A success ends it all; so does an operator's
 // manual retry or test event, which is sent at once. Deliveries wait meanwhile; none is lost, and their own retry
 // schedules are not used up by the pause.
+import type { QueryCreator } from 'kysely';
 import type { Db } from '../db/index.ts';
-import type { WebhookEndpointRow } from '../db/schema.ts';
+import type { Database, WebhookEndpointRow } from '../db/schema.ts';
 
 /** Failed attempts in a row after which an endpoint is backed off. */
 export const BACKOFF_AFTER = 5;
@@ -26,13 +27,17 @@ export function backoffSeconds(streak: number): number {
   return Math.min(LONGEST_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** Math.min(16, streak - BACKOFF_AFTER));
 }
 
+/** A success ends the endpoint's failure streak and any pause (written only when there is one to end). */
+export const endStreak = (db: QueryCreator<Database>, endpointId: string) =>
+  db.updateTable('webhook_endpoints').set({ failure_streak: 0, backoff_until: null }).where('id', '=', endpointId).where('failure_streak', '>', 0);
+
 /**
  * Records an attempt's outcome on its endpoint; returns the pause it starts (with the streak), if it starts one.
  * Attempts that end together each add to the streak: the database counts them.
  */
 export async function recordEndpointOutcome(db: Db, endpointId: string, ok: boolean, now: number): Promise<{ until: number; streak: number } | null> {
   if (ok) {
-    await db.updateTable('webhook_endpoints').set({ failure_streak: 0, backoff_until: null }).where('id', '=', endpointId).where('failure_streak', '>', 0).execute();
+    await endStreak(db, endpointId).execute();
     return null;
   }
   const row = await db
