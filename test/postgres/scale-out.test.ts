@@ -118,6 +118,8 @@ describe('jobs', () => {
     const took = performance.now() - startedAt;
     assert.ok(took > 1500, `the render took ${Math.round(took)} ms, too short to outlive a 1 s lease: the test proves nothing`);
     assert.deepEqual(jobsStarted(b!), [], 'the other process never took it over');
+    // The "job finished" line comes as the attempt returns; its job row is settled just after.
+    await waitUntil(async () => (await queryValue(c, "select count(*) from jobs where state in ('queued', 'running')")) === 0, 'the job settled');
     assert.deepEqual(await queryDb(c, 'select state, attempts from jobs'), [{ state: 'done', attempts: 1 }]);
   });
 
@@ -138,6 +140,7 @@ describe('jobs', () => {
     assert.equal(file.processing_state, 'ready', JSON.stringify(file));
     assert.equal((await api(b, 'GET', '/v1/users/me', { token })).json.avatar.file_id, fileId);
     assert.deepEqual(jobsStarted(b).map(([, id]) => id), [fileId], 'the other process ran it');
+    await waitUntil(async () => (await queryValue(c, "select count(*) from jobs where state in ('queued', 'running')")) === 0, 'the job settled');
     assert.deepEqual(await queryDb(c, 'select state, attempts from jobs'), [{ state: 'done', attempts: 2 }]);
   });
 });
