@@ -79,7 +79,7 @@ const splitText = (s: ReturnType<typeof split>) =>
 export const scaleOutBench: BenchModule = {
   name: 'scale-out',
   async run(): Promise<SectionResult> {
-    const { startPostgres } = await import('../test/helpers/postgres.ts');
+    const { startPostgres, stopAtExit } = await import('../test/helpers/postgres.ts');
     const { serverStorageEnv, startS3ServerProcess } = await import('../test/helpers/s3-server.ts');
     log('generating the image; starting PostgreSQL and the S3 server');
     const image = await photoJpeg12mp();
@@ -88,9 +88,7 @@ export const scaleOutBench: BenchModule = {
     const [postgresStarted, s3Started] = await Promise.allSettled([startPostgres(undefined, 'like-sqlite'), startS3ServerProcess()]);
     const postgres: TestPostgres | null = postgresStarted.status === 'fulfilled' ? postgresStarted.value : null;
     const s3: RunningS3 | null = s3Started.status === 'fulfilled' ? s3Started.value : null;
-    // Whatever happens (an exception, Ctrl-C), PostgreSQL is not left running: exit handlers run synchronously.
-    const stopAtExit = () => postgres?.stopNow();
-    process.once('exit', stopAtExit);
+    const forgetAtExit = postgres ? stopAtExit(postgres) : () => {};
     try {
       if (!postgres || !s3) throw postgresStarted.status === 'rejected' ? postgresStarted.reason : (s3Started as PromiseRejectedResult).reason;
       const bootMs = round(performance.now() - bootStart);
@@ -181,7 +179,7 @@ export const scaleOutBench: BenchModule = {
       };
     } finally {
       await Promise.allSettled([postgres?.stop(), s3?.stop()]);
-      process.removeListener('exit', stopAtExit);
+      forgetAtExit();
     }
   },
 };

@@ -228,14 +228,25 @@ const deliveriesDetails = (d: Deliveries) => ({
   out_of_order_within_user: d.outOfOrder,
 });
 
+/** The deliveries/s figure of one run (`where`: how the label names the configuration, `context`: the note's start). */
+const deliveriesFigure = (id: string, where: string, d: Deliveries, context: string) =>
+  figure({
+    id,
+    label: `webhooks: deliveries/s, ${QUEUED} queued events${where}`,
+    value: round(d.rate),
+    unit: '/s',
+    reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(d.reference), unit: '/s' },
+    target: `≥ ${TARGET_RATIO}× the reference`,
+    ok: d.rate / d.reference >= TARGET_RATIO,
+    note: `${context}${deliveriesNote(d)}`,
+  });
+
 /** The same measurement with the server on a throwaway PostgreSQL (SQLite's durability), started and stopped here. */
 async function measureOnPostgres(receiver: Receiver, env: Record<string, string>, adminKey: string, jwtSecret: string): Promise<Deliveries> {
-  const { startPostgres } = await import('../test/helpers/postgres.ts');
+  const { startPostgres, stopAtExit } = await import('../test/helpers/postgres.ts');
   log('starting PostgreSQL');
   const postgres: TestPostgres = await startPostgres(undefined, 'like-sqlite');
-  // Whatever happens (an exception, Ctrl-C), PostgreSQL is not left running: exit handlers run synchronously.
-  const stopAtExit = () => postgres.stopNow();
-  process.once('exit', stopAtExit);
+  const forgetAtExit = stopAtExit(postgres);
   const dataDir = await mkdtemp(join(tmpdir(), 'avatar-bench-webhooks-pg-'));
   try {
     const databaseUrl = await postgres.createDatabase('avatar_bench_webhooks');
@@ -253,7 +264,7 @@ async function measureOnPostgres(receiver: Receiver, env: Record<string, string>
     return await measureDeliveries(receiver, server, start, { dataDir, databaseUrl }, secret, 'PostgreSQL');
   } finally {
     await postgres.stop();
-    process.removeListener('exit', stopAtExit);
+    forgetAtExit();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -290,8 +301,6 @@ export const webhooksBench: BenchModule = {
       const lat = summarise(latency);
       const plain = summarise(plainLatency);
       const p99 = percentile(latency, 99);
-      const ratio = sqlite.rate / sqlite.reference;
-      const pgRatio = pg.rate / pg.reference;
       return {
         name: 'webhooks',
         figures: [
@@ -310,26 +319,8 @@ export const webhooksBench: BenchModule = {
             unit: 'ms',
             reference: { label: 'one plain fetch POST to the receiver (p99)', value: round(percentile(plainLatency, 99), 2), unit: 'ms' },
           }),
-          figure({
-            id: 'webhook_deliveries_per_s',
-            label: `webhooks: deliveries/s, ${QUEUED} queued events`,
-            value: round(sqlite.rate),
-            unit: '/s',
-            reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(sqlite.reference), unit: '/s' },
-            target: `≥ ${TARGET_RATIO}× the reference`,
-            ok: ratio >= TARGET_RATIO,
-            note: deliveriesNote(sqlite),
-          }),
-          figure({
-            id: 'webhook_deliveries_pg_per_s',
-            label: `webhooks: deliveries/s, ${QUEUED} queued events, PostgreSQL`,
-            value: round(pg.rate),
-            unit: '/s',
-            reference: { label: `plain fetch POSTs, ${DEFAULT_CONCURRENCY} at a time as the dispatcher, same bodies and receiver`, value: round(pg.reference), unit: '/s' },
-            target: `≥ ${TARGET_RATIO}× the reference`,
-            ok: pgRatio >= TARGET_RATIO,
-            note: `the server on PostgreSQL (fsync on, synchronous_commit off: SQLite's durability), one process; ${deliveriesNote(pg)}`,
-          }),
+          deliveriesFigure('webhook_deliveries_per_s', '', sqlite, ''),
+          deliveriesFigure('webhook_deliveries_pg_per_s', ', PostgreSQL', pg, "the server on PostgreSQL (fsync on, synchronous_commit off: SQLite's durability), one process; "),
         ],
         notes: [
           `webhooks: ${QUEUED} avatar.ready events of ${USERS} users (~${Math.round(sqlite.bodyBytes)} bytes each), signed and verified (every 50th with standardwebhooks); ` +

@@ -279,9 +279,12 @@ export function testPostgres(): Promise<Pick<TestPostgres, 'adminUrl' | 'createD
 }
 
 /**
- * node:test gives a file no async teardown of its own, so a server started for one file is stopped when the
- * process exits: synchronously, as an exit handler must.
+ * Stops `server` when the process exits, whatever ends it (an exception, Ctrl-C): synchronously, as an exit handler
+ * must. node:test gives a file no async teardown of its own; a benchmark that stops the server itself calls the
+ * returned function afterwards, so no handler is left behind.
  */
-function stopAtExit(server: TestPostgres) {
-  process.once('exit', () => server.stopNow());
+export function stopAtExit(server: Pick<TestPostgres, 'stopNow'>): () => void {
+  const stop = () => server.stopNow();
+  process.once('exit', stop);
+  return () => process.removeListener('exit', stop);
 }
