@@ -102,12 +102,12 @@ const LEAST_QUALITY_RANGE = [40, 80] as const;
  * `target`, with its bytes; null when even the highest quality looked at falls short. SSIM grows with quality.
  */
 async function leastAtEqualSsim(references: Buffer[], size: number, target: number): Promise<SizeResult['least_at_equal_ssim']> {
-  const { effort, ...settings } = encoderSettings('avatar', 'avif', size * size);
+  const settings = encoderSettings('avatar', 'avif', size * size);
   const at = async (quality: number) => {
     let bytes = 0;
     let score = 0;
     for (const reference of references) {
-      const avif = await sharp(reference, { raw: { width: size, height: size, channels: 3 } }).avif({ ...settings, effort, quality } as AvifOptions).toBuffer();
+      const avif = await sharp(reference, { raw: { width: size, height: size, channels: 3 } }).avif({ ...settings, quality } as AvifOptions).toBuffer();
       bytes += avif.length;
       score += ssim(reference, await rawOf(avif), size, size, 3).luma;
     }
