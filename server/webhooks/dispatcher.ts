@@ -145,8 +145,8 @@ export function createWebhookDispatcher(opts: DispatcherOptions): WebhookDispatc
     if (endsStreakToo) {
       await endStreak(db.with('outcome', (db) => writeOutcome(db).returning('id')), delivery.endpoint_id).execute();
     } else {
-      // SQLite: with the outcomes of the attempts that ended together, in one commit. Either way the claim is
-      // released only once its outcome is written.
+      // SQLite: with the outcomes of the attempts that ended together, in one commit; PostgreSQL (a failure): alone.
+      // Either way the claim is released only once its outcome is written.
       await commitOutcome((db) => writeOutcome(db).execute());
     }
     const outcome = result.ok ? String(result.status) : result.error;
